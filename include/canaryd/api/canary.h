@@ -1,0 +1,214 @@
+// The Canary resource (flagger.app/v1beta1), field for field as Flagger defines it.
+//
+// Values are what the manifest says: an unset optional or an empty container means the field
+// was absent, so decode -> encode round-trips. Flagger's defaults are applied separately
+// (canaryd/api/defaults.h). Objects whose schema belongs to Istio (match requests, retries,
+// CORS, traffic policy, ...) are kept as JsonValue. Plain value types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "canaryd/api/json_value.h"
+#include "canaryd/api/meta.h"
+
+namespace canaryd::api {
+
+inline constexpr const char* kFlaggerApiVersion = "flagger.app/v1beta1";
+
+struct ScalerReplicas {
+  std::optional<std::int64_t> minReplicas;
+  std::optional<std::int64_t> maxReplicas;
+  friend bool operator==(const ScalerReplicas&, const ScalerReplicas&) = default;
+};
+
+struct AutoscalerReference {
+  std::optional<std::string> apiVersion;
+  std::optional<std::string> kind;
+  std::optional<std::string> name;
+  StringMap primaryScalerQueries;
+  std::optional<ScalerReplicas> primaryScalerReplicas;
+  friend bool operator==(const AutoscalerReference&, const AutoscalerReference&) = default;
+};
+
+// Gateway API ParentReference (the Gateways an HTTPRoute attaches to).
+struct ParentReference {
+  std::optional<std::string> group;
+  std::optional<std::string> kind;
+  std::optional<std::string> namespace_;
+  std::optional<std::string> name;
+  std::optional<std::string> sectionName;
+  std::optional<std::int64_t> port;
+  friend bool operator==(const ParentReference&, const ParentReference&) = default;
+};
+
+struct CustomMetadata {
+  StringMap labels;
+  StringMap annotations;
+  friend bool operator==(const CustomMetadata&, const CustomMetadata&) = default;
+};
+
+struct UnmanagedMetadata {
+  std::vector<std::string> labels;
+  std::vector<std::string> annotations;
+  friend bool operator==(const UnmanagedMetadata&, const UnmanagedMetadata&) = default;
+};
+
+struct CanaryService {
+  std::optional<std::string> name;
+  std::optional<std::int64_t> port;
+  std::optional<std::string> portName;
+  std::optional<IntOrString> targetPort;
+  std::optional<std::string> appProtocol;
+  std::optional<std::string> trafficDistribution;
+  std::optional<bool> portDiscovery;
+  std::optional<bool> headless;
+  std::optional<std::string> timeout;
+  std::optional<std::string> backendTimeout;
+  std::vector<std::string> gateways;
+  std::vector<ParentReference> gatewayRefs;
+  std::vector<std::string> hosts;
+  std::optional<bool> delegation;
+  JsonValue trafficPolicy;
+  std::vector<JsonValue> match;
+  JsonValue rewrite;
+  JsonValue retries;
+  JsonValue headers;
+  JsonValue corsPolicy;
+  std::optional<std::string> meshName;
+  std::vector<std::string> backends;
+  std::optional<CustomMetadata> apex;
+  std::optional<CustomMetadata> primary;
+  std::optional<CustomMetadata> canary;
+  std::optional<UnmanagedMetadata> unmanagedMetadata;
+  friend bool operator==(const CanaryService&, const CanaryService&) = default;
+};
+
+struct ThresholdRange {
+  std::optional<double> min;
+  std::optional<double> max;
+  friend bool operator==(const ThresholdRange&, const ThresholdRange&) = default;
+};
+
+struct CanaryMetric {
+  std::optional<std::string> name;
+  std::optional<std::string> interval;
+  std::optional<double> threshold;  // deprecated by Flagger: an upper bound, use thresholdRange
+  std::optional<ThresholdRange> thresholdRange;
+  std::optional<std::string> query;  // deprecated by Flagger: use templateRef
+  std::optional<CrossNamespaceObjectReference> templateRef;
+  StringMap templateVariables;
+  friend bool operator==(const CanaryMetric&, const CanaryMetric&) = default;
+};
+
+struct CanaryWebhook {
+  std::optional<std::string> type;
+  std::optional<std::string> name;
+  std::optional<std::string> url;
+  std::optional<bool> muteAlert;
+  std::optional<std::string> timeout;
+  std::optional<std::int64_t> retries;
+  std::optional<bool> disableTLS;
+  StringMap metadata;
+  friend bool operator==(const CanaryWebhook&, const CanaryWebhook&) = default;
+};
+
+struct CanaryAlert {
+  std::optional<std::string> name;
+  std::optional<std::string> severity;
+  std::optional<CrossNamespaceObjectReference> providerRef;
+  friend bool operator==(const CanaryAlert&, const CanaryAlert&) = default;
+};
+
+struct SessionAffinity {
+  std::optional<std::string> cookieName;
+  std::optional<std::string> primaryCookieName;
+  std::optional<std::string> domain;
+  std::optional<bool> httpOnly;
+  std::optional<std::int64_t> maxAge;
+  std::optional<bool> partitioned;
+  std::optional<std::string> path;
+  std::optional<std::string> sameSite;
+  std::optional<bool> secure;
+  friend bool operator==(const SessionAffinity&, const SessionAffinity&) = default;
+};
+
+struct CanaryAnalysis {
+  std::optional<std::string> interval;
+  std::optional<std::int64_t> iterations;
+  std::optional<bool> mirror;
+  std::optional<std::int64_t> mirrorWeight;
+  std::optional<std::int64_t> maxWeight;
+  std::optional<std::int64_t> stepWeight;
+  std::vector<std::int64_t> stepWeights;
+  std::optional<std::int64_t> stepWeightPromotion;
+  std::optional<std::int64_t> threshold;
+  std::optional<std::int64_t> primaryReadyThreshold;
+  std::optional<std::int64_t> canaryReadyThreshold;
+  std::vector<CanaryAlert> alerts;
+  std::vector<CanaryMetric> metrics;
+  std::vector<CanaryWebhook> webhooks;
+  std::vector<JsonValue> match;
+  std::optional<SessionAffinity> sessionAffinity;
+  friend bool operator==(const CanaryAnalysis&, const CanaryAnalysis&) = default;
+};
+
+struct CanarySpec {
+  std::optional<std::string> provider;
+  std::optional<std::string> metricsServer;
+  std::optional<LocalObjectReference> targetRef;
+  std::optional<AutoscalerReference> autoscalerRef;
+  std::optional<LocalObjectReference> ingressRef;
+  std::optional<LocalObjectReference> routeRef;
+  std::optional<CrossNamespaceObjectReference> upstreamRef;
+  std::optional<CanaryService> service;
+  std::optional<CanaryAnalysis> analysis;
+  std::optional<CanaryAnalysis> canaryAnalysis;  // deprecated by Flagger: use analysis
+  std::optional<std::int64_t> progressDeadlineSeconds;
+  std::optional<bool> skipAnalysis;
+  std::optional<bool> revertOnDeletion;
+  std::optional<bool> suspend;
+  friend bool operator==(const CanarySpec&, const CanarySpec&) = default;
+};
+
+struct CanaryCondition {
+  std::optional<std::string> type;
+  std::optional<std::string> status;
+  std::optional<std::string> lastUpdateTime;
+  std::optional<std::string> lastTransitionTime;
+  std::optional<std::string> reason;
+  std::optional<std::string> message;
+  friend bool operator==(const CanaryCondition&, const CanaryCondition&) = default;
+};
+
+struct CanaryStatus {
+  std::optional<std::string> phase;
+  std::optional<std::int64_t> failedChecks;
+  std::optional<std::int64_t> canaryWeight;
+  std::optional<std::int64_t> iterations;
+  StringMap trackedConfigs;
+  std::optional<std::string> lastAppliedSpec;
+  std::optional<std::string> lastPromotedSpec;
+  std::optional<std::string> lastTrackedRevision;
+  std::optional<std::string> lastTransitionTime;
+  std::optional<std::string> sessionAffinityCookie;
+  std::optional<std::string> primarySessionAffinityCookie;
+  std::optional<std::string> previousSessionAffinityCookie;
+  std::vector<CanaryCondition> conditions;
+  // Status fields written by other versions, kept as written.
+  JsonValue rest;
+  friend bool operator==(const CanaryStatus&, const CanaryStatus&) = default;
+};
+
+struct Canary {
+  std::optional<std::string> apiVersion;
+  std::optional<std::string> kind;
+  ObjectMeta metadata;
+  CanarySpec spec;
+  std::optional<CanaryStatus> status;
+  friend bool operator==(const Canary&, const Canary&) = default;
+};
+
+}  // namespace canaryd::api

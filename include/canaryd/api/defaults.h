@@ -1,0 +1,58 @@
+// Flagger's defaults and the derived facts the controller and the CLI need (strategy,
+// effective interval, the sequence of traffic weights). Pure functions; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "canaryd/api/alert_provider.h"
+#include "canaryd/api/canary.h"
+#include "canaryd/core/duration.h"
+
+namespace canaryd::api {
+
+inline constexpr Duration kDefaultAnalysisInterval = std::chrono::seconds(60);
+inline constexpr Duration kMinAnalysisInterval = std::chrono::seconds(10);
+inline constexpr std::int64_t kDefaultThreshold = 1;
+inline constexpr std::int64_t kDefaultMaxWeight = 100;
+inline constexpr std::string_view kDefaultMetricInterval = "1m";
+inline constexpr std::string_view kDefaultWebhookTimeout = "10s";
+inline constexpr std::string_view kDefaultPortName = "http";
+inline constexpr std::int64_t kDefaultProgressDeadlineSeconds = 600;
+inline constexpr std::int64_t kDefaultReadyThreshold = 100;
+inline constexpr std::int64_t kDefaultSessionAffinityMaxAge = 86400;
+inline constexpr std::int64_t kKubernetesProviderIterations = 10;
+inline constexpr std::string_view kDefaultAlertChannel = "general";
+inline constexpr std::string_view kDefaultAlertUsername = "flagger";
+
+// The Canary with every unset field that has a Flagger default filled in: analysis interval
+// 60s, threshold 1 (also when <= 0), maxWeight 100 or the last stepWeights entry, metric
+// interval 1m, webhook type rollout and timeout 10s, alert severity info, service name =
+// target name, portName http, targetPort = port, progressDeadlineSeconds 600, ready
+// thresholds 100, session cookie maxAge 86400, and iterations 10 for the kubernetes provider
+// when unset. The deprecated spec.canaryAnalysis is used when spec.analysis is absent.
+Canary withDefaults(Canary canary);
+
+// channel "general" and username "flagger", as Flagger.
+AlertProvider withDefaults(AlertProvider provider);
+
+// The analysis interval as Flagger runs it: 60s when unset or unparsable, never below 10s.
+Duration effectiveInterval(const CanaryAnalysis& analysis);
+
+enum class Strategy {
+  kCanary,              // progressive traffic shifting by stepWeight(s)
+  kABTesting,           // match + iterations
+  kBlueGreen,           // iterations
+  kBlueGreenMirroring,  // iterations + mirror
+};
+std::string_view toString(Strategy strategy);
+Strategy strategyOf(const CanaryAnalysis& analysis);
+
+// The canary weights a progressive rollout steps through, in order, ending at maxWeight:
+// stepWeight 10, maxWeight 50 -> 10 20 30 40 50; stepWeights [1, 5, 25] -> 1 5 25.
+// Empty for the other strategies or when the step is not positive.
+std::vector<std::int64_t> weightSteps(const CanaryAnalysis& analysis);
+
+}  // namespace canaryd::api

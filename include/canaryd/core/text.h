@@ -1,0 +1,30 @@
+// Small text helpers shared by the layers: joining, and "did you mean" suggestions.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace canaryd {
+
+// Joins `items` with `separator`.
+std::string join(std::span<const std::string_view> items, std::string_view separator);
+std::string join(std::span<const std::string> items, std::string_view separator);
+
+// Edit distance (insertions, deletions, substitutions; case-insensitive).
+std::size_t editDistance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word` when it is close enough to be a plausible typo
+// (distance at most a third of the word's length, at least 1), otherwise nothing.
+std::optional<std::string> closestMatch(std::string_view word,
+                                        std::span<const std::string_view> candidates);
+
+// A number as people write it: 99, 0.5, 1e-06 (no trailing ".0"); nan, inf, -inf.
+std::string formatNumber(double value);
+
+// `text` quoted for messages, with control characters and quotes escaped: "a\"b".
+std::string quote(std::string_view text);
+
+}  // namespace canaryd

@@ -1,0 +1,419 @@
+#include "canaryd/api/validate.h"
+
+#include <map>
+#include <regex>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "canaryd/api/defaults.h"
+#include "canaryd/api/enums.h"
+#include "canaryd/core/text.h"
+
+#include "api/checker.h"
+#include "api/path.h"
+
+namespace canaryd::api {
+namespace {
+
+using path::child;
+using path::element;
+
+void checkMeta(Checker& c, const ObjectMeta& meta) {
+  if (c.requiredText("metadata.name", meta.name, "every object needs a name")) {
+    c.objectName("metadata.name", meta.name);
+  }
+  c.namespaceName("metadata.namespace", meta.namespace_);
+}
+
+void checkLocalRef(Checker& c, const std::string& p, const LocalObjectReference& ref,
+                   std::span<const std::string_view> kinds) {
+  c.requiredText(child(p, "apiVersion"), ref.apiVersion, "the referenced object's API version");
+  if (c.requiredText(child(p, "kind"), ref.kind, "the referenced object's kind")) {
+    c.oneOf(child(p, "kind"), ref.kind, kinds);
+  }
+  if (c.requiredText(child(p, "name"), ref.name, "the referenced object's name")) {
+    c.objectName(child(p, "name"), ref.name);
+  }
+}
+
+void checkService(Checker& c, const CanarySpec& spec) {
+  const std::string p = "spec.service";
+  if (!c.required(p, spec.service, "the port the generated Services expose (service.port)")) return;
+  const CanaryService& s = *spec.service;
+  if (c.required(child(p, "port"), s.port, "the port the generated Services expose")) {
+    c.range(child(p, "port"), s.port, 1, 65535);
+  }
+  if (s.targetPort) {
+    if (s.targetPort->isInt()) {
+      c.range(child(p, "targetPort"), std::get<std::int64_t>(s.targetPort->value), 1, 65535);
+    } else {
+      static const std::regex kPortName("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+      const std::string& name = std::get<std::string>(s.targetPort->value);
+      if (name.size() > 15 || !std::regex_match(name, kPortName)) {
+        c.error(child(p, "targetPort"),
+                quote(name) +
+                    " is neither a port number (1-65535) nor a port name (at most 15 "
+                    "lower-case letters, digits and '-')");
+      }
+    }
+  }
+  c.objectName(child(p, "name"), s.name);
+  c.duration(child(p, "timeout"), s.timeout, false);
+  c.duration(child(p, "backendTimeout"), s.backendTimeout, false);
+  c.oneOf(child(p, "trafficDistribution"), s.trafficDistribution, allowed::trafficDistributions());
+  for (std::size_t i = 0; i < s.gatewayRefs.size(); ++i) {
+    std::string at = element(child(p, "gatewayRefs"), i);
+    c.requiredText(child(at, "name"), s.gatewayRefs[i].name, "the Gateway's name");
+    c.range(child(at, "port"), s.gatewayRefs[i].port, 1, 65535);
+  }
+  bool gatewayApi = spec.provider && spec.provider->starts_with("gatewayapi");
+  if (gatewayApi && s.gatewayRefs.empty()) {
+    c.error(child(p, "gatewayRefs"),
+            "required field is missing: the Gateway API provider attaches the generated HTTPRoute "
+            "to these Gateways");
+  }
+  for (std::size_t i = 0; i < s.match.size(); ++i) {
+    if (!s.match[i].get().is_object()) {
+      c.error(element(child(p, "match"), i), "must be an object (an HTTP match request)");
+    }
+  }
+}
+
+void checkMetric(Checker& c, const std::string& p, const CanaryMetric& m, Duration analysisInterval,
+                 bool intervalKnown) {
+  if (!c.requiredText(child(p, "name"), m.name, "each metric needs a name")) return;
+  c.duration(child(p, "interval"), m.interval, true);
+  bool builtin = allowed::contains(allowed::builtinMetrics(), *m.name);
+  if (!builtin && !m.templateRef && !m.query) {
+    c.error(child(p, "templateRef"),
+            "required field is missing: " + quote(*m.name) +
+                " is not a built-in metric (request-success-rate, request-duration); reference a "
+                "MetricTemplate with templateRef");
+  }
+  if (m.templateRef) {
+    c.requiredText(child(child(p, "templateRef"), "name"), m.templateRef->name,
+                   "the MetricTemplate's name");
+    if (m.query) {
+      c.warn(child(p, "query"), "is ignored because templateRef is set");
+    }
+  } else if (m.query) {
+    c.warn(child(p, "query"), "is deprecated by Flagger; move the query into a MetricTemplate");
+  }
+  if (m.threshold) {
+    c.warn(child(p, "threshold"), "is deprecated by Flagger; use thresholdRange.max");
+  }
+  if (!m.thresholdRange && !m.threshold) {
+    c.warn(child(p, "thresholdRange"),
+           "is not set: the metric is queried but cannot fail; set min and/or max");
+  }
+  if (m.thresholdRange) {
+    const ThresholdRange& r = *m.thresholdRange;
+    std::string rp = child(p, "thresholdRange");
+    if (!r.min && !r.max) c.warn(rp, "has neither min nor max: the metric cannot fail");
+    if (r.min && r.max && *r.min > *r.max) {
+      c.warn(rp, "min " + formatNumber(*r.min) + " is above max " + formatNumber(*r.max) +
+                     ": no value can pass, every check will fail");
+    }
+    if (*m.name == "request-success-rate") {
+      if (r.min && *r.min > 100) {
+        c.warn(child(rp, "min"), "request-success-rate is a percentage (0-100); a minimum of " +
+                                     formatNumber(*r.min) + " can never be met");
+      }
+      if (r.max && *r.max < 0) {
+        c.warn(child(rp, "max"), "request-success-rate is a percentage (0-100); a maximum of " +
+                                     formatNumber(*r.max) + " can never be met");
+      }
+    }
+    if (*m.name == "request-duration" && r.max && *r.max <= 0) {
+      c.warn(child(rp, "max"), "request-duration is in milliseconds; a maximum of " +
+                                   formatNumber(*r.max) + " can never be met");
+    }
+  }
+  if (intervalKnown) {
+    Result<Duration> window =
+        parseDuration(m.interval.value_or(std::string(kDefaultMetricInterval)));
+    if (window && *window > analysisInterval) {
+      c.warn(m.interval ? child(p, "interval") : p,
+             "the query window " + formatDuration(*window) + " is longer than analysis.interval " +
+                 formatDuration(analysisInterval) +
+                 ": consecutive checks overlap, so one bad period counts as several failed checks");
+    }
+  }
+}
+
+void checkWebhook(Checker& c, const std::string& p, const CanaryWebhook& w) {
+  c.requiredText(child(p, "name"), w.name, "each webhook needs a name");
+  if (c.requiredText(child(p, "url"), w.url, "the address the webhook is sent to")) {
+    c.url(child(p, "url"), w.url);
+  }
+  c.oneOf(child(p, "type"), w.type, allowed::webhookTypes());
+  c.duration(child(p, "timeout"), w.timeout, true);
+  c.atLeast(child(p, "retries"), w.retries, 0);
+}
+
+void checkAlert(Checker& c, const std::string& p, const CanaryAlert& a) {
+  c.requiredText(child(p, "name"), a.name, "each alert needs a name");
+  c.oneOf(child(p, "severity"), a.severity, allowed::alertSeverities());
+  if (c.required(child(p, "providerRef"), a.providerRef, "the AlertProvider to send to")) {
+    c.requiredText(child(child(p, "providerRef"), "name"), a.providerRef->name,
+                   "the AlertProvider's name");
+  }
+}
+
+template <typename T, typename Name>
+void warnDuplicates(Checker& c, const std::string& p, const std::vector<T>& items, Name name) {
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::optional<std::string>& n = name(items[i]);
+    if (!n) continue;
+    auto [it, inserted] = seen.emplace(*n, i);
+    if (!inserted) {
+      c.warn(child(element(p, i), "name"), "duplicates the name of " + element(p, it->second) +
+                                               "; results and alerts will be ambiguous");
+    }
+  }
+}
+
+void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,
+                   const CanarySpec& spec) {
+  bool intervalKnown = false;
+  if (c.requiredText(child(p, "interval"), a.interval,
+                     "how often the analysis runs, for example 1m")) {
+    c.duration(child(p, "interval"), a.interval, true);
+    Result<Duration> interval = parseDuration(*a.interval);
+    intervalKnown = interval.ok();
+    if (interval && *interval < kMinAnalysisInterval && interval->count() >= 0) {
+      c.warn(child(p, "interval"), formatDuration(*interval) +
+                                       " is below the minimum; the analysis runs every " +
+                                       formatDuration(kMinAnalysisInterval));
+    }
+  }
+  if (c.required(child(p, "threshold"), a.threshold,
+                 "the number of failed checks that rolls back, for example 5")) {
+    c.atLeast(child(p, "threshold"), a.threshold, 1);
+  }
+
+  const bool hasStep = a.stepWeight.has_value();
+  const bool hasSteps = !a.stepWeights.empty();
+  const bool hasIterations = a.iterations.has_value();
+  if (!hasStep && !hasSteps && !hasIterations) {
+    c.error(p,
+            "required field is missing: set stepWeight or stepWeights for a progressive canary, "
+            "or iterations for A/B testing and blue/green");
+  }
+  if (hasStep && hasSteps) {
+    c.error(child(p, "stepWeights"),
+            "cannot be used together with stepWeight; use stepWeight for equal steps or "
+            "stepWeights for an explicit list");
+  }
+  if (hasIterations && (hasStep || hasSteps)) {
+    c.error(child(p, "iterations"),
+            std::string("cannot be used together with ") +
+                (hasStep ? "stepWeight" : "stepWeights") +
+                ": iterations select A/B testing or blue/green, step weights a progressive canary");
+  }
+  c.range(child(p, "stepWeight"), a.stepWeight, 1, 100);
+  for (std::size_t i = 0; i < a.stepWeights.size(); ++i) {
+    std::string at = element(child(p, "stepWeights"), i);
+    c.range(at, a.stepWeights[i], 1, 100);
+    if (i > 0 && a.stepWeights[i] <= a.stepWeights[i - 1]) {
+      c.error(at, "must be greater than the previous step (" +
+                      std::to_string(a.stepWeights[i - 1]) +
+                      "); step weights are absolute and must increase");
+    }
+  }
+  c.range(child(p, "maxWeight"), a.maxWeight, 1, 100);
+  if (a.maxWeight && a.stepWeight && *a.maxWeight < *a.stepWeight && *a.maxWeight >= 1) {
+    c.error(child(p, "maxWeight"), "must be at least stepWeight (" + std::to_string(*a.stepWeight) +
+                                       "), got " + std::to_string(*a.maxWeight));
+  }
+  if (a.maxWeight && hasSteps && *a.maxWeight < a.stepWeights.back()) {
+    c.warn(child(p, "maxWeight"), "is below the last of stepWeights (" +
+                                      std::to_string(a.stepWeights.back()) +
+                                      "); the steps above it are never reached");
+  }
+  c.range(child(p, "stepWeightPromotion"), a.stepWeightPromotion, 0, 100);
+  c.atLeast(child(p, "iterations"), a.iterations, 1);
+  c.range(child(p, "mirrorWeight"), a.mirrorWeight, 0, 100);
+  c.range(child(p, "primaryReadyThreshold"), a.primaryReadyThreshold, 0, 100);
+  c.range(child(p, "canaryReadyThreshold"), a.canaryReadyThreshold, 0, 100);
+  if (!a.match.empty() && !hasIterations) {
+    c.error(child(p, "match"),
+            "A/B testing needs iterations: set analysis.iterations to the number of checks to "
+            "run on the matched traffic");
+  }
+  for (std::size_t i = 0; i < a.match.size(); ++i) {
+    if (!a.match[i].get().is_object()) {
+      c.error(element(child(p, "match"), i), "must be an object (an HTTP match request)");
+    }
+  }
+  if (a.sessionAffinity) {
+    std::string sp = child(p, "sessionAffinity");
+    c.requiredText(child(sp, "cookieName"), a.sessionAffinity->cookieName,
+                   "the name of the cookie that pins a user to the canary");
+    c.atLeast(child(sp, "maxAge"), a.sessionAffinity->maxAge, 0);
+    c.oneOf(child(sp, "sameSite"), a.sessionAffinity->sameSite, allowed::sameSiteValues());
+  }
+
+  Duration interval = effectiveInterval(a);
+  for (std::size_t i = 0; i < a.metrics.size(); ++i) {
+    checkMetric(c, element(child(p, "metrics"), i), a.metrics[i], interval, intervalKnown);
+  }
+  warnDuplicates(
+      c, child(p, "metrics"), a.metrics, [](const CanaryMetric& m) -> auto& { return m.name; });
+  for (std::size_t i = 0; i < a.webhooks.size(); ++i) {
+    checkWebhook(c, element(child(p, "webhooks"), i), a.webhooks[i]);
+  }
+  warnDuplicates(
+      c, child(p, "webhooks"), a.webhooks, [](const CanaryWebhook& w) -> auto& { return w.name; });
+  for (std::size_t i = 0; i < a.alerts.size(); ++i) {
+    checkAlert(c, element(child(p, "alerts"), i), a.alerts[i]);
+  }
+  if (spec.provider == "kubernetes" && (hasStep || hasSteps) && !hasIterations) {
+    c.warn(child(p, hasStep ? "stepWeight" : "stepWeights"),
+           "is ignored: the kubernetes provider cannot split traffic by weight, so this Canary "
+           "runs blue/green with " +
+               std::to_string(kKubernetesProviderIterations) +
+               " iterations (as Flagger does); use a provider with L7 routing for weighted steps");
+  }
+}
+
+// Checks a MetricTemplate query's {{ ... }} placeholders against the variables Flagger
+// provides; a typo otherwise surfaces only when the query runs mid-rollout.
+void checkQueryTemplate(Checker& c, const std::string& p, const std::string& query) {
+  static const std::set<std::string, std::less<>> kVariables = {
+      "name", "namespace", "target", "service", "ingress", "route", "interval"};
+  std::size_t pos = 0;
+  while ((pos = query.find("{{", pos)) != std::string::npos) {
+    std::size_t end = query.find("}}", pos + 2);
+    if (end == std::string::npos) {
+      c.error(p, "has an opening {{ at offset " + std::to_string(pos) + " without a closing }}");
+      return;
+    }
+    std::string expr = query.substr(pos + 2, end - pos - 2);
+    auto trim = [](std::string s) {
+      std::size_t b = s.find_first_not_of(" \t\n-");
+      std::size_t e = s.find_last_not_of(" \t\n-");
+      return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    expr = trim(expr);
+    if (expr.starts_with(".")) expr.erase(0, 1);
+    bool known = kVariables.count(expr) > 0 ||
+                 (expr.starts_with("variables.") && expr.size() > std::string("variables.").size());
+    if (!known) {
+      std::vector<std::string_view> names(kVariables.begin(), kVariables.end());
+      std::string message = "unknown template variable " + quote(expr) +
+                            "; must be one of: " + join(names, ", ") + ", variables.<key>";
+      if (auto hint = closestMatch(expr, names)) message += " (did you mean " + quote(*hint) + "?)";
+      c.error(p, std::move(message));
+    }
+    pos = end + 2;
+  }
+}
+
+}  // namespace
+
+std::vector<Problem> validate(const Canary& canary) {
+  Checker c;
+  checkMeta(c, canary.metadata);
+  const CanarySpec& spec = canary.spec;
+  c.oneOf("spec.provider", spec.provider, allowed::providers());
+  c.url("spec.metricsServer", spec.metricsServer);
+  if (c.required("spec.targetRef", spec.targetRef, "the Deployment or DaemonSet to roll out")) {
+    checkLocalRef(c, "spec.targetRef", *spec.targetRef, allowed::targetKinds());
+  }
+  if (spec.autoscalerRef) {
+    const AutoscalerReference& a = *spec.autoscalerRef;
+    const std::string p = "spec.autoscalerRef";
+    c.requiredText(child(p, "apiVersion"), a.apiVersion, "the autoscaler's API version");
+    if (c.requiredText(child(p, "kind"), a.kind, "the autoscaler's kind")) {
+      c.oneOf(child(p, "kind"), a.kind, allowed::autoscalerKinds());
+    }
+    c.requiredText(child(p, "name"), a.name, "the autoscaler's name");
+    if (a.primaryScalerReplicas) {
+      const ScalerReplicas& r = *a.primaryScalerReplicas;
+      std::string rp = child(p, "primaryScalerReplicas");
+      c.atLeast(child(rp, "minReplicas"), r.minReplicas, 1);
+      c.atLeast(child(rp, "maxReplicas"), r.maxReplicas, 1);
+      if (r.minReplicas && r.maxReplicas && *r.minReplicas > *r.maxReplicas) {
+        c.error(child(rp, "minReplicas"),
+                "must not exceed maxReplicas (" + std::to_string(*r.maxReplicas) + ")");
+      }
+    }
+  }
+  static constexpr std::string_view kIngress[] = {"Ingress"};
+  static constexpr std::string_view kApisixRoute[] = {"ApisixRoute"};
+  static constexpr std::string_view kUpstream[] = {"Upstream"};
+  if (spec.ingressRef) checkLocalRef(c, "spec.ingressRef", *spec.ingressRef, kIngress);
+  if (spec.routeRef) checkLocalRef(c, "spec.routeRef", *spec.routeRef, kApisixRoute);
+  if (spec.upstreamRef) {
+    const CrossNamespaceObjectReference& u = *spec.upstreamRef;
+    checkLocalRef(c, "spec.upstreamRef", LocalObjectReference{u.apiVersion, u.kind, u.name},
+                  kUpstream);
+  }
+  if (spec.provider == "nginx" && !spec.ingressRef) {
+    c.error("spec.ingressRef",
+            "required field is missing: the nginx provider clones the referenced Ingress");
+  }
+  if (spec.provider == "apisix" && !spec.routeRef) {
+    c.error("spec.routeRef",
+            "required field is missing: the apisix provider clones the referenced ApisixRoute");
+  }
+  c.atLeast("spec.progressDeadlineSeconds", spec.progressDeadlineSeconds, 1);
+  checkService(c, spec);
+  if (spec.analysis) {
+    checkAnalysis(c, "spec.analysis", *spec.analysis, spec);
+    if (spec.canaryAnalysis) {
+      c.warn("spec.canaryAnalysis", "is deprecated and ignored because spec.analysis is set");
+    }
+  } else if (spec.canaryAnalysis) {
+    c.warn("spec.canaryAnalysis", "is deprecated by Flagger; rename it to spec.analysis");
+    checkAnalysis(c, "spec.canaryAnalysis", *spec.canaryAnalysis, spec);
+  } else {
+    c.error("spec.analysis",
+            "required field is missing: the interval, threshold, traffic steps and metrics of "
+            "the rollout");
+  }
+  if (canary.status) c.oneOf("status.phase", canary.status->phase, allowed::phases());
+  return c.take();
+}
+
+std::vector<Problem> validate(const MetricTemplate& t) {
+  Checker c;
+  checkMeta(c, t.metadata);
+  if (c.required("spec.provider", t.spec.provider, "the metrics backend that runs the query")) {
+    const MetricTemplateProvider& p = *t.spec.provider;
+    if (c.requiredText("spec.provider.type", p.type, "for example prometheus")) {
+      c.oneOf("spec.provider.type", p.type, allowed::metricProviderTypes());
+    }
+    c.url("spec.provider.address", p.address);
+    if (p.secretRef) {
+      c.requiredText("spec.provider.secretRef.name", p.secretRef->name, "the Secret's name");
+    }
+  }
+  if (c.requiredText("spec.query", t.spec.query, "the query whose result is judged")) {
+    checkQueryTemplate(c, "spec.query", *t.spec.query);
+  }
+  return c.take();
+}
+
+std::vector<Problem> validate(const AlertProvider& provider) {
+  Checker c;
+  checkMeta(c, provider.metadata);
+  const AlertProviderSpec& s = provider.spec;
+  if (c.requiredText("spec.type", s.type, "for example slack")) {
+    c.oneOf("spec.type", s.type, allowed::alertProviderTypes());
+  }
+  c.url("spec.address", s.address);
+  c.url("spec.proxy", s.proxy);
+  if (s.secretRef) c.requiredText("spec.secretRef.name", s.secretRef->name, "the Secret's name");
+  if (!s.address && !s.secretRef) {
+    c.error("spec.address",
+            "required field is missing: set address, or secretRef to a Secret whose key "
+            "\"address\" holds it");
+  }
+  return c.take();
+}
+
+}  // namespace canaryd::api

@@ -1,0 +1,21 @@
+// `canaryd validate FILE... | -`: checks manifests before they reach a cluster.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace canaryd::cli {
+
+struct ValidateOptions {
+  std::vector<std::string> files;  // "-" reads standard input
+  std::string output = "text";     // text | json
+  bool explain = false;            // also describe what each valid Canary's rollout will do
+};
+
+// Exit codes: 0 all valid (warnings allowed), 1 any document invalid, 2 usage error
+// (unknown output format, unreadable file).
+int runValidate(const ValidateOptions& options, std::istream& in, std::ostream& out,
+                std::ostream& err);
+
+}  // namespace canaryd::cli

@@ -1,0 +1,51 @@
+#include "canaryd/core/log.h"
+
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace canaryd {
+namespace {
+
+TEST(LogTest, JsonLinesAreOneEscapedObjectPerRecord) {
+  std::ostringstream out;
+  ASSERT_TRUE(setupLogging({LogFormat::kJson, "debug", &out}).ok());
+  spdlog::info("canary {} promoted \"ok\"\nnext", "shop/frontend");
+  spdlog::debug("second");
+  spdlog::trace("not shown");
+  std::istringstream lines(out.str());
+  std::string line;
+  std::vector<nlohmann::json> records;
+  while (std::getline(lines, line))
+    records.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]["level"], "info");
+  EXPECT_EQ(records[0]["logger"], "canaryd");
+  EXPECT_EQ(records[0]["msg"], "canary shop/frontend promoted \"ok\"\nnext");
+  EXPECT_EQ(records[1]["level"], "debug");
+  EXPECT_EQ(records[0]["ts"].get<std::string>().back(), 'Z');
+}
+
+TEST(LogTest, TextFormatAndLevels) {
+  std::ostringstream out;
+  ASSERT_TRUE(setupLogging({LogFormat::kText, "warn", &out}).ok());
+  spdlog::info("hidden");
+  spdlog::warn("shown {}", 42);
+  EXPECT_EQ(out.str().find("hidden"), std::string::npos);
+  EXPECT_NE(out.str().find("shown 42"), std::string::npos);
+  EXPECT_NE(out.str().find("warn"), std::string::npos);
+}
+
+TEST(LogTest, RejectsUnknownLevelAndFormat) {
+  Status bad = setupLogging({LogFormat::kText, "verbose", nullptr});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("must be one of: trace"), std::string::npos);
+  EXPECT_TRUE(setupLogging({LogFormat::kText, "off", nullptr}).ok());
+  EXPECT_FALSE(parseLogFormat("xml").ok());
+  EXPECT_EQ(*parseLogFormat("json"), LogFormat::kJson);
+}
+
+}  // namespace
+}  // namespace canaryd
