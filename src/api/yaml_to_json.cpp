@@ -101,8 +101,10 @@ class Converter {
       }
       case YAML::NodeType::Map: {
         nlohmann::json object = nlohmann::json::object();
-        for (auto it = node.begin(); it != node.end(); ++it) {
-          const YAML::Node& keyNode = it->first;
+        for (const auto& entry : node) {
+          // Copies: the iterator hands out a temporary pair, and yaml-cpp nodes are handles.
+          const YAML::Node keyNode = entry.first;
+          const YAML::Node valueNode = entry.second;
           if (!keyNode.IsScalar()) {
             SourcePosition at = positionOf(keyNode.Mark());
             return Error::invalidInput("line " + std::to_string(at.line) + ", column " +
@@ -119,7 +121,7 @@ class Converter {
                                        std::to_string(positions_[p].line) + ")");
           }
           positions_[p] = at;
-          Result<nlohmann::json> value = convert(it->second, p);
+          Result<nlohmann::json> value = convert(valueNode, p);
           if (!value) return value.error();
           object[key] = std::move(value).value();
         }

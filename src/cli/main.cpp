@@ -6,6 +6,7 @@
 
 #include "canaryd/core/log.h"
 
+#include "cli/judge_command.h"
 #include "cli/validate_command.h"
 
 #ifndef CANARYD_VERSION
@@ -32,6 +33,40 @@ int main(int argc, char** argv) {
   validateCmd->add_flag("--explain", validate.explain,
                         "Also describe what each valid Canary's rollout will do");
 
+  CLI::App* judgeCmd = app.add_subcommand("judge", "Run a judge on numbers from files");
+  judgeCmd->require_subcommand(1);
+  canaryd::cli::JudgeMannWhitneyOptions mw;
+  CLI::App* mwCmd = judgeCmd->add_subcommand(
+      "mann-whitney", "Rank-sum test of canary against baseline values (Kayenta's classifier)");
+  mwCmd->add_option("--baseline", mw.baselineFile, "File of baseline numbers")->required();
+  mwCmd->add_option("--canary", mw.canaryFile, "File of canary numbers")->required();
+  mwCmd->add_option("--confidence", mw.confidence, "Confidence level of the interval")
+      ->check(CLI::Range(0.5, 0.9999));
+  mwCmd->add_option("--allowed-increase", mw.allowedIncrease,
+                    "Effect size at or above which a significant increase fails");
+  mwCmd->add_option("--allowed-decrease", mw.allowedDecrease,
+                    "Effect size at or below which a significant decrease fails");
+  mwCmd->add_option("--effect-size", mw.effectSize, "mean-ratio or cles")
+      ->check(CLI::IsMember({"mean-ratio", "cles"}));
+  mwCmd->add_option("--nan-strategy", mw.nanStrategy, "remove or replace (with 0)")
+      ->check(CLI::IsMember({"remove", "replace"}));
+  mwCmd->add_option("-o,--output", mw.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  canaryd::cli::JudgeSequentialOptions seq;
+  CLI::App* seqCmd = judgeCmd->add_subcommand(
+      "sequential", "Anytime-valid test of canary against primary error counts per interval");
+  seqCmd
+      ->add_option("--input", seq.input,
+                   "CSV: stream,canary_weight,canary_requests,canary_errors,primary_requests,"
+                   "primary_errors")
+      ->required();
+  seqCmd->add_option("--alpha", seq.alpha, "False-alarm rate over the whole run")
+      ->check(CLI::Range(1e-9, 0.5));
+  seqCmd
+      ->add_option("--max-increase", seq.maxIncrease,
+                   "Allowed increase of the canary's error rate, in percentage points")
+      ->check(CLI::Range(0.0, 100.0));
+
   app.add_subcommand("version", "Print canaryd's version");
 
   try {
@@ -56,6 +91,8 @@ int main(int argc, char** argv) {
   if (validateCmd->parsed()) {
     return canaryd::cli::runValidate(validate, std::cin, std::cout, std::cerr);
   }
+  if (mwCmd->parsed()) return canaryd::cli::runJudgeMannWhitney(mw, std::cout, std::cerr);
+  if (seqCmd->parsed()) return canaryd::cli::runJudgeSequential(seq, std::cout, std::cerr);
   if (app.got_subcommand("version")) {
     std::cout << "canaryd " << CANARYD_VERSION << "\n";
     return 0;

@@ -1,0 +1,181 @@
+#include "canaryd/analysis/sequential.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+
+#include "canaryd/core/text.h"
+
+namespace canaryd::analysis {
+namespace {
+
+using Grid = Eigen::Array<double, BernoulliMixture::kGrid, 1>;
+
+// Odds multipliers of the alternatives: from a 10% change to a 20-fold one, equally weighted.
+constexpr std::array<double, BernoulliMixture::kGrid> kFactors = {1.1, 1.25, 1.5, 2, 3, 5, 10, 20};
+
+std::string percent(double fraction) { return formatNumber(std::round(fraction * 1e4) / 1e2) + "%"; }
+
+}  // namespace
+
+BernoulliMixture::BernoulliMixture(bool upward) {
+  for (int g = 0; g < kGrid; ++g) {
+    logOddsFactor_[static_cast<std::size_t>(g)] =
+        (upward ? 1 : -1) * std::log(kFactors[static_cast<std::size_t>(g)]);
+  }
+}
+
+void BernoulliMixture::add(double hits, double trials, double p0) {
+  if (trials <= 0 || !(p0 > 0 && p0 < 1)) return;
+  // With odds o0 = p0/(1-p0) and o1 = f o0: log LR = hits log f + trials log((1-p1)/(1-p0)),
+  // and (1-p1)/(1-p0) = 1 / (1 - p0 + f p0).
+  Eigen::Map<const Grid> logFactor(logOddsFactor_.data());
+  Eigen::Map<Grid> llr(logLikelihoodRatio_.data());
+  const Grid factor = logFactor.exp();
+  llr += hits * logFactor - trials * ((1 - p0) + p0 * factor).log();
+}
+
+double BernoulliMixture::logEValue() const {
+  Eigen::Map<const Grid> llr(logLikelihoodRatio_.data());
+  const double top = llr.maxCoeff();
+  return top + std::log((llr - top).exp().sum() / kGrid);
+}
+
+double BernoulliMixture::eValue() const { return std::exp(logEValue()); }
+
+namespace {
+
+// fail when the fail side's e-value reaches 1/alpha, pass when the pass side's does.
+Verdict decide(const BernoulliMixture& fail, const BernoulliMixture& pass, double alpha) {
+  const double logThreshold = -std::log(alpha);
+  if (fail.logEValue() >= logThreshold) return Verdict::kFail;
+  if (pass.logEValue() >= logThreshold) return Verdict::kPass;
+  return Verdict::kInconclusive;
+}
+
+bool decided(Verdict v) { return v == Verdict::kFail || v == Verdict::kPass; }
+
+// Fills verdict, direction, e-value and the explanation's tail for a two-sided e-process.
+void describe(Judgement& j, Verdict state, Verdict last, const BernoulliMixture& fail,
+              const BernoulliMixture& pass, double alpha, const std::string& what,
+              const std::string& passWords) {
+  const double threshold = 1 / alpha;
+  j.verdict = last == Verdict::kNoData ? Verdict::kNoData : state;
+  j.evidence.threshold = threshold;
+  if (state == Verdict::kFail) {
+    j.direction = Direction::kHigh;
+    j.evidence.eValue = fail.eValue();
+    j.evidence.explanation = what + "; e-value " + formatNumber(std::round(fail.eValue())) +
+                             " >= " + formatNumber(threshold);
+  } else if (state == Verdict::kPass) {
+    j.evidence.eValue = pass.eValue();
+    j.evidence.explanation = what + "; " + passWords + " (e-value " +
+                             formatNumber(std::round(pass.eValue())) + " >= " +
+                             formatNumber(threshold) + ")";
+  } else {
+    j.evidence.eValue = fail.eValue();
+    j.evidence.explanation = what + "; not conclusive yet (e-value " +
+                             formatNumber(std::round(fail.eValue() * 100) / 100) + " < " +
+                             formatNumber(threshold) + ")";
+  }
+  if (last == Verdict::kNoData) j.evidence.explanation += "; no requests in the last interval";
+}
+
+}  // namespace
+
+RateRatioTest::RateRatioTest(SequentialPolicy policy) : policy_(policy) {}
+
+double RateRatioTest::boundaryRatio() const {
+  if (policy_.maxIncrease <= 0) return 1.0;
+  // Plug-in primary rate with a weak prior, so that an error-free primary does not make the
+  // allowed ratio infinite.
+  const double rate = (total_.primaryBad + 0.5) / (total_.primaryRequests + 1.0);
+  return 1.0 + policy_.maxIncrease / rate;
+}
+
+Verdict RateRatioTest::update(const IntervalCounts& c) {
+  if (decided(state_)) return last_ = state_;
+  if (!(c.canaryRequests > 0 && c.primaryRequests > 0)) return last_ = Verdict::kNoData;
+  judged_ = true;
+  total_.primaryRequests += c.primaryRequests;
+  total_.primaryBad += c.primaryBad;
+  total_.canaryRequests += c.canaryRequests;
+  total_.canaryBad += c.canaryBad;
+  const double rho0 = boundaryRatio();
+  const double q = c.canaryRequests / (c.canaryRequests + c.primaryRequests);
+  const double p0 = rho0 * q / (rho0 * q + 1 - q);
+  const double bad = c.canaryBad + c.primaryBad;
+  fail_.add(c.canaryBad, bad, p0);
+  pass_.add(c.canaryBad, bad, p0);
+  state_ = decide(fail_, pass_, policy_.alpha);
+  return last_ = state_;
+}
+
+Judgement RateRatioTest::judgement() const {
+  Judgement j;
+  if (!judged_) {
+    j.verdict = last_ == Verdict::kNoData ? Verdict::kNoData : Verdict::kInconclusive;
+    j.evidence.explanation = "no interval with requests on both canary and primary yet";
+    return j;
+  }
+  const double canaryRate = total_.canaryBad / total_.canaryRequests;
+  const double primaryRate = total_.primaryBad / total_.primaryRequests;
+  j.evidence.canaryCount = static_cast<std::int64_t>(total_.canaryRequests);
+  j.evidence.baselineCount = static_cast<std::int64_t>(total_.primaryRequests);
+  j.evidence.estimate = primaryRate > 0 ? canaryRate / primaryRate : 0.0;
+  describe(j, state_, last_, fail_, pass_, policy_.alpha,
+           "bad-request rate " + percent(canaryRate) + " vs " + percent(primaryRate) +
+               " on primary",
+           "within the allowed margin");
+  return j;
+}
+
+ExceedanceTest::ExceedanceTest(ExceedancePolicy policy) : policy_(policy) {}
+
+Verdict ExceedanceTest::update(double requests, double above) {
+  if (decided(state_)) return last_ = state_;
+  if (!(requests > 0)) return last_ = Verdict::kNoData;
+  requests_ += requests;
+  above_ += above;
+  const double p0 = 1 - policy_.quantile;
+  fail_.add(above, requests, p0);
+  pass_.add(above, requests, p0);
+  state_ = decide(fail_, pass_, policy_.alpha);
+  return last_ = state_;
+}
+
+Judgement ExceedanceTest::judgement() const {
+  Judgement j;
+  if (requests_ <= 0) {
+    j.verdict = last_ == Verdict::kNoData ? Verdict::kNoData : Verdict::kInconclusive;
+    j.evidence.explanation = "no canary requests yet";
+    return j;
+  }
+  j.evidence.canaryCount = static_cast<std::int64_t>(requests_);
+  j.evidence.estimate = above_ / requests_;
+  describe(j, state_, last_, fail_, pass_, policy_.alpha,
+           percent(above_ / requests_) + " of requests above the bound (allowed " +
+               percent(1 - policy_.quantile) + ")",
+           "objective met");
+  return j;
+}
+
+double perMetricAlpha(double alpha, int metrics) { return alpha / std::max(1, metrics); }
+
+Judgement combine(std::span<const Judgement> perMetric) {
+  Judgement out;
+  out.verdict = perMetric.empty() ? Verdict::kNoData : Verdict::kPass;
+  for (const Judgement& j : perMetric) {
+    if (j.verdict == Verdict::kFail) return j;
+  }
+  for (const Judgement& j : perMetric) {
+    if (j.verdict == Verdict::kNoData) return j;
+  }
+  for (const Judgement& j : perMetric) {
+    if (j.verdict == Verdict::kInconclusive) return j;
+  }
+  if (!perMetric.empty()) out = perMetric.back();
+  return out;
+}
+
+}  // namespace canaryd::analysis

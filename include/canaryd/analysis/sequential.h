@@ -1,0 +1,118 @@
+// Anytime-valid sequential tests: the canary is checked after every analysis interval, as
+// often as the controller likes, and a healthy canary is still failed with probability at
+// most alpha over the whole run (Ville's inequality on a nonnegative supermartingale).
+//
+// RateRatioTest compares the canary's rate of bad requests (errors, or requests slower than a
+// latency bound: histogram exceedance counts) with the primary's. When the canary's bad-request
+// intensity is rho times the primary's, each bad request is the canary's with probability
+// p = rho q / (rho q + 1 - q), where q is that interval's canary share of requests; the
+// primary's unknown rate cancels. The test mixes likelihood ratios over a grid of rho above
+// (fail) or below (pass) the allowed bound, so changing weights (10%, 20%, ...) and any traffic
+// shape keep the guarantee. One-sided: a canary that is better never fails.
+//
+// ExceedanceTest checks an absolute objective such as "p99 <= 300ms": the share of canary
+// requests above the bound must stay at most 1 - quantile.
+//
+// Each test is a small value object updated once per interval; not thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "canaryd/analysis/judgement.h"
+
+namespace canaryd::analysis {
+
+// One analysis interval's increments for one metric.
+struct IntervalCounts {
+  double canaryRequests = 0;
+  double canaryBad = 0;  // errors, or requests above the latency bound
+  double primaryRequests = 0;
+  double primaryBad = 0;
+};
+
+// Mixture of likelihood ratios for Bernoulli outcomes against a boundary probability, over a
+// fixed grid of alternatives on one side of it: the building block of the tests below.
+class BernoulliMixture {
+ public:
+  static constexpr int kGrid = 8;
+  // `multipliers` > 1 move the alternative odds above the boundary (tests "not above"),
+  // < 1 below it (tests "not below").
+  explicit BernoulliMixture(bool upward);
+  // Adds `hits` of `trials` outcomes whose boundary probability is p0; alternative g has odds
+  // multiplied by the grid's factor g. Hits and trials may be fractional (rates x requests).
+  void add(double hits, double trials, double p0);
+  double eValue() const;
+  double logEValue() const;
+
+ private:
+  std::array<double, kGrid> logOddsFactor_{};
+  std::array<double, kGrid> logLikelihoodRatio_{};
+};
+
+struct SequentialPolicy {
+  double alpha = 0.01;
+  // Allowed increase of the canary's bad-request rate over the primary's, as a fraction
+  // (0.005 = half a percentage point). 0 tests "canary no worse than primary" exactly; with a
+  // margin the bound is rho0 = 1 + margin / primary rate, the rate estimated from the data so
+  // far (a plug-in: exact only for margin 0).
+  double maxIncrease = 0;
+};
+
+class RateRatioTest {
+ public:
+  explicit RateRatioTest(SequentialPolicy policy = {});
+  // Adds one interval and returns the verdict so far; cheap (no strings), so the controller
+  // can afford it for every metric of every Canary. Once fail or pass is reached it stays: the
+  // run stopped there. An interval without requests on either side is kNoData and adds
+  // nothing; a run without bad requests stays inconclusive.
+  Verdict update(const IntervalCounts& counts);
+  // The verdict of the last update with its evidence and explanation.
+  Judgement judgement() const;
+  double failEValue() const { return fail_.eValue(); }
+  double passEValue() const { return pass_.eValue(); }
+
+ private:
+  double boundaryRatio() const;
+
+  SequentialPolicy policy_;
+  BernoulliMixture fail_{true};
+  BernoulliMixture pass_{false};
+  IntervalCounts total_{};
+  Verdict state_ = Verdict::kInconclusive;  // of the run
+  Verdict last_ = Verdict::kInconclusive;   // of the last interval (kNoData when it had none)
+  bool judged_ = false;
+};
+
+struct ExceedancePolicy {
+  double alpha = 0.01;
+  double quantile = 0.99;  // "p99 <= bound": at most 1% of requests above the bound
+};
+
+class ExceedanceTest {
+ public:
+  explicit ExceedanceTest(ExceedancePolicy policy = {});
+  // `above` of `requests` canary requests exceeded the latency bound in this interval.
+  Verdict update(double requests, double above);
+  Judgement judgement() const;
+
+ private:
+  ExceedancePolicy policy_;
+  BernoulliMixture fail_{true};
+  BernoulliMixture pass_{false};
+  double requests_ = 0;
+  double above_ = 0;
+  Verdict state_ = Verdict::kInconclusive;
+  Verdict last_ = Verdict::kInconclusive;
+};
+
+// Several metrics judged at once keep the overall false-rollback rate at alpha when each test
+// runs at alpha / metrics (Bonferroni: reject when an e-value reaches metrics / alpha).
+double perMetricAlpha(double alpha, int metrics);
+
+// Fail when any metric fails; pass when all pass; no data when any has none and none failed;
+// otherwise inconclusive. The evidence is the deciding metric's.
+Judgement combine(std::span<const Judgement> perMetric);
+
+}  // namespace canaryd::analysis

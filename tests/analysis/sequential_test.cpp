@@ -1,0 +1,172 @@
+#include "canaryd/analysis/sequential.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <random>
+
+namespace canaryd::analysis {
+namespace {
+
+TEST(RateRatioTestTest, ClearRegressionFails) {
+  RateRatioTest test({0.01, 0});
+  // 10% canary traffic, canary 5% errors against the primary's 0.5%.
+  EXPECT_EQ(test.update({600, 30, 5400, 27}), Verdict::kFail);
+  Judgement j = test.judgement();
+  EXPECT_EQ(j.verdict, Verdict::kFail);
+  EXPECT_EQ(j.direction, Direction::kHigh);
+  EXPECT_GE(*j.evidence.eValue, 100);
+  EXPECT_NEAR(*j.evidence.estimate, 10.0, 1e-9);
+  EXPECT_NE(j.evidence.explanation.find("bad-request rate 5% vs 0.5% on primary; e-value "),
+            std::string::npos)
+      << j.evidence.explanation;
+}
+
+TEST(RateRatioTestTest, BetterCanaryPassesAndNeverFails) {
+  RateRatioTest test({0.01, 0});
+  EXPECT_EQ(test.update({3000, 0, 3000, 60}), Verdict::kPass);
+  EXPECT_LT(test.failEValue(), 0.01);
+  // Fed to the fail side alone, a better canary only drives the e-value down.
+  BernoulliMixture failSide(true);
+  for (int i = 0; i < 50; ++i) failSide.add(0, 60, 0.5);
+  EXPECT_LT(failSide.eValue(), 1e-50);
+  BernoulliMixture slightlyBetter(true);
+  for (int i = 0; i < 1000; ++i) slightlyBetter.add(29, 60, 0.5);
+  EXPECT_LT(slightlyBetter.eValue(), 1.0);
+}
+
+TEST(RateRatioTestTest, PassNeedsEvidenceWithinTheMargin) {
+  // Equal error rates with a half-point margin: enough traffic shows the canary is within it.
+  RateRatioTest test({0.01, 0.005});
+  Verdict v = Verdict::kInconclusive;
+  int intervals = 0;
+  while (v != Verdict::kPass && intervals < 100) {
+    v = test.update({3000, 30, 3000, 30});
+    ++intervals;
+  }
+  Judgement j = test.judgement();
+  EXPECT_EQ(j.verdict, Verdict::kPass);
+  EXPECT_LT(intervals, 100);
+  EXPECT_NE(j.evidence.explanation.find("within the allowed margin"), std::string::npos);
+
+  // Without a margin the same data never passes: "no worse at all" cannot be shown.
+  RateRatioTest strict({0.01, 0});
+  for (int i = 0; i < 100; ++i) EXPECT_NE(strict.update({3000, 30, 3000, 30}), Verdict::kPass);
+  EXPECT_EQ(strict.judgement().verdict, Verdict::kInconclusive);
+}
+
+TEST(RateRatioTestTest, NoTrafficIsNoDataAndAddsNothing) {
+  RateRatioTest test;
+  EXPECT_EQ(test.update({0, 0, 1000, 3}), Verdict::kNoData);
+  EXPECT_EQ(test.judgement().verdict, Verdict::kNoData);
+  EXPECT_DOUBLE_EQ(test.failEValue(), 1.0);
+  // No bad requests at all: data, but no evidence either way.
+  EXPECT_EQ(test.update({100, 0, 900, 0}), Verdict::kInconclusive);
+  EXPECT_DOUBLE_EQ(test.failEValue(), 1.0);
+}
+
+TEST(RateRatioTestTest, DecisionIsSticky) {
+  RateRatioTest test({0.01, 0});
+  ASSERT_EQ(test.update({600, 60, 5400, 27}), Verdict::kFail);
+  EXPECT_EQ(test.update({600, 0, 5400, 1000}), Verdict::kFail);
+  // A later interval without traffic is reported, the decision is kept.
+  EXPECT_EQ(test.update({0, 0, 0, 0}), Verdict::kFail);
+}
+
+TEST(ExceedanceTestTest, P99ObjectiveFailsAndPasses) {
+  ExceedanceTest slow({0.01, 0.99});
+  EXPECT_EQ(slow.update(2000, 100), Verdict::kFail);  // 5% above the bound, 1% allowed
+  Judgement j = slow.judgement();
+  EXPECT_NE(j.evidence.explanation.find("5% of requests above the bound (allowed 1%)"),
+            std::string::npos)
+      << j.evidence.explanation;
+
+  ExceedanceTest fast({0.01, 0.99});
+  Verdict k = Verdict::kInconclusive;
+  for (int i = 0; i < 20 && k != Verdict::kPass; ++i) k = fast.update(2000, 2);
+  EXPECT_EQ(k, Verdict::kPass);
+  EXPECT_NE(fast.judgement().evidence.explanation.find("objective met"), std::string::npos);
+  EXPECT_EQ(ExceedanceTest().update(0, 0), Verdict::kNoData);
+}
+
+TEST(CombineTest, FailWinsThenNoDataThenInconclusive) {
+  Judgement pass;
+  pass.verdict = Verdict::kPass;
+  Judgement fail;
+  fail.verdict = Verdict::kFail;
+  Judgement nodata;
+  nodata.verdict = Verdict::kNoData;
+  Judgement unsure;
+  unsure.verdict = Verdict::kInconclusive;
+  EXPECT_EQ(combine(std::vector<Judgement>{pass, nodata, fail}).verdict, Verdict::kFail);
+  EXPECT_EQ(combine(std::vector<Judgement>{pass, unsure, nodata}).verdict, Verdict::kNoData);
+  EXPECT_EQ(combine(std::vector<Judgement>{pass, unsure}).verdict, Verdict::kInconclusive);
+  EXPECT_EQ(combine(std::vector<Judgement>{pass, pass}).verdict, Verdict::kPass);
+  EXPECT_EQ(combine(std::vector<Judgement>{}).verdict, Verdict::kNoData);
+  EXPECT_DOUBLE_EQ(perMetricAlpha(0.01, 4), 0.0025);
+}
+
+// One simulated rollout: 100 requests/s, one-minute intervals, canary weight stepping 10, 20,
+// 30, 40, 50% (two intervals each); errors drawn per request. Returns the 1-based interval at
+// which the test failed, or 0 when it never did.
+int simulateRun(std::mt19937_64& rng, double primaryErrorRate, double canaryErrorRate,
+                double alpha) {
+  RateRatioTest test({alpha, 0});
+  const int perInterval = 100 * 60;
+  int interval = 0;
+  for (int weight = 10; weight <= 50; weight += 10) {
+    for (int repeat = 0; repeat < 2; ++repeat) {
+      ++interval;
+      const int canaryRequests = perInterval * weight / 100;
+      const int primaryRequests = perInterval - canaryRequests;
+      std::binomial_distribution<int> canaryErrors(canaryRequests, canaryErrorRate);
+      std::binomial_distribution<int> primaryErrors(primaryRequests, primaryErrorRate);
+      IntervalCounts counts{static_cast<double>(canaryRequests),
+                            static_cast<double>(canaryErrors(rng)),
+                            static_cast<double>(primaryRequests),
+                            static_cast<double>(primaryErrors(rng))};
+      if (test.update(counts) == Verdict::kFail) return interval;  // checked every time
+    }
+  }
+  return 0;
+}
+
+TEST(SequentialPropertyTest, HealthyCanaryFalseFailRateStaysBelowAlpha) {
+  constexpr int kRuns = 10000;
+  constexpr double kAlpha = 0.05;
+  std::mt19937_64 rng(20261127);
+  int falseFails = 0;
+  for (int run = 0; run < kRuns; ++run) falseFails += simulateRun(rng, 0.01, 0.01, kAlpha) > 0;
+  const double rate = static_cast<double>(falseFails) / kRuns;
+  const double monteCarloError = 3 * std::sqrt(kAlpha * (1 - kAlpha) / kRuns);
+  std::cout << "healthy canary: " << falseFails << " of " << kRuns
+            << " runs falsely failed (rate " << rate << ", alpha " << kAlpha
+            << ", checked after each of 10 intervals)\n";
+  RecordProperty("false_fail_rate", std::to_string(rate));
+  EXPECT_LE(rate, kAlpha + monteCarloError);
+}
+
+TEST(SequentialPropertyTest, RegressionFromOneToThreePercentIsCaught) {
+  constexpr int kRuns = 2000;
+  std::mt19937_64 rng(7);
+  std::vector<int> decisionIntervals;
+  for (int run = 0; run < kRuns; ++run) {
+    int at = simulateRun(rng, 0.01, 0.03, 0.01);
+    if (at > 0) decisionIntervals.push_back(at);
+  }
+  const double power = static_cast<double>(decisionIntervals.size()) / kRuns;
+  std::sort(decisionIntervals.begin(), decisionIntervals.end());
+  const int median = decisionIntervals.empty() ? 0 : decisionIntervals[decisionIntervals.size() / 2];
+  std::cout << "1% -> 3% regression: failed in " << decisionIntervals.size() << " of " << kRuns
+            << " runs (power " << power << ", alpha 0.01), median decision at interval " << median
+            << "\n";
+  RecordProperty("power", std::to_string(power));
+  RecordProperty("median_decision_interval", median);
+  EXPECT_GE(power, 0.95);
+  EXPECT_GE(median, 1);
+}
+
+}  // namespace
+}  // namespace canaryd::analysis
