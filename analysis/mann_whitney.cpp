@@ -1,14 +1,16 @@
 #include "canaryd/analysis/mann_whitney.h"
 
-#include <Eigen/Core>
 #include <algorithm>
-#include <boost/math/distributions/normal.hpp>
 #include <cmath>
 #include <string>
 #include <vector>
 
-#include "brent_root.h"
+#include <Eigen/Core>
+#include <boost/math/distributions/normal.hpp>
+
 #include "canaryd/core/text.h"
+
+#include "brent_root.h"
 
 namespace canaryd::analysis {
 namespace {
@@ -77,14 +79,14 @@ class ShiftedStatistic {
 
   Value at(double d, bool correct) {
     // Subtracting keeps the order, so the shifted canary stays sorted.
-    for (std::size_t k = 0; k < canary_.size(); ++k) shifted_[k] = canary_[k] - d;
+    for (std::size_t k = 0; k < canary_.size(); ++k)
+      shifted_[k] = canary_[k] - d;
     RankSums sums = rankSums(shifted_, baseline_);
     const double n = nx() + ny();
     const double w = sums.canaryRankSum - nx() * (nx() + 1) / 2;
     const double dz = w - nx() * ny() / 2;
     const double correction = correct ? (dz > 0 ? 0.5 : dz < 0 ? -0.5 : 0.0) : 0.0;
-    const double sigma =
-        std::sqrt((nx() * ny() / 12) * ((n + 1) - sums.tieTerm / (n * (n - 1))));
+    const double sigma = std::sqrt((nx() * ny() / 12) * ((n + 1) - sums.tieTerm / (n * (n - 1))));
     return {w, (dz - correction) / sigma, sigma};
   }
 
@@ -99,7 +101,8 @@ class ShiftedStatistic {
 Result<RankSumResult> wilcoxonRankSum(std::span<const double> canary,
                                       std::span<const double> baseline, double confidence) {
   if (canary.empty() || baseline.empty()) {
-    return Error::invalidInput("the rank-sum test needs at least one canary and one baseline value");
+    return Error::invalidInput(
+        "the rank-sum test needs at least one canary and one baseline value");
   }
   for (double v : canary) {
     if (!std::isfinite(v)) return Error::invalidInput("canary values must be finite numbers");
@@ -108,12 +111,14 @@ Result<RankSumResult> wilcoxonRankSum(std::span<const double> canary,
     if (!std::isfinite(v)) return Error::invalidInput("baseline values must be finite numbers");
   }
   if (!(confidence > 0 && confidence < 1)) {
-    return Error::invalidInput("confidence must be between 0 and 1, got " + formatNumber(confidence));
+    return Error::invalidInput("confidence must be between 0 and 1, got " +
+                               formatNumber(confidence));
   }
   ShiftedStatistic stat({canary.begin(), canary.end()}, {baseline.begin(), baseline.end()});
   ShiftedStatistic::Value atZero = stat.at(0.0, /*correct=*/true);
   if (atZero.sigma == 0 || !std::isfinite(atZero.z)) {
-    return Error::invalidInput("every canary and baseline value is the same; there is no shift to test");
+    return Error::invalidInput(
+        "every canary and baseline value is the same; there is no shift to test");
   }
 
   const boost::math::normal standard;
@@ -191,8 +196,8 @@ Judgement judgeMannWhitney(std::span<const double> canaryIn, std::span<const dou
   j.evidence.baselineCount = static_cast<std::int64_t>(baseline.size());
   if (canary.empty() || baseline.empty()) {
     j.verdict = Verdict::kNoData;
-    j.evidence.explanation = std::string("no ") + (canary.empty() ? "canary" : "baseline") +
-                             " values to compare";
+    j.evidence.explanation =
+        std::string("no ") + (canary.empty() ? "canary" : "baseline") + " values to compare";
     return j;
   }
   const bool useCles = policy.effectSize == EffectSizeMeasure::kCles;
@@ -220,7 +225,7 @@ Judgement judgeMannWhitney(std::span<const double> canaryIn, std::span<const dou
   }
   const RankSumResult& r = *test;
   const double baselineMean = mean(baseline);
-  const double effect = useCles ? cles(r.statistic, canary.size(), baseline.size())
+  const double effect = useCles             ? cles(r.statistic, canary.size(), baseline.size())
                         : baselineMean == 0 ? 1.0
                                             : mean(canary) / baselineMean;
   j.evidence.statistic = r.statistic;

@@ -1,8 +1,9 @@
 #include "canaryd/analysis/sequential.h"
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+
+#include <Eigen/Core>
 
 #include "canaryd/core/text.h"
 
@@ -14,7 +15,9 @@ using Grid = Eigen::Array<double, BernoulliMixture::kGrid, 1>;
 // Odds multipliers of the alternatives: from a 10% change to a 20-fold one, equally weighted.
 constexpr std::array<double, BernoulliMixture::kGrid> kFactors = {1.1, 1.25, 1.5, 2, 3, 5, 10, 20};
 
-std::string percent(double fraction) { return formatNumber(std::round(fraction * 1e4) / 1e2) + "%"; }
+std::string percent(double fraction) {
+  return formatNumber(std::round(fraction * 1e4) / 1e2) + "%";
+}
 
 }  // namespace
 
@@ -41,7 +44,9 @@ double BernoulliMixture::logEValue() const {
   return top + std::log((llr - top).exp().sum() / kGrid);
 }
 
-double BernoulliMixture::eValue() const { return std::exp(logEValue()); }
+double BernoulliMixture::eValue() const {
+  return std::exp(logEValue());
+}
 
 namespace {
 
@@ -53,7 +58,9 @@ Verdict decide(const BernoulliMixture& fail, const BernoulliMixture& pass, doubl
   return Verdict::kInconclusive;
 }
 
-bool decided(Verdict v) { return v == Verdict::kFail || v == Verdict::kPass; }
+bool decided(Verdict v) {
+  return v == Verdict::kFail || v == Verdict::kPass;
+}
 
 // Fills verdict, direction, e-value and the explanation's tail for a two-sided e-process.
 void describe(Judgement& j, Verdict state, Verdict last, const BernoulliMixture& fail,
@@ -70,8 +77,8 @@ void describe(Judgement& j, Verdict state, Verdict last, const BernoulliMixture&
   } else if (state == Verdict::kPass) {
     j.evidence.eValue = pass.eValue();
     j.evidence.explanation = what + "; " + passWords + " (e-value " +
-                             formatNumber(std::round(pass.eValue())) + " >= " +
-                             formatNumber(threshold) + ")";
+                             formatNumber(std::round(pass.eValue())) +
+                             " >= " + formatNumber(threshold) + ")";
   } else {
     j.evidence.eValue = fail.eValue();
     j.evidence.explanation = what + "; not conclusive yet (e-value " +
@@ -123,10 +130,10 @@ Judgement RateRatioTest::judgement() const {
   j.evidence.canaryCount = static_cast<std::int64_t>(total_.canaryRequests);
   j.evidence.baselineCount = static_cast<std::int64_t>(total_.primaryRequests);
   j.evidence.estimate = primaryRate > 0 ? canaryRate / primaryRate : 0.0;
-  describe(j, state_, last_, fail_, pass_, policy_.alpha,
-           "bad-request rate " + percent(canaryRate) + " vs " + percent(primaryRate) +
-               " on primary",
-           "within the allowed margin");
+  describe(
+      j, state_, last_, fail_, pass_, policy_.alpha,
+      "bad-request rate " + percent(canaryRate) + " vs " + percent(primaryRate) + " on primary",
+      "within the allowed margin");
   return j;
 }
 
@@ -160,7 +167,85 @@ Judgement ExceedanceTest::judgement() const {
   return j;
 }
 
-double perMetricAlpha(double alpha, int metrics) { return alpha / std::max(1, metrics); }
+LogSummary summarizeLog(std::span<const double> latencies) {
+  LogSummary out;
+  for (double v : latencies) {
+    if (!(v > 0) || !std::isfinite(v)) continue;
+    const double l = std::log(v);
+    out.count += 1;
+    out.sum += l;
+    out.sumSquares += l * l;
+  }
+  return out;
+}
+
+MeanShiftTest::MeanShiftTest(MeanShiftPolicy policy) : policy_(policy) {}
+
+Verdict MeanShiftTest::update(const LogSummary& canary, const LogSummary& primary) {
+  if (decided(state_)) return last_ = state_;
+  if (!(canary.count > 0 && primary.count > 0)) return last_ = Verdict::kNoData;
+  for (auto [total, add] : {std::pair{&canary_, &canary}, std::pair{&primary_, &primary}}) {
+    total->count += add->count;
+    total->sum += add->sum;
+    total->sumSquares += add->sumSquares;
+  }
+  const double nc = canary_.count;
+  const double np = primary_.count;
+  if (nc + np < 3) return last_ = Verdict::kInconclusive;
+  const double mc = canary_.sum / nc;
+  const double mp = primary_.sum / np;
+  const double pooled =
+      ((canary_.sumSquares - nc * mc * mc) + (primary_.sumSquares - np * mp * mp)) / (nc + np - 2);
+  const double variance = std::max(pooled, 1e-12) * (1 / nc + 1 / np);
+  const double tau2 = policy_.mixtureScale * policy_.mixtureScale;
+  const double theta0 = std::log1p(policy_.maxIncrease);
+  shift_ = mc - mp;
+  const double d = shift_ - theta0;
+  logLambda_ = 0.5 * std::log(variance / (variance + tau2)) +
+               tau2 * d * d / (2 * variance * (variance + tau2));
+  const double logThreshold = -std::log(policy_.alpha);
+  halfWidth_ = std::sqrt((variance * (variance + tau2) / tau2) *
+                         (std::log((variance + tau2) / variance) + 2 * logThreshold));
+  if (logLambda_ >= logThreshold && shift_ > theta0) {
+    state_ = Verdict::kFail;
+  } else if (shift_ + halfWidth_ < theta0) {
+    state_ = Verdict::kPass;
+  } else {
+    state_ = Verdict::kInconclusive;
+  }
+  return last_ = state_;
+}
+
+Judgement MeanShiftTest::judgement() const {
+  Judgement j;
+  j.verdict = last_ == Verdict::kNoData ? Verdict::kNoData : state_;
+  j.evidence.canaryCount = static_cast<std::int64_t>(canary_.count);
+  j.evidence.baselineCount = static_cast<std::int64_t>(primary_.count);
+  if (canary_.count <= 0 || primary_.count <= 0) {
+    j.evidence.explanation = "no latency samples from both canary and primary yet";
+    return j;
+  }
+  // Reported as ratios of geometric-mean latency.
+  j.evidence.estimate = std::exp(shift_);
+  j.evidence.lower = std::exp(shift_ - halfWidth_);
+  j.evidence.upper = std::exp(shift_ + halfWidth_);
+  j.evidence.eValue = std::exp(logLambda_);
+  j.evidence.threshold = 1 / policy_.alpha;
+  const std::string ratio = "latency ratio " +
+                            formatNumber(std::round(std::exp(shift_) * 1000) / 1000) + " [" +
+                            formatNumber(std::round(*j.evidence.lower * 1000) / 1000) + ", " +
+                            formatNumber(std::round(*j.evidence.upper * 1000) / 1000) +
+                            "], allowed " + formatNumber(1 + policy_.maxIncrease);
+  if (state_ == Verdict::kFail) j.direction = Direction::kHigh;
+  j.evidence.explanation = ratio + (state_ == Verdict::kFail   ? "; canary slower"
+                                    : state_ == Verdict::kPass ? "; within the allowed slowdown"
+                                                               : "; not conclusive yet");
+  return j;
+}
+
+double perMetricAlpha(double alpha, int metrics) {
+  return alpha / std::max(1, metrics);
+}
 
 Judgement combine(std::span<const Judgement> perMetric) {
   Judgement out;

@@ -33,8 +33,8 @@ Judgement judgeThreshold(std::optional<double> value, const ThresholdPolicy& pol
     return j;
   }
   j.verdict = Verdict::kPass;
-  std::string range = policy.min && policy.max ? "[" + formatNumber(*policy.min) + ", " +
-                                                     formatNumber(*policy.max) + "]"
+  std::string range = policy.min && policy.max
+                          ? "[" + formatNumber(*policy.min) + ", " + formatNumber(*policy.max) + "]"
                       : policy.min ? ">= " + formatNumber(*policy.min)
                       : policy.max ? "<= " + formatNumber(*policy.max)
                                    : "(no range)";

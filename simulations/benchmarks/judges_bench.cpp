@@ -1,9 +1,9 @@
 // Micro-benchmarks of the judges: what one analysis interval costs the controller.
 //   build/simulations/judges_bench
-#include <benchmark/benchmark.h>
-
 #include <random>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "canaryd/analysis/mann_whitney.h"
 #include "canaryd/analysis/sequential.h"
@@ -18,8 +18,10 @@ void BM_MannWhitney60x60(benchmark::State& state) {
   std::lognormal_distribution<double> latency(3.0, 0.4);
   std::vector<double> baseline(60);
   std::vector<double> canary(60);
-  for (double& v : baseline) v = latency(rng);
-  for (double& v : canary) v = latency(rng) * 1.05;
+  for (double& v : baseline)
+    v = latency(rng);
+  for (double& v : canary)
+    v = latency(rng) * 1.05;
   for (auto _ : state) {
     Judgement j = judgeMannWhitney(canary, baseline, MannWhitneyPolicy{});
     benchmark::DoNotOptimize(j);
@@ -33,8 +35,10 @@ void BM_WilcoxonRankSum60x60(benchmark::State& state) {
   std::normal_distribution<double> noise(100, 5);
   std::vector<double> baseline(60);
   std::vector<double> canary(60);
-  for (double& v : baseline) v = noise(rng);
-  for (double& v : canary) v = noise(rng) + 1;
+  for (double& v : baseline)
+    v = noise(rng);
+  for (double& v : canary)
+    v = noise(rng) + 1;
   for (auto _ : state) {
     auto r = wilcoxonRankSum(canary, baseline, 0.95);
     benchmark::DoNotOptimize(r);

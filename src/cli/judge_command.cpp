@@ -7,9 +7,10 @@
 #include <iostream>
 #include <limits>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "canaryd/analysis/mann_whitney.h"
 #include "canaryd/analysis/sequential.h"
@@ -31,11 +32,14 @@ Result<std::string> readAll(const std::string& file) {
   return text.str();
 }
 
-std::string at(const std::string& file, int line) { return file + ":" + std::to_string(line); }
+std::string at(const std::string& file, int line) {
+  return file + ":" + std::to_string(line);
+}
 
 Result<double> parseNumber(const std::string& token, const std::string& where) {
   std::string lower;
-  for (char c : token) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : token)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (lower == "nan") return std::numeric_limits<double>::quiet_NaN();
   double value = 0;
   const char* end = token.data() + token.size();
@@ -158,7 +162,8 @@ Result<std::vector<std::pair<std::string, std::vector<Row>>>> readStreams(const 
     std::vector<std::string> cells;
     std::stringstream split(compact);
     std::string cell;
-    while (std::getline(split, cell, ',')) cells.push_back(cell);
+    while (std::getline(split, cell, ','))
+      cells.push_back(cell);
     if (cells.size() != 6) {
       return Error::invalidInput(at(file, number) + ": expected 6 comma-separated values, got " +
                                  std::to_string(cells.size()));
@@ -168,7 +173,8 @@ Result<std::vector<std::pair<std::string, std::vector<Row>>>> readStreams(const 
       Result<double> parsed = parseNumber(cells[static_cast<std::size_t>(k) + 1], at(file, number));
       if (!parsed) return parsed.error();
       if (!std::isfinite(*parsed) || *parsed < 0) {
-        return Error::invalidInput(at(file, number) + ": " + quote(cells[static_cast<std::size_t>(k) + 1]) +
+        return Error::invalidInput(at(file, number) + ": " +
+                                   quote(cells[static_cast<std::size_t>(k) + 1]) +
                                    " must be a non-negative number");
       }
       v[k] = *parsed;
@@ -189,7 +195,8 @@ Result<std::vector<std::pair<std::string, std::vector<Row>>>> readStreams(const 
     if (inserted) streams.push_back({cells[0], {}});
     streams[it->second].second.push_back({number, {v[1], v[2], v[3], v[4]}});
   }
-  if (!headerSeen) return Error::invalidInput(file + ": empty; expected the header " + std::string(kHeader));
+  if (!headerSeen)
+    return Error::invalidInput(file + ": empty; expected the header " + std::string(kHeader));
   return streams;
 }
 

@@ -20,16 +20,15 @@ struct JudgeMannWhitneyOptions {
 };
 
 struct JudgeSequentialOptions {
-  std::string input;         // CSV, one row per analysis interval
+  std::string input;  // CSV, one row per analysis interval
   double alpha = 0.01;
-  double maxIncrease = 0;    // percentage points
+  double maxIncrease = 0;  // percentage points
 };
 
 // Exit codes: 0 judged (whatever the verdict), 1 bad input (unreadable file, non-numeric
 // token, impossible counts; the message names file and line).
 int runJudgeMannWhitney(const JudgeMannWhitneyOptions& options, std::ostream& out,
                         std::ostream& err);
-int runJudgeSequential(const JudgeSequentialOptions& options, std::ostream& out,
-                       std::ostream& err);
+int runJudgeSequential(const JudgeSequentialOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace canaryd::cli

@@ -1,11 +1,11 @@
 #include "canaryd/analysis/mann_whitney.h"
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <fstream>
 #include <limits>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace canaryd::analysis {
 namespace {
@@ -13,8 +13,7 @@ namespace {
 using nlohmann::json;
 
 json loadReference() {
-  std::ifstream in(std::string(CANARYD_SOURCE_DIR) +
-                   "/tests/analysis/data/wilcox_reference.json");
+  std::ifstream in(std::string(CANARYD_SOURCE_DIR) + "/tests/analysis/data/wilcox_reference.json");
   return json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
@@ -94,7 +93,8 @@ TEST(WilcoxonRankSumTest, RejectsInputItCannotTest) {
 
 std::vector<double> sequence(double start, double step, int n) {
   std::vector<double> out;
-  for (int i = 0; i < n; ++i) out.push_back(start + step * i + (i % 3) * 0.1);
+  for (int i = 0; i < n; ++i)
+    out.push_back(start + step * i + (i % 3) * 0.1);
   return out;
 }
 

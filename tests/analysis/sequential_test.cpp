@@ -1,11 +1,11 @@
 #include "canaryd/analysis/sequential.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <random>
+
+#include <gtest/gtest.h>
 
 namespace canaryd::analysis {
 namespace {
@@ -30,10 +30,12 @@ TEST(RateRatioTestTest, BetterCanaryPassesAndNeverFails) {
   EXPECT_LT(test.failEValue(), 0.01);
   // Fed to the fail side alone, a better canary only drives the e-value down.
   BernoulliMixture failSide(true);
-  for (int i = 0; i < 50; ++i) failSide.add(0, 60, 0.5);
+  for (int i = 0; i < 50; ++i)
+    failSide.add(0, 60, 0.5);
   EXPECT_LT(failSide.eValue(), 1e-50);
   BernoulliMixture slightlyBetter(true);
-  for (int i = 0; i < 1000; ++i) slightlyBetter.add(29, 60, 0.5);
+  for (int i = 0; i < 1000; ++i)
+    slightlyBetter.add(29, 60, 0.5);
   EXPECT_LT(slightlyBetter.eValue(), 1.0);
 }
 
@@ -53,7 +55,8 @@ TEST(RateRatioTestTest, PassNeedsEvidenceWithinTheMargin) {
 
   // Without a margin the same data never passes: "no worse at all" cannot be shown.
   RateRatioTest strict({0.01, 0});
-  for (int i = 0; i < 100; ++i) EXPECT_NE(strict.update({3000, 30, 3000, 30}), Verdict::kPass);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_NE(strict.update({3000, 30, 3000, 30}), Verdict::kPass);
   EXPECT_EQ(strict.judgement().verdict, Verdict::kInconclusive);
 }
 
@@ -85,10 +88,62 @@ TEST(ExceedanceTestTest, P99ObjectiveFailsAndPasses) {
 
   ExceedanceTest fast({0.01, 0.99});
   Verdict k = Verdict::kInconclusive;
-  for (int i = 0; i < 20 && k != Verdict::kPass; ++i) k = fast.update(2000, 2);
+  for (int i = 0; i < 20 && k != Verdict::kPass; ++i)
+    k = fast.update(2000, 2);
   EXPECT_EQ(k, Verdict::kPass);
   EXPECT_NE(fast.judgement().evidence.explanation.find("objective met"), std::string::npos);
   EXPECT_EQ(ExceedanceTest().update(0, 0), Verdict::kNoData);
+}
+
+std::vector<double> lognormalSample(std::mt19937_64& rng, double median, int n) {
+  std::lognormal_distribution<double> d(std::log(median), 0.3);
+  std::vector<double> out(static_cast<std::size_t>(n));
+  for (double& v : out)
+    v = d(rng);
+  return out;
+}
+
+TEST(MeanShiftTestTest, SlowCanaryFailsAndSimilarCanaryPasses) {
+  std::mt19937_64 rng(3);
+  MeanShiftTest slow({0.01, 0.1, 0.1});
+  Verdict v = Verdict::kInconclusive;
+  for (int i = 0; i < 10 && v == Verdict::kInconclusive; ++i) {
+    v = slow.update(summarizeLog(lognormalSample(rng, 150, 60)),
+                    summarizeLog(lognormalSample(rng, 100, 540)));
+  }
+  EXPECT_EQ(v, Verdict::kFail);
+  Judgement j = slow.judgement();
+  EXPECT_NEAR(*j.evidence.estimate, 1.5, 0.1);
+  EXPECT_NE(j.evidence.explanation.find("canary slower"), std::string::npos);
+
+  MeanShiftTest same({0.01, 0.1, 0.1});
+  v = Verdict::kInconclusive;
+  for (int i = 0; i < 30 && v == Verdict::kInconclusive; ++i) {
+    v = same.update(summarizeLog(lognormalSample(rng, 100, 300)),
+                    summarizeLog(lognormalSample(rng, 100, 300)));
+  }
+  EXPECT_EQ(v, Verdict::kPass);
+  EXPECT_EQ(MeanShiftTest().update({}, summarizeLog(lognormalSample(rng, 100, 10))),
+            Verdict::kNoData);
+}
+
+TEST(MeanShiftTestTest, HealthyCanaryRarelyFails) {
+  std::mt19937_64 rng(11);
+  int fails = 0;
+  constexpr int kRuns = 1000;
+  for (int run = 0; run < kRuns; ++run) {
+    MeanShiftTest test({0.05, 0.0, 0.1});  // no allowed slowdown: the strictest null
+    for (int i = 0; i < 10; ++i) {
+      if (test.update(summarizeLog(lognormalSample(rng, 100, 60)),
+                      summarizeLog(lognormalSample(rng, 100, 240))) == Verdict::kFail) {
+        ++fails;
+        break;
+      }
+    }
+  }
+  std::cout << "mSPRT healthy canary: " << fails << " of " << kRuns
+            << " runs failed (alpha 0.05)\n";
+  EXPECT_LE(fails, 50 + 3 * 7);  // alpha plus three Monte Carlo standard errors
 }
 
 TEST(CombineTest, FailWinsThenNoDataThenInconclusive) {
@@ -123,10 +178,9 @@ int simulateRun(std::mt19937_64& rng, double primaryErrorRate, double canaryErro
       const int primaryRequests = perInterval - canaryRequests;
       std::binomial_distribution<int> canaryErrors(canaryRequests, canaryErrorRate);
       std::binomial_distribution<int> primaryErrors(primaryRequests, primaryErrorRate);
-      IntervalCounts counts{static_cast<double>(canaryRequests),
-                            static_cast<double>(canaryErrors(rng)),
-                            static_cast<double>(primaryRequests),
-                            static_cast<double>(primaryErrors(rng))};
+      IntervalCounts counts{
+          static_cast<double>(canaryRequests), static_cast<double>(canaryErrors(rng)),
+          static_cast<double>(primaryRequests), static_cast<double>(primaryErrors(rng))};
       if (test.update(counts) == Verdict::kFail) return interval;  // checked every time
     }
   }
@@ -138,12 +192,12 @@ TEST(SequentialPropertyTest, HealthyCanaryFalseFailRateStaysBelowAlpha) {
   constexpr double kAlpha = 0.05;
   std::mt19937_64 rng(20261127);
   int falseFails = 0;
-  for (int run = 0; run < kRuns; ++run) falseFails += simulateRun(rng, 0.01, 0.01, kAlpha) > 0;
+  for (int run = 0; run < kRuns; ++run)
+    falseFails += simulateRun(rng, 0.01, 0.01, kAlpha) > 0;
   const double rate = static_cast<double>(falseFails) / kRuns;
   const double monteCarloError = 3 * std::sqrt(kAlpha * (1 - kAlpha) / kRuns);
-  std::cout << "healthy canary: " << falseFails << " of " << kRuns
-            << " runs falsely failed (rate " << rate << ", alpha " << kAlpha
-            << ", checked after each of 10 intervals)\n";
+  std::cout << "healthy canary: " << falseFails << " of " << kRuns << " runs falsely failed (rate "
+            << rate << ", alpha " << kAlpha << ", checked after each of 10 intervals)\n";
   RecordProperty("false_fail_rate", std::to_string(rate));
   EXPECT_LE(rate, kAlpha + monteCarloError);
 }
@@ -158,7 +212,8 @@ TEST(SequentialPropertyTest, RegressionFromOneToThreePercentIsCaught) {
   }
   const double power = static_cast<double>(decisionIntervals.size()) / kRuns;
   std::sort(decisionIntervals.begin(), decisionIntervals.end());
-  const int median = decisionIntervals.empty() ? 0 : decisionIntervals[decisionIntervals.size() / 2];
+  const int median =
+      decisionIntervals.empty() ? 0 : decisionIntervals[decisionIntervals.size() / 2];
   std::cout << "1% -> 3% regression: failed in " << decisionIntervals.size() << " of " << kRuns
             << " runs (power " << power << ", alpha 0.01), median decision at interval " << median
             << "\n";

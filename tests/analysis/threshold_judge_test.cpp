@@ -1,8 +1,8 @@
 #include "canaryd/analysis/threshold_judge.h"
 
-#include <gtest/gtest.h>
-
 #include <limits>
+
+#include <gtest/gtest.h>
 
 namespace canaryd::analysis {
 namespace {
@@ -30,10 +30,8 @@ TEST(ThresholdJudgeTest, FlaggerSemantics) {
 TEST(ThresholdJudgeTest, MissingOrNonFiniteValuesAreNoData) {
   ThresholdPolicy p{99.0, std::nullopt};
   EXPECT_EQ(judgeThreshold(std::nullopt, p).verdict, Verdict::kNoData);
-  EXPECT_EQ(judgeThreshold(std::numeric_limits<double>::quiet_NaN(), p).verdict,
-            Verdict::kNoData);
-  EXPECT_EQ(judgeThreshold(std::numeric_limits<double>::infinity(), p).verdict,
-            Verdict::kNoData);
+  EXPECT_EQ(judgeThreshold(std::numeric_limits<double>::quiet_NaN(), p).verdict, Verdict::kNoData);
+  EXPECT_EQ(judgeThreshold(std::numeric_limits<double>::infinity(), p).verdict, Verdict::kNoData);
   EXPECT_EQ(judgeThreshold(std::nullopt, p).evidence.explanation, "the query returned no data");
 }
 

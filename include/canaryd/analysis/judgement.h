@@ -22,12 +22,12 @@ std::string_view toString(Verdict verdict);
 std::string_view toString(Direction direction);
 
 struct Evidence {
-  std::optional<double> statistic;   // the test statistic (W for the rank-sum test)
-  std::optional<double> pValue;      // fixed-sample tests
-  std::optional<double> eValue;      // anytime-valid tests: reject when >= 1/alpha
-  std::optional<double> threshold;   // the e-value or value bound the decision used
-  std::optional<double> estimate;    // effect estimate (shift, rate ratio, value)
-  std::optional<double> lower;       // its confidence interval / sequence
+  std::optional<double> statistic;  // the test statistic (W for the rank-sum test)
+  std::optional<double> pValue;     // fixed-sample tests
+  std::optional<double> eValue;     // anytime-valid tests: reject when >= 1/alpha
+  std::optional<double> threshold;  // the e-value or value bound the decision used
+  std::optional<double> estimate;   // effect estimate (shift, rate ratio, value)
+  std::optional<double> lower;      // its confidence interval / sequence
   std::optional<double> upper;
   std::optional<double> effectSize;  // mean ratio, CLES, ...
   std::int64_t canaryCount = 0;      // samples or requests behind the decision

@@ -107,6 +107,42 @@ class ExceedanceTest {
   Verdict last_ = Verdict::kInconclusive;
 };
 
+// Sums of log-latencies of one interval's requests (from raw samples: summarizeLog()).
+struct LogSummary {
+  double count = 0;
+  double sum = 0;         // of log(latency)
+  double sumSquares = 0;  // of log(latency)^2
+};
+LogSummary summarizeLog(std::span<const double> latencies);
+
+struct MeanShiftPolicy {
+  double alpha = 0.01;
+  double maxIncrease = 0.1;   // allowed slowdown of the geometric-mean latency (0.1 = 10%)
+  double mixtureScale = 0.1;  // tau: the spread of shifts the test is tuned for, log scale
+};
+
+// mSPRT (Johari et al.) on the difference of mean log-latency, canary minus primary, with a
+// normal mixture over the shift: fails when the mixture likelihood ratio for "shift =
+// log(1 + maxIncrease)" reaches 1/alpha with the estimate above that bound, passes when the
+// matching confidence sequence lies below it. The variance is estimated from the data (pooled),
+// so the guarantee is the Gaussian one with a plug-in variance: approximate for small samples.
+class MeanShiftTest {
+ public:
+  explicit MeanShiftTest(MeanShiftPolicy policy = {});
+  Verdict update(const LogSummary& canary, const LogSummary& primary);
+  Judgement judgement() const;
+
+ private:
+  MeanShiftPolicy policy_;
+  LogSummary canary_;
+  LogSummary primary_;
+  Verdict state_ = Verdict::kInconclusive;
+  Verdict last_ = Verdict::kInconclusive;
+  double logLambda_ = 0;
+  double shift_ = 0;
+  double halfWidth_ = 0;
+};
+
 // Several metrics judged at once keep the overall false-rollback rate at alpha when each test
 // runs at alpha / metrics (Bonferroni: reject when an e-value reaches metrics / alpha).
 double perMetricAlpha(double alpha, int metrics);
