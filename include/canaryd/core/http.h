@@ -1,0 +1,80 @@
+// HttpClient: HTTP/1.1 and HTTPS requests over libcurl, for the Kubernetes API, Prometheus,
+// webhooks and notifiers.
+//
+// One client owns one connection cache (keep-alive reuse across requests) and is NOT
+// thread-safe: give each thread its own. Every failure is a Result error: a connection
+// failure or timeout is kUnavailable (retryable); an HTTP error status is not an error here,
+// it is returned in the response for the caller to interpret.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "canaryd/core/result.h"
+
+namespace canaryd {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;
+  // Whole request, including reading the body; 0 means no limit (watch streams).
+  std::chrono::milliseconds timeout{5000};
+};
+
+struct HttpResponse {
+  int status = 0;
+  Headers headers;  // names lower-cased
+  std::string body;
+  // The first header of that (case-insensitive) name, or "".
+  std::string header(std::string_view name) const;
+};
+
+struct TlsOptions {
+  std::string caFile;    // PEM bundle to verify the server with
+  std::string caData;    // or the PEM itself
+  std::string certFile;  // client certificate (mutual TLS)
+  std::string certData;
+  std::string keyFile;
+  std::string keyData;
+  bool insecureSkipVerify = false;  // only when explicitly configured
+};
+
+struct HttpClientOptions {
+  std::chrono::milliseconds connectTimeout{3000};
+  TlsOptions tls;
+  std::string proxy;  // empty: libcurl's environment defaults (http_proxy, no_proxy...)
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(HttpClientOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  Result<HttpResponse> send(const HttpRequest& request);
+
+  // Sends the request and hands the body to `onData` as it arrives (watch streams). Returns
+  // the status and headers when the stream ends, or when `onData` returns false (then the
+  // connection is closed; that is not an error).
+  Result<HttpResponse> stream(const HttpRequest& request,
+                              const std::function<bool(std::string_view)>& onData);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-encodes `text` for use in a URL query value or path segment.
+std::string urlEncode(std::string_view text);
+
+}  // namespace canaryd

@@ -1,0 +1,101 @@
+// kubesim: a local server that speaks the Kubernetes REST API well enough for canaryd's
+// tests, its demo and the real kubectl. Plain HTTP on loopback; no authentication.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "canaryd/core/duration.h"
+#include "kubesim/deployment_simulator.h"
+#include "kubesim/server.h"
+
+namespace {
+
+std::atomic<bool> stopRequested{false};
+void onSignal(int) { stopRequested = true; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace canaryd::kubesim;
+  CLI::App app{"kubesim: a local Kubernetes API server for canaryd's tests and demo"};
+  std::string listen = "127.0.0.1:0";
+  std::string dataDir;
+  std::string readyDelayText = "1s";
+  std::string bookmarkText = "1s";
+  std::size_t history = 100000;
+  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)");
+  app.add_option("--data", dataDir, "Directory whose state.json keeps the objects across restarts");
+  app.add_option("--ready-delay", readyDelayText, "How long Deployments take to become ready");
+  app.add_option("--bookmark-interval", bookmarkText, "How often watches get a BOOKMARK");
+  app.add_option("--history", history, "How many events watches can resume from");
+  CLI11_PARSE(app, argc, argv);
+
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::cerr << "kubesim: --listen must be HOST:PORT, got " << listen << "\n";
+    return 2;
+  }
+  auto readyDelay = canaryd::parseDuration(readyDelayText);
+  auto bookmark = canaryd::parseDuration(bookmarkText);
+  if (!readyDelay || !bookmark) {
+    std::cerr << "kubesim: " << (!readyDelay ? readyDelay.error() : bookmark.error()).message() << "\n";
+    return 2;
+  }
+  ResourceRegistry registry;
+  Store store(registry, history);
+  const std::filesystem::path statePath = dataDir.empty() ? "" : std::filesystem::path(dataDir) / "state.json";
+  if (!dataDir.empty()) {
+    std::filesystem::create_directories(dataDir);
+    if (std::filesystem::exists(statePath)) {
+      std::ifstream in(statePath);
+      nlohmann::json state = nlohmann::json::parse(in, nullptr, false);
+      if (state.is_discarded()) {
+        std::cerr << "kubesim: " << statePath << " is not valid JSON\n";
+        return 1;
+      }
+      store.restore(state);
+    }
+  }
+  DeploymentSimulator deployments(
+      store, registry, std::chrono::duration_cast<std::chrono::milliseconds>(*readyDelay));
+  store.setObserver([&](const ResourceType& type, const Event& e) { deployments.observe(type, e); });
+
+  ServerOptions options;
+  options.host = listen.substr(0, colon);
+  options.port = static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)));
+  options.bookmarkInterval = std::chrono::duration_cast<std::chrono::milliseconds>(*bookmark);
+  Server server(registry, store, options);
+  std::uint16_t port = 0;
+  try {
+    port = server.start();
+  } catch (const std::exception& e) {
+    std::cerr << "kubesim: cannot listen on " << listen << ": " << e.what() << "\n";
+    return 1;
+  }
+  std::cout << "listening on http://" << options.host << ":" << port << std::endl;
+
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  std::uint64_t saved = 0;
+  auto save = [&] {
+    if (statePath.empty() || store.resourceVersion() == saved) return;
+    saved = store.resourceVersion();
+    std::filesystem::path tmp = statePath;
+    tmp += ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << store.snapshot().dump();
+    }
+    std::filesystem::rename(tmp, statePath);
+  };
+  while (!stopRequested) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    save();
+  }
+  server.stop();
+  save();
+  return 0;
+}

@@ -1,0 +1,583 @@
+#include "kubesim/server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <list>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "kubesim/api_error.h"
+#include "kubesim/schema_validation.h"
+#include "kubesim/strategic_merge.h"
+#include "kubesim/table.h"
+
+namespace canaryd::kubesim {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using nlohmann::json;
+
+std::string urlDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+struct Target {
+  std::vector<std::string> segments;
+  std::map<std::string, std::string> query;
+  std::string param(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? "" : it->second;
+  }
+};
+
+Target parseTarget(std::string_view target) {
+  Target t;
+  auto q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  if (q != std::string_view::npos) {
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+      auto amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      auto eq = pair.find('=');
+      t.query[urlDecode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : urlDecode(pair.substr(eq + 1));
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    }
+  }
+  while (!path.empty()) {
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    auto slash = path.find('/');
+    std::string_view seg = path.substr(0, slash);
+    if (!seg.empty()) t.segments.push_back(urlDecode(seg));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  return t;
+}
+
+struct Faults {
+  std::mutex mu;
+  std::int64_t delayMs = 0;
+  std::map<std::string, double> errorRates;  // verb -> probability
+  int errorCode = 500;
+  std::mt19937_64 rng{42};
+};
+
+// The request addressed to one resource collection or object.
+struct ResourceRequest {
+  ResourceType type;
+  std::string ns;
+  std::string name;
+  std::string subresource;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ResourceRegistry& registry;
+  Store& store;
+  ServerOptions options;
+  net::io_context io;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::thread acceptThread;
+  std::atomic<bool> stopping{false};
+  Faults faults;
+  std::mutex connectionsMu;
+  std::list<std::shared_ptr<tcp::socket>> connections;
+  std::list<std::thread> threads;
+
+  Impl(ResourceRegistry& r, Store& s, ServerOptions o) : registry(r), store(s), options(o) {}
+
+  using Response = http::response<http::string_body>;
+
+  Response jsonResponse(const http::request<http::string_body>& req, http::status status,
+                        const json& body) {
+    Response res{status, req.version()};
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(req.keep_alive());
+    res.body() = body.dump();
+    res.prepare_payload();
+    return res;
+  }
+
+  Response errorResponse(const http::request<http::string_body>& req, const ApiError& e) {
+    return jsonResponse(req, static_cast<http::status>(e.code), e.toStatus());
+  }
+
+  std::optional<ResourceRequest> resolve(const Target& t, std::size_t start,
+                                         const std::string& group, const std::string& version) {
+    const auto& s = t.segments;
+    if (s.size() <= start) return std::nullopt;
+    ResourceRequest r;
+    std::size_t i = start;
+    // /namespaces/{ns}/{resource}... unless it addresses the namespace object itself.
+    if (s[i] == "namespaces" && s.size() >= i + 3 && s[i + 2] != "status" &&
+        s[i + 2] != "finalize") {
+      r.ns = s[i + 1];
+      i += 2;
+    }
+    auto type = registry.find(group, version, s[i]);
+    if (!type) throw ApiError{404, "NotFound", "the server could not find the requested resource"};
+    r.type = *type;
+    if (s.size() > i + 1) r.name = s[i + 1];
+    if (s.size() > i + 2) r.subresource = s[i + 2];
+    if (s.size() > i + 3 || (!r.subresource.empty() && r.subresource != "status")) {
+      throw ApiError{404, "NotFound", "the server could not find the requested resource"};
+    }
+    return r;
+  }
+
+  void injectFaults(const std::string& verb) {
+    std::int64_t delay = 0;
+    bool fail = false;
+    int code = 500;
+    {
+      std::lock_guard lock(faults.mu);
+      delay = faults.delayMs;
+      auto it = faults.errorRates.find(verb);
+      if (it != faults.errorRates.end()) {
+        fail = std::uniform_real_distribution<double>(0, 1)(faults.rng) < it->second;
+      }
+      code = faults.errorCode;
+    }
+    if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    if (fail) {
+      ApiError e{code, code == 429 ? "TooManyRequests" : "InternalError",
+                 "injected fault for verb " + verb};
+      if (code == 429 || code == 503) e.details = {{"retryAfterSeconds", 1}};
+      throw e;
+    }
+  }
+
+  json handleAdmin(const Target& t, const std::string& body) {
+    const std::string what = t.segments.size() > 1 ? t.segments[1] : "";
+    if (what == "faults") {
+      json config = json::parse(body.empty() ? "{}" : body, nullptr, false);
+      if (config.is_discarded()) throw badRequest("faults: malformed JSON");
+      std::lock_guard lock(faults.mu);
+      faults.delayMs = config.value("delayMs", std::int64_t{0});
+      faults.errorCode = config.value("errorCode", 500);
+      faults.errorRates.clear();
+      for (auto it = config.value("errorRates", json::object()).begin();
+           it != config.value("errorRates", json::object()).end(); ++it) {
+        faults.errorRates[it.key()] = it->get<double>();
+      }
+      return {{"faults", config}};
+    }
+    if (what == "drop-watches") {
+      store.dropWatches();
+      return {{"dropped", true}};
+    }
+    if (what == "compact") {
+      store.compact();
+      return {{"compactedThrough", store.resourceVersion()}};
+    }
+    throw ApiError{404, "NotFound", "unknown admin endpoint"};
+  }
+
+  // Validates a custom resource against its schema (422), rejects unknown fields under
+  // fieldValidation=Strict (400) and otherwise prunes them; defaults built-in kinds.
+  void admit(const ResourceType& type, json& object, const Target& t) {
+    if (type.group == "apps" && type.resource == "deployments" && object.contains("spec") &&
+        object["spec"].is_object()) {
+      json& spec = object["spec"];
+      if (!spec.contains("replicas")) spec["replicas"] = 1;
+      if (!spec.contains("progressDeadlineSeconds")) spec["progressDeadlineSeconds"] = 600;
+      if (!spec.contains("revisionHistoryLimit")) spec["revisionHistoryLimit"] = 10;
+    }
+    std::string mode = t.param("fieldValidation");
+    if (!type.fromCrd) return;
+    std::vector<std::string> unknown;
+    std::vector<SchemaViolation> violations;
+    validateAgainstSchema(object, type.schema, unknown, violations);
+    if (!violations.empty()) {
+      json causes = json::array();
+      std::string message;
+      for (const SchemaViolation& v : violations) {
+        causes.push_back({{"reason", "FieldValueInvalid"}, {"message", v.message}, {"field", v.field}});
+        message += (message.empty() ? "" : ", ") + v.field + ": " + v.message;
+      }
+      std::string name = object.value("metadata", json::object()).value("name", "");
+      throw ApiError{422, "Invalid",
+                     type.kind + "." + type.group + " \"" + name + "\" is invalid: " + message,
+                     {{"name", name}, {"group", type.group}, {"kind", type.kind}, {"causes", causes}}};
+    }
+    if (mode == "Strict" && !unknown.empty()) {
+      std::string message = "strict decoding error: ";
+      for (std::size_t i = 0; i < unknown.size(); ++i) {
+        message += (i ? ", " : "") + std::string("unknown field \"") + unknown[i] + "\"";
+      }
+      throw badRequest(message);
+    }
+    if (!unknown.empty()) pruneUnknownFields(object, type.schema);
+  }
+
+  json applyPatch(const ResourceType& type, const json& current, const std::string& contentType,
+                  const std::string& body) {
+    json patch = json::parse(body, nullptr, false);
+    if (patch.is_discarded()) throw badRequest("the patch is not valid JSON");
+    if (contentType.starts_with("application/merge-patch+json")) {
+      json result = current;
+      result.merge_patch(patch);
+      return result;
+    }
+    if (contentType.starts_with("application/json-patch+json")) {
+      try {
+        return current.patch(patch);
+      } catch (const json::exception& e) {
+        throw ApiError{422, "Invalid", std::string("the JSON patch could not be applied: ") + e.what()};
+      }
+    }
+    if (contentType.starts_with("application/strategic-merge-patch+json")) {
+      if (type.fromCrd) {
+        throw ApiError{415, "UnsupportedMediaType",
+                       "the body of the request was in an unknown format - accepted media types "
+                       "include: application/json-patch+json, application/merge-patch+json"};
+      }
+      return strategicMerge(current, patch);
+    }
+    throw ApiError{415, "UnsupportedMediaType",
+                   "unsupported patch type \"" + contentType +
+                       "\"; accepted: application/json-patch+json, application/merge-patch+json, "
+                       "application/strategic-merge-patch+json"};
+  }
+
+  // Streams watch events until the client leaves, the watch is dropped or it times out.
+  void serveWatch(tcp::socket& socket, const http::request<http::string_body>& req,
+                  const ResourceRequest& r, const Target& t, bool asTable) {
+    ListQuery query{t.param("labelSelector"), t.param("fieldSelector"), 0, ""};
+    std::shared_ptr<Watcher> watcher;
+    ApiError gone;
+    bool expired = false;
+    try {
+      watcher = store.watch(r.type, r.ns, t.param("resourceVersion"), query);
+    } catch (const ApiError& e) {
+      if (e.code != 410) throw;
+      gone = e;
+      expired = true;
+    }
+    http::response<http::empty_body> res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "application/json");
+    res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    beast::error_code ec;
+    http::write_header(socket, sr, ec);
+    if (ec) {
+      if (watcher) store.unwatch(watcher);
+      return;
+    }
+    auto send = [&](const json& event) {
+      std::string line = event.dump() + "\n";
+      net::write(socket, http::make_chunk(net::buffer(line)), ec);
+      return !ec;
+    };
+    if (expired) {
+      send({{"type", "ERROR"}, {"object", gone.toStatus()}});
+      net::write(socket, http::make_chunk_last(), ec);
+      return;
+    }
+    try {
+      streamEvents(socket, *watcher, r, t, asTable, send);
+    } catch (const std::exception& ex) {
+      // Headers are sent: report in the stream, as the API server does.
+      send({{"type", "ERROR"},
+            {"object", ApiError{500, "InternalError", std::string("kubesim: ") + ex.what()}.toStatus()}});
+    }
+    store.unwatch(watcher);
+    net::write(socket, http::make_chunk_last(), ec);
+  }
+
+  template <typename Send>
+  void streamEvents(tcp::socket&, Watcher& watcherRef, const ResourceRequest& r, const Target& t,
+                    bool asTable, Send& send) {
+    Watcher* watcher = &watcherRef;
+    const bool bookmarks = t.param("allowWatchBookmarks") == "true";
+    const std::string timeoutText = t.param("timeoutSeconds");
+    const auto deadline = timeoutText.empty()
+                              ? std::chrono::steady_clock::time_point::max()
+                              : std::chrono::steady_clock::now() +
+                                    std::chrono::seconds(std::stoll(timeoutText));
+    auto lastBookmark = std::chrono::steady_clock::now();
+    Event e;
+    while (!stopping && std::chrono::steady_clock::now() < deadline) {
+      if (watcher->next(e, std::chrono::milliseconds(100))) {
+        json object = asTable ? toTable(r.type, json::array({e.object}), true) : e.object;
+        if (!send({{"type", e.type}, {"object", object}})) break;
+        continue;
+      }
+      if (watcher->closed()) break;
+      if (bookmarks && std::chrono::steady_clock::now() - lastBookmark >= options.bookmarkInterval) {
+        lastBookmark = std::chrono::steady_clock::now();
+        json mark = {{"kind", r.type.kind},
+                     {"apiVersion", r.type.groupVersion()},
+                     {"metadata", {{"resourceVersion", std::to_string(store.resourceVersion())}}}};
+        // Every event up to that version is queued already (pushed under the store's lock).
+        if (watcher->next(e, std::chrono::milliseconds(0))) {
+          json object = asTable ? toTable(r.type, json::array({e.object}), true) : e.object;
+          if (!send({{"type", e.type}, {"object", object}})) break;
+          continue;
+        }
+        if (!send({{"type", "BOOKMARK"}, {"object", mark}})) break;
+      }
+    }
+  }
+
+  // Handles one request; returns false when the connection must close (after a watch).
+  bool handle(tcp::socket& socket, http::request<http::string_body>& req) {
+    const Target t = parseTarget(std::string_view(req.target().data(), req.target().size()));
+    const auto& s = t.segments;
+    const std::string method(req.method_string());
+    const std::string accept(req[http::field::accept]);
+    const bool asTable = accept.find("as=Table") != std::string::npos;
+    auto reply = [&](http::status status, const json& body) {
+      Response res = jsonResponse(req, status, body);
+      beast::error_code ec;
+      http::write(socket, res, ec);
+      return !ec && req.keep_alive();
+    };
+    try {
+      if (s.empty()) return reply(http::status::ok, {{"paths", {"/api", "/apis", "/version"}}});
+      if (s[0] == "version") {
+        return reply(http::status::ok, {{"major", "1"}, {"minor", "32"}, {"gitVersion", "v1.32.0-kubesim"},
+                                        {"platform", "linux/amd64"}, {"goVersion", "kubesim"}});
+      }
+      if (s[0] == "healthz" || s[0] == "readyz" || s[0] == "livez") {
+        Response res{http::status::ok, req.version()};
+        res.set(http::field::content_type, "text/plain");
+        res.body() = "ok";
+        res.prepare_payload();
+        beast::error_code ec;
+        http::write(socket, res, ec);
+        return !ec && req.keep_alive();
+      }
+      if (s[0] == "admin") {
+        if (method != "POST") throw ApiError{405, "MethodNotAllowed", "admin endpoints take POST"};
+        return reply(http::status::ok, handleAdmin(t, req.body()));
+      }
+      if (s[0] == "openapi") {
+        if (s.size() >= 2 && s[1] == "v3") {
+          if (s.size() == 2) return reply(http::status::ok, registry.openapiIndex());
+          std::string path;
+          for (std::size_t i = 2; i < s.size(); ++i) path += (i > 2 ? "/" : "") + s[i];
+          if (auto doc = registry.openapiDocument(path)) return reply(http::status::ok, *doc);
+        }
+        throw ApiError{404, "NotFound", "the server could not find the requested resource"};
+      }
+      std::optional<ResourceRequest> r;
+      if (s[0] == "api") {
+        if (s.size() == 1) return reply(http::status::ok, registry.discoveryCore());
+        if (s.size() == 2) {
+          if (auto d = registry.discoveryResources("", s[1])) return reply(http::status::ok, *d);
+          throw ApiError{404, "NotFound", "the server could not find the requested resource"};
+        }
+        r = resolve(t, 2, "", s[1]);
+      } else if (s[0] == "apis") {
+        if (s.size() == 1) return reply(http::status::ok, registry.discoveryGroups());
+        if (s.size() == 2) {
+          json groups = registry.discoveryGroups();
+          for (const json& g : groups["groups"]) {
+            if (g["name"] == s[1]) {
+              json group = g;
+              group["kind"] = "APIGroup";
+              group["apiVersion"] = "v1";
+              return reply(http::status::ok, group);
+            }
+          }
+          throw ApiError{404, "NotFound", "the server could not find the requested resource"};
+        }
+        if (s.size() == 3) {
+          if (auto d = registry.discoveryResources(s[1], s[2])) return reply(http::status::ok, *d);
+          throw ApiError{404, "NotFound", "the server could not find the requested resource"};
+        }
+        r = resolve(t, 3, s[1], s[2]);
+      }
+      if (!r) throw ApiError{404, "NotFound", "the server could not find the requested resource"};
+      const bool status = r->subresource == "status";
+      if (status && !r->type.statusSubresource) {
+        throw ApiError{404, "NotFound", "the server could not find the requested resource"};
+      }
+
+      if (method == "GET") {
+        const bool watch = t.param("watch") == "true" || t.param("watch") == "1";
+        if (watch) {
+          injectFaults("watch");
+          serveWatch(socket, req, *r, t, asTable);
+          return false;
+        }
+        if (r->name.empty()) {
+          injectFaults("list");
+          ListQuery query{t.param("labelSelector"), t.param("fieldSelector"), 0, t.param("continue")};
+          if (!t.param("limit").empty()) query.limit = std::stoll(t.param("limit"));
+          json list = store.list(r->type, r->ns, query);
+          if (asTable) {
+            json table = toTable(r->type, list["items"], false);
+            table["metadata"] = list["metadata"];
+            return reply(http::status::ok, table);
+          }
+          return reply(http::status::ok, list);
+        }
+        injectFaults("get");
+        json object = store.get(r->type, r->ns, r->name);
+        return reply(http::status::ok, asTable ? toTable(r->type, json::array({object}), false) : object);
+      }
+      const std::string requestType(req[http::field::content_type]);
+      if (requestType.find("protobuf") != std::string::npos) {
+        throw ApiError{415, "UnsupportedMediaType",
+                       "kubesim speaks JSON only; use kubectl apply -f with a manifest instead of "
+                       "commands that send protobuf (kubectl create namespace, ...)"};
+      }
+      if (method == "POST") {
+        injectFaults("create");
+        if (!r->name.empty()) throw ApiError{405, "MethodNotAllowed", "POST to a collection only"};
+        json object = json::parse(req.body(), nullptr, false);
+        if (object.is_discarded()) throw badRequest("the request body is not valid JSON");
+        if (!object.is_object()) throw badRequest("the request body must be a JSON object");
+        admit(r->type, object, t);
+        if (t.param("dryRun") == "All") return reply(http::status::created, object);
+        return reply(http::status::created, store.create(r->type, r->ns, object));
+      }
+      if (method == "PUT") {
+        injectFaults("update");
+        json object = json::parse(req.body(), nullptr, false);
+        if (object.is_discarded()) throw badRequest("the request body is not valid JSON");
+        if (!status) admit(r->type, object, t);
+        return reply(http::status::ok, store.update(r->type, r->ns, r->name, object, status));
+      }
+      if (method == "PATCH") {
+        injectFaults("patch");
+        const std::string contentType(req[http::field::content_type]);
+        const ResourceType type = r->type;
+        json result = store.patch(
+            r->type, r->ns, r->name,
+            [&](const json& current) {
+              json next = applyPatch(type, current, contentType, req.body());
+              if (!status) admit(type, next, t);
+              return next;
+            },
+            status);
+        return reply(http::status::ok, result);
+      }
+      if (method == "DELETE") {
+        injectFaults("delete");
+        DeleteOptions deletion;
+        deletion.propagationPolicy = t.param("propagationPolicy");
+        json body = json::parse(req.body().empty() ? "{}" : req.body(), nullptr, false);
+        if (body.is_object()) {
+          if (body.contains("propagationPolicy") && body["propagationPolicy"].is_string()) {
+            deletion.propagationPolicy = body["propagationPolicy"];
+          }
+          const json pre = body.value("preconditions", json::object());
+          deletion.preconditionUid = pre.value("uid", "");
+          deletion.preconditionResourceVersion = pre.value("resourceVersion", "");
+        }
+        if (r->name.empty()) throw ApiError{405, "MethodNotAllowed", "deletecollection is not supported"};
+        return reply(http::status::ok, store.remove(r->type, r->ns, r->name, deletion));
+      }
+      throw ApiError{405, "MethodNotAllowed", "method " + method + " is not supported"};
+    } catch (const ApiError& e) {
+      Response res = errorResponse(req, e);
+      if (e.details.contains("retryAfterSeconds")) {
+        res.set(http::field::retry_after, std::to_string(e.details["retryAfterSeconds"].get<int>()));
+      }
+      beast::error_code ec;
+      http::write(socket, res, ec);
+      return !ec && req.keep_alive();
+    } catch (const std::exception& e) {
+      Response res = errorResponse(req, {500, "InternalError", std::string("kubesim: ") + e.what()});
+      beast::error_code ec;
+      http::write(socket, res, ec);
+      return false;
+    }
+  }
+
+  void serveConnection(std::shared_ptr<tcp::socket> socket) {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    while (!stopping) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(64 * 1024 * 1024);
+      http::read(*socket, buffer, parser, ec);
+      if (ec) break;
+      http::request<http::string_body> req = parser.release();
+      if (!handle(*socket, req)) break;
+    }
+    socket->shutdown(tcp::socket::shutdown_both, ec);
+    socket->close(ec);
+    std::lock_guard lock(connectionsMu);
+    connections.remove(socket);
+  }
+
+  void acceptLoop() {
+    while (!stopping) {
+      auto socket = std::make_shared<tcp::socket>(io);
+      beast::error_code ec;
+      acceptor->accept(*socket, ec);
+      if (ec) {
+        if (stopping) break;
+        continue;
+      }
+      std::lock_guard lock(connectionsMu);
+      connections.push_back(socket);
+      threads.emplace_back([this, socket] { serveConnection(socket); });
+    }
+  }
+};
+
+Server::Server(ResourceRegistry& registry, Store& store, ServerOptions options)
+    : impl_(std::make_unique<Impl>(registry, store, options)) {}
+
+Server::~Server() { stop(); }
+
+std::uint16_t Server::start() {
+  auto address = net::ip::make_address(impl_->options.host);
+  impl_->acceptor = std::make_unique<tcp::acceptor>(impl_->io, tcp::endpoint(address, impl_->options.port));
+  std::uint16_t port = impl_->acceptor->local_endpoint().port();
+  impl_->acceptThread = std::thread([this] { impl_->acceptLoop(); });
+  return port;
+}
+
+void Server::stop() {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  beast::error_code ec;
+  if (impl_->acceptor) {
+    // A blocking accept() does not notice close(); a connection of our own wakes it.
+    try {
+      tcp::socket wake(impl_->io);
+      wake.connect(impl_->acceptor->local_endpoint(), ec);
+    } catch (const std::exception&) {
+    }
+    impl_->acceptor->close(ec);
+  }
+  {
+    std::lock_guard lock(impl_->connectionsMu);
+    for (auto& s : impl_->connections) s->shutdown(tcp::socket::shutdown_both, ec);
+  }
+  impl_->store.dropWatches();
+  if (impl_->acceptThread.joinable()) impl_->acceptThread.join();
+  std::list<std::thread> threads;
+  {
+    std::lock_guard lock(impl_->connectionsMu);
+    threads.swap(impl_->threads);
+  }
+  for (auto& t : threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+}  // namespace canaryd::kubesim

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Drives kubesim with the real kubectl (default settings: client validation on) through apply,
+# get, patch, delete and watch, and asserts the results.
+# Usage: kubectl_test.sh KUBESIM SOURCE_DIR
+set -uo pipefail
+kubesim=$1
+src=$2
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+  [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  jobs -p | xargs -r kill 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect_line() { grep -Eq -- "$2" "$1" || { fail "$3: no line matching /$2/ in:"; sed 's/^/    /' "$1"; }; }
+# wait_for SECONDS COMMAND...: polls until the command succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS >= deadline)) && return 1
+    sleep 0.1
+  done
+}
+
+start_kubesim() {
+  "$kubesim" --listen 127.0.0.1:0 --data "$tmp/data" --ready-delay 200ms >"$tmp/kubesim.out" 2>&1 &
+  pid=$!
+  wait_for 10 grep -q '^listening on http://127.0.0.1:' "$tmp/kubesim.out" || {
+    echo "kubesim did not start"; cat "$tmp/kubesim.out"; exit 1; }
+  server=$(sed -n 's/^listening on //p' "$tmp/kubesim.out" | head -1)
+}
+start_kubesim
+export KUBECONFIG=/dev/null
+k() { kubectl --server "$server" "$@"; }
+
+# CRDs, namespaces and every example.
+k apply -f "$src/crds/" >"$tmp/out" 2>&1 || fail "apply crds: $(cat "$tmp/out")"
+expect_line "$tmp/out" 'customresourcedefinition.apiextensions.k8s.io/canaries.flagger.app created' "crd created"
+k wait --for condition=established crd/canaries.flagger.app --timeout=10s >/dev/null 2>&1 || fail "crd established"
+cat >"$tmp/ns.yaml" <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: test}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: production}
+YAML
+k apply -f "$tmp/ns.yaml" >/dev/null 2>&1 || fail "apply namespaces"
+k apply -f "$src/examples/" >"$tmp/out" 2>&1 || fail "apply examples: $(cat "$tmp/out")"
+expect_line "$tmp/out" '^canary.flagger.app/my-app created$' "seed canary created"
+expect_line "$tmp/out" '^deployment.apps/podinfo created$' "deployment created"
+
+k get canaries -A >"$tmp/out" 2>&1 || fail "get canaries -A"
+expect_line "$tmp/out" '^NAMESPACE +NAME +STATUS +WEIGHT +FAILEDCHECKS +LASTTRANSITIONTIME +AGE' "printer columns"
+[[ $(grep -cE '^(production|shop|test) ' "$tmp/out") -eq 5 ]] || fail "five canaries listed: $(cat "$tmp/out")"
+
+# The Deployment simulator makes podinfo available; kubectl wait watches for it.
+k wait --for condition=available deploy/podinfo -n test --timeout=10s >/dev/null 2>&1 || fail "deployment available"
+k get deploy podinfo -n test -o yaml >"$tmp/out" 2>&1
+expect_line "$tmp/out" '^  readyReplicas: 1$' "readyReplicas"
+expect_line "$tmp/out" '^  observedGeneration: 1$' "observedGeneration"
+expect_line "$tmp/out" '^  generation: 1$' "generation"
+
+# Re-apply with a new image: strategic merge patch, generation bumped, status converges again.
+sed 's/podinfo:6.7.0/podinfo:6.7.1/' "$src/examples/deployment.yaml" >"$tmp/dep.yaml"
+k apply -f "$tmp/dep.yaml" >"$tmp/out" 2>&1
+expect_line "$tmp/out" '^deployment.apps/podinfo configured$' "deployment configured"
+[[ $(k get deploy podinfo -n test -o jsonpath='{.metadata.generation} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort}') == "2 ghcr.io/stefanprodan/podinfo:6.7.1 9898" ]] ||
+  fail "apply merged the container by name"
+wait_for 10 bash -c "[[ \$(kubectl --server $server get deploy podinfo -n test -o jsonpath='{.status.observedGeneration}') == 2 ]]" ||
+  fail "status converged to generation 2"
+
+# Merge patch; the status is untouched and generation counts spec changes only.
+k patch canary podinfo -n test --type merge -p '{"spec":{"analysis":{"threshold":7}}}' >/dev/null 2>&1 || fail "merge patch"
+[[ $(k get canary podinfo -n test -o jsonpath='{.spec.analysis.threshold} {.metadata.generation}') == "7 2" ]] || fail "patched threshold and generation"
+k patch canary podinfo -n test --type merge -p '{"metadata":{"labels":{"team":"a"}}}' >/dev/null 2>&1
+[[ $(k get canary podinfo -n test -o jsonpath='{.metadata.generation}') == "2" ]] || fail "label change keeps generation"
+
+# The CRD schema is enforced: 422 with the field, and unknown fields rejected (strict).
+k patch canary podinfo -n test --type merge -p '{"spec":{"analysis":{"stepWeight":500}}}' >"$tmp/out" 2>&1 && fail "stepWeight 500 accepted"
+expect_line "$tmp/out" 'spec.analysis.stepWeight: Invalid value: 500' "range enforced"
+sed 's/type: rollout/type: rolout/' "$src/examples/canary-gatewayapi.yaml" >"$tmp/bad.yaml"
+k apply -f "$tmp/bad.yaml" >"$tmp/out" 2>&1 && fail "unknown webhook type accepted"
+expect_line "$tmp/out" 'Unsupported value: "rolout"' "enum enforced"
+sed 's/stepWeight: 5/stepWeigth: 5/' "$src/examples/canary-gatewayapi.yaml" >"$tmp/unknown.yaml"
+k apply -f "$tmp/unknown.yaml" >"$tmp/out" 2>&1 && fail "unknown field accepted"
+expect_line "$tmp/out" 'unknown field "spec.analysis.stepWeigth"' "strict field validation"
+
+# Watch: a patch and a delete arrive as events.
+k get canaries -n test -w --output-watch-events >"$tmp/watch" 2>&1 &
+watcher=$!
+wait_for 10 grep -q podinfo "$tmp/watch" || fail "watch lists the canary"
+k patch canary podinfo -n test --type merge -p '{"spec":{"analysis":{"threshold":8}}}' >/dev/null 2>&1
+k delete canary podinfo -n test >"$tmp/out" 2>&1 || fail "delete canary"
+expect_line "$tmp/out" 'canary.flagger.app "podinfo" deleted' "delete message"
+wait_for 10 grep -q '^MODIFIED' "$tmp/watch" || fail "watch saw MODIFIED"
+wait_for 10 grep -q '^DELETED' "$tmp/watch" || fail "watch saw DELETED: $(cat "$tmp/watch")"
+kill "$watcher" 2>/dev/null
+k get canary podinfo -n test >"$tmp/out" 2>&1 && fail "deleted canary still found"
+expect_line "$tmp/out" 'canaries.flagger.app "podinfo" not found' "NotFound after delete"
+
+# State survives a restart with --data.
+kill "$pid"; wait "$pid" 2>/dev/null; pid=""
+start_kubesim
+k get canary my-app -n production -o jsonpath='{.spec.analysis.stepWeight}' >"$tmp/out" 2>&1
+[[ $(cat "$tmp/out") == "10" ]] || fail "canary survived restart: $(cat "$tmp/out")"
+
+# Deleting a namespace deletes its contents.
+k delete namespace shop >/dev/null 2>&1 || fail "delete namespace"
+k get canaries -n shop >"$tmp/out" 2>&1
+expect_line "$tmp/out" 'No resources found' "namespace contents deleted"
+
+if ((failures)); then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all kubectl checks passed"
