@@ -14,6 +14,8 @@ std::string_view toString(ErrorKind kind) {
       return "unavailable";
     case ErrorKind::kInternal:
       return "internal";
+    case ErrorKind::kExpired:
+      return "expired";
   }
   return "internal";
 }

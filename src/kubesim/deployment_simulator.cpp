@@ -20,8 +20,12 @@ std::string now() {
 
 json condition(const std::string& type, bool status, const std::string& reason,
                const std::string& message) {
-  return {{"type", type},          {"status", status ? "True" : "False"}, {"reason", reason},
-          {"message", message},    {"lastUpdateTime", now()},             {"lastTransitionTime", now()}};
+  return {{"type", type},
+          {"status", status ? "True" : "False"},
+          {"reason", reason},
+          {"message", message},
+          {"lastUpdateTime", now()},
+          {"lastTransitionTime", now()}};
 }
 
 }  // namespace
@@ -86,23 +90,23 @@ void DeploymentSimulator::run() {
             if (current["metadata"].value("generation", std::int64_t{1}) != generation) return next;
             const json& spec = current.value("spec", json::object());
             const std::int64_t replicas = spec.value("replicas", std::int64_t{1});
-            const json annotations =
-                spec.value("template", json::object()).value("metadata", json::object()).value(
-                    "annotations", json::object());
+            const json annotations = spec.value("template", json::object())
+                                         .value("metadata", json::object())
+                                         .value("annotations", json::object());
             const bool neverReady = annotations.value(kNeverReadyAnnotation, "") == "true";
             const std::int64_t ready = neverReady ? 0 : replicas;
-            json status = {{"observedGeneration", generation},
-                           {"replicas", replicas},
-                           {"updatedReplicas", replicas},
-                           {"readyReplicas", ready},
-                           {"availableReplicas", ready},
-                           {"unavailableReplicas", replicas - ready}};
+            json status = {
+                {"observedGeneration", generation}, {"replicas", replicas},
+                {"updatedReplicas", replicas},      {"readyReplicas", ready},
+                {"availableReplicas", ready},       {"unavailableReplicas", replicas - ready}};
             status["conditions"] = {
-                condition("Available", ready == replicas, ready == replicas ? "MinimumReplicasAvailable"
-                                                                            : "MinimumReplicasUnavailable",
-                          ready == replicas ? "Deployment has minimum availability."
-                                            : "Deployment does not have minimum availability."),
-                condition("Progressing", true, neverReady ? "ReplicaSetUpdated" : "NewReplicaSetAvailable",
+                condition(
+                    "Available", ready == replicas,
+                    ready == replicas ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+                    ready == replicas ? "Deployment has minimum availability."
+                                      : "Deployment does not have minimum availability."),
+                condition("Progressing", true,
+                          neverReady ? "ReplicaSetUpdated" : "NewReplicaSetAvailable",
                           neverReady ? "ReplicaSet \"" + name + "\" is progressing."
                                      : "ReplicaSet \"" + name + "\" has successfully progressed.")};
             next["status"] = status;

@@ -1,20 +1,24 @@
 // kubesim: a local server that speaks the Kubernetes REST API well enough for canaryd's
 // tests, its demo and the real kubectl. Plain HTTP on loopback; no authentication.
-#include <CLI/CLI.hpp>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
+#include <CLI/CLI.hpp>
+
 #include "canaryd/core/duration.h"
+
 #include "kubesim/deployment_simulator.h"
 #include "kubesim/server.h"
 
 namespace {
 
 std::atomic<bool> stopRequested{false};
-void onSignal(int) { stopRequested = true; }
+void onSignal(int) {
+  stopRequested = true;
+}
 
 }  // namespace
 
@@ -41,12 +45,14 @@ int main(int argc, char** argv) {
   auto readyDelay = canaryd::parseDuration(readyDelayText);
   auto bookmark = canaryd::parseDuration(bookmarkText);
   if (!readyDelay || !bookmark) {
-    std::cerr << "kubesim: " << (!readyDelay ? readyDelay.error() : bookmark.error()).message() << "\n";
+    std::cerr << "kubesim: " << (!readyDelay ? readyDelay.error() : bookmark.error()).message()
+              << "\n";
     return 2;
   }
   ResourceRegistry registry;
   Store store(registry, history);
-  const std::filesystem::path statePath = dataDir.empty() ? "" : std::filesystem::path(dataDir) / "state.json";
+  const std::filesystem::path statePath =
+      dataDir.empty() ? "" : std::filesystem::path(dataDir) / "state.json";
   if (!dataDir.empty()) {
     std::filesystem::create_directories(dataDir);
     if (std::filesystem::exists(statePath)) {
@@ -61,7 +67,8 @@ int main(int argc, char** argv) {
   }
   DeploymentSimulator deployments(
       store, registry, std::chrono::duration_cast<std::chrono::milliseconds>(*readyDelay));
-  store.setObserver([&](const ResourceType& type, const Event& e) { deployments.observe(type, e); });
+  store.setObserver(
+      [&](const ResourceType& type, const Event& e) { deployments.observe(type, e); });
 
   ServerOptions options;
   options.host = listen.substr(0, colon);

@@ -18,16 +18,16 @@ json openSchema() {
             {"metadata", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}};
 }
 
-ResourceType builtin(std::string group, std::string version, std::string resource,
-                     std::string kind, bool namespaced, bool status,
-                     std::vector<std::string> shortNames = {}) {
+ResourceType builtin(std::string group, std::string version, std::string resource, std::string kind,
+                     bool namespaced, bool status, std::vector<std::string> shortNames = {}) {
   ResourceType t;
   t.group = std::move(group);
   t.version = std::move(version);
   t.resource = std::move(resource);
   t.kind = std::move(kind);
   t.singular.clear();
-  for (char c : t.kind) t.singular += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : t.kind)
+    t.singular += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   t.namespaced = namespaced;
   t.statusSubresource = status;
   t.shortNames = std::move(shortNames);
@@ -54,8 +54,12 @@ std::string schemaName(const ResourceType& t) {
 
 json apiResource(const ResourceType& t) {
   json verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
-  json r = {{"name", t.resource},     {"singularName", t.singular}, {"namespaced", t.namespaced},
-            {"kind", t.kind},         {"verbs", verbs},             {"storageVersionHash", ""}};
+  json r = {{"name", t.resource},
+            {"singularName", t.singular},
+            {"namespaced", t.namespaced},
+            {"kind", t.kind},
+            {"verbs", verbs},
+            {"storageVersionHash", ""}};
   if (!t.shortNames.empty()) r["shortNames"] = t.shortNames;
   if (!t.categories.empty()) r["categories"] = t.categories;
   return r;
@@ -75,8 +79,8 @@ ResourceRegistry::ResourceRegistry() {
       builtin("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true,
               true, {"hpa"}),
       builtin("coordination.k8s.io", "v1", "leases", "Lease", true, false),
-      builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions",
-              "CustomResourceDefinition", false, true, {"crd", "crds"}),
+      builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
+              false, true, {"crd", "crds"}),
   };
   for (ResourceType& t : types_) {
     if (t.resource == "deployments" || t.resource == "pods" || t.resource == "services") {

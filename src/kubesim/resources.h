@@ -3,10 +3,11 @@
 #pragma once
 
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace canaryd::kubesim {
 
@@ -40,11 +41,11 @@ class ResourceRegistry {
   void addCrd(const nlohmann::json& crd);
   void removeCrd(const nlohmann::json& crd);
 
-  nlohmann::json discoveryCore() const;                    // GET /api
-  nlohmann::json discoveryGroups() const;                  // GET /apis
+  nlohmann::json discoveryCore() const;    // GET /api
+  nlohmann::json discoveryGroups() const;  // GET /apis
   std::optional<nlohmann::json> discoveryResources(const std::string& group,
                                                    const std::string& version) const;
-  nlohmann::json openapiIndex() const;                     // GET /openapi/v3
+  nlohmann::json openapiIndex() const;  // GET /openapi/v3
   std::optional<nlohmann::json> openapiDocument(const std::string& path) const;
 
  private:

@@ -37,17 +37,21 @@ void walk(const json& value, const json& schema, const std::string& path,
   }
   if (schema.contains("type") && schema["type"].is_string() &&
       !typeMatches(value, schema["type"].get<std::string>())) {
-    violations.push_back({path, "Invalid value: " + value.dump() + ": " + path + " in body must be of type " +
+    violations.push_back({path, "Invalid value: " + value.dump() + ": " + path +
+                                    " in body must be of type " +
                                     schema["type"].get<std::string>()});
     return;
   }
   if (schema.contains("enum") && schema["enum"].is_array()) {
     bool found = false;
-    for (const json& e : schema["enum"]) found = found || e == value;
+    for (const json& e : schema["enum"])
+      found = found || e == value;
     if (!found) {
       std::string allowed;
-      for (const json& e : schema["enum"]) allowed += (allowed.empty() ? "" : ", ") + e.dump();
-      violations.push_back({path, "Unsupported value: " + value.dump() + ": supported values: " + allowed});
+      for (const json& e : schema["enum"])
+        allowed += (allowed.empty() ? "" : ", ") + e.dump();
+      violations.push_back(
+          {path, "Unsupported value: " + value.dump() + ": supported values: " + allowed});
     }
   }
   if (value.is_number()) {
@@ -89,12 +93,14 @@ void walk(const json& value, const json& schema, const std::string& path,
     const json properties = schema.value("properties", json::object());
     const bool preserve = schema.value("x-kubernetes-preserve-unknown-fields", false);
     for (auto it = value.begin(); it != value.end(); ++it) {
-      if (path.empty() && (it.key() == "metadata" || it.key() == "apiVersion" || it.key() == "kind")) {
+      if (path.empty() &&
+          (it.key() == "metadata" || it.key() == "apiVersion" || it.key() == "kind")) {
         continue;
       }
       if (properties.contains(it.key())) {
         walk(*it, properties[it.key()], child(path, it.key()), unknown, violations);
-      } else if (schema.contains("additionalProperties") && schema["additionalProperties"].is_object()) {
+      } else if (schema.contains("additionalProperties") &&
+                 schema["additionalProperties"].is_object()) {
         walk(*it, schema["additionalProperties"], child(path, it.key()), unknown, violations);
       } else if (!preserve && !(schema.contains("additionalProperties") &&
                                 schema["additionalProperties"] == true)) {
@@ -112,32 +118,40 @@ void walk(const json& value, const json& schema, const std::string& path,
 void prune(json& value, const json& schema, bool root) {
   if (!schema.is_object()) return;
   if (value.is_object()) {
-    if (schema.value("x-kubernetes-preserve-unknown-fields", false) && !schema.contains("properties")) {
+    if (schema.value("x-kubernetes-preserve-unknown-fields", false) &&
+        !schema.contains("properties")) {
       return;
     }
     const json properties = schema.value("properties", json::object());
-    const bool open = schema.value("x-kubernetes-preserve-unknown-fields", false) ||
-                      (schema.contains("additionalProperties") && schema["additionalProperties"] == true);
+    const bool open =
+        schema.value("x-kubernetes-preserve-unknown-fields", false) ||
+        (schema.contains("additionalProperties") && schema["additionalProperties"] == true);
     std::vector<std::string> doomed;
     for (auto it = value.begin(); it != value.end(); ++it) {
-      if (root && (it.key() == "metadata" || it.key() == "apiVersion" || it.key() == "kind")) continue;
+      if (root && (it.key() == "metadata" || it.key() == "apiVersion" || it.key() == "kind"))
+        continue;
       if (properties.contains(it.key())) {
         prune(*it, properties[it.key()], false);
-      } else if (schema.contains("additionalProperties") && schema["additionalProperties"].is_object()) {
+      } else if (schema.contains("additionalProperties") &&
+                 schema["additionalProperties"].is_object()) {
         prune(*it, schema["additionalProperties"], false);
       } else if (!open) {
         doomed.push_back(it.key());
       }
     }
-    for (const std::string& k : doomed) value.erase(k);
+    for (const std::string& k : doomed)
+      value.erase(k);
   } else if (value.is_array() && schema.contains("items")) {
-    for (json& item : value) prune(item, schema["items"], false);
+    for (json& item : value)
+      prune(item, schema["items"], false);
   }
 }
 
 }  // namespace
 
-void pruneUnknownFields(json& object, const json& schema) { prune(object, schema, true); }
+void pruneUnknownFields(json& object, const json& schema) {
+  prune(object, schema, true);
+}
 
 void validateAgainstSchema(const json& object, const json& schema,
                            std::vector<std::string>& unknownFields,

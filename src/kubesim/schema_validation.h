@@ -4,9 +4,10 @@
 // kubesim.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace canaryd::kubesim {
 

@@ -55,7 +55,8 @@ std::vector<std::string> parseSet(const std::string& text, const std::string& te
 LabelSelector LabelSelector::parse(const std::string& text) {
   LabelSelector s;
   for (const std::string& term : splitTerms(text)) {
-    if (term.empty()) throw badRequest("unable to parse requirement: empty term in \"" + text + "\"");
+    if (term.empty())
+      throw badRequest("unable to parse requirement: empty term in \"" + text + "\"");
     Requirement r;
     if (auto pos = term.find(" notin "); pos != std::string::npos) {
       r = {trim(term.substr(0, pos)), Op::kNotIn, parseSet(term.substr(pos), term)};

@@ -1,9 +1,10 @@
 // Label and field selectors as the Kubernetes API accepts them. Internal to kubesim.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace canaryd::kubesim {
 

@@ -1,12 +1,13 @@
 #include "kubesim/server.h"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <list>
 #include <mutex>
 #include <random>
 #include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include "kubesim/api_error.h"
 #include "kubesim/schema_validation.h"
@@ -62,7 +63,8 @@ Target parseTarget(std::string_view target) {
     }
   }
   while (!path.empty()) {
-    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    while (!path.empty() && path.front() == '/')
+      path.remove_prefix(1);
     auto slash = path.find('/');
     std::string_view seg = path.substr(0, slash);
     if (!seg.empty()) t.segments.push_back(urlDecode(seg));
@@ -169,14 +171,16 @@ struct Server::Impl {
     const std::string what = t.segments.size() > 1 ? t.segments[1] : "";
     if (what == "faults") {
       json config = json::parse(body.empty() ? "{}" : body, nullptr, false);
-      if (config.is_discarded()) throw badRequest("faults: malformed JSON");
+      if (config.is_null()) config = json::object();
+      if (config.is_discarded() || !config.is_object())
+        throw badRequest("faults: expected a JSON object");
       std::lock_guard lock(faults.mu);
       faults.delayMs = config.value("delayMs", std::int64_t{0});
       faults.errorCode = config.value("errorCode", 500);
       faults.errorRates.clear();
-      for (auto it = config.value("errorRates", json::object()).begin();
-           it != config.value("errorRates", json::object()).end(); ++it) {
-        faults.errorRates[it.key()] = it->get<double>();
+      const json rates = config.value("errorRates", json::object());
+      for (auto it = rates.begin(); it != rates.end(); ++it) {
+        if (it->is_number()) faults.errorRates[it.key()] = it->get<double>();
       }
       return {{"faults", config}};
     }
@@ -210,13 +214,16 @@ struct Server::Impl {
       json causes = json::array();
       std::string message;
       for (const SchemaViolation& v : violations) {
-        causes.push_back({{"reason", "FieldValueInvalid"}, {"message", v.message}, {"field", v.field}});
+        causes.push_back(
+            {{"reason", "FieldValueInvalid"}, {"message", v.message}, {"field", v.field}});
         message += (message.empty() ? "" : ", ") + v.field + ": " + v.message;
       }
       std::string name = object.value("metadata", json::object()).value("name", "");
-      throw ApiError{422, "Invalid",
-                     type.kind + "." + type.group + " \"" + name + "\" is invalid: " + message,
-                     {{"name", name}, {"group", type.group}, {"kind", type.kind}, {"causes", causes}}};
+      throw ApiError{
+          422,
+          "Invalid",
+          type.kind + "." + type.group + " \"" + name + "\" is invalid: " + message,
+          {{"name", name}, {"group", type.group}, {"kind", type.kind}, {"causes", causes}}};
     }
     if (mode == "Strict" && !unknown.empty()) {
       std::string message = "strict decoding error: ";
@@ -241,7 +248,8 @@ struct Server::Impl {
       try {
         return current.patch(patch);
       } catch (const json::exception& e) {
-        throw ApiError{422, "Invalid", std::string("the JSON patch could not be applied: ") + e.what()};
+        throw ApiError{422, "Invalid",
+                       std::string("the JSON patch could not be applied: ") + e.what()};
       }
     }
     if (contentType.starts_with("application/strategic-merge-patch+json")) {
@@ -297,7 +305,8 @@ struct Server::Impl {
     } catch (const std::exception& ex) {
       // Headers are sent: report in the stream, as the API server does.
       send({{"type", "ERROR"},
-            {"object", ApiError{500, "InternalError", std::string("kubesim: ") + ex.what()}.toStatus()}});
+            {"object",
+             ApiError{500, "InternalError", std::string("kubesim: ") + ex.what()}.toStatus()}});
     }
     store.unwatch(watcher);
     net::write(socket, http::make_chunk_last(), ec);
@@ -309,10 +318,9 @@ struct Server::Impl {
     Watcher* watcher = &watcherRef;
     const bool bookmarks = t.param("allowWatchBookmarks") == "true";
     const std::string timeoutText = t.param("timeoutSeconds");
-    const auto deadline = timeoutText.empty()
-                              ? std::chrono::steady_clock::time_point::max()
-                              : std::chrono::steady_clock::now() +
-                                    std::chrono::seconds(std::stoll(timeoutText));
+    const auto deadline = timeoutText.empty() ? std::chrono::steady_clock::time_point::max()
+                                              : std::chrono::steady_clock::now() +
+                                                    std::chrono::seconds(std::stoll(timeoutText));
     auto lastBookmark = std::chrono::steady_clock::now();
     Event e;
     while (!stopping && std::chrono::steady_clock::now() < deadline) {
@@ -322,7 +330,8 @@ struct Server::Impl {
         continue;
       }
       if (watcher->closed()) break;
-      if (bookmarks && std::chrono::steady_clock::now() - lastBookmark >= options.bookmarkInterval) {
+      if (bookmarks &&
+          std::chrono::steady_clock::now() - lastBookmark >= options.bookmarkInterval) {
         lastBookmark = std::chrono::steady_clock::now();
         json mark = {{"kind", r.type.kind},
                      {"apiVersion", r.type.groupVersion()},
@@ -354,8 +363,11 @@ struct Server::Impl {
     try {
       if (s.empty()) return reply(http::status::ok, {{"paths", {"/api", "/apis", "/version"}}});
       if (s[0] == "version") {
-        return reply(http::status::ok, {{"major", "1"}, {"minor", "32"}, {"gitVersion", "v1.32.0-kubesim"},
-                                        {"platform", "linux/amd64"}, {"goVersion", "kubesim"}});
+        return reply(http::status::ok, {{"major", "1"},
+                                        {"minor", "32"},
+                                        {"gitVersion", "v1.32.0-kubesim"},
+                                        {"platform", "linux/amd64"},
+                                        {"goVersion", "kubesim"}});
       }
       if (s[0] == "healthz" || s[0] == "readyz" || s[0] == "livez") {
         Response res{http::status::ok, req.version()};
@@ -374,7 +386,8 @@ struct Server::Impl {
         if (s.size() >= 2 && s[1] == "v3") {
           if (s.size() == 2) return reply(http::status::ok, registry.openapiIndex());
           std::string path;
-          for (std::size_t i = 2; i < s.size(); ++i) path += (i > 2 ? "/" : "") + s[i];
+          for (std::size_t i = 2; i < s.size(); ++i)
+            path += (i > 2 ? "/" : "") + s[i];
           if (auto doc = registry.openapiDocument(path)) return reply(http::status::ok, *doc);
         }
         throw ApiError{404, "NotFound", "the server could not find the requested resource"};
@@ -422,7 +435,8 @@ struct Server::Impl {
         }
         if (r->name.empty()) {
           injectFaults("list");
-          ListQuery query{t.param("labelSelector"), t.param("fieldSelector"), 0, t.param("continue")};
+          ListQuery query{t.param("labelSelector"), t.param("fieldSelector"), 0,
+                          t.param("continue")};
           if (!t.param("limit").empty()) query.limit = std::stoll(t.param("limit"));
           json list = store.list(r->type, r->ns, query);
           if (asTable) {
@@ -434,7 +448,8 @@ struct Server::Impl {
         }
         injectFaults("get");
         json object = store.get(r->type, r->ns, r->name);
-        return reply(http::status::ok, asTable ? toTable(r->type, json::array({object}), false) : object);
+        return reply(http::status::ok,
+                     asTable ? toTable(r->type, json::array({object}), false) : object);
       }
       const std::string requestType(req[http::field::content_type]);
       if (requestType.find("protobuf") != std::string::npos) {
@@ -486,20 +501,23 @@ struct Server::Impl {
           deletion.preconditionUid = pre.value("uid", "");
           deletion.preconditionResourceVersion = pre.value("resourceVersion", "");
         }
-        if (r->name.empty()) throw ApiError{405, "MethodNotAllowed", "deletecollection is not supported"};
+        if (r->name.empty())
+          throw ApiError{405, "MethodNotAllowed", "deletecollection is not supported"};
         return reply(http::status::ok, store.remove(r->type, r->ns, r->name, deletion));
       }
       throw ApiError{405, "MethodNotAllowed", "method " + method + " is not supported"};
     } catch (const ApiError& e) {
       Response res = errorResponse(req, e);
       if (e.details.contains("retryAfterSeconds")) {
-        res.set(http::field::retry_after, std::to_string(e.details["retryAfterSeconds"].get<int>()));
+        res.set(http::field::retry_after,
+                std::to_string(e.details["retryAfterSeconds"].get<int>()));
       }
       beast::error_code ec;
       http::write(socket, res, ec);
       return !ec && req.keep_alive();
     } catch (const std::exception& e) {
-      Response res = errorResponse(req, {500, "InternalError", std::string("kubesim: ") + e.what()});
+      Response res =
+          errorResponse(req, {500, "InternalError", std::string("kubesim: ") + e.what()});
       beast::error_code ec;
       http::write(socket, res, ec);
       return false;
@@ -542,11 +560,14 @@ struct Server::Impl {
 Server::Server(ResourceRegistry& registry, Store& store, ServerOptions options)
     : impl_(std::make_unique<Impl>(registry, store, options)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 std::uint16_t Server::start() {
   auto address = net::ip::make_address(impl_->options.host);
-  impl_->acceptor = std::make_unique<tcp::acceptor>(impl_->io, tcp::endpoint(address, impl_->options.port));
+  impl_->acceptor =
+      std::make_unique<tcp::acceptor>(impl_->io, tcp::endpoint(address, impl_->options.port));
   std::uint16_t port = impl_->acceptor->local_endpoint().port();
   impl_->acceptThread = std::thread([this] { impl_->acceptLoop(); });
   return port;
@@ -566,7 +587,8 @@ void Server::stop() {
   }
   {
     std::lock_guard lock(impl_->connectionsMu);
-    for (auto& s : impl_->connections) s->shutdown(tcp::socket::shutdown_both, ec);
+    for (auto& s : impl_->connections)
+      s->shutdown(tcp::socket::shutdown_both, ec);
   }
   impl_->store.dropWatches();
   if (impl_->acceptThread.joinable()) impl_->acceptThread.join();

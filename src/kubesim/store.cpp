@@ -45,7 +45,9 @@ std::string randomSuffix() {
   return out;
 }
 
-std::string key(const std::string& ns, const std::string& name) { return ns + "/" + name; }
+std::string key(const std::string& ns, const std::string& name) {
+  return ns + "/" + name;
+}
 
 std::string qualified(const ResourceType& t) {
   return t.group.empty() ? t.resource : t.resource + "." + t.group;
@@ -123,7 +125,9 @@ Store::Store(ResourceRegistry& registry, std::size_t historyLimit)
     json object = {{"apiVersion", "v1"},
                    {"kind", "Namespace"},
                    {"metadata",
-                    {{"name", ns}, {"uid", newUid()}, {"creationTimestamp", now()},
+                    {{"name", ns},
+                     {"uid", newUid()},
+                     {"creationTimestamp", now()},
                      {"resourceVersion", std::to_string(resourceVersion_)}}},
                    {"spec", {{"finalizers", {"kubernetes"}}}},
                    {"status", {{"phase", "Active"}}}};
@@ -146,7 +150,9 @@ void Store::checkNamespace(const ResourceType& type, const std::string& ns) cons
   if (ns.empty()) throw badRequest("a namespace is required for " + qualified(type));
   auto it = objects_.find("/namespaces");
   if (it == objects_.end() || !it->second.contains(key("", ns))) {
-    throw ApiError{404, "NotFound", "namespaces \"" + ns + "\" not found",
+    throw ApiError{404,
+                   "NotFound",
+                   "namespaces \"" + ns + "\" not found",
                    {{"name", ns}, {"kind", "namespaces"}}};
   }
   const json& namespaceObject = it->second.at(key("", ns));
@@ -204,7 +210,8 @@ json Store::create(const ResourceType& type, const std::string& ns, json object)
       meta["name"] = name;
     }
     if (name.empty()) {
-      throw invalid(type.kind, "", "metadata.name", "Required value: name or generateName is required");
+      throw invalid(type.kind, "", "metadata.name",
+                    "Required value: name or generateName is required");
     }
     if (type.namespaced) {
       std::string given = meta.value("namespace", "");
@@ -219,7 +226,9 @@ json Store::create(const ResourceType& type, const std::string& ns, json object)
     Objects& objects = objects_[type.storageKey()];
     const std::string k = key(type.namespaced ? ns : "", name);
     if (objects.contains(k)) {
-      throw ApiError{409, "AlreadyExists", qualified(type) + " \"" + name + "\" already exists",
+      throw ApiError{409,
+                     "AlreadyExists",
+                     qualified(type) + " \"" + name + "\" already exists",
                      {{"name", name}, {"group", type.group}, {"kind", type.resource}}};
     }
     object["apiVersion"] = type.groupVersion();
@@ -232,14 +241,19 @@ json Store::create(const ResourceType& type, const std::string& ns, json object)
     if (type.statusSubresource) object.erase("status");
     if (type.resource == "customresourcedefinitions") {
       const json& names = object["spec"].value("names", json::object());
-      object["status"] = {
-          {"acceptedNames", names},
-          {"storedVersions", json::array()},
-          {"conditions",
-           {{{"type", "NamesAccepted"}, {"status", "True"}, {"reason", "NoConflicts"},
-             {"lastTransitionTime", now()}, {"message", "no conflicts found"}},
-            {{"type", "Established"}, {"status", "True"}, {"reason", "InitialNamesAccepted"},
-             {"lastTransitionTime", now()}, {"message", "the initial names have been accepted"}}}}};
+      object["status"] = {{"acceptedNames", names},
+                          {"storedVersions", json::array()},
+                          {"conditions",
+                           {{{"type", "NamesAccepted"},
+                             {"status", "True"},
+                             {"reason", "NoConflicts"},
+                             {"lastTransitionTime", now()},
+                             {"message", "no conflicts found"}},
+                            {{"type", "Established"},
+                             {"status", "True"},
+                             {"reason", "InitialNamesAccepted"},
+                             {"lastTransitionTime", now()},
+                             {"message", "the initial names have been accepted"}}}}};
     }
     if (type.resource == "namespaces") object["status"] = {{"phase", "Active"}};
     meta["resourceVersion"] = std::to_string(++resourceVersion_);
@@ -266,7 +280,8 @@ json Store::list(const ResourceType& type, const std::string& ns, const ListQuer
   const Objects& objects = objects_[type.storageKey()];
   json items = json::array();
   // The continue token is the last key returned; keys are in a stable (sorted) order.
-  auto it = query.continueToken.empty() ? objects.begin() : objects.upper_bound(query.continueToken);
+  auto it =
+      query.continueToken.empty() ? objects.begin() : objects.upper_bound(query.continueToken);
   std::string lastKey;
   bool more = false;
   for (; it != objects.end(); ++it) {
@@ -307,7 +322,8 @@ json Store::commitUpdate(const ResourceType& type, const std::string& ns, const 
   }
   std::string wantedVersion = meta.value("resourceVersion", "");
   if (!wantedVersion.empty() && wantedVersion != currentMeta.value("resourceVersion", "")) {
-    throw ApiError{409, "Conflict",
+    throw ApiError{409,
+                   "Conflict",
                    "Operation cannot be fulfilled on " + qualified(type) + " \"" + name +
                        "\": the object has been modified; please apply your changes to the "
                        "latest version and try again",
@@ -421,7 +437,8 @@ void Store::deleteLocked(const ResourceType& type, const std::string& k, const j
       for (const auto& [objectKey, o] : inType) {
         if (o["metadata"].value("namespace", "") == name) doomed.emplace_back(objectKey, o);
       }
-      for (const auto& [objectKey, o] : doomed) deleteLocked(t, objectKey, o, propagation, events);
+      for (const auto& [objectKey, o] : doomed)
+        deleteLocked(t, objectKey, o, propagation, events);
     }
   }
   collectGarbage(meta.value("uid", ""), propagation, events);
@@ -470,14 +487,15 @@ json Store::remove(const ResourceType& type, const std::string& ns, const std::s
     if ((!options.preconditionUid.empty() && options.preconditionUid != meta.value("uid", "")) ||
         (!options.preconditionResourceVersion.empty() &&
          options.preconditionResourceVersion != meta.value("resourceVersion", ""))) {
-      throw ApiError{409, "Conflict",
+      throw ApiError{409,
+                     "Conflict",
                      "Operation cannot be fulfilled on " + qualified(type) + " \"" + name +
                          "\": the precondition does not hold (uid or resourceVersion changed)",
                      {{"name", name}, {"group", type.group}, {"kind", type.resource}}};
     }
     json object = it->second;
-    deleteLocked(type, k, object, options.propagationPolicy.empty() ? "Background"
-                                                                   : options.propagationPolicy,
+    deleteLocked(type, k, object,
+                 options.propagationPolicy.empty() ? "Background" : options.propagationPolicy,
                  events);
     auto after = objects.find(k);
     result = after != objects.end() ? after->second : events.front().second.object;
@@ -494,10 +512,8 @@ std::shared_ptr<Watcher> Store::watch(const ResourceType& type, const std::strin
   std::lock_guard lock(mu_);
   if (resourceVersion.empty() || resourceVersion == "0") {
     for (const auto& [k, object] : objects_[type.storageKey()]) {
-      Event e{"ADDED",
-              std::stoull(object["metadata"].value("resourceVersion", "0")),
-              type.storageKey(),
-              type.namespaced ? object["metadata"].value("namespace", "") : "",
+      Event e{"ADDED", std::stoull(object["metadata"].value("resourceVersion", "0")),
+              type.storageKey(), type.namespaced ? object["metadata"].value("namespace", "") : "",
               object};
       if (watcher->wants(e)) watcher->push(e);
     }
@@ -529,7 +545,8 @@ void Store::unwatch(const std::shared_ptr<Watcher>& watcher) {
 
 void Store::dropWatches() {
   std::lock_guard lock(mu_);
-  for (const auto& w : watchers_) w->close();
+  for (const auto& w : watchers_)
+    w->close();
   watchers_.clear();
 }
 
@@ -544,7 +561,8 @@ json Store::snapshot() const {
   json objects = json::object();
   for (const auto& [storageKey, inType] : objects_) {
     json list = json::array();
-    for (const auto& [k, o] : inType) list.push_back(o);
+    for (const auto& [k, o] : inType)
+      list.push_back(o);
     objects[storageKey] = list;
   }
   return {{"resourceVersion", resourceVersion_}, {"objects", objects}};

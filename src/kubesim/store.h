@@ -16,9 +16,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "kubesim/resources.h"
 #include "kubesim/selector.h"
@@ -37,7 +38,9 @@ struct Event {
 class Watcher {
  public:
   Watcher(std::string storageKey, std::string ns, LabelSelector labels, FieldSelector fields)
-      : storageKey_(std::move(storageKey)), ns_(std::move(ns)), labels_(std::move(labels)),
+      : storageKey_(std::move(storageKey)),
+        ns_(std::move(ns)),
+        labels_(std::move(labels)),
         fields_(std::move(fields)) {}
   bool wants(const Event& e) const;
   void push(const Event& e);

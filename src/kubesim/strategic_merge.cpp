@@ -15,11 +15,20 @@ using nlohmann::json;
 // list is replaced as a whole.
 std::string mergeKey(const std::string& field, const json& items) {
   static const std::map<std::string, std::string> kKeys = {
-      {"containers", "name"},       {"initContainers", "name"},  {"ephemeralContainers", "name"},
-      {"volumes", "name"},          {"env", "name"},             {"volumeMounts", "mountPath"},
-      {"volumeDevices", "devicePath"}, {"imagePullSecrets", "name"}, {"hostAliases", "ip"},
-      {"conditions", "type"},       {"ownerReferences", "uid"},  {"topologySpreadConstraints", "topologyKey"},
-      {"resourceClaims", "name"},   {"schedulingGates", "name"},
+      {"containers", "name"},
+      {"initContainers", "name"},
+      {"ephemeralContainers", "name"},
+      {"volumes", "name"},
+      {"env", "name"},
+      {"volumeMounts", "mountPath"},
+      {"volumeDevices", "devicePath"},
+      {"imagePullSecrets", "name"},
+      {"hostAliases", "ip"},
+      {"conditions", "type"},
+      {"ownerReferences", "uid"},
+      {"topologySpreadConstraints", "topologyKey"},
+      {"resourceClaims", "name"},
+      {"schedulingGates", "name"},
   };
   if (field == "ports") {
     // Container ports merge by containerPort, Service ports by port.
@@ -33,7 +42,9 @@ std::string mergeKey(const std::string& field, const json& items) {
 }
 
 // Primitive lists whose patch strategy is merge (union) rather than replace.
-bool mergesPrimitives(const std::string& field) { return field == "finalizers"; }
+bool mergesPrimitives(const std::string& field) {
+  return field == "finalizers";
+}
 
 json mergeValue(const json& original, const json& patch, const std::string& field);
 
@@ -68,8 +79,9 @@ void applyOrder(json& list, const json& order, const std::string& key) {
   auto position = [&](const json& item) -> std::size_t {
     for (std::size_t i = 0; i < order.size(); ++i) {
       const json& o = order[i];
-      if (key.empty() ? o == item : (o.is_object() && item.is_object() && o.contains(key) &&
-                                     item.contains(key) && o[key] == item[key])) {
+      if (key.empty() ? o == item
+                      : (o.is_object() && item.is_object() && o.contains(key) &&
+                         item.contains(key) && o[key] == item[key])) {
         return i;
       }
     }
@@ -136,7 +148,8 @@ json mergeObject(const json& original, const json& patch) {
 json mergeValue(const json& original, const json& patch, const std::string& field) {
   if (patch.is_object()) return mergeObject(original, patch);
   if (patch.is_array()) {
-    bool objects = std::any_of(patch.begin(), patch.end(), [](const json& v) { return v.is_object(); });
+    bool objects =
+        std::any_of(patch.begin(), patch.end(), [](const json& v) { return v.is_object(); });
     if (objects) {
       for (const json& item : patch) {
         if (item.is_object() && item.value("$patch", "") == "replace") {

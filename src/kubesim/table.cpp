@@ -46,8 +46,11 @@ json cell(const json& value, const std::string& type) {
 
 json toTable(const ResourceType& type, const json& objects, bool includeObject) {
   json columns = json::array();
-  columns.push_back({{"name", "Name"}, {"type", "string"}, {"format", "name"},
-                     {"description", "Name"}, {"priority", 0}});
+  columns.push_back({{"name", "Name"},
+                     {"type", "string"},
+                     {"format", "name"},
+                     {"description", "Name"},
+                     {"priority", 0}});
   std::vector<std::pair<std::string, std::string>> paths;  // jsonPath, type
   if (type.printerColumns.is_array()) {
     for (const json& c : type.printerColumns) {
@@ -61,21 +64,29 @@ json toTable(const ResourceType& type, const json& objects, bool includeObject) 
     }
   } else if (type.resource == "deployments") {
     for (const char* name : {"Ready", "Up-to-date", "Available"}) {
-      columns.push_back({{"name", name}, {"type", "string"}, {"format", ""},
-                         {"description", name}, {"priority", 0}});
+      columns.push_back({{"name", name},
+                         {"type", "string"},
+                         {"format", ""},
+                         {"description", name},
+                         {"priority", 0}});
     }
   }
-  columns.push_back({{"name", "Age"}, {"type", "string"}, {"format", ""},
-                     {"description", "Age"}, {"priority", 0}});
+  columns.push_back({{"name", "Age"},
+                     {"type", "string"},
+                     {"format", ""},
+                     {"description", "Age"},
+                     {"priority", 0}});
   json rows = json::array();
   for (const json& o : objects) {
     json cells = {o["metadata"].value("name", "")};
     if (type.printerColumns.is_array()) {
-      for (const auto& [path, columnType] : paths) cells.push_back(cell(lookup(o, path), columnType));
+      for (const auto& [path, columnType] : paths)
+        cells.push_back(cell(lookup(o, path), columnType));
     } else if (type.resource == "deployments") {
       const json status = o.value("status", json::object());
       const std::int64_t want = o["spec"].value("replicas", 1);
-      cells.push_back(std::to_string(status.value("readyReplicas", 0)) + "/" + std::to_string(want));
+      cells.push_back(std::to_string(status.value("readyReplicas", 0)) + "/" +
+                      std::to_string(want));
       cells.push_back(status.value("updatedReplicas", 0));
       cells.push_back(status.value("availableReplicas", 0));
     }

@@ -15,6 +15,7 @@ enum class ErrorKind {
   kNotFound,      // the thing asked for does not exist
   kConflict,      // someone else changed it first (optimistic concurrency); re-read and retry
   kUnavailable,   // a dependency is down, slow or overloaded; retry with backoff
+  kExpired,       // a resourceVersion is too old to resume from (HTTP 410); relist
   kInternal,      // a bug in canaryd or a broken invariant
 };
 
@@ -33,6 +34,7 @@ class Error {
     return {ErrorKind::kUnavailable, std::move(message)};
   }
   static Error internal(std::string message) { return {ErrorKind::kInternal, std::move(message)}; }
+  static Error expired(std::string message) { return {ErrorKind::kExpired, std::move(message)}; }
 
   ErrorKind kind() const { return kind_; }
   const std::string& message() const { return message_; }
