@@ -1,11 +1,11 @@
 #include "canaryd/kube/config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <yaml-cpp/yaml.h>
 
 namespace canaryd::kube {
 namespace {
@@ -85,15 +85,16 @@ Result<ConnectionConfig> loadKubeconfig(const std::string& pathIn, const std::st
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::Exception& e) {
-    return Error::invalidInput(path + ": malformed YAML at line " + std::to_string(e.mark.line + 1) +
-                               ": " + e.msg);
+    return Error::invalidInput(path + ": malformed YAML at line " +
+                               std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   try {
     std::string contextName = contextIn;
     if (contextName.empty() && root["current-context"]) {
       contextName = root["current-context"].as<std::string>();
     }
-    if (contextName.empty()) return Error::invalidInput(path + ": no current-context and none given");
+    if (contextName.empty())
+      return Error::invalidInput(path + ": no current-context and none given");
     YAML::Node context = findNamed(root["contexts"], contextName);
     if (!context || !context["context"]) {
       return Error::invalidInput(path + ": context \"" + contextName + "\" not found in contexts");
@@ -103,8 +104,8 @@ Result<ConnectionConfig> loadKubeconfig(const std::string& pathIn, const std::st
     const std::string userName = ctx["user"] ? ctx["user"].as<std::string>() : "";
     YAML::Node cluster = findNamed(root["clusters"], clusterName);
     if (!cluster || !cluster["cluster"] || !cluster["cluster"]["server"]) {
-      return Error::invalidInput(path + ": cluster \"" + clusterName +
-                                 "\" of context \"" + contextName + "\" has no server");
+      return Error::invalidInput(path + ": cluster \"" + clusterName + "\" of context \"" +
+                                 contextName + "\" has no server");
     }
     const fs::path base = fs::path(path).parent_path();
     ConnectionConfig config;
@@ -119,17 +120,20 @@ Result<ConnectionConfig> loadKubeconfig(const std::string& pathIn, const std::st
       if (!data) return data.error().withContext(path);
       config.tls.caData = *data;
     }
-    if (c["insecure-skip-tls-verify"]) config.tls.insecureSkipVerify = c["insecure-skip-tls-verify"].as<bool>();
+    if (c["insecure-skip-tls-verify"])
+      config.tls.insecureSkipVerify = c["insecure-skip-tls-verify"].as<bool>();
     if (ctx["namespace"]) config.namespace_ = ctx["namespace"].as<std::string>();
     YAML::Node user = findNamed(root["users"], userName);
     if (user && user["user"]) {
       const YAML::Node u = user["user"];
       if (u["token"]) config.token = u["token"].as<std::string>();
       if (u["tokenFile"]) config.tokenFile = resolve(base, u["tokenFile"].as<std::string>());
-      if (u["client-certificate"]) config.tls.certFile = resolve(base, u["client-certificate"].as<std::string>());
+      if (u["client-certificate"])
+        config.tls.certFile = resolve(base, u["client-certificate"].as<std::string>());
       if (u["client-key"]) config.tls.keyFile = resolve(base, u["client-key"].as<std::string>());
       if (u["client-certificate-data"]) {
-        auto data = base64Decode(u["client-certificate-data"].as<std::string>(), "client-certificate-data");
+        auto data =
+            base64Decode(u["client-certificate-data"].as<std::string>(), "client-certificate-data");
         if (!data) return data.error().withContext(path);
         config.tls.certData = *data;
       }

@@ -1,21 +1,21 @@
 #include "canaryd/kube/kube_client.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <fstream>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
 namespace canaryd::kube {
 namespace {
 
-using nlohmann::json;
 using cluster::ObjectRef;
 using cluster::Resource;
+using nlohmann::json;
 
 std::string collectionPath(const Resource& r, const std::string& ns) {
   std::string path = r.group.empty() ? "/api/" + r.version : "/apis/" + r.group + "/" + r.version;
@@ -58,7 +58,9 @@ ErrorKind kindForStatus(int status) {
   }
 }
 
-bool retryable(int status) { return status == 429 || status >= 500; }
+bool retryable(int status) {
+  return status == 429 || status >= 500;
+}
 
 }  // namespace
 
@@ -173,8 +175,9 @@ struct KubeClient::Impl {
       } else if (retryable(response->status) && !last) {
         std::chrono::milliseconds wait = backoff;
         std::string retryAfter = response->header("retry-after");
-        if (!retryAfter.empty() &&
-            std::all_of(retryAfter.begin(), retryAfter.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        if (!retryAfter.empty() && std::all_of(retryAfter.begin(), retryAfter.end(), [](char c) {
+              return std::isdigit(static_cast<unsigned char>(c));
+            })) {
           wait = std::min<std::chrono::milliseconds>(std::chrono::seconds(std::stoll(retryAfter)),
                                                      options.maxBackoff);
         }
@@ -189,7 +192,8 @@ struct KubeClient::Impl {
 
 KubeClient::KubeClient(ConnectionConfig config, ClientOptions options)
     : impl_(std::make_unique<Impl>()) {
-  while (!config.server.empty() && config.server.back() == '/') config.server.pop_back();
+  while (!config.server.empty() && config.server.back() == '/')
+    config.server.pop_back();
   impl_->config = std::move(config);
   impl_->options = std::move(options);
 }
@@ -217,14 +221,16 @@ Result<cluster::ObjectList> KubeClient::list(const Resource& r, const std::strin
   cluster::ObjectList out;
   if (body["items"].is_array()) {
     out.items.reserve(body["items"].size());
-    for (const json& item : body["items"]) out.items.emplace_back(item);
+    for (const json& item : body["items"])
+      out.items.emplace_back(item);
   }
   const json meta = body.value("metadata", json::object());
   if (meta.is_object()) {
     if (meta.contains("resourceVersion") && meta["resourceVersion"].is_string()) {
       out.resourceVersion = meta["resourceVersion"];
     }
-    if (meta.contains("continue") && meta["continue"].is_string()) out.continueToken = meta["continue"];
+    if (meta.contains("continue") && meta["continue"].is_string())
+      out.continueToken = meta["continue"];
   }
   return out;
 }
@@ -287,8 +293,8 @@ Status KubeClient::remove(const Resource& r, const ObjectRef& ref,
   if (!o.preconditionResourceVersion.empty()) {
     body["preconditions"]["resourceVersion"] = o.preconditionResourceVersion;
   }
-  Result<api::JsonValue> answer =
-      impl_->call(impl_->request("DELETE", objectPath(r, ref), body.dump()), "delete " + describe(r, ref));
+  Result<api::JsonValue> answer = impl_->call(
+      impl_->request("DELETE", objectPath(r, ref), body.dump()), "delete " + describe(r, ref));
   if (!answer) return answer.error();
   return {};
 }
@@ -349,7 +355,8 @@ Status KubeClient::watch(const Resource& r, const std::string& ns, const cluster
         return false;
       }
       const json meta = event["object"].value("metadata", json::object());
-      if (meta.is_object() && meta.contains("resourceVersion") && meta["resourceVersion"].is_string()) {
+      if (meta.is_object() && meta.contains("resourceVersion") &&
+          meta["resourceVersion"].is_string()) {
         e.resourceVersion = meta["resourceVersion"];
       }
       e.object = api::JsonValue(std::move(event["object"]));
@@ -370,12 +377,13 @@ Status KubeClient::watch(const Resource& r, const std::string& ns, const cluster
   if (stopped) return {};
   const bool partial = pending.find_first_not_of(" \t\r\n") != std::string::npos;
   if (response->status >= 200 && response->status < 300 && partial) {
-    return Error::unavailable(what + ": the stream ended in the middle of an event: " +
-                              pending.substr(0, 200));
+    return Error::unavailable(
+        what + ": the stream ended in the middle of an event: " + pending.substr(0, 200));
   }
   if (response->status < 200 || response->status >= 300) {
     Result<api::JsonValue> err = interpretResponse(response->status, pending, what);
-    return err ? Error::unavailable(what + ": HTTP " + std::to_string(response->status)) : err.error();
+    return err ? Error::unavailable(what + ": HTTP " + std::to_string(response->status))
+               : err.error();
   }
   return {};
 }

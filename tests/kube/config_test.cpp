@@ -1,10 +1,10 @@
 #include "canaryd/kube/config.h"
 
-#include <gtest/gtest.h>
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
 
 namespace canaryd::kube {
 namespace {

@@ -2,19 +2,20 @@
 // API can answer with.
 #include "canaryd/kube/kube_client.h"
 
-#include <arpa/inet.h>
-#include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "canaryd/api/document.h"
+
 #include "kube/kubesim_process.h"
 
 namespace canaryd::kube {
@@ -23,7 +24,9 @@ namespace {
 using nlohmann::json;
 using namespace cluster;
 
-api::JsonValue js(const json& j) { return api::JsonValue(j); }
+api::JsonValue js(const json& j) {
+  return api::JsonValue(j);
+}
 
 std::string readSource(const std::string& relative) {
   std::ifstream in(std::string(CANARYD_SOURCE_DIR) + "/" + relative);
@@ -120,16 +123,15 @@ TEST_F(KubeClientTest, CreateGetUpdatePatchDelete) {
 }
 
 TEST_F(KubeClientTest, StrategicMergeOfContainersAndGenerationOnSpecChangesOnly) {
-  json deployment = {
-      {"metadata", {{"name", "web"}}},
-      {"spec",
-       {{"selector", {{"matchLabels", {{"app", "web"}}}}},
-        {"template",
-         {{"metadata", {{"labels", {{"app", "web"}}}}},
-          {"spec",
-           {{"containers",
-             {{{"name", "app"}, {"image", "web:1"}},
-              {{"name", "sidecar"}, {"image", "proxy:1"}}}}}}}}}}};
+  json deployment = {{"metadata", {{"name", "web"}}},
+                     {"spec",
+                      {{"selector", {{"matchLabels", {{"app", "web"}}}}},
+                       {"template",
+                        {{"metadata", {{"labels", {{"app", "web"}}}}},
+                         {"spec",
+                          {{"containers",
+                            {{{"name", "app"}, {"image", "web:1"}},
+                             {{"name", "sidecar"}, {"image", "proxy:1"}}}}}}}}}}};
   ASSERT_TRUE(client_->create(kDeployments, "t", js(deployment)).ok());
   auto patched = client_->patch(
       kDeployments, {"t", "web"}, PatchType::kStrategicMerge,
@@ -180,7 +182,8 @@ TEST_F(KubeClientTest, StatusSubresourceAndSchemaValidation) {
 TEST_F(KubeClientTest, ListPaginatesAndSelects) {
   for (int i = 0; i < 25; ++i) {
     json labels = {{"tier", i % 2 == 0 ? "even" : "odd"}};
-    ASSERT_TRUE(client_->create(kConfigMaps, "t", js(configMap("cm-" + std::to_string(i), labels))).ok());
+    ASSERT_TRUE(
+        client_->create(kConfigMaps, "t", js(configMap("cm-" + std::to_string(i), labels))).ok());
   }
   std::set<std::string> names;
   ListOptions options;
@@ -190,7 +193,8 @@ TEST_F(KubeClientTest, ListPaginatesAndSelects) {
     auto page = client_->list(kConfigMaps, "t", options);
     ASSERT_TRUE(page.ok()) << page.error().message();
     EXPECT_LE(page->items.size(), 10u);
-    for (const auto& item : page->items) names.insert(item.get()["metadata"]["name"]);
+    for (const auto& item : page->items)
+      names.insert(item.get()["metadata"]["name"]);
     options.continueToken = page->continueToken;
     ++pages;
   } while (!options.continueToken.empty() && pages < 10);
@@ -212,7 +216,8 @@ TEST_F(KubeClientTest, ListPaginatesAndSelects) {
 TEST_F(KubeClientTest, WatchResumesFromAResourceVersion) {
   auto list = client_->list(kConfigMaps, "t", {});
   ASSERT_TRUE(list.ok());
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client_->create(kConfigMaps, "t", js(configMap("w" + std::to_string(i)))).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(client_->create(kConfigMaps, "t", js(configMap("w" + std::to_string(i)))).ok());
   std::vector<std::string> seen;
   std::string last;
   WatchOptions options;
@@ -292,7 +297,8 @@ TEST_F(KubeClientTest, RetriesServerErrorsHonouringRetryAfter) {
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().kind(), ErrorKind::kUnavailable);
   ASSERT_EQ(sleeps_.size(), 4u);  // maxRetries
-  for (auto d : sleeps_) EXPECT_EQ(d, std::chrono::milliseconds(1000));  // Retry-After: 1
+  for (auto d : sleeps_)
+    EXPECT_EQ(d, std::chrono::milliseconds(1000));  // Retry-After: 1
 
   sleeps_.clear();
   admin("faults", {{"errorRates", {{"get", 1.0}}}, {"errorCode", 500}});
@@ -303,7 +309,8 @@ TEST_F(KubeClientTest, RetriesServerErrorsHonouringRetryAfter) {
 
   admin("faults", {{"errorRates", {{"get", 0.5}}}, {"errorCode", 500}});
   int successes = 0;
-  for (int i = 0; i < 10; ++i) successes += client_->get(kConfigMaps, {"t", "r"}).ok();
+  for (int i = 0; i < 10; ++i)
+    successes += client_->get(kConfigMaps, {"t", "r"}).ok();
   EXPECT_GE(successes, 8);  // half the attempts fail; four retries almost always recover
   admin("faults", {});
 }
@@ -330,7 +337,8 @@ TEST_F(KubeClientTest, UnknownResourcesAndMissingNamespaces) {
   EXPECT_EQ(unknown.error().kind(), ErrorKind::kNotFound);
   auto noNamespace = client_->create(kConfigMaps, "nowhere", js(configMap("x")));
   ASSERT_FALSE(noNamespace.ok());
-  EXPECT_NE(noNamespace.error().message().find("namespaces \"nowhere\" not found"), std::string::npos);
+  EXPECT_NE(noNamespace.error().message().find("namespaces \"nowhere\" not found"),
+            std::string::npos);
 }
 
 TEST_F(KubeClientTest, MalformedBodiesGetKubernetesStatusAnswers) {

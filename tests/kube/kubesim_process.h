@@ -2,14 +2,14 @@
 // it fails).
 #pragma once
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace canaryd::testing {
 
@@ -23,11 +23,13 @@ class KubesimProcess {
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
       close(out[1]);
-      std::vector<std::string> args = {KUBESIM_PATH, "--listen", "127.0.0.1:0",
-                                       "--ready-delay", "100ms", "--bookmark-interval", "200ms"};
+      std::vector<std::string> args = {KUBESIM_PATH,    "--listen", "127.0.0.1:0",
+                                       "--ready-delay", "100ms",    "--bookmark-interval",
+                                       "200ms"};
       args.insert(args.end(), extraArgs.begin(), extraArgs.end());
       std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
+      for (std::string& a : args)
+        argv.push_back(a.data());
       argv.push_back(nullptr);
       execv(KUBESIM_PATH, argv.data());
       _exit(127);
@@ -46,7 +48,8 @@ class KubesimProcess {
       throw std::runtime_error("unexpected kubesim output: " + text);
     }
     url_ = text.substr(prefix.size());
-    while (!url_.empty() && (url_.back() == '\n' || url_.back() == '\r')) url_.pop_back();
+    while (!url_.empty() && (url_.back() == '\n' || url_.back() == '\r'))
+      url_.pop_back();
     fclose(stream);
   }
   ~KubesimProcess() { stop(); }

@@ -111,8 +111,7 @@ class Client {
                         const DeleteOptions& options = {}) = 0;
   // Streams events to `onEvent` until it returns false or the server ends the stream (both
   // return ok). A resourceVersion that is too old gives kExpired.
-  virtual Status watch(const Resource& resource, const std::string& ns,
-                       const WatchOptions& options,
+  virtual Status watch(const Resource& resource, const std::string& ns, const WatchOptions& options,
                        const std::function<bool(const WatchEvent&)>& onEvent) = 0;
 };
 

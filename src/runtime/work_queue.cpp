@@ -1,0 +1,149 @@
+#include "canaryd/runtime/work_queue.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace canaryd::runtime {
+
+WorkQueue::WorkQueue(const Clock& clock, RateLimits limits)
+    : clock_(clock), limits_(limits), tokens_(limits.burst), lastRefill_(clock.now()) {}
+
+void WorkQueue::addLocked(const std::string& key) {
+  if (shutDown_ || dirty_.contains(key)) return;
+  dirty_.insert(key);
+  if (processing_.contains(key)) return;  // delivered again after done()
+  queue_.push_back(key);
+  cv_.notify_one();
+}
+
+void WorkQueue::add(const std::string& key) {
+  std::lock_guard lock(mu_);
+  addLocked(key);
+}
+
+void WorkQueue::addAfter(const std::string& key, Duration delay) {
+  if (delay <= Duration::zero()) return add(key);
+  std::lock_guard lock(mu_);
+  if (shutDown_) return;
+  const TimePoint when = clock_.now() + delay;
+  // Keep only the earliest pending time per key.
+  for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
+    if (it->second == key) {
+      if (it->first <= when) return;
+      waiting_.erase(it);
+      break;
+    }
+  }
+  waiting_.emplace(when, key);
+  cv_.notify_one();
+}
+
+void WorkQueue::addRateLimited(const std::string& key) {
+  Duration delay;
+  {
+    std::lock_guard lock(mu_);
+    const int n = failures_[key]++;
+    const double factor = std::pow(2.0, std::min(n, 62));
+    const double nanos = std::min(static_cast<double>(limits_.baseDelay.count()) * factor,
+                                  static_cast<double>(limits_.maxDelay.count()));
+    Duration itemDelay(static_cast<Duration::rep>(nanos));
+    // Token bucket: refill since the last reservation, then take one token (possibly owed).
+    const TimePoint now = clock_.now();
+    const double elapsed = std::chrono::duration<double>(now - lastRefill_).count();
+    tokens_ = std::min(limits_.burst, tokens_ + elapsed * limits_.qps);
+    lastRefill_ = now;
+    tokens_ -= 1;
+    Duration bucketDelay = tokens_ >= 0 ? Duration::zero()
+                                        : std::chrono::duration_cast<Duration>(
+                                              std::chrono::duration<double>(-tokens_ / limits_.qps));
+    delay = std::max(itemDelay, bucketDelay);
+  }
+  addAfter(key, delay);
+}
+
+void WorkQueue::forget(const std::string& key) {
+  std::lock_guard lock(mu_);
+  failures_.erase(key);
+}
+
+int WorkQueue::retries(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = failures_.find(key);
+  return it == failures_.end() ? 0 : it->second;
+}
+
+void WorkQueue::promoteDueLocked() {
+  const TimePoint now = clock_.now();
+  while (!waiting_.empty() && waiting_.begin()->first <= now) {
+    std::string key = waiting_.begin()->second;
+    waiting_.erase(waiting_.begin());
+    addLocked(key);
+  }
+}
+
+std::optional<std::string> WorkQueue::tryGet() {
+  std::lock_guard lock(mu_);
+  promoteDueLocked();
+  if (queue_.empty()) return std::nullopt;
+  std::string key = queue_.front();
+  queue_.pop_front();
+  dirty_.erase(key);
+  processing_.insert(key);
+  return key;
+}
+
+std::optional<std::string> WorkQueue::get(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock(mu_);
+  while (true) {
+    promoteDueLocked();
+    if (!queue_.empty() || shutDown_) break;
+    auto wake = deadline;
+    if (!waiting_.empty()) {
+      auto untilDue = waiting_.begin()->first - clock_.now();
+      wake = std::min(wake, std::chrono::steady_clock::now() +
+                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(untilDue));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    cv_.wait_until(lock, wake);
+  }
+  if (queue_.empty() || shutDown_) return std::nullopt;
+  std::string key = queue_.front();
+  queue_.pop_front();
+  dirty_.erase(key);
+  processing_.insert(key);
+  return key;
+}
+
+void WorkQueue::done(const std::string& key) {
+  std::lock_guard lock(mu_);
+  processing_.erase(key);
+  if (dirty_.contains(key)) {
+    queue_.push_back(key);
+    cv_.notify_one();
+  }
+}
+
+std::optional<TimePoint> WorkQueue::nextReadyTime() const {
+  std::lock_guard lock(mu_);
+  if (waiting_.empty()) return std::nullopt;
+  return waiting_.begin()->first;
+}
+
+std::size_t WorkQueue::length() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+void WorkQueue::shutDown() {
+  std::lock_guard lock(mu_);
+  shutDown_ = true;
+  cv_.notify_all();
+}
+
+bool WorkQueue::shuttingDown() const {
+  std::lock_guard lock(mu_);
+  return shutDown_;
+}
+
+}  // namespace canaryd::runtime
