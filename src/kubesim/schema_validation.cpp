@@ -1,6 +1,7 @@
 #include "kubesim/schema_validation.h"
 
 #include <cmath>
+#include <map>
 #include <regex>
 
 namespace canaryd::kubesim {
@@ -69,7 +70,13 @@ void walk(const json& value, const json& schema, const std::string& path,
   }
   if (value.is_string() && schema.contains("pattern")) {
     try {
-      std::regex pattern(schema["pattern"].get<std::string>(), std::regex::ECMAScript);
+      // Compiling a std::regex costs far more than matching: keep each pattern compiled.
+      static thread_local std::map<std::string, std::regex> compiled;
+      const std::string& text = schema["pattern"].get_ref<const std::string&>();
+      auto it = compiled.find(text);
+      if (it == compiled.end())
+        it = compiled.emplace(text, std::regex(text, std::regex::ECMAScript)).first;
+      const std::regex& pattern = it->second;
       if (!std::regex_search(value.get<std::string>(), pattern)) {
         violations.push_back({path, "Invalid value: " + value.dump() + ": " + path +
                                         " in body should match '" +

@@ -1,6 +1,7 @@
 #include "canaryd/runtime/event_recorder.h"
 
 #include <cstdio>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -21,8 +22,8 @@ void EventRecorder::record(const api::JsonValue& involved, const std::string& ty
   const json meta = o.value("metadata", json::object());
   const std::string ns = meta.value("namespace", "default");
   const std::string name = meta.value("name", "");
-  const std::string key = ns + "/" + o.value("kind", "") + "/" + name + "/" + type + "/" + reason +
-                          "/" + message;
+  const std::string key =
+      ns + "/" + o.value("kind", "") + "/" + name + "/" + type + "/" + reason + "/" + message;
   const TimePoint now = clock_.now();
   const std::string stamp = formatRfc3339(now);
   std::lock_guard lock(mu_);
@@ -30,7 +31,8 @@ void EventRecorder::record(const api::JsonValue& involved, const std::string& ty
   if (it != seen_.end() && now - it->second.last < kAggregationWindow) {
     Seen& s = it->second;
     json patch = {{"count", s.count + 1}, {"lastTimestamp", stamp}};
-    auto r = client_.patch(cluster::kEvents, {s.ns, s.name}, cluster::PatchType::kMerge, patch.dump());
+    auto r =
+        client_.patch(cluster::kEvents, {s.ns, s.name}, cluster::PatchType::kMerge, patch.dump());
     if (r) {
       ++s.count;
       s.last = now;
@@ -43,26 +45,26 @@ void EventRecorder::record(const api::JsonValue& involved, const std::string& ty
   std::snprintf(suffix, sizeof suffix, ".%llx",
                 static_cast<unsigned long long>(now.time_since_epoch().count()));
   const std::string eventName = name + suffix;
-  json event = {
-      {"metadata", {{"name", eventName}, {"namespace", ns}}},
-      {"involvedObject",
-       {{"apiVersion", o.value("apiVersion", "")},
-        {"kind", o.value("kind", "")},
-        {"name", name},
-        {"namespace", ns},
-        {"uid", meta.value("uid", "")},
-        {"resourceVersion", meta.value("resourceVersion", "")}}},
-      {"type", type},
-      {"reason", reason},
-      {"message", message},
-      {"count", 1},
-      {"firstTimestamp", stamp},
-      {"lastTimestamp", stamp},
-      {"source", {{"component", component_}}},
-      {"reportingComponent", component_}};
+  json event = {{"metadata", {{"name", eventName}, {"namespace", ns}}},
+                {"involvedObject",
+                 {{"apiVersion", o.value("apiVersion", "")},
+                  {"kind", o.value("kind", "")},
+                  {"name", name},
+                  {"namespace", ns},
+                  {"uid", meta.value("uid", "")},
+                  {"resourceVersion", meta.value("resourceVersion", "")}}},
+                {"type", type},
+                {"reason", reason},
+                {"message", message},
+                {"count", 1},
+                {"firstTimestamp", stamp},
+                {"lastTimestamp", stamp},
+                {"source", {{"component", component_}}},
+                {"reportingComponent", component_}};
   auto created = client_.create(cluster::kEvents, ns, api::JsonValue(event));
   if (!created) {
-    spdlog::warn("could not record event {} on {}/{}: {}", reason, ns, name, created.error().message());
+    spdlog::warn("could not record event {} on {}/{}: {}", reason, ns, name,
+                 created.error().message());
     return;
   }
   seen_[key] = {eventName, ns, 1, now};

@@ -1,6 +1,8 @@
 #include "canaryd/runtime/informer.h"
 
 #include <algorithm>
+
+#include <malloc.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +19,22 @@ std::string keyOf(const api::JsonValue& object) {
 std::string versionOf(const api::JsonValue& object) {
   const json& meta = object.get().value("metadata", json::object());
   return meta.value("resourceVersion", "");
+}
+
+api::JsonValue parse(const std::string& text) {
+  return api::JsonValue(json::parse(text));
+}
+
+// What the cache keeps: the object without managedFields, which canaryd never reads.
+std::string compact(const api::JsonValue& object) {
+  const json& o = object.get();
+  if (o.contains("metadata") && o["metadata"].is_object() &&
+      o["metadata"].contains("managedFields")) {
+    json copy = o;
+    copy["metadata"].erase("managedFields");
+    return copy.dump();
+  }
+  return o.dump();
 }
 
 std::vector<std::string> ownerUids(const api::JsonValue& object) {
@@ -36,9 +54,13 @@ Informer::Informer(cluster::Client& client, cluster::Resource resource, const Cl
   nextResync_ = clock_.now() + options_.resyncPeriod;
 }
 
-Informer::~Informer() { stop(); }
+Informer::~Informer() {
+  stop();
+}
 
-void Informer::addHandlers(InformerHandlers handlers) { handlers_.push_back(std::move(handlers)); }
+void Informer::addHandlers(InformerHandlers handlers) {
+  handlers_.push_back(std::move(handlers));
+}
 
 void Informer::indexLocked(const std::string& key, const api::JsonValue& object, bool add) {
   const std::string ns = object.get().value("metadata", json::object()).value("namespace", "");
@@ -50,7 +72,8 @@ void Informer::indexLocked(const std::string& key, const api::JsonValue& object,
     }
   };
   edit(byNamespace_[ns]);
-  for (const std::string& uid : ownerUids(object)) edit(byOwner_[uid]);
+  for (const std::string& uid : ownerUids(object))
+    edit(byOwner_[uid]);
 }
 
 void Informer::apply(const std::string& type, const api::JsonValue& object) {
@@ -60,13 +83,13 @@ void Informer::apply(const std::string& type, const api::JsonValue& object) {
     std::lock_guard lock(mu_);
     auto it = cache_.find(key);
     if (it != cache_.end()) {
-      before = it->second;
-      indexLocked(key, it->second, false);
+      before = parse(it->second.json);
+      indexLocked(key, *before, false);
     }
     if (type == "DELETED") {
       cache_.erase(key);
     } else {
-      cache_[key] = object;
+      cache_[key] = Entry{compact(object), versionOf(object)};
       indexLocked(key, object, true);
     }
     if (std::string v = versionOf(object); !v.empty()) resourceVersion_ = v;
@@ -92,7 +115,8 @@ Status Informer::relist() {
   do {
     Result<cluster::ObjectList> page = client_.list(resource_, options_.namespace_, options);
     if (!page) return page.error();
-    for (api::JsonValue& item : page->items) fresh.emplace(keyOf(item), std::move(item));
+    for (api::JsonValue& item : page->items)
+      fresh.emplace(keyOf(item), std::move(item));
     version = page->resourceVersion;
     options.continueToken = page->continueToken;
   } while (!options.continueToken.empty());
@@ -100,20 +124,28 @@ Status Informer::relist() {
   std::vector<api::JsonValue> gone;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [key, object] : cache_) {
-      if (!fresh.contains(key)) gone.push_back(object);
+    for (const auto& [key, entry] : cache_) {
+      if (!fresh.contains(key)) gone.push_back(parse(entry.json));
     }
   }
-  for (const api::JsonValue& object : gone) apply("DELETED", object);
-  for (const auto& [key, object] : fresh) {
-    std::optional<api::JsonValue> current = get(object.get()["metadata"].value("namespace", ""),
-                                                object.get()["metadata"].value("name", ""));
-    if (!current || versionOf(*current) != versionOf(object)) apply("MODIFIED", object);
+  for (const api::JsonValue& object : gone)
+    apply("DELETED", object);
+  for (auto& [key, object] : fresh) {
+    bool changed = true;
+    {
+      std::lock_guard lock(mu_);
+      auto it = cache_.find(key);
+      changed = it == cache_.end() || it->second.resourceVersion != versionOf(object);
+    }
+    if (changed) apply("MODIFIED", object);
+    object = api::JsonValue();  // release the parsed copy as soon as it is cached
   }
   {
     std::lock_guard lock(mu_);
     resourceVersion_ = version;
   }
+  fresh.clear();
+  malloc_trim(0);  // hand the list's transient memory back to the system
   synced_ = true;
   return {};
 }
@@ -176,7 +208,8 @@ void Informer::run() {
         spdlog::info("informer {}: {}; relisting", resource_.resource, watched.error().message());
         needList = true;
       } else if (!stopping_) {
-        spdlog::warn("informer {}: watch failed: {}", resource_.resource, watched.error().message());
+        spdlog::warn("informer {}: watch failed: {}", resource_.resource,
+                     watched.error().message());
         std::this_thread::sleep_for(options_.retryDelay);
       }
     }
@@ -191,6 +224,7 @@ void Informer::start() {
 void Informer::stop() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
+  stopping_ = false;  // the cache stays usable, and relist()/watchOnce() work again
 }
 
 bool Informer::waitForSync(std::chrono::milliseconds timeout) const {
@@ -205,7 +239,7 @@ std::optional<api::JsonValue> Informer::get(const std::string& ns, const std::st
   std::lock_guard lock(mu_);
   auto it = cache_.find(ns + "/" + name);
   if (it == cache_.end()) return std::nullopt;
-  return it->second;
+  return parse(it->second.json);
 }
 
 std::vector<api::JsonValue> Informer::list(const std::string& ns) const {
@@ -213,12 +247,14 @@ std::vector<api::JsonValue> Informer::list(const std::string& ns) const {
   std::vector<api::JsonValue> out;
   if (ns.empty()) {
     out.reserve(cache_.size());
-    for (const auto& [key, object] : cache_) out.push_back(object);
+    for (const auto& [key, entry] : cache_)
+      out.push_back(parse(entry.json));
     return out;
   }
   auto it = byNamespace_.find(ns);
   if (it == byNamespace_.end()) return out;
-  for (const std::string& key : it->second) out.push_back(cache_.at(key));
+  for (const std::string& key : it->second)
+    out.push_back(parse(cache_.at(key).json));
   return out;
 }
 
@@ -227,7 +263,8 @@ std::vector<api::JsonValue> Informer::byOwner(const std::string& ownerUid) const
   std::vector<api::JsonValue> out;
   auto it = byOwner_.find(ownerUid);
   if (it == byOwner_.end()) return out;
-  for (const std::string& key : it->second) out.push_back(cache_.at(key));
+  for (const std::string& key : it->second)
+    out.push_back(parse(cache_.at(key).json));
   return out;
 }
 

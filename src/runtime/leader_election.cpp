@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+
 #include <nlohmann/json.hpp>
 
 namespace canaryd::runtime {
@@ -24,7 +25,8 @@ std::string microTime(TimePoint t) {
 
 }  // namespace
 
-LeaderElector::LeaderElector(cluster::Client& client, const Clock& clock, LeaderElectionConfig config)
+LeaderElector::LeaderElector(cluster::Client& client, const Clock& clock,
+                             LeaderElectionConfig config)
     : client_(client), clock_(clock), config_(std::move(config)) {}
 
 std::string LeaderElector::observedHolder() const {
@@ -35,13 +37,15 @@ std::string LeaderElector::observedHolder() const {
 bool LeaderElector::tryAcquireOrRenew() {
   std::lock_guard lock(mu_);
   const TimePoint now = clock_.now();
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(config_.leaseDuration).count();
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(config_.leaseDuration).count();
   auto stepDownIfLate = [&] {
     if (leader_ && now - lastRenew_ >= config_.renewDeadline) leader_ = false;
     return leader_.load();
   };
 
-  Result<api::JsonValue> current = client_.get(cluster::kLeases, {config_.namespace_, config_.name});
+  Result<api::JsonValue> current =
+      client_.get(cluster::kLeases, {config_.namespace_, config_.name});
   if (!current) {
     if (current.error().kind() != ErrorKind::kNotFound) return stepDownIfLate();
     json lease = {{"metadata", {{"name", config_.name}, {"namespace", config_.namespace_}}},
@@ -99,7 +103,8 @@ void LeaderElector::release() {
   std::lock_guard lock(mu_);
   if (!leader_) return;
   leader_ = false;
-  Result<api::JsonValue> current = client_.get(cluster::kLeases, {config_.namespace_, config_.name});
+  Result<api::JsonValue> current =
+      client_.get(cluster::kLeases, {config_.namespace_, config_.name});
   if (!current) return;
   json lease = current->get();
   if (lease["spec"].value("holderIdentity", "") != config_.identity) return;

@@ -53,9 +53,10 @@ void WorkQueue::addRateLimited(const std::string& key) {
     tokens_ = std::min(limits_.burst, tokens_ + elapsed * limits_.qps);
     lastRefill_ = now;
     tokens_ -= 1;
-    Duration bucketDelay = tokens_ >= 0 ? Duration::zero()
-                                        : std::chrono::duration_cast<Duration>(
-                                              std::chrono::duration<double>(-tokens_ / limits_.qps));
+    Duration bucketDelay = tokens_ >= 0
+                               ? Duration::zero()
+                               : std::chrono::duration_cast<Duration>(
+                                     std::chrono::duration<double>(-tokens_ / limits_.qps));
     delay = std::max(itemDelay, bucketDelay);
   }
   addAfter(key, delay);
@@ -101,8 +102,9 @@ std::optional<std::string> WorkQueue::get(std::chrono::milliseconds timeout) {
     auto wake = deadline;
     if (!waiting_.empty()) {
       auto untilDue = waiting_.begin()->first - clock_.now();
-      wake = std::min(wake, std::chrono::steady_clock::now() +
-                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(untilDue));
+      wake = std::min(
+          wake, std::chrono::steady_clock::now() +
+                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(untilDue));
     }
     if (std::chrono::steady_clock::now() >= deadline) break;
     cv_.wait_until(lock, wake);

@@ -57,6 +57,7 @@ class KubesimProcess {
   KubesimProcess& operator=(const KubesimProcess&) = delete;
 
   const std::string& url() const { return url_; }
+  pid_t pid() const { return pid_; }
 
   void stop() {
     if (pid_ <= 0) return;

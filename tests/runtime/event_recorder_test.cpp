@@ -1,10 +1,10 @@
 #include "canaryd/runtime/event_recorder.h"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "canaryd/kube/kube_client.h"
+
 #include "kube/kubesim_process.h"
 
 namespace canaryd::runtime {
@@ -17,12 +17,16 @@ TEST(EventRecorderTest, AggregatesRepeatsWithinTenMinutes) {
   kube::ConnectionConfig config;
   config.server = sim.url();
   kube::KubeClient client(config);
-  ASSERT_TRUE(client.create(cluster::kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", "shop"}}}})).ok());
+  ASSERT_TRUE(
+      client
+          .create(cluster::kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", "shop"}}}}))
+          .ok());
   VirtualClock clock;
   EventRecorder recorder(client, clock);
-  api::JsonValue canary(json{{"apiVersion", "flagger.app/v1beta1"},
-                             {"kind", "Canary"},
-                             {"metadata", {{"name", "web"}, {"namespace", "shop"}, {"uid", "u1"}}}});
+  api::JsonValue canary(
+      json{{"apiVersion", "flagger.app/v1beta1"},
+           {"kind", "Canary"},
+           {"metadata", {{"name", "web"}, {"namespace", "shop"}, {"uid", "u1"}}}});
   recorder.record(canary, "Warning", "Synced", "Halt advancement: canary not ready");
   clock.advance(std::chrono::minutes(1));
   recorder.record(canary, "Warning", "Synced", "Halt advancement: canary not ready");
@@ -53,9 +57,9 @@ TEST(EventRecorderTest, FailuresAreSwallowed) {
   kube::KubeClient client(config, options);
   VirtualClock clock;
   EventRecorder recorder(client, clock);
-  EXPECT_NO_THROW(recorder.record(
-      api::JsonValue(json{{"kind", "Canary"}, {"metadata", {{"name", "x"}}}}), "Normal", "Synced",
-      "hello"));
+  EXPECT_NO_THROW(
+      recorder.record(api::JsonValue(json{{"kind", "Canary"}, {"metadata", {{"name", "x"}}}}),
+                      "Normal", "Synced", "hello"));
 }
 
 }  // namespace

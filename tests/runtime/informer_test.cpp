@@ -2,11 +2,11 @@
 #include "canaryd/runtime/informer.h"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "canaryd/core/http.h"
 #include "canaryd/kube/kube_client.h"
+
 #include "kube/kubesim_process.h"
 
 namespace canaryd::runtime {
@@ -31,7 +31,9 @@ class InformerTest : public ::testing::Test {
     config.server = sim_.url();
     client_ = std::make_unique<kube::KubeClient>(config);
     for (const char* ns : {"a", "b"}) {
-      ASSERT_TRUE(client_->create(kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", ns}}}})).ok());
+      ASSERT_TRUE(
+          client_->create(kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", ns}}}}))
+              .ok());
     }
   }
   void admin(const std::string& what) {
@@ -47,7 +49,9 @@ class InformerTest : public ::testing::Test {
 };
 
 TEST_F(InformerTest, ListsInPagesAndIndexesByNamespaceAndOwner) {
-  for (int i = 0; i < 7; ++i) ASSERT_TRUE(client_->create(kConfigMaps, "a", configMap("x" + std::to_string(i), "owner-1")).ok());
+  for (int i = 0; i < 7; ++i)
+    ASSERT_TRUE(
+        client_->create(kConfigMaps, "a", configMap("x" + std::to_string(i), "owner-1")).ok());
   ASSERT_TRUE(client_->create(kConfigMaps, "b", configMap("y")).ok());
   InformerOptions options;
   options.pageSize = 3;
@@ -69,14 +73,20 @@ TEST_F(InformerTest, WatchDeliversUpdatesAndDeletesThenResumes) {
   ASSERT_TRUE(client_->create(kConfigMaps, "a", configMap("x")).ok());
   Informer informer(*client_, kConfigMaps, clock_);
   std::vector<std::string> seen;
-  informer.addHandlers({[&](const api::JsonValue& o) { seen.push_back("add " + o.get()["metadata"]["name"].get<std::string>()); },
-                        [&](const api::JsonValue& before, const api::JsonValue& after) {
-                          seen.push_back("update " + before.get()["data"]["v"].get<std::string>() + "->" +
-                                         after.get()["data"]["v"].get<std::string>());
+  informer.addHandlers({[&](const api::JsonValue& o) {
+                          seen.push_back("add " + o.get()["metadata"]["name"].get<std::string>());
                         },
-                        [&](const api::JsonValue& o) { seen.push_back("delete " + o.get()["metadata"]["name"].get<std::string>()); }});
+                        [&](const api::JsonValue& before, const api::JsonValue& after) {
+                          seen.push_back("update " + before.get()["data"]["v"].get<std::string>() +
+                                         "->" + after.get()["data"]["v"].get<std::string>());
+                        },
+                        [&](const api::JsonValue& o) {
+                          seen.push_back("delete " +
+                                         o.get()["metadata"]["name"].get<std::string>());
+                        }});
   ASSERT_TRUE(informer.relist().ok());
-  ASSERT_TRUE(client_->patch(kConfigMaps, {"a", "x"}, PatchType::kMerge, R"({"data":{"v":"2"}})").ok());
+  ASSERT_TRUE(
+      client_->patch(kConfigMaps, {"a", "x"}, PatchType::kMerge, R"({"data":{"v":"2"}})").ok());
   ASSERT_TRUE(client_->create(kConfigMaps, "a", configMap("z")).ok());
   ASSERT_TRUE(client_->remove(kConfigMaps, {"a", "x"}).ok());
   // The server ends this watch after a second; everything since the list is replayed.
@@ -85,7 +95,8 @@ TEST_F(InformerTest, WatchDeliversUpdatesAndDeletesThenResumes) {
   EXPECT_EQ(informer.size(), 1u);
 
   // Resuming from the last version seen delivers only what came after.
-  ASSERT_TRUE(client_->patch(kConfigMaps, {"a", "z"}, PatchType::kMerge, R"({"data":{"v":"3"}})").ok());
+  ASSERT_TRUE(
+      client_->patch(kConfigMaps, {"a", "z"}, PatchType::kMerge, R"({"data":{"v":"3"}})").ok());
   ASSERT_TRUE(informer.watchOnce(std::chrono::seconds(1)).ok());
   EXPECT_EQ(seen.back(), "update 1->3");
   EXPECT_EQ(seen.size(), 5u);
@@ -96,7 +107,9 @@ TEST_F(InformerTest, ExpiredWatchRelistsAndCatchesUp) {
   ASSERT_TRUE(client_->create(kConfigMaps, "a", configMap("drop")).ok());
   Informer informer(*client_, kConfigMaps, clock_);
   std::vector<std::string> deletes;
-  informer.addHandlers({nullptr, nullptr, [&](const api::JsonValue& o) { deletes.push_back(o.get()["metadata"]["name"]); }});
+  informer.addHandlers({nullptr, nullptr, [&](const api::JsonValue& o) {
+                          deletes.push_back(o.get()["metadata"]["name"]);
+                        }});
   ASSERT_TRUE(informer.relist().ok());
   ASSERT_TRUE(client_->remove(kConfigMaps, {"a", "drop"}).ok());
   ASSERT_TRUE(client_->create(kConfigMaps, "a", configMap("new")).ok());
@@ -115,7 +128,8 @@ TEST_F(InformerTest, ResyncReplaysEveryObjectAsAnUpdate) {
   ASSERT_TRUE(client_->create(kConfigMaps, "b", configMap("y")).ok());
   Informer informer(*client_, kConfigMaps, clock_);
   int updates = 0;
-  informer.addHandlers({nullptr, [&](const api::JsonValue&, const api::JsonValue&) { ++updates; }, nullptr});
+  informer.addHandlers(
+      {nullptr, [&](const api::JsonValue&, const api::JsonValue&) { ++updates; }, nullptr});
   ASSERT_TRUE(informer.relist().ok());
   informer.resync();
   EXPECT_EQ(updates, 2);
@@ -129,7 +143,8 @@ TEST_F(InformerTest, BackgroundLoopSyncsAndSurvivesDroppedWatchesAndCompaction) 
   informer.start();
   ASSERT_TRUE(informer.waitForSync(std::chrono::seconds(10)));
   auto waitForSize = [&](std::size_t n) {
-    for (int i = 0; i < 400 && informer.size() != n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 400 && informer.size() != n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return informer.size() == n;
   };
   ASSERT_TRUE(client_->create(kConfigMaps, "a", configMap("one")).ok());

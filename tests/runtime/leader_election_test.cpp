@@ -2,10 +2,10 @@
 #include "canaryd/runtime/leader_election.h"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "canaryd/kube/kube_client.h"
+
 #include "kube/kubesim_process.h"
 
 namespace canaryd::runtime {
@@ -36,7 +36,8 @@ class BreakableClient final : public cluster::Client {
     if (broken) return Error::unavailable("outage");
     return real_.update(r, o);
   }
-  Result<api::JsonValue> updateStatus(const cluster::Resource& r, const api::JsonValue& o) override {
+  Result<api::JsonValue> updateStatus(const cluster::Resource& r,
+                                      const api::JsonValue& o) override {
     return real_.updateStatus(r, o);
   }
   Result<api::JsonValue> patch(const cluster::Resource& r, const cluster::ObjectRef& ref,
@@ -62,8 +63,9 @@ class LeaderElectionTest : public ::testing::Test {
     kube::ConnectionConfig config;
     config.server = sim_.url();
     client_ = std::make_unique<kube::KubeClient>(config);
-    ASSERT_TRUE(client_->create(cluster::kNamespaces, "",
-                                api::JsonValue(json{{"metadata", {{"name", "canaryd-system"}}}}))
+    ASSERT_TRUE(client_
+                    ->create(cluster::kNamespaces, "",
+                             api::JsonValue(json{{"metadata", {{"name", "canaryd-system"}}}}))
                     .ok());
   }
   LeaderElectionConfig config(const std::string& identity) {

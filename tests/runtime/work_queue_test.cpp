@@ -72,7 +72,8 @@ TEST(WorkQueueTest, PerKeyBackoffDoublesUntilForgotten) {
 TEST(WorkQueueTest, BackoffIsCapped) {
   VirtualClock clock;
   WorkQueue q(clock, {milliseconds(5), seconds(1), 1e9, 1e9});
-  for (int i = 0; i < 20; ++i) q.addRateLimited("a");
+  for (int i = 0; i < 20; ++i)
+    q.addRateLimited("a");
   EXPECT_LE(*q.nextReadyTime() - clock.now(), seconds(1));
 }
 

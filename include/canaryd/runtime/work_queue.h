@@ -63,7 +63,7 @@ class WorkQueue {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
-  std::set<std::string> dirty_;       // queued, or re-added while processing
+  std::set<std::string> dirty_;  // queued, or re-added while processing
   std::set<std::string> processing_;
   std::multimap<TimePoint, std::string> waiting_;
   std::map<std::string, int> failures_;
