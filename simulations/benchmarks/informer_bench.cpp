@@ -4,13 +4,15 @@
 //   build/simulations/informer_bench [--canaries N] [--deployments N] [--updates N]
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "canaryd/api/document.h"
 #include "canaryd/kube/kube_client.h"
 #include "canaryd/runtime/informer.h"
+
 #include "kube/kubesim_process.h"
 
 namespace {
@@ -19,7 +21,9 @@ using namespace canaryd;
 using nlohmann::json;
 using Wall = std::chrono::steady_clock;
 
-double seconds(Wall::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Wall::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 long rssKiB(pid_t pid) {
   std::ifstream in("/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) + "/status");
@@ -57,7 +61,8 @@ void createAll(const std::string& server, const cluster::Resource& resource, int
       }
     });
   }
-  for (auto& w : workers) w.join();
+  for (auto& w : workers)
+    w.join();
 }
 
 }  // namespace
@@ -90,18 +95,24 @@ int main(int argc, char** argv) {
   const json deployment = yamlFile(source + "/examples/deployment.yaml");
 
   auto start = Wall::now();
-  createAll(sim.url(), cluster::kCanaries, canaries, [&](int i) {
-    json o = canary;
-    o["metadata"]["name"] = "canary-" + std::to_string(i);
-    o["metadata"]["namespace"] = "ns-" + std::to_string(i % namespaces);
-    return o;
-  }, 4);
-  createAll(sim.url(), cluster::kDeployments, deployments, [&](int i) {
-    json o = deployment;
-    o["metadata"]["name"] = "app-" + std::to_string(i);
-    o["metadata"]["namespace"] = "ns-" + std::to_string(i % namespaces);
-    return o;
-  }, 4);
+  createAll(
+      sim.url(), cluster::kCanaries, canaries,
+      [&](int i) {
+        json o = canary;
+        o["metadata"]["name"] = "canary-" + std::to_string(i);
+        o["metadata"]["namespace"] = "ns-" + std::to_string(i % namespaces);
+        return o;
+      },
+      4);
+  createAll(
+      sim.url(), cluster::kDeployments, deployments,
+      [&](int i) {
+        json o = deployment;
+        o["metadata"]["name"] = "app-" + std::to_string(i);
+        o["metadata"]["namespace"] = "ns-" + std::to_string(i % namespaces);
+        return o;
+      },
+      4);
   const double createSeconds = seconds(Wall::now() - start);
 
   const long rssBefore = rssKiB(0);
@@ -141,15 +152,15 @@ int main(int argc, char** argv) {
       }
     });
   }
-  for (auto& w : writers) w.join();
+  for (auto& w : writers)
+    w.join();
   const double writeSeconds = seconds(Wall::now() - writeStart);
   const std::uint64_t appliedBefore = canaryInformer.eventsApplied();
   // The session ends at its server-side timeout; the clock stops at the last event applied.
   Wall::time_point lastApplied{};
-  canaryInformer.addHandlers({nullptr, [&](const api::JsonValue&, const api::JsonValue&) {
-                                lastApplied = Wall::now();
-                              },
-                              nullptr});
+  canaryInformer.addHandlers(
+      {nullptr, [&](const api::JsonValue&, const api::JsonValue&) { lastApplied = Wall::now(); },
+       nullptr});
   start = Wall::now();
   while (canaryInformer.eventsApplied() - appliedBefore < static_cast<std::uint64_t>(updates) &&
          seconds(Wall::now() - start) < 120) {
@@ -165,8 +176,8 @@ int main(int argc, char** argv) {
             << " objects (two informers, pages of " << options.pageSize << ")\n";
   std::cout << "RSS of this process:    " << rssAfter / 1024 << " MiB after sync ("
             << (rssAfter - rssBefore) / 1024 << " MiB held by the informers)\n";
-  std::cout << "watch events applied:   " << applied << " in " << applySeconds << " s = "
-            << static_cast<int>(applied / applySeconds) << " events/s (" << updates
+  std::cout << "watch events applied:   " << applied << " in " << applySeconds
+            << " s = " << static_cast<int>(applied / applySeconds) << " events/s (" << updates
             << " updates written beforehand in " << writeSeconds << " s)\n";
   std::cout << "RSS of kubesim:         " << rssKiB(sim.pid()) / 1024 << " MiB\n";
   return applied == static_cast<std::uint64_t>(updates) ? 0 : 1;

@@ -1,0 +1,51 @@
+#include "canaryd/cluster/typed.h"
+
+#include "canaryd/api/codec.h"
+
+namespace canaryd::cluster {
+namespace {
+
+template <typename T>
+Result<T> decode(const Result<api::JsonValue>& object, Result<T> (*fromJson)(std::string_view)) {
+  if (!object) return object.error();
+  return fromJson(object->dump());
+}
+
+}  // namespace
+
+Result<api::Canary> getCanary(Client& client, const ObjectRef& ref) {
+  return decode<api::Canary>(client.get(kCanaries, ref), &api::canaryFromJson);
+}
+
+Result<std::vector<api::Canary>> listCanaries(Client& client, const std::string& ns) {
+  std::vector<api::Canary> out;
+  ListOptions options;
+  options.limit = 500;
+  do {
+    Result<ObjectList> page = client.list(kCanaries, ns, options);
+    if (!page) return page.error();
+    for (const api::JsonValue& item : page->items) {
+      Result<api::Canary> canary = api::canaryFromJson(item.dump());
+      if (!canary) return canary.error();
+      out.push_back(std::move(canary).value());
+    }
+    options.continueToken = page->continueToken;
+  } while (!options.continueToken.empty());
+  return out;
+}
+
+Result<api::Canary> updateCanaryStatus(Client& client, const api::Canary& canary) {
+  return decode<api::Canary>(client.updateStatus(kCanaries, api::toJsonValue(canary)),
+                             &api::canaryFromJson);
+}
+
+Result<api::MetricTemplate> getMetricTemplate(Client& client, const ObjectRef& ref) {
+  return decode<api::MetricTemplate>(client.get(kMetricTemplates, ref),
+                                     &api::metricTemplateFromJson);
+}
+
+Result<api::AlertProvider> getAlertProvider(Client& client, const ObjectRef& ref) {
+  return decode<api::AlertProvider>(client.get(kAlertProviders, ref), &api::alertProviderFromJson);
+}
+
+}  // namespace canaryd::cluster

@@ -1,0 +1,174 @@
+#include "canaryd/runtime/manager.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+namespace canaryd::runtime {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+}  // namespace
+
+struct Manager::Impl {
+  cluster::Client& client;
+  const Clock& clock;
+  ManagerOptions options;
+  std::vector<Informer*> informers;
+  std::vector<std::pair<std::string, Controller>> controllers;
+  std::unique_ptr<LeaderElector> elector;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> leading{false};
+  std::mutex mu;
+  std::condition_variable cv;
+
+  net::io_context io;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::thread healthThread;
+
+  Impl(cluster::Client& c, const Clock& k, ManagerOptions o) : client(c), clock(k), options(std::move(o)) {}
+
+  bool ready() const {
+    for (const Informer* i : informers) {
+      if (!i->hasSynced()) return false;
+    }
+    return true;
+  }
+
+  void serveHealth() {
+    while (!stopping) {
+      tcp::socket socket(io);
+      beast::error_code ec;
+      acceptor->accept(socket, ec);
+      if (ec || stopping) break;
+      beast::flat_buffer buffer;
+      http::request<http::string_body> req;
+      http::read(socket, buffer, req, ec);
+      if (ec) continue;
+      const std::string target(req.target().data(), req.target().size());
+      http::response<http::string_body> res{http::status::ok, req.version()};
+      res.set(http::field::content_type, "text/plain");
+      if (target == "/healthz" || target == "/livez") {
+        res.body() = "ok";
+      } else if (target == "/readyz") {
+        const bool isReady = ready();
+        res.result(isReady ? http::status::ok : http::status::service_unavailable);
+        res.body() = isReady ? "ok" : "informers not synced";
+      } else {
+        res.result(http::status::not_found);
+        res.body() = "not found";
+      }
+      res.keep_alive(false);
+      res.prepare_payload();
+      http::write(socket, res, ec);
+      socket.shutdown(tcp::socket::shutdown_both, ec);
+    }
+  }
+
+  void sleepFor(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, d, [&] { return stopping.load(); });
+  }
+};
+
+Manager::Manager(cluster::Client& client, const Clock& clock, ManagerOptions options)
+    : impl_(std::make_unique<Impl>(client, clock, std::move(options))) {
+  if (impl_->options.leaderElection) {
+    impl_->elector = std::make_unique<LeaderElector>(client, clock, *impl_->options.leaderElection);
+  }
+}
+
+Manager::~Manager() {
+  stop();
+  if (impl_->acceptor) {
+    beast::error_code ec;
+    tcp::socket wake(impl_->io);
+    wake.connect(impl_->acceptor->local_endpoint(), ec);
+    impl_->acceptor->close(ec);
+  }
+  if (impl_->healthThread.joinable()) impl_->healthThread.join();
+}
+
+void Manager::addInformer(Informer& informer) { impl_->informers.push_back(&informer); }
+
+void Manager::addController(std::string name, Controller controller) {
+  impl_->controllers.emplace_back(std::move(name), std::move(controller));
+}
+
+Result<std::uint16_t> Manager::startHealth() {
+  try {
+    auto address = net::ip::make_address(impl_->options.healthHost);
+    impl_->acceptor = std::make_unique<tcp::acceptor>(
+        impl_->io, tcp::endpoint(address, impl_->options.healthPort));
+  } catch (const std::exception& e) {
+    return Error::unavailable("health endpoints cannot listen on " + impl_->options.healthHost +
+                              ":" + std::to_string(impl_->options.healthPort) + ": " + e.what());
+  }
+  impl_->healthThread = std::thread([this] { impl_->serveHealth(); });
+  return impl_->acceptor->local_endpoint().port();
+}
+
+Status Manager::run() {
+  for (Informer* i : impl_->informers) i->start();
+  std::vector<std::thread> running;
+  std::atomic<bool> controllersStop{false};
+  auto startControllers = [&] {
+    for (auto& [name, controller] : impl_->controllers) {
+      spdlog::info("starting controller {}", name);
+      running.emplace_back([&controller, &controllersStop] { controller(controllersStop); });
+    }
+  };
+  auto stopControllers = [&] {
+    controllersStop = true;
+    for (auto& t : running) t.join();
+    running.clear();
+  };
+  Status result;
+  if (!impl_->elector) {
+    impl_->leading = true;
+    startControllers();
+    while (!impl_->stopping) impl_->sleepFor(std::chrono::milliseconds(500));
+  } else {
+    const auto retry = std::chrono::duration_cast<std::chrono::milliseconds>(
+        impl_->options.leaderElection->retryPeriod);
+    while (!impl_->stopping) {
+      const bool leads = impl_->elector->tryAcquireOrRenew();
+      if (leads && !impl_->leading) {
+        spdlog::info("became the leader ({})", impl_->options.leaderElection->identity);
+        impl_->leading = true;
+        startControllers();
+      } else if (!leads && impl_->leading) {
+        spdlog::error("lost the leader Lease; stopping the controllers");
+        impl_->leading = false;
+        result = Error::unavailable("lost leadership of Lease " +
+                                    impl_->options.leaderElection->namespace_ + "/" +
+                                    impl_->options.leaderElection->name);
+        break;
+      }
+      impl_->sleepFor(retry);
+    }
+  }
+  stopControllers();
+  if (impl_->elector && impl_->leading) impl_->elector->release();
+  impl_->leading = false;
+  for (Informer* i : impl_->informers) i->stop();
+  return result;
+}
+
+void Manager::stop() {
+  impl_->stopping = true;
+  impl_->cv.notify_all();
+}
+
+bool Manager::isLeader() const { return impl_->leading; }
+bool Manager::ready() const { return impl_->ready(); }
+
+}  // namespace canaryd::runtime

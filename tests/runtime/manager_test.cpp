@@ -1,0 +1,108 @@
+// Two managers sharing a Lease in kubesim: only the leader runs controllers; stopping it hands
+// over; the health endpoints answer on both.
+#include "canaryd/runtime/manager.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "canaryd/core/http.h"
+#include "canaryd/kube/kube_client.h"
+#include "kube/kubesim_process.h"
+
+namespace canaryd::runtime {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+bool eventually(const std::function<bool()>& condition, milliseconds timeout = milliseconds(10000)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return condition();
+}
+
+int status(std::uint16_t port, const std::string& path) {
+  HttpClient http;
+  HttpRequest req;
+  req.url = "http://127.0.0.1:" + std::to_string(port) + path;
+  auto r = http.send(req);
+  return r.ok() ? r->status : 0;
+}
+
+TEST(ManagerTest, OnlyTheLeaderRunsControllersAndLeadershipHandsOver) {
+  testing::KubesimProcess sim;
+  kube::ConnectionConfig config;
+  config.server = sim.url();
+  kube::KubeClient client(config);
+  ASSERT_TRUE(client.create(cluster::kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", "canaryd-system"}}}})).ok());
+  SystemClock clock;
+
+  auto makeOptions = [](const std::string& identity) {
+    ManagerOptions o;
+    LeaderElectionConfig le;
+    le.identity = identity;
+    le.leaseDuration = milliseconds(1500);
+    le.renewDeadline = milliseconds(1000);
+    le.retryPeriod = milliseconds(100);
+    o.leaderElection = le;
+    return o;
+  };
+  std::atomic<int> runningA{0};
+  std::atomic<int> runningB{0};
+  auto controller = [](std::atomic<int>& running) {
+    return [&running](const std::atomic<bool>& stop) {
+      ++running;
+      while (!stop) std::this_thread::sleep_for(milliseconds(5));
+      --running;
+    };
+  };
+
+  Informer informerA(client, cluster::kConfigMaps, clock);
+  Manager a(client, clock, makeOptions("a"));
+  a.addInformer(informerA);
+  a.addController("canary", controller(runningA));
+  auto portA = a.startHealth();
+  ASSERT_TRUE(portA.ok()) << portA.error().message();
+  std::thread runA([&] { EXPECT_TRUE(a.run().ok()); });
+  ASSERT_TRUE(eventually([&] { return runningA == 1; }));
+  EXPECT_EQ(status(*portA, "/healthz"), 200);
+  EXPECT_TRUE(eventually([&] { return status(*portA, "/readyz") == 200; }));
+  EXPECT_EQ(status(*portA, "/nothing"), 404);
+
+  Manager b(client, clock, makeOptions("b"));
+  b.addController("canary", controller(runningB));
+  std::thread runB([&] { EXPECT_TRUE(b.run().ok()); });
+  // B stays a standby while A renews: watch A renew three times after B started.
+  auto renewTime = [&] {
+    auto lease = client.get(cluster::kLeases, {"canaryd-system", "canaryd-leader"});
+    return lease.ok() ? lease->get()["spec"].value("renewTime", "") : std::string();
+  };
+  for (int renewals = 0; renewals < 3; ++renewals) {
+    const std::string seen = renewTime();
+    ASSERT_TRUE(eventually([&] { return renewTime() != seen; }));
+    EXPECT_EQ(runningB, 0);
+  }
+  EXPECT_FALSE(b.isLeader());
+  EXPECT_TRUE(a.isLeader());
+
+  // A stops cleanly and releases the Lease: B takes over without waiting for expiry.
+  const auto stoppedAt = std::chrono::steady_clock::now();
+  a.stop();
+  runA.join();
+  EXPECT_EQ(runningA, 0);
+  ASSERT_TRUE(eventually([&] { return runningB == 1; }));
+  const auto handover = std::chrono::steady_clock::now() - stoppedAt;
+  EXPECT_LT(handover, milliseconds(1500));
+  EXPECT_TRUE(b.isLeader());
+  b.stop();
+  runB.join();
+  EXPECT_EQ(runningB, 0);
+}
+
+}  // namespace
+}  // namespace canaryd::runtime
