@@ -1,12 +1,13 @@
 #include "canaryd/runtime/manager.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <condition_variable>
-#include <mutex>
 #include <spdlog/spdlog.h>
-#include <thread>
 
 namespace canaryd::runtime {
 namespace {
@@ -34,7 +35,8 @@ struct Manager::Impl {
   std::unique_ptr<tcp::acceptor> acceptor;
   std::thread healthThread;
 
-  Impl(cluster::Client& c, const Clock& k, ManagerOptions o) : client(c), clock(k), options(std::move(o)) {}
+  Impl(cluster::Client& c, const Clock& k, ManagerOptions o)
+      : client(c), clock(k), options(std::move(o)) {}
 
   bool ready() const {
     for (const Informer* i : informers) {
@@ -97,7 +99,9 @@ Manager::~Manager() {
   if (impl_->healthThread.joinable()) impl_->healthThread.join();
 }
 
-void Manager::addInformer(Informer& informer) { impl_->informers.push_back(&informer); }
+void Manager::addInformer(Informer& informer) {
+  impl_->informers.push_back(&informer);
+}
 
 void Manager::addController(std::string name, Controller controller) {
   impl_->controllers.emplace_back(std::move(name), std::move(controller));
@@ -117,7 +121,8 @@ Result<std::uint16_t> Manager::startHealth() {
 }
 
 Status Manager::run() {
-  for (Informer* i : impl_->informers) i->start();
+  for (Informer* i : impl_->informers)
+    i->start();
   std::vector<std::thread> running;
   std::atomic<bool> controllersStop{false};
   auto startControllers = [&] {
@@ -128,14 +133,16 @@ Status Manager::run() {
   };
   auto stopControllers = [&] {
     controllersStop = true;
-    for (auto& t : running) t.join();
+    for (auto& t : running)
+      t.join();
     running.clear();
   };
   Status result;
   if (!impl_->elector) {
     impl_->leading = true;
     startControllers();
-    while (!impl_->stopping) impl_->sleepFor(std::chrono::milliseconds(500));
+    while (!impl_->stopping)
+      impl_->sleepFor(std::chrono::milliseconds(500));
   } else {
     const auto retry = std::chrono::duration_cast<std::chrono::milliseconds>(
         impl_->options.leaderElection->retryPeriod);
@@ -159,7 +166,8 @@ Status Manager::run() {
   stopControllers();
   if (impl_->elector && impl_->leading) impl_->elector->release();
   impl_->leading = false;
-  for (Informer* i : impl_->informers) i->stop();
+  for (Informer* i : impl_->informers)
+    i->stop();
   return result;
 }
 
@@ -168,7 +176,11 @@ void Manager::stop() {
   impl_->cv.notify_all();
 }
 
-bool Manager::isLeader() const { return impl_->leading; }
-bool Manager::ready() const { return impl_->ready(); }
+bool Manager::isLeader() const {
+  return impl_->leading;
+}
+bool Manager::ready() const {
+  return impl_->ready();
+}
 
 }  // namespace canaryd::runtime

@@ -179,6 +179,94 @@ TEST_F(KubeClientTest, StatusSubresourceAndSchemaValidation) {
       << invalid.error().message();
 }
 
+TEST_F(KubeClientTest, FinalizersDelayDeletionUntilRemoved) {
+  json held = configMap("held");
+  held["metadata"]["finalizers"] = {"canaryd.dev/test"};
+  ASSERT_TRUE(client_->create(kConfigMaps, "t", js(held)).ok());
+  ASSERT_TRUE(client_->remove(kConfigMaps, {"t", "held"}).ok());
+  auto terminating = client_->get(kConfigMaps, {"t", "held"});
+  ASSERT_TRUE(terminating.ok());
+  EXPECT_TRUE(terminating->get()["metadata"].contains("deletionTimestamp"));
+  ASSERT_TRUE(client_
+                  ->patch(kConfigMaps, {"t", "held"}, PatchType::kMerge,
+                          R"({"metadata":{"finalizers":null}})")
+                  .ok());
+  EXPECT_EQ(client_->get(kConfigMaps, {"t", "held"}).error().kind(), ErrorKind::kNotFound);
+}
+
+TEST_F(KubeClientTest, OwnerReferencesAreGarbageCollected) {
+  auto owner = client_->create(kConfigMaps, "t", js(configMap("owner")));
+  ASSERT_TRUE(owner.ok());
+  const std::string uid = owner->get()["metadata"]["uid"];
+  for (const char* name : {"dependent-1", "dependent-2"}) {
+    json d = configMap(name);
+    d["metadata"]["ownerReferences"] = {
+        {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "owner"}, {"uid", uid}}};
+    ASSERT_TRUE(client_->create(kConfigMaps, "t", js(d)).ok());
+  }
+  DeleteOptions orphan;
+  orphan.propagationPolicy = "Orphan";
+  json kept = configMap("orphan-owner");
+  auto owner2 = client_->create(kConfigMaps, "t", js(kept));
+  json d3 = configMap("dependent-3");
+  d3["metadata"]["ownerReferences"] = {{{"apiVersion", "v1"},
+                                        {"kind", "ConfigMap"},
+                                        {"name", "orphan-owner"},
+                                        {"uid", owner2->get()["metadata"]["uid"]}}};
+  ASSERT_TRUE(client_->create(kConfigMaps, "t", js(d3)).ok());
+
+  ASSERT_TRUE(client_->remove(kConfigMaps, {"t", "owner"}).ok());
+  EXPECT_EQ(client_->get(kConfigMaps, {"t", "dependent-1"}).error().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(client_->get(kConfigMaps, {"t", "dependent-2"}).error().kind(), ErrorKind::kNotFound);
+  ASSERT_TRUE(client_->remove(kConfigMaps, {"t", "orphan-owner"}, orphan).ok());
+  auto orphaned = client_->get(kConfigMaps, {"t", "dependent-3"});
+  ASSERT_TRUE(orphaned.ok());
+  EXPECT_TRUE(orphaned->get()["metadata"]["ownerReferences"].empty());
+
+  // Preconditions: a stale uid refuses the delete.
+  DeleteOptions wrongUid;
+  wrongUid.preconditionUid = "not-the-uid";
+  EXPECT_EQ(client_->remove(kConfigMaps, {"t", "dependent-3"}, wrongUid).error().kind(),
+            ErrorKind::kConflict);
+}
+
+TEST_F(KubeClientTest, DeploymentSimulatorConvergesOrNeverBecomesReady) {
+  auto deployment = [](const std::string& name, bool neverReady) {
+    json template_ = {{"metadata", {{"labels", {{"app", name}}}}},
+                      {"spec", {{"containers", {{{"name", "app"}, {"image", "app:1"}}}}}}};
+    if (neverReady)
+      template_["metadata"]["annotations"] = {{"kubesim.canaryd.dev/never-ready", "true"}};
+    return json{{"metadata", {{"name", name}}},
+                {"spec",
+                 {{"replicas", 3},
+                  {"selector", {{"matchLabels", {{"app", name}}}}},
+                  {"template", template_}}}};
+  };
+  ASSERT_TRUE(client_->create(kDeployments, "t", js(deployment("ok", false))).ok());
+  ASSERT_TRUE(client_->create(kDeployments, "t", js(deployment("stuck", true))).ok());
+  auto observed = [&](const std::string& name) {
+    for (int i = 0; i < 500; ++i) {
+      auto d = client_->get(kDeployments, {"t", name});
+      if (d.ok() && d->get().contains("status") &&
+          d->get()["status"].value("observedGeneration", 0) == 1) {
+        return d->get()["status"];
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return json();
+  };
+  json ok = observed("ok");
+  ASSERT_FALSE(ok.is_null());
+  EXPECT_EQ(ok["readyReplicas"], 3);
+  EXPECT_EQ(ok["availableReplicas"], 3);
+  EXPECT_EQ(ok["updatedReplicas"], 3);
+  json stuck = observed("stuck");
+  ASSERT_FALSE(stuck.is_null());
+  EXPECT_EQ(stuck["readyReplicas"], 0);
+  EXPECT_EQ(stuck["conditions"][0]["type"], "Available");
+  EXPECT_EQ(stuck["conditions"][0]["status"], "False");
+}
+
 TEST_F(KubeClientTest, ListPaginatesAndSelects) {
   for (int i = 0; i < 25; ++i) {
     json labels = {{"tier", i % 2 == 0 ? "even" : "odd"}};

@@ -1,13 +1,14 @@
 #include "canaryd/cluster/typed.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "canaryd/api/document.h"
 #include "canaryd/kube/kube_client.h"
+
 #include "kube/kubesim_process.h"
 
 namespace canaryd::cluster {
@@ -28,12 +29,18 @@ TEST(TypedClientTest, CanaryRoundTripsThroughTheApiWithItsStatus) {
   kube::ConnectionConfig config;
   config.server = sim.url();
   kube::KubeClient client(config);
-  ASSERT_TRUE(client.create(kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", "production"}}}})).ok());
-  ASSERT_TRUE(client.create({"apiextensions.k8s.io", "v1", "customresourcedefinitions", false,
-                             "CustomResourceDefinition"},
-                            "", api::JsonValue(yamlFile("crds/flagger.app_canaries.yaml")))
+  ASSERT_TRUE(
+      client.create(kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", "production"}}}}))
+          .ok());
+  ASSERT_TRUE(client
+                  .create({"apiextensions.k8s.io", "v1", "customresourcedefinitions", false,
+                           "CustomResourceDefinition"},
+                          "", api::JsonValue(yamlFile("crds/flagger.app_canaries.yaml")))
                   .ok());
-  ASSERT_TRUE(client.create(kCanaries, "production", api::JsonValue(yamlFile("examples/gitops-guide-canary.yaml"))).ok());
+  ASSERT_TRUE(client
+                  .create(kCanaries, "production",
+                          api::JsonValue(yamlFile("examples/gitops-guide-canary.yaml")))
+                  .ok());
 
   Result<api::Canary> canary = getCanary(client, {"production", "my-app"});
   ASSERT_TRUE(canary.ok()) << canary.error().message();

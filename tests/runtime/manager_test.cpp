@@ -2,13 +2,14 @@
 // over; the health endpoints answer on both.
 #include "canaryd/runtime/manager.h"
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "canaryd/core/http.h"
 #include "canaryd/kube/kube_client.h"
+
 #include "kube/kubesim_process.h"
 
 namespace canaryd::runtime {
@@ -17,7 +18,8 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-bool eventually(const std::function<bool()>& condition, milliseconds timeout = milliseconds(10000)) {
+bool eventually(const std::function<bool()>& condition,
+                milliseconds timeout = milliseconds(10000)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) return true;
@@ -39,7 +41,10 @@ TEST(ManagerTest, OnlyTheLeaderRunsControllersAndLeadershipHandsOver) {
   kube::ConnectionConfig config;
   config.server = sim.url();
   kube::KubeClient client(config);
-  ASSERT_TRUE(client.create(cluster::kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", "canaryd-system"}}}})).ok());
+  ASSERT_TRUE(client
+                  .create(cluster::kNamespaces, "",
+                          api::JsonValue(json{{"metadata", {{"name", "canaryd-system"}}}}))
+                  .ok());
   SystemClock clock;
 
   auto makeOptions = [](const std::string& identity) {
@@ -57,7 +62,8 @@ TEST(ManagerTest, OnlyTheLeaderRunsControllersAndLeadershipHandsOver) {
   auto controller = [](std::atomic<int>& running) {
     return [&running](const std::atomic<bool>& stop) {
       ++running;
-      while (!stop) std::this_thread::sleep_for(milliseconds(5));
+      while (!stop)
+        std::this_thread::sleep_for(milliseconds(5));
       --running;
     };
   };
