@@ -122,6 +122,38 @@ TEST_F(KubeClientTest, CreateGetUpdatePatchDelete) {
   EXPECT_EQ(client_->remove(kConfigMaps, {"t", "a"}).error().kind(), ErrorKind::kNotFound);
 }
 
+TEST_F(KubeClientTest, RetryOnConflictRereadsAndSucceeds) {
+  ASSERT_TRUE(client_->create(kConfigMaps, "t", js(configMap("counter"))).ok());
+  int attempts = 0;
+  auto increment = [&]() -> Result<api::JsonValue> {
+    ++attempts;
+    auto current = client_->get(kConfigMaps, {"t", "counter"});
+    if (!current) return current.error();
+    json next = current->get();
+    if (attempts == 1) {
+      // Another writer gets in between this read and the write below.
+      auto other = client_->patch(kConfigMaps, {"t", "counter"}, PatchType::kMerge,
+                                  R"({"data":{"other":"x"}})");
+      if (!other) return other.error();
+    }
+    next["data"]["n"] = std::to_string(attempts);
+    return client_->update(kConfigMaps, js(next));
+  };
+  auto result = retryOnConflict<api::JsonValue>(increment);
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  EXPECT_EQ(attempts, 2);  // the first write hit 409 and was retried after a fresh read
+  EXPECT_EQ(result->get()["data"]["n"], "2");
+  EXPECT_EQ(result->get()["data"]["other"], "x");  // the other writer's change survived
+
+  int failing = 0;
+  auto alwaysMissing = [&]() -> Result<api::JsonValue> {
+    ++failing;
+    return client_->get(kConfigMaps, {"t", "missing"});
+  };
+  EXPECT_EQ(retryOnConflict<api::JsonValue>(alwaysMissing).error().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(failing, 1);  // only conflicts are retried
+}
+
 TEST_F(KubeClientTest, StrategicMergeOfContainersAndGenerationOnSpecChangesOnly) {
   json deployment = {{"metadata", {{"name", "web"}}},
                      {"spec",

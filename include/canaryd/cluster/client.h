@@ -115,4 +115,17 @@ class Client {
                        const std::function<bool(const WatchEvent&)>& onEvent) = 0;
 };
 
+// Runs a read-modify-write `attempt` again while it fails with kConflict (someone wrote in
+// between), up to `attempts` times; any other outcome is returned at once. `attempt` must
+// re-read the object each time.
+template <typename T>
+Result<T> retryOnConflict(const std::function<Result<T>()>& attempt, int attempts = 5) {
+  Result<T> result = attempt();
+  for (int i = 1; i < attempts && !result.ok() && result.error().kind() == ErrorKind::kConflict;
+       ++i) {
+    result = attempt();
+  }
+  return result;
+}
+
 }  // namespace canaryd::cluster
