@@ -14,6 +14,7 @@
 #include "canaryd/runtime/informer.h"
 
 #include "kube/kubesim_process.h"
+#include "support/source_files.h"
 
 namespace {
 
@@ -34,13 +35,7 @@ long rssKiB(pid_t pid) {
   return -1;
 }
 
-json yamlFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  auto docs = api::parseYamlDocuments(s.str(), path);
-  return docs.ok() && !docs->empty() ? docs->front().body.get() : json();
-}
+using testing::yamlFile;
 
 // Creates objects from `count` names on `threads` threads, each with its own client.
 void createAll(const std::string& server, const cluster::Resource& resource, int count,
@@ -78,7 +73,6 @@ int main(int argc, char** argv) {
     if (flag == "--deployments") deployments = value;
     if (flag == "--updates") updates = value;
   }
-  const std::string source = CANARYD_SOURCE_DIR;
   testing::KubesimProcess sim({"--history", "200000"});
   kube::ConnectionConfig config;
   config.server = sim.url();
@@ -88,11 +82,10 @@ int main(int argc, char** argv) {
     (void)client.create(cluster::kNamespaces, "",
                         api::JsonValue(json{{"metadata", {{"name", "ns-" + std::to_string(n)}}}}));
   }
-  (void)client.create({"apiextensions.k8s.io", "v1", "customresourcedefinitions", false,
-                       "CustomResourceDefinition"},
-                      "", api::JsonValue(yamlFile(source + "/crds/flagger.app_canaries.yaml")));
-  const json canary = yamlFile(source + "/examples/canary-gatewayapi.yaml");
-  const json deployment = yamlFile(source + "/examples/deployment.yaml");
+  (void)client.create(cluster::kCustomResourceDefinitions, "",
+                      api::JsonValue(yamlFile("crds/flagger.app_canaries.yaml")));
+  const json canary = yamlFile("examples/canary-gatewayapi.yaml");
+  const json deployment = yamlFile("examples/deployment.yaml");
 
   auto start = Wall::now();
   createAll(

@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "canaryd/core/clock.h"
+
 #include "kubesim/api_error.h"
 
 namespace canaryd::kubesim {
@@ -10,12 +12,7 @@ namespace {
 using nlohmann::json;
 
 std::string now() {
-  std::time_t t = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
+  return formatRfc3339(std::chrono::system_clock::now());
 }
 
 json condition(const std::string& type, bool status, const std::string& reason,

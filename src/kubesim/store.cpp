@@ -4,6 +4,8 @@
 #include <ctime>
 #include <random>
 
+#include "canaryd/core/clock.h"
+
 #include "kubesim/api_error.h"
 
 namespace canaryd::kubesim {
@@ -12,12 +14,7 @@ namespace {
 using nlohmann::json;
 
 std::string now() {
-  std::time_t t = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
+  return formatRfc3339(std::chrono::system_clock::now());
 }
 
 std::string newUid() {

@@ -17,6 +17,7 @@
 #include "canaryd/api/document.h"
 
 #include "kube/kubesim_process.h"
+#include "support/source_files.h"
 
 namespace canaryd::kube {
 namespace {
@@ -28,17 +29,7 @@ api::JsonValue js(const json& j) {
   return api::JsonValue(j);
 }
 
-std::string readSource(const std::string& relative) {
-  std::ifstream in(std::string(CANARYD_SOURCE_DIR) + "/" + relative);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-json yamlFile(const std::string& relative) {
-  auto docs = api::parseYamlDocuments(readSource(relative), relative);
-  return docs.ok() && !docs->empty() ? docs->front().body.get() : json();
-}
+using canaryd::testing::yamlFile;
 
 class KubeClientTest : public ::testing::Test {
  protected:
@@ -63,11 +54,10 @@ class KubeClientTest : public ::testing::Test {
   }
 
   void applyCanaryCrd() {
-    ASSERT_TRUE(client_
-                    ->create({"apiextensions.k8s.io", "v1", "customresourcedefinitions", false,
-                              "CustomResourceDefinition"},
-                             "", js(yamlFile("crds/flagger.app_canaries.yaml")))
-                    .ok());
+    ASSERT_TRUE(
+        client_
+            ->create(kCustomResourceDefinitions, "", js(yamlFile("crds/flagger.app_canaries.yaml")))
+            .ok());
   }
 
   testing::KubesimProcess sim_;

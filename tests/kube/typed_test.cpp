@@ -10,19 +10,14 @@
 #include "canaryd/kube/kube_client.h"
 
 #include "kube/kubesim_process.h"
+#include "support/source_files.h"
 
 namespace canaryd::cluster {
 namespace {
 
 using nlohmann::json;
 
-json yamlFile(const std::string& relative) {
-  std::ifstream in(std::string(CANARYD_SOURCE_DIR) + "/" + relative);
-  std::stringstream s;
-  s << in.rdbuf();
-  auto docs = api::parseYamlDocuments(s.str(), relative);
-  return docs.ok() && !docs->empty() ? docs->front().body.get() : json();
-}
+using canaryd::testing::yamlFile;
 
 TEST(TypedClientTest, CanaryRoundTripsThroughTheApiWithItsStatus) {
   testing::KubesimProcess sim;

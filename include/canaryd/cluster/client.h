@@ -47,6 +47,8 @@ inline const Resource kMetricTemplates{"flagger.app", "v1beta1", "metrictemplate
                                        "MetricTemplate"};
 inline const Resource kAlertProviders{"flagger.app", "v1beta1", "alertproviders", true,
                                       "AlertProvider"};
+inline const Resource kCustomResourceDefinitions{
+    "apiextensions.k8s.io", "v1", "customresourcedefinitions", false, "CustomResourceDefinition"};
 inline const Resource kHttpRoutes{"gateway.networking.k8s.io", "v1", "httproutes", true,
                                   "HTTPRoute"};
 
