@@ -2,9 +2,10 @@
 #pragma once
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "canaryd/api/document.h"
 

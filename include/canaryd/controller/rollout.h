@@ -1,0 +1,81 @@
+// The rollout state machine: one step of a Canary's rollout, Flagger's semantics.
+//
+// step() takes the Canary (spec with Flagger's defaults applied, and its status, which is the
+// rollout's only memory), what the reconciler observed of the cluster, and a Gates object that
+// answers the questions whose answers cost I/O (webhooks, metrics) — asked lazily, in Flagger's
+// order, and only when the step needs them. It returns the next status and the actions to
+// apply, in order. It reads no clock (the time is given) and does no I/O of its own, so the
+// same step can be replayed after a crash: the reconciler writes the status through the
+// status subresource with a resourceVersion precondition and applies the actions, which are
+// all idempotent (set weights to, scale to, copy the template to).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "canaryd/api/canary.h"
+#include "canaryd/core/clock.h"
+#include "canaryd/core/duration.h"
+
+namespace canaryd::controller {
+
+// What the reconciler read from the cluster for this step.
+struct Observation {
+  std::string revision;  // hash of the target's pod template and tracked configs
+  bool primaryReady = false;
+  bool primaryDeadlineExceeded = false;  // not ready for progressDeadlineSeconds
+  bool canaryReady = false;
+  bool canaryDeadlineExceeded = false;
+};
+
+struct CheckOutcome {
+  bool passed = true;
+  std::string failure;  // "request-success-rate 98.2 < 99", for the event and the alert
+};
+
+// Questions whose answers cost I/O. Implementations run the webhooks and metrics; tests
+// script the answers and record the calls.
+class Gates {
+ public:
+  virtual ~Gates() = default;
+  virtual bool confirmRollout() = 0;          // confirm-rollout hooks accept the start
+  virtual bool preRollout() = 0;              // pre-rollout hooks succeed (at weight 0)
+  virtual bool rollbackRequested() = 0;       // a rollback hook answered 2xx
+  virtual CheckOutcome runChecks() = 0;       // rollout hooks, then the metrics
+  virtual bool confirmTrafficIncrease() = 0;  // confirm-traffic-increase hooks
+  virtual bool confirmPromotion() = 0;        // confirm-promotion hooks
+};
+
+struct Action {
+  enum class Type {
+    kInitializePrimary,    // create <target>-primary, the Services and the routing object
+    kScaleTargetToZero,    // after the primary is ready: the target becomes the canary
+    kScaleCanaryUp,        // the canary gets the primary's replicas for the analysis
+    kScaleCanaryToZero,
+    kSetWeights,           // primaryWeight / canaryWeight on the router
+    kPromoteToPrimary,     // copy the canary's pod template and configs to the primary
+    kRunPostRolloutHooks,
+    kEvent,                // a Kubernetes Event (Normal or Warning)
+    kAlert,                // a notification (info, warn or error)
+  };
+  Type type;
+  std::int64_t primaryWeight = 0;
+  std::int64_t canaryWeight = 0;
+  std::string severity;  // Event: Normal / Warning; Alert: info / warn / error
+  std::string message;
+
+  friend bool operator==(const Action&, const Action&) = default;
+};
+
+struct Step {
+  api::CanaryStatus status;
+  std::vector<Action> actions;
+  Duration requeueAfter{};
+};
+
+// `canary` must have Flagger's defaults applied (api::withDefaults).
+Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now);
+
+}  // namespace canaryd::controller

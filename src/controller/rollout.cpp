@@ -1,0 +1,321 @@
+#include "canaryd/controller/rollout.h"
+
+#include "canaryd/api/defaults.h"
+
+namespace canaryd::controller {
+namespace {
+
+using api::CanaryStatus;
+using api::Strategy;
+
+// Builds one step: the status being written and the actions, in order.
+class Stepper {
+ public:
+  Stepper(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now)
+      : canary_(canary),
+        analysis_(*canary.spec.analysis),
+        observed_(observed),
+        gates_(gates),
+        now_(now) {
+    out_.status = canary.status.value_or(CanaryStatus{});
+    out_.requeueAfter = api::effectiveInterval(analysis_);
+  }
+
+  Step run() {
+    const std::string phase = out_.status.phase.value_or("");
+    if (canary_.spec.suspend.value_or(false)) return std::move(out_);
+    if (phase.empty() || phase == "Initializing") {
+      initialize();
+    } else if (phase == "Initialized" || phase == "Succeeded" || phase == "Failed" ||
+               phase == "Waiting") {
+      idleOrStart(phase);
+    } else if (phase == "Progressing" || phase == "WaitingPromotion") {
+      progress();
+    } else if (phase == "Promoting") {
+      promoting();
+    } else if (phase == "Finalising") {
+      finalise();
+    }
+    return std::move(out_);
+  }
+
+ private:
+  std::string name() const {
+    return canary_.metadata.name.value_or("") + "." + canary_.metadata.namespace_.value_or("");
+  }
+  std::int64_t weight() const { return out_.status.canaryWeight.value_or(0); }
+  std::int64_t failedChecks() const { return out_.status.failedChecks.value_or(0); }
+
+  void act(Action::Type type, std::string severity = {}, std::string message = {}) {
+    out_.actions.push_back({type, 0, 0, std::move(severity), std::move(message)});
+  }
+  void setWeights(std::int64_t canaryWeight) {
+    out_.actions.push_back({Action::Type::kSetWeights, 100 - canaryWeight, canaryWeight, {}, {}});
+    out_.status.canaryWeight = canaryWeight;
+  }
+  void event(const std::string& type, const std::string& message) {
+    act(Action::Type::kEvent, type, message);
+  }
+  void alert(const std::string& severity, const std::string& message) {
+    act(Action::Type::kAlert, severity, message);
+  }
+
+  // Flagger: a phase other than Progressing, Waiting or Promoting resets weight and iterations;
+  // Initialized and Succeeded record the promoted revision; the Promoted condition mirrors it.
+  void setPhase(const std::string& phase) {
+    CanaryStatus& s = out_.status;
+    if (s.phase.value_or("") != phase) s.lastTransitionTime = formatRfc3339(now_);
+    s.phase = phase;
+    if (phase != "Progressing" && phase != "Waiting" && phase != "Promoting" &&
+        phase != "WaitingPromotion") {
+      s.canaryWeight = 0;
+      s.iterations = 0;
+    }
+    if (phase == "Initialized" || phase == "Succeeded") s.lastPromotedSpec = s.lastAppliedSpec;
+    const std::string status = phase == "Initialized" || phase == "Succeeded" ? "True"
+                               : phase == "Failed"                            ? "False"
+                                                                              : "Unknown";
+    api::CanaryCondition* promoted = nullptr;
+    for (api::CanaryCondition& c : s.conditions) {
+      if (c.type == "Promoted") promoted = &c;
+    }
+    if (promoted == nullptr) {
+      s.conditions.push_back({});
+      promoted = &s.conditions.back();
+      promoted->type = "Promoted";
+    }
+    if (promoted->status.value_or("") != status) promoted->lastTransitionTime = formatRfc3339(now_);
+    promoted->status = status;
+    promoted->reason = phase;
+    promoted->lastUpdateTime = formatRfc3339(now_);
+    promoted->message = conditionMessage(phase);
+  }
+
+  static std::string conditionMessage(const std::string& phase) {
+    if (phase == "Initialized") return "Deployment initialization completed.";
+    if (phase == "Succeeded") return "Canary analysis completed successfully, promotion finished.";
+    if (phase == "Failed") return "Canary analysis failed, Deployment scaled to zero.";
+    if (phase == "Progressing") return "New revision detected, progressing canary analysis.";
+    if (phase == "Promoting") return "Canary analysis completed, starting primary rolling update.";
+    if (phase == "Finalising") return "Canary analysis completed, routing all traffic to primary.";
+    if (phase == "Waiting") return "Waiting for approval to start the canary analysis.";
+    if (phase == "WaitingPromotion") return "Waiting for approval to promote the canary.";
+    return "Initializing.";
+  }
+
+  void initialize() {
+    if (!observed_.primaryReady) {
+      if (out_.status.phase.value_or("").empty()) act(Action::Type::kInitializePrimary);
+      setPhase("Initializing");
+      if (observed_.primaryDeadlineExceeded) {
+        event("Warning", "Halt advancement " + name() + ": primary deployment is not ready within "
+                             "the progress deadline");
+      }
+      return;
+    }
+    // The first revision is adopted without analysis.
+    out_.status.lastAppliedSpec = observed_.revision;
+    act(Action::Type::kScaleTargetToZero);
+    setPhase("Initialized");
+    event("Normal", "Initialization done! " + name());
+    alert("info", "Initialization done! " + name());
+  }
+
+  void idleOrStart(const std::string& phase) {
+    CanaryStatus& s = out_.status;
+    if (observed_.revision == s.lastAppliedSpec.value_or("")) return;
+    // Reverting the target to the promoted revision is not a new rollout.
+    if (phase != "Waiting" && observed_.revision == s.lastPromotedSpec.value_or("")) {
+      s.lastAppliedSpec = observed_.revision;
+      return;
+    }
+    if (!gates_.confirmRollout()) {
+      if (phase != "Waiting") {
+        setPhase("Waiting");
+        event("Normal", "Waiting for approval " + name());
+        alert("warn", "Canary is waiting for approval " + name());
+      }
+      return;
+    }
+    s.lastAppliedSpec = observed_.revision;
+    s.failedChecks = 0;
+    s.iterations = 0;
+    s.canaryWeight = 0;
+    setPhase("Progressing");
+    act(Action::Type::kScaleCanaryUp);
+    event("Normal", "New revision detected! Scaling up " + name());
+    alert("info", "New revision detected, progressing canary analysis " + name());
+  }
+
+  void rollback(const std::string& why) {
+    setWeights(0);
+    act(Action::Type::kScaleCanaryToZero);
+    out_.status.failedChecks = 0;
+    setPhase("Failed");
+    event("Warning", "Rolling back " + name() + ": " + why);
+    // canaryd alerts on every rollback, whatever the cause (Flagger can roll back silently).
+    alert("error", "Canary " + name() + " rolled back: " + why);
+    act(Action::Type::kRunPostRolloutHooks);
+  }
+
+  void promote() {
+    act(Action::Type::kPromoteToPrimary);
+    setPhase("Promoting");
+    event("Normal", "Copying " + name() + " template spec to the primary");
+  }
+
+  void progress() {
+    CanaryStatus& s = out_.status;
+    if (observed_.revision != s.lastAppliedSpec.value_or("")) {
+      // A new revision during the run restarts the analysis.
+      s.lastAppliedSpec = observed_.revision;
+      s.failedChecks = 0;
+      s.iterations = 0;
+      setWeights(0);
+      setPhase("Progressing");
+      event("Normal", "New revision detected! Restarting analysis for " + name());
+      alert("info", "New revision detected, restarting analysis " + name());
+      return;
+    }
+    if (!observed_.canaryReady) {
+      if (observed_.canaryDeadlineExceeded) {
+        rollback("canary deployment is not ready within the progress deadline");
+      } else {
+        event("Normal", "Halt advancement " + name() + ": waiting for the canary to be ready");
+      }
+      return;
+    }
+    if (canary_.spec.skipAnalysis.value_or(false)) {
+      promote();
+      return;
+    }
+    if (gates_.rollbackRequested()) {
+      rollback("a rollback webhook requested it");
+      return;
+    }
+    const std::int64_t threshold = analysis_.threshold.value_or(api::kDefaultThreshold);
+    if (failedChecks() >= threshold) {
+      rollback("failed checks threshold reached " + std::to_string(failedChecks()));
+      return;
+    }
+    if (weight() == 0 && s.iterations.value_or(0) == 0 && !gates_.preRollout()) {
+      failCheck("pre-rollout hooks failed");
+      return;
+    }
+    const CheckOutcome checks = gates_.runChecks();
+    if (!checks.passed) {
+      failCheck(checks.failure);
+      return;
+    }
+    if (api::strategyOf(analysis_) == Strategy::kCanary) {
+      advanceWeight();
+    } else {
+      advanceIterations();
+    }
+  }
+
+  void failCheck(const std::string& why) {
+    out_.status.failedChecks = failedChecks() + 1;
+    event("Warning", "Halt " + name() + " advancement: " + why + " (failed checks " +
+                         std::to_string(failedChecks()) + ")");
+  }
+
+  void advanceWeight() {
+    const std::vector<std::int64_t> steps = api::weightSteps(analysis_);
+    const std::int64_t max = steps.empty() ? 100 : steps.back();
+    if (weight() < max) {
+      if (!gates_.confirmTrafficIncrease()) {
+        event("Normal", "Halt advancement " + name() + ": waiting for approval to increase traffic");
+        return;
+      }
+      std::int64_t next = max;
+      for (std::int64_t w : steps) {
+        if (w > weight()) {
+          next = w;
+          break;
+        }
+      }
+      setWeights(next);
+      event("Normal", "Advance " + name() + " canary weight " + std::to_string(next));
+      return;
+    }
+    requestPromotion();
+  }
+
+  void advanceIterations() {
+    CanaryStatus& s = out_.status;
+    const std::int64_t wanted = analysis_.iterations.value_or(1);
+    if (s.iterations.value_or(0) < wanted) {
+      s.iterations = s.iterations.value_or(0) + 1;
+      event("Normal", "Advance " + name() + " canary iteration " + std::to_string(*s.iterations) +
+                          "/" + std::to_string(wanted));
+      return;
+    }
+    requestPromotion();
+  }
+
+  void requestPromotion() {
+    if (!gates_.confirmPromotion()) {
+      if (out_.status.phase != "WaitingPromotion") {
+        setPhase("WaitingPromotion");
+        alert("warn", "Canary is waiting for promotion approval " + name());
+      }
+      return;
+    }
+    if (api::strategyOf(analysis_) != Strategy::kCanary) {
+      setWeights(100);  // blue/green and A/B: all traffic to the new version before promoting
+    }
+    promote();
+  }
+
+  void promoting() {
+    // The primary is rolling out the new template; traffic stays where it is until it is ready.
+    if (!observed_.primaryReady) {
+      if (observed_.primaryDeadlineExceeded) {
+        // Flagger: with the primary broken mid-promotion, keep all traffic on the canary.
+        setWeights(100);
+        setPhase("Failed");
+        event("Warning", "Primary " + name() + " is not ready within the progress deadline; "
+                             "all traffic stays on the canary");
+        alert("error", "Promotion of " + name() + " failed: the primary did not become ready");
+      }
+      return;
+    }
+    const std::int64_t stepBack = analysis_.stepWeightPromotion.value_or(0);
+    if (stepBack > 0 && weight() > stepBack) {
+      setWeights(weight() - stepBack);
+      return;
+    }
+    setWeights(0);
+    setPhase("Finalising");
+  }
+
+  void finalise() {
+    act(Action::Type::kScaleCanaryToZero);
+    setPhase("Succeeded");
+    event("Normal", "Promotion completed! Scaling down " + name());
+    alert("info", "Promotion completed! " + name());
+    act(Action::Type::kRunPostRolloutHooks);
+  }
+
+  const api::Canary& canary_;
+  const api::CanaryAnalysis& analysis_;
+  const Observation& observed_;
+  Gates& gates_;
+  TimePoint now_;
+  Step out_;
+};
+
+}  // namespace
+
+Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now) {
+  if (!canary.spec.analysis) {
+    Step idle;
+    idle.status = canary.status.value_or(api::CanaryStatus{});
+    idle.requeueAfter = api::kDefaultAnalysisInterval;
+    return idle;
+  }
+  return Stepper(canary, observed, gates, now).run();
+}
+
+}  // namespace canaryd::controller

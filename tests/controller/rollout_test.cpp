@@ -1,0 +1,324 @@
+// The rollout state machine step by step, with scripted gates and a virtual clock: the exact
+// weights, phases, events, alerts and gate calls of each path.
+#include "canaryd/controller/rollout.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "canaryd/api/codec.h"
+#include "canaryd/api/defaults.h"
+
+namespace canaryd::controller {
+namespace {
+
+class ScriptedGates final : public Gates {
+ public:
+  std::vector<std::string> calls;
+  bool confirmRolloutAnswer = true;
+  bool preRolloutAnswer = true;
+  bool rollbackAnswer = false;
+  std::deque<CheckOutcome> checks;  // empty: pass
+  bool trafficAnswer = true;
+  std::deque<bool> promotionAnswers;  // empty: accept
+
+  bool confirmRollout() override { return log("confirm-rollout", confirmRolloutAnswer); }
+  bool preRollout() override { return log("pre-rollout", preRolloutAnswer); }
+  bool rollbackRequested() override { return log("rollback", rollbackAnswer); }
+  CheckOutcome runChecks() override {
+    calls.push_back("checks");
+    if (checks.empty()) return {};
+    CheckOutcome c = checks.front();
+    if (checks.size() > 1) checks.pop_front();
+    return c;
+  }
+  bool confirmTrafficIncrease() override { return log("confirm-traffic-increase", trafficAnswer); }
+  bool confirmPromotion() override {
+    bool answer = true;
+    if (!promotionAnswers.empty()) {
+      answer = promotionAnswers.front();
+      promotionAnswers.pop_front();
+    }
+    return log("confirm-promotion", answer);
+  }
+
+ private:
+  bool log(const char* name, bool answer) {
+    calls.push_back(name);
+    return answer;
+  }
+};
+
+api::Canary canaryFrom(const std::string& analysisJson) {
+  auto c = api::canaryFromJson(R"({"apiVersion":"flagger.app/v1beta1","kind":"Canary",
+      "metadata":{"name":"podinfo","namespace":"test"},
+      "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"},
+              "service":{"port":9898},"analysis":)" + analysisJson + "}}");
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
+  return api::withDefaults(c.ok() ? *c : api::Canary{});
+}
+
+// Runs steps like the reconciler would, keeping status as the only memory.
+class Driver {
+ public:
+  explicit Driver(api::Canary canary) : canary_(std::move(canary)) {}
+  Step tick() {
+    Step s = step(canary_, observed, gates, clock.now());
+    canary_.status = s.status;
+    clock.advance(s.requeueAfter);
+    for (const Action& a : s.actions) {
+      if (a.type == Action::Type::kSetWeights) weights.push_back(a.canaryWeight);
+      if (a.type == Action::Type::kAlert) alerts.push_back(a.severity + ": " + a.message);
+      actions.push_back(a.type);
+    }
+    phases.push_back(phase());
+    return s;
+  }
+  std::string phase() const { return canary_.status->phase.value_or(""); }
+  const api::CanaryStatus& status() const { return *canary_.status; }
+
+  Observation observed{"rev-1", true, false, true, false};
+  ScriptedGates gates;
+  VirtualClock clock;
+  std::vector<std::int64_t> weights;
+  std::vector<std::string> phases;
+  std::vector<std::string> alerts;
+  std::vector<Action::Type> actions;
+
+ private:
+  api::Canary canary_;
+};
+
+const char* kProgressive = R"({"interval":"1m","threshold":5,"maxWeight":50,"stepWeight":10})";
+
+TEST(RolloutTest, FirstSightInitializesAndAdoptsTheRevisionWithoutAnalysis) {
+  Driver d(canaryFrom(kProgressive));
+  d.observed.primaryReady = false;
+  d.tick();
+  EXPECT_EQ(d.phase(), "Initializing");
+  EXPECT_EQ(d.actions, std::vector<Action::Type>{Action::Type::kInitializePrimary});
+  d.observed.primaryReady = true;
+  d.tick();
+  EXPECT_EQ(d.phase(), "Initialized");
+  EXPECT_EQ(d.status().lastAppliedSpec, "rev-1");
+  EXPECT_EQ(d.status().lastPromotedSpec, "rev-1");
+  EXPECT_EQ(d.actions[1], Action::Type::kScaleTargetToZero);
+  EXPECT_TRUE(d.gates.calls.empty());
+  ASSERT_EQ(d.status().conditions.size(), 1u);
+  EXPECT_EQ(d.status().conditions[0].type, "Promoted");
+  EXPECT_EQ(d.status().conditions[0].status, "True");
+  EXPECT_EQ(d.status().conditions[0].reason, "Initialized");
+  // Nothing changes: idle.
+  d.tick();
+  EXPECT_EQ(d.phase(), "Initialized");
+}
+
+TEST(RolloutTest, ProgressiveCanaryStepsToMaxWeightThenPromotes) {
+  Driver d(canaryFrom(kProgressive));
+  d.tick();  // Initialized
+  d.observed.revision = "rev-2";
+  for (int i = 0; i < 10 && d.phase() != "Succeeded"; ++i) d.tick();
+  EXPECT_EQ(d.weights, (std::vector<std::int64_t>{10, 20, 30, 40, 50, 0}));
+  EXPECT_EQ(d.phases, (std::vector<std::string>{"Initialized", "Progressing", "Progressing",
+                                                "Progressing", "Progressing", "Progressing",
+                                                "Progressing", "Promoting", "Finalising",
+                                                "Succeeded"}));
+  EXPECT_EQ(d.status().lastPromotedSpec, "rev-2");
+  EXPECT_EQ(d.status().canaryWeight, 0);
+  EXPECT_EQ(d.gates.calls.front(), "confirm-rollout");
+  // At weight 0 the pre-rollout hooks run once, then every interval: rollback hook, checks,
+  // and a confirm-traffic-increase per step; at the top, confirm-promotion.
+  std::vector<std::string> firstInterval(d.gates.calls.begin() + 1, d.gates.calls.begin() + 5);
+  EXPECT_EQ(firstInterval,
+            (std::vector<std::string>{"rollback", "pre-rollout", "checks", "confirm-traffic-increase"}));
+  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "confirm-traffic-increase"), 5);
+  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "confirm-promotion"), 1);
+  EXPECT_EQ(d.alerts.back(), "info: Promotion completed! podinfo.test");
+  // Every analysis step was one interval apart on the virtual clock.
+  EXPECT_EQ(d.status().conditions[0].reason, "Succeeded");
+}
+
+TEST(RolloutTest, FailingMetricRollsBackAfterTheFifthFailedCheck) {
+  Driver d(canaryFrom(kProgressive));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();  // Progressing: the canary is scaled up
+  d.tick();  // weight 10
+  d.gates.checks = {{false, "request-success-rate 91.3 < 99"}};
+  std::vector<std::int64_t> failed;
+  for (int i = 0; i < 10 && d.phase() != "Failed"; ++i) {
+    d.tick();
+    failed.push_back(d.status().failedChecks.value_or(0));
+  }
+  // Five failed checks, then the rollback at the next interval.
+  EXPECT_EQ(failed, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 0}));
+  EXPECT_EQ(d.phase(), "Failed");
+  EXPECT_EQ(d.weights.back(), 0);
+  EXPECT_EQ(d.actions.back(), Action::Type::kRunPostRolloutHooks);
+  ASSERT_FALSE(d.alerts.empty());
+  EXPECT_EQ(d.alerts.back(), "error: Canary podinfo.test rolled back: failed checks threshold reached 5");
+  EXPECT_EQ(d.status().conditions[0].status, "False");
+  // The weight never advanced past the first step while checks failed.
+  EXPECT_EQ(d.weights, (std::vector<std::int64_t>{10, 0}));
+  // The failed revision stays failed until the target changes again.
+  d.tick();
+  EXPECT_EQ(d.phase(), "Failed");
+}
+
+TEST(RolloutTest, ConfirmRolloutHoldsInWaitingUntilAccepted) {
+  Driver d(canaryFrom(kProgressive));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.gates.confirmRolloutAnswer = false;
+  d.tick();
+  d.tick();
+  EXPECT_EQ(d.phase(), "Waiting");
+  EXPECT_EQ(std::count(d.alerts.begin(), d.alerts.end(), "warn: Canary is waiting for approval podinfo.test"), 1);
+  d.gates.confirmRolloutAnswer = true;
+  d.tick();
+  EXPECT_EQ(d.phase(), "Progressing");
+}
+
+TEST(RolloutTest, RefusedTrafficIncreaseHaltsWithoutCountingAFailure) {
+  Driver d(canaryFrom(kProgressive));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.gates.trafficAnswer = false;
+  d.tick();
+  d.tick();
+  EXPECT_TRUE(d.weights.empty());
+  EXPECT_EQ(d.status().failedChecks.value_or(0), 0);
+  d.gates.trafficAnswer = true;
+  d.tick();
+  EXPECT_EQ(d.weights, std::vector<std::int64_t>{10});
+}
+
+TEST(RolloutTest, RefusedPromotionWaitsWhileAnalysisContinues) {
+  Driver d(canaryFrom(R"({"interval":"1m","threshold":2,"stepWeights":[50]})"));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.gates.promotionAnswers = {false, false, true};
+  for (int i = 0; i < 8 && d.phase() != "Succeeded"; ++i) d.tick();
+  EXPECT_EQ(d.phases, (std::vector<std::string>{"Initialized", "Progressing", "Progressing",
+                                                "WaitingPromotion", "WaitingPromotion", "Promoting",
+                                                "Finalising", "Succeeded"}));
+  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "checks"), 4);
+}
+
+TEST(RolloutTest, NewRevisionMidRunRestartsTheAnalysis) {
+  Driver d(canaryFrom(kProgressive));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();  // Progressing
+  d.tick();  // weight 10
+  d.tick();  // weight 20
+  d.observed.revision = "rev-3";
+  d.tick();
+  EXPECT_EQ(d.weights, (std::vector<std::int64_t>{10, 20, 0}));
+  EXPECT_EQ(d.status().lastAppliedSpec, "rev-3");
+  EXPECT_EQ(d.phase(), "Progressing");
+  d.tick();
+  EXPECT_EQ(d.weights.back(), 10);
+}
+
+TEST(RolloutTest, CanaryNotReadyWaitsThenRollsBackAtTheDeadline) {
+  Driver d(canaryFrom(kProgressive));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.observed.canaryReady = false;
+  d.tick();
+  d.tick();
+  EXPECT_EQ(d.phase(), "Progressing");
+  EXPECT_TRUE(d.weights.empty());
+  d.observed.canaryDeadlineExceeded = true;
+  d.tick();
+  EXPECT_EQ(d.phase(), "Failed");
+  EXPECT_NE(d.alerts.back().find("not ready within the progress deadline"), std::string::npos);
+}
+
+TEST(RolloutTest, RollbackWebhookRollsBackAtOnce) {
+  Driver d(canaryFrom(kProgressive));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  d.gates.rollbackAnswer = true;
+  d.tick();
+  EXPECT_EQ(d.phase(), "Failed");
+  EXPECT_EQ(d.alerts.back(), "error: Canary podinfo.test rolled back: a rollback webhook requested it");
+}
+
+TEST(RolloutTest, BlueGreenRunsIterationsThenSwitchesAllTraffic) {
+  Driver d(canaryFrom(R"({"interval":"30s","threshold":2,"iterations":3})"));
+  d.tick();
+  d.observed.revision = "rev-2";
+  for (int i = 0; i < 10 && d.phase() != "Succeeded"; ++i) d.tick();
+  EXPECT_EQ(d.weights, (std::vector<std::int64_t>{100, 0}));
+  EXPECT_EQ(d.phases, (std::vector<std::string>{"Initialized", "Progressing", "Progressing",
+                                                "Progressing", "Progressing", "Promoting",
+                                                "Finalising", "Succeeded"}));
+}
+
+TEST(RolloutTest, StepwisePromotionShiftsTrafficBackGradually) {
+  Driver d(canaryFrom(R"({"interval":"1m","threshold":2,"stepWeight":50,"maxWeight":100,
+                          "stepWeightPromotion":40})"));
+  d.tick();
+  d.observed.revision = "rev-2";
+  for (int i = 0; i < 12 && d.phase() != "Succeeded"; ++i) d.tick();
+  EXPECT_EQ(d.weights, (std::vector<std::int64_t>{50, 100, 60, 20, 0}));
+}
+
+TEST(RolloutTest, SkipAnalysisPromotesAtOnceAndSuspendFreezes) {
+  api::Canary skip = canaryFrom(kProgressive);
+  skip.spec.skipAnalysis = true;
+  Driver d(skip);
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  d.tick();
+  EXPECT_EQ(d.phase(), "Promoting");
+  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "checks"), 0);
+
+  api::Canary suspended = canaryFrom(kProgressive);
+  suspended.spec.suspend = true;
+  Driver s(suspended);
+  s.tick();
+  EXPECT_EQ(s.phase(), "");
+  EXPECT_TRUE(s.actions.empty());
+}
+
+TEST(RolloutTest, RevertingToThePromotedRevisionStartsNoRun) {
+  Driver d(canaryFrom(kProgressive));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  d.gates.rollbackAnswer = true;
+  d.tick();  // Failed on rev-2
+  d.gates.rollbackAnswer = false;
+  d.observed.revision = "rev-1";  // the user reverts Git to the promoted version
+  d.tick();
+  EXPECT_EQ(d.phase(), "Failed");
+  EXPECT_EQ(d.status().lastAppliedSpec, "rev-1");
+  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "confirm-rollout"), 1);
+}
+
+TEST(RolloutTest, ReplayingAStepFromTheSameStatusGivesTheSameResult) {
+  // A daemon killed after writing nothing re-runs the step from the same status: same answer.
+  api::Canary c = canaryFrom(kProgressive);
+  Driver d(c);
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  api::Canary snapshot = c;
+  snapshot.status = d.status();
+  ScriptedGates g1;
+  ScriptedGates g2;
+  VirtualClock clock;
+  Step a = step(snapshot, d.observed, g1, clock.now());
+  Step b = step(snapshot, d.observed, g2, clock.now());
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.actions, b.actions);
+  EXPECT_EQ(g1.calls, g2.calls);
+}
+
+}  // namespace
+}  // namespace canaryd::controller
