@@ -47,10 +47,11 @@ class Stepper {
   std::int64_t failedChecks() const { return out_.status.failedChecks.value_or(0); }
 
   void act(Action::Type type, std::string severity = {}, std::string message = {}) {
-    out_.actions.push_back({type, 0, 0, std::move(severity), std::move(message)});
+    out_.actions.push_back({type, 0, 0, false, std::move(severity), std::move(message)});
   }
-  void setWeights(std::int64_t canaryWeight) {
-    out_.actions.push_back({Action::Type::kSetWeights, 100 - canaryWeight, canaryWeight, {}, {}});
+  void setWeights(std::int64_t canaryWeight, bool mirror = false) {
+    out_.actions.push_back(
+        {Action::Type::kSetWeights, 100 - canaryWeight, canaryWeight, mirror, {}, {}});
     out_.status.canaryWeight = canaryWeight;
   }
   void event(const std::string& type, const std::string& message) {
@@ -108,7 +109,8 @@ class Stepper {
       if (out_.status.phase.value_or("").empty()) act(Action::Type::kInitializePrimary);
       setPhase("Initializing");
       if (observed_.primaryDeadlineExceeded) {
-        event("Warning", "Halt advancement " + name() + ": primary deployment is not ready within "
+        event("Warning", "Halt advancement " + name() +
+                             ": primary deployment is not ready within "
                              "the progress deadline");
       }
       return;
@@ -225,7 +227,8 @@ class Stepper {
     const std::int64_t max = steps.empty() ? 100 : steps.back();
     if (weight() < max) {
       if (!gates_.confirmTrafficIncrease()) {
-        event("Normal", "Halt advancement " + name() + ": waiting for approval to increase traffic");
+        event("Normal",
+              "Halt advancement " + name() + ": waiting for approval to increase traffic");
         return;
       }
       std::int64_t next = max;
@@ -245,6 +248,13 @@ class Stepper {
   void advanceIterations() {
     CanaryStatus& s = out_.status;
     const std::int64_t wanted = analysis_.iterations.value_or(1);
+    if (s.iterations.value_or(0) == 0) {
+      // A/B testing sends the matched traffic to the canary for the iterations; mirroring
+      // copies the primary's traffic to it; plain blue/green tests the canary's own Service.
+      const Strategy strategy = api::strategyOf(analysis_);
+      if (strategy == Strategy::kABTesting) setWeights(100);
+      if (strategy == Strategy::kBlueGreenMirroring) setWeights(0, /*mirror=*/true);
+    }
     if (s.iterations.value_or(0) < wanted) {
       s.iterations = s.iterations.value_or(0) + 1;
       event("Normal", "Advance " + name() + " canary iteration " + std::to_string(*s.iterations) +
@@ -275,7 +285,8 @@ class Stepper {
         // Flagger: with the primary broken mid-promotion, keep all traffic on the canary.
         setWeights(100);
         setPhase("Failed");
-        event("Warning", "Primary " + name() + " is not ready within the progress deadline; "
+        event("Warning", "Primary " + name() +
+                             " is not ready within the progress deadline; "
                              "all traffic stays on the canary");
         alert("error", "Promotion of " + name() + " failed: the primary did not become ready");
       }

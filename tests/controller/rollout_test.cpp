@@ -2,9 +2,9 @@
 // weights, phases, events, alerts and gate calls of each path.
 #include "canaryd/controller/rollout.h"
 
-#include <gtest/gtest.h>
-
 #include <deque>
+
+#include <gtest/gtest.h>
 
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
@@ -53,7 +53,8 @@ api::Canary canaryFrom(const std::string& analysisJson) {
   auto c = api::canaryFromJson(R"({"apiVersion":"flagger.app/v1beta1","kind":"Canary",
       "metadata":{"name":"podinfo","namespace":"test"},
       "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"},
-              "service":{"port":9898},"analysis":)" + analysisJson + "}}");
+              "service":{"port":9898},"analysis":)" +
+                               analysisJson + "}}");
   EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
   return api::withDefaults(c.ok() ? *c : api::Canary{});
 }
@@ -117,20 +118,20 @@ TEST(RolloutTest, ProgressiveCanaryStepsToMaxWeightThenPromotes) {
   Driver d(canaryFrom(kProgressive));
   d.tick();  // Initialized
   d.observed.revision = "rev-2";
-  for (int i = 0; i < 10 && d.phase() != "Succeeded"; ++i) d.tick();
+  for (int i = 0; i < 10 && d.phase() != "Succeeded"; ++i)
+    d.tick();
   EXPECT_EQ(d.weights, (std::vector<std::int64_t>{10, 20, 30, 40, 50, 0}));
-  EXPECT_EQ(d.phases, (std::vector<std::string>{"Initialized", "Progressing", "Progressing",
-                                                "Progressing", "Progressing", "Progressing",
-                                                "Progressing", "Promoting", "Finalising",
-                                                "Succeeded"}));
+  EXPECT_EQ(d.phases, (std::vector<std::string>{
+                          "Initialized", "Progressing", "Progressing", "Progressing", "Progressing",
+                          "Progressing", "Progressing", "Promoting", "Finalising", "Succeeded"}));
   EXPECT_EQ(d.status().lastPromotedSpec, "rev-2");
   EXPECT_EQ(d.status().canaryWeight, 0);
   EXPECT_EQ(d.gates.calls.front(), "confirm-rollout");
   // At weight 0 the pre-rollout hooks run once, then every interval: rollback hook, checks,
   // and a confirm-traffic-increase per step; at the top, confirm-promotion.
   std::vector<std::string> firstInterval(d.gates.calls.begin() + 1, d.gates.calls.begin() + 5);
-  EXPECT_EQ(firstInterval,
-            (std::vector<std::string>{"rollback", "pre-rollout", "checks", "confirm-traffic-increase"}));
+  EXPECT_EQ(firstInterval, (std::vector<std::string>{"rollback", "pre-rollout", "checks",
+                                                     "confirm-traffic-increase"}));
   EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "confirm-traffic-increase"), 5);
   EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "confirm-promotion"), 1);
   EXPECT_EQ(d.alerts.back(), "info: Promotion completed! podinfo.test");
@@ -156,7 +157,8 @@ TEST(RolloutTest, FailingMetricRollsBackAfterTheFifthFailedCheck) {
   EXPECT_EQ(d.weights.back(), 0);
   EXPECT_EQ(d.actions.back(), Action::Type::kRunPostRolloutHooks);
   ASSERT_FALSE(d.alerts.empty());
-  EXPECT_EQ(d.alerts.back(), "error: Canary podinfo.test rolled back: failed checks threshold reached 5");
+  EXPECT_EQ(d.alerts.back(),
+            "error: Canary podinfo.test rolled back: failed checks threshold reached 5");
   EXPECT_EQ(d.status().conditions[0].status, "False");
   // The weight never advanced past the first step while checks failed.
   EXPECT_EQ(d.weights, (std::vector<std::int64_t>{10, 0}));
@@ -173,7 +175,9 @@ TEST(RolloutTest, ConfirmRolloutHoldsInWaitingUntilAccepted) {
   d.tick();
   d.tick();
   EXPECT_EQ(d.phase(), "Waiting");
-  EXPECT_EQ(std::count(d.alerts.begin(), d.alerts.end(), "warn: Canary is waiting for approval podinfo.test"), 1);
+  EXPECT_EQ(std::count(d.alerts.begin(), d.alerts.end(),
+                       "warn: Canary is waiting for approval podinfo.test"),
+            1);
   d.gates.confirmRolloutAnswer = true;
   d.tick();
   EXPECT_EQ(d.phase(), "Progressing");
@@ -198,7 +202,8 @@ TEST(RolloutTest, RefusedPromotionWaitsWhileAnalysisContinues) {
   d.tick();
   d.observed.revision = "rev-2";
   d.gates.promotionAnswers = {false, false, true};
-  for (int i = 0; i < 8 && d.phase() != "Succeeded"; ++i) d.tick();
+  for (int i = 0; i < 8 && d.phase() != "Succeeded"; ++i)
+    d.tick();
   EXPECT_EQ(d.phases, (std::vector<std::string>{"Initialized", "Progressing", "Progressing",
                                                 "WaitingPromotion", "WaitingPromotion", "Promoting",
                                                 "Finalising", "Succeeded"}));
@@ -244,18 +249,46 @@ TEST(RolloutTest, RollbackWebhookRollsBackAtOnce) {
   d.gates.rollbackAnswer = true;
   d.tick();
   EXPECT_EQ(d.phase(), "Failed");
-  EXPECT_EQ(d.alerts.back(), "error: Canary podinfo.test rolled back: a rollback webhook requested it");
+  EXPECT_EQ(d.alerts.back(),
+            "error: Canary podinfo.test rolled back: a rollback webhook requested it");
 }
 
 TEST(RolloutTest, BlueGreenRunsIterationsThenSwitchesAllTraffic) {
   Driver d(canaryFrom(R"({"interval":"30s","threshold":2,"iterations":3})"));
   d.tick();
   d.observed.revision = "rev-2";
-  for (int i = 0; i < 10 && d.phase() != "Succeeded"; ++i) d.tick();
+  for (int i = 0; i < 10 && d.phase() != "Succeeded"; ++i)
+    d.tick();
   EXPECT_EQ(d.weights, (std::vector<std::int64_t>{100, 0}));
-  EXPECT_EQ(d.phases, (std::vector<std::string>{"Initialized", "Progressing", "Progressing",
-                                                "Progressing", "Progressing", "Promoting",
-                                                "Finalising", "Succeeded"}));
+  EXPECT_EQ(d.phases,
+            (std::vector<std::string>{"Initialized", "Progressing", "Progressing", "Progressing",
+                                      "Progressing", "Promoting", "Finalising", "Succeeded"}));
+}
+
+TEST(RolloutTest, ABTestingSendsMatchedTrafficToTheCanaryDuringTheIterations) {
+  Driver d(canaryFrom(R"({"interval":"1m","threshold":2,"iterations":2,
+                          "match":[{"headers":{"x-canary":{"exact":"insider"}}}]})"));
+  d.tick();
+  d.observed.revision = "rev-2";
+  for (int i = 0; i < 10 && d.phase() != "Succeeded"; ++i)
+    d.tick();
+  // 100 for the matched traffic from the first iteration, kept for promotion, then back to 0.
+  EXPECT_EQ(d.weights, (std::vector<std::int64_t>{100, 100, 0}));
+}
+
+TEST(RolloutTest, MirroringCopiesTrafficDuringTheIterations) {
+  Driver d(canaryFrom(R"({"interval":"1m","threshold":2,"iterations":2,"mirror":true})"));
+  d.tick();
+  d.observed.revision = "rev-2";
+  std::vector<bool> mirrored;
+  for (int i = 0; i < 10 && d.phase() != "Succeeded"; ++i) {
+    Step s = d.tick();
+    for (const Action& a : s.actions) {
+      if (a.type == Action::Type::kSetWeights) mirrored.push_back(a.mirror);
+    }
+  }
+  EXPECT_EQ(d.weights, (std::vector<std::int64_t>{0, 100, 0}));
+  EXPECT_EQ(mirrored, (std::vector<bool>{true, false, false}));
 }
 
 TEST(RolloutTest, StepwisePromotionShiftsTrafficBackGradually) {
@@ -263,7 +296,8 @@ TEST(RolloutTest, StepwisePromotionShiftsTrafficBackGradually) {
                           "stepWeightPromotion":40})"));
   d.tick();
   d.observed.revision = "rev-2";
-  for (int i = 0; i < 12 && d.phase() != "Succeeded"; ++i) d.tick();
+  for (int i = 0; i < 12 && d.phase() != "Succeeded"; ++i)
+    d.tick();
   EXPECT_EQ(d.weights, (std::vector<std::int64_t>{50, 100, 60, 20, 0}));
 }
 

@@ -50,19 +50,20 @@ class Gates {
 
 struct Action {
   enum class Type {
-    kInitializePrimary,    // create <target>-primary, the Services and the routing object
-    kScaleTargetToZero,    // after the primary is ready: the target becomes the canary
-    kScaleCanaryUp,        // the canary gets the primary's replicas for the analysis
+    kInitializePrimary,  // create <target>-primary, the Services and the routing object
+    kScaleTargetToZero,  // after the primary is ready: the target becomes the canary
+    kScaleCanaryUp,      // the canary gets the primary's replicas for the analysis
     kScaleCanaryToZero,
-    kSetWeights,           // primaryWeight / canaryWeight on the router
-    kPromoteToPrimary,     // copy the canary's pod template and configs to the primary
+    kSetWeights,        // primaryWeight / canaryWeight on the router
+    kPromoteToPrimary,  // copy the canary's pod template and configs to the primary
     kRunPostRolloutHooks,
-    kEvent,                // a Kubernetes Event (Normal or Warning)
-    kAlert,                // a notification (info, warn or error)
+    kEvent,  // a Kubernetes Event (Normal or Warning)
+    kAlert,  // a notification (info, warn or error)
   };
   Type type;
   std::int64_t primaryWeight = 0;
   std::int64_t canaryWeight = 0;
+  bool mirror = false;   // kSetWeights: copy the primary's traffic to the canary
   std::string severity;  // Event: Normal / Warning; Alert: info / warn / error
   std::string message;
 

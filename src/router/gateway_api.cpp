@@ -1,0 +1,210 @@
+#include "canaryd/router/gateway_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "canaryd/api/defaults.h"
+
+namespace canaryd::router {
+namespace {
+
+using nlohmann::json;
+
+// An Istio-style string match ({exact|prefix|regex: v}) as a Gateway API (type, value).
+std::optional<std::pair<std::string, std::string>> stringMatch(const json& m) {
+  if (!m.is_object()) return std::nullopt;
+  if (m.contains("exact") && m["exact"].is_string()) return std::pair{"Exact", m["exact"].get<std::string>()};
+  if (m.contains("regex") && m["regex"].is_string()) {
+    return std::pair{"RegularExpression", m["regex"].get<std::string>()};
+  }
+  if (m.contains("prefix") && m["prefix"].is_string()) {
+    return std::pair{"RegularExpression", "^" + m["prefix"].get<std::string>() + ".*"};
+  }
+  return std::nullopt;
+}
+
+// One Istio HTTPMatchRequest (uri, headers, queryParams, method) as a Gateway API match.
+json toGatewayMatch(const json& request) {
+  json out = json::object();
+  if (request.contains("uri")) {
+    const json& uri = request["uri"];
+    if (uri.contains("prefix") && uri["prefix"].is_string()) {
+      out["path"] = {{"type", "PathPrefix"}, {"value", uri["prefix"]}};
+    } else if (auto m = stringMatch(uri)) {
+      out["path"] = {{"type", m->first}, {"value", m->second}};
+    }
+  }
+  for (const char* field : {"headers", "queryParams"}) {
+    if (!request.contains(field) || !request[field].is_object()) continue;
+    json list = json::array();
+    for (auto it = request[field].begin(); it != request[field].end(); ++it) {
+      if (auto m = stringMatch(*it)) {
+        list.push_back({{"name", it.key()}, {"type", m->first}, {"value", m->second}});
+      }
+    }
+    if (!list.empty()) out[std::string(field) == "headers" ? "headers" : "queryParams"] = list;
+  }
+  if (request.contains("method")) {
+    if (auto m = stringMatch(request["method"]); m && m->first == "Exact") out["method"] = m->second;
+  }
+  return out;
+}
+
+json backend(const std::string& name, std::int64_t port, std::int64_t weight) {
+  return {{"group", ""}, {"kind", "Service"}, {"name", name}, {"port", port}, {"weight", weight}};
+}
+
+bool ownsRule(const json& rule, const std::string& apex) {
+  for (const json& ref : rule.value("backendRefs", json::array())) {
+    const std::string name = ref.value("name", "");
+    if (name == apex + "-primary" || name == apex + "-canary") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+api::JsonValue buildHttpRoute(const api::Canary& canary, const Weights& weights,
+                              const api::JsonValue& existing, const std::string& apiVersion) {
+  const std::string apex = apexServiceName(canary);
+  const api::CanaryService service = canary.spec.service.value_or(api::CanaryService{});
+  const std::int64_t port = service.port.value_or(80);
+  const std::string ns = canary.metadata.namespace_.value_or("default");
+
+  json matches = json::array();
+  for (const api::JsonValue& m : service.match) matches.push_back(toGatewayMatch(m.get()));
+  if (matches.empty()) matches.push_back({{"path", {{"type", "PathPrefix"}, {"value", "/"}}}});
+
+  json rule = {{"matches", matches},
+               {"backendRefs", {backend(apex + "-primary", port, weights.primary),
+                                backend(apex + "-canary", port, weights.canary)}}};
+  if (service.timeout) rule["timeouts"] = {{"request", *service.timeout}};
+  if (weights.mirror) {
+    json mirrorTo = {{"group", ""}, {"kind", "Service"}, {"name", apex + "-canary"}, {"port", port}};
+    json filter = {{"type", "RequestMirror"}, {"requestMirror", {{"backendRef", mirrorTo}}}};
+    rule["filters"] = json::array({filter});
+  }
+  json rules = json::array();
+  const api::CanaryAnalysis analysis = canary.spec.analysis.value_or(api::CanaryAnalysis{});
+  if (api::strategyOf(analysis) == api::Strategy::kABTesting) {
+    // Matched traffic goes by the weights; everything else stays on the primary.
+    json abMatches = json::array();
+    for (const api::JsonValue& m : analysis.match) abMatches.push_back(toGatewayMatch(m.get()));
+    json abRule = rule;
+    abRule["matches"] = abMatches;
+    json defaultRule = {{"matches", matches},
+                        {"backendRefs", {backend(apex + "-primary", port, 100),
+                                         backend(apex + "-canary", port, 0)}}};
+    if (service.timeout) defaultRule["timeouts"] = {{"request", *service.timeout}};
+    rules.push_back(abRule);
+    rules.push_back(defaultRule);
+  } else {
+    rules.push_back(rule);
+  }
+  // Rules someone else added to the route stay as they are (Flagger issue 1857).
+  if (existing.present() && existing.get().contains("spec")) {
+    for (const json& r : existing.get()["spec"].value("rules", json::array())) {
+      if (!ownsRule(r, apex)) rules.push_back(r);
+    }
+  }
+
+  json parentRefs = json::array();
+  for (const api::ParentReference& p : service.gatewayRefs) {
+    json ref = {{"name", p.name.value_or("")}};
+    if (p.namespace_) ref["namespace"] = *p.namespace_;
+    if (p.group) ref["group"] = *p.group;
+    if (p.kind) ref["kind"] = *p.kind;
+    if (p.sectionName) ref["sectionName"] = *p.sectionName;
+    if (p.port) ref["port"] = *p.port;
+    parentRefs.push_back(ref);
+  }
+  json route = {{"apiVersion", apiVersion},
+                {"kind", "HTTPRoute"},
+                {"metadata",
+                 {{"name", apex},
+                  {"namespace", ns},
+                  {"annotations",
+                   {{"kustomize.toolkit.fluxcd.io/reconcile", "disabled"},
+                    {"helm.toolkit.fluxcd.io/driftDetection", "disabled"}}},
+                  {"ownerReferences",
+                   {{{"apiVersion", api::kFlaggerApiVersion},
+                     {"kind", "Canary"},
+                     {"name", canary.metadata.name.value_or("")},
+                     {"uid", canary.metadata.uid.value_or("")},
+                     {"controller", true},
+                     {"blockOwnerDeletion", true}}}}}},
+                {"spec", {{"parentRefs", parentRefs}, {"rules", rules}}}};
+  if (!service.hosts.empty()) route["spec"]["hostnames"] = service.hosts;
+  if (existing.present() && existing.get().contains("metadata")) {
+    const json& meta = existing.get()["metadata"];
+    if (meta.contains("resourceVersion")) route["metadata"]["resourceVersion"] = meta["resourceVersion"];
+  }
+  return api::JsonValue(std::move(route));
+}
+
+GatewayApiRouter::GatewayApiRouter(cluster::Client& client, std::string apiVersion)
+    : client_(client), resource_(cluster::kHttpRoutes) {
+  resource_.version = apiVersion.substr(apiVersion.find('/') + 1);
+}
+
+Status GatewayApiRouter::reconcile(const api::Canary& canary) {
+  const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"), apexServiceName(canary)};
+  Result<api::JsonValue> existing = client_.get(resource_, ref);
+  if (!existing && existing.error().kind() != ErrorKind::kNotFound) return existing.error();
+  if (existing) return {};  // weights are the business of setRoutes
+  api::JsonValue route = buildHttpRoute(canary, {}, api::JsonValue(), resource_.apiVersion());
+  Result<api::JsonValue> created = client_.create(resource_, ref.namespace_, route);
+  if (!created && created.error().kind() != ErrorKind::kConflict) return created.error();
+  return {};
+}
+
+Status GatewayApiRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
+  const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"), apexServiceName(canary)};
+  Result<api::JsonValue> written = cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
+    Result<api::JsonValue> existing = client_.get(resource_, ref);
+    if (!existing) return existing.error();
+    const json& route = existing->get();
+    // The Gateway must have accepted the route as it is now before it changes again.
+    const std::int64_t generation = route["metadata"].value("generation", std::int64_t{0});
+    const json parents = route.value("status", json::object()).value("parents", json::array());
+    const json parentRefs = route["spec"].value("parentRefs", json::array());
+    if (parents.size() < parentRefs.size()) {
+      return Error::unavailable("HTTPRoute " + ref.namespace_ + "/" + ref.name +
+                                " has not been accepted by its Gateway yet");
+    }
+    for (const json& parent : parents) {
+      bool accepted = false;
+      for (const json& c : parent.value("conditions", json::array())) {
+        accepted = accepted || (c.value("type", "") == "Accepted" && c.value("status", "") == "True" &&
+                                c.value("observedGeneration", generation) == generation);
+      }
+      if (!accepted) {
+        return Error::unavailable("HTTPRoute " + ref.namespace_ + "/" + ref.name +
+                                  " is not yet accepted by its Gateway at generation " +
+                                  std::to_string(generation));
+      }
+    }
+    return client_.update(resource_, buildHttpRoute(canary, weights, *existing, resource_.apiVersion()));
+  });
+  if (!written) return written.error();
+  return {};
+}
+
+Result<Weights> GatewayApiRouter::getRoutes(const api::Canary& canary) {
+  const std::string apex = apexServiceName(canary);
+  Result<api::JsonValue> route =
+      client_.get(resource_, {canary.metadata.namespace_.value_or("default"), apex});
+  if (!route) return route.error();
+  Weights w{0, 0, false};
+  for (const json& rule : route->get()["spec"].value("rules", json::array())) {
+    if (!ownsRule(rule, apex)) continue;
+    for (const json& ref : rule.value("backendRefs", json::array())) {
+      if (ref.value("name", "") == apex + "-primary") w.primary = ref.value("weight", std::int64_t{1});
+      if (ref.value("name", "") == apex + "-canary") w.canary = ref.value("weight", std::int64_t{1});
+    }
+    for (const json& f : rule.value("filters", json::array())) w.mirror = w.mirror || f.value("type", "") == "RequestMirror";
+    break;  // the first rule canaryd owns carries the split
+  }
+  return w;
+}
+
+}  // namespace canaryd::router

@@ -1,0 +1,106 @@
+#include "canaryd/router/kubernetes.h"
+
+#include <nlohmann/json.hpp>
+
+namespace canaryd::router {
+namespace {
+
+using nlohmann::json;
+
+std::string targetName(const api::Canary& canary) {
+  return canary.spec.targetRef ? canary.spec.targetRef->name.value_or("") : "";
+}
+
+json service(const api::Canary& canary, const std::string& name, const std::string& selectApp,
+             const std::optional<api::CustomMetadata>& extra) {
+  const api::CanaryService s = canary.spec.service.value_or(api::CanaryService{});
+  json port = {{"name", s.portName.value_or("http")},
+               {"port", s.port.value_or(80)},
+               {"protocol", "TCP"}};
+  if (s.targetPort) {
+    port["targetPort"] = s.targetPort->isInt() ? json(std::get<std::int64_t>(s.targetPort->value))
+                                               : json(std::get<std::string>(s.targetPort->value));
+  } else {
+    port["targetPort"] = s.port.value_or(80);
+  }
+  if (s.appProtocol) port["appProtocol"] = *s.appProtocol;
+  json labels = {{"app", name}};
+  json annotations = json::object();
+  if (extra) {
+    for (const auto& [k, v] : extra->labels) labels[k] = v;
+    for (const auto& [k, v] : extra->annotations) annotations[k] = v;
+  }
+  json svc = {{"apiVersion", "v1"},
+              {"kind", "Service"},
+              {"metadata",
+               {{"name", name},
+                {"namespace", canary.metadata.namespace_.value_or("default")},
+                {"labels", labels},
+                {"ownerReferences",
+                 {{{"apiVersion", api::kFlaggerApiVersion},
+                   {"kind", "Canary"},
+                   {"name", canary.metadata.name.value_or("")},
+                   {"uid", canary.metadata.uid.value_or("")},
+                   {"controller", true},
+                   {"blockOwnerDeletion", true}}}}}},
+              {"spec", {{"type", "ClusterIP"}, {"selector", {{"app", selectApp}}}, {"ports", {port}}}}};
+  if (!annotations.empty()) svc["metadata"]["annotations"] = annotations;
+  return svc;
+}
+
+}  // namespace
+
+std::vector<api::JsonValue> buildServices(const api::Canary& canary) {
+  const std::string apex = apexServiceName(canary);
+  const std::string target = targetName(canary);
+  const api::CanaryService s = canary.spec.service.value_or(api::CanaryService{});
+  return {api::JsonValue(service(canary, apex, target + "-primary", s.apex)),
+          api::JsonValue(service(canary, apex + "-primary", target + "-primary", s.primary)),
+          api::JsonValue(service(canary, apex + "-canary", target, s.canary))};
+}
+
+Status KubernetesRouter::reconcile(const api::Canary& canary) {
+  for (const api::JsonValue& wanted : buildServices(canary)) {
+    const json& w = wanted.get();
+    const cluster::ObjectRef ref{w["metadata"]["namespace"], w["metadata"]["name"]};
+    Result<api::JsonValue> existing = client_.get(cluster::kServices, ref);
+    if (!existing) {
+      if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
+      Result<api::JsonValue> created = client_.create(cluster::kServices, ref.namespace_, wanted);
+      if (!created && created.error().kind() != ErrorKind::kConflict) return created.error();
+      continue;
+    }
+    // Keep the apex selector as setRoutes left it; update ports, labels and annotations.
+    json patch = {{"metadata", {{"labels", w["metadata"]["labels"]}}}, {"spec", {{"ports", w["spec"]["ports"]}}}};
+    if (w["metadata"].contains("annotations")) patch["metadata"]["annotations"] = w["metadata"]["annotations"];
+    Result<api::JsonValue> patched =
+        client_.patch(cluster::kServices, ref, cluster::PatchType::kMerge, patch.dump());
+    if (!patched) return patched.error();
+  }
+  return {};
+}
+
+Status KubernetesRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
+  if (!((weights.primary == 100 && weights.canary == 0) || (weights.primary == 0 && weights.canary == 100))) {
+    return Error::invalidInput("the kubernetes provider switches all traffic at once (blue/green); it "
+                               "cannot send " + std::to_string(weights.canary) + "% to the canary");
+  }
+  const std::string target = targetName(canary);
+  json patch = {{"spec", {{"selector", {{"app", weights.canary == 100 ? target : target + "-primary"}}}}}};
+  Result<api::JsonValue> patched =
+      client_.patch(cluster::kServices, {canary.metadata.namespace_.value_or("default"), apexServiceName(canary)},
+                    cluster::PatchType::kMerge, patch.dump());
+  if (!patched) return patched.error();
+  return {};
+}
+
+Result<Weights> KubernetesRouter::getRoutes(const api::Canary& canary) {
+  Result<api::JsonValue> apex = client_.get(
+      cluster::kServices, {canary.metadata.namespace_.value_or("default"), apexServiceName(canary)});
+  if (!apex) return apex.error();
+  const std::string selected = apex->get()["spec"].value("selector", json::object()).value("app", "");
+  if (selected == targetName(canary)) return Weights{0, 100, false};
+  return Weights{100, 0, false};
+}
+
+}  // namespace canaryd::router
