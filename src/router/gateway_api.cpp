@@ -12,7 +12,8 @@ using nlohmann::json;
 // An Istio-style string match ({exact|prefix|regex: v}) as a Gateway API (type, value).
 std::optional<std::pair<std::string, std::string>> stringMatch(const json& m) {
   if (!m.is_object()) return std::nullopt;
-  if (m.contains("exact") && m["exact"].is_string()) return std::pair{"Exact", m["exact"].get<std::string>()};
+  if (m.contains("exact") && m["exact"].is_string())
+    return std::pair{"Exact", m["exact"].get<std::string>()};
   if (m.contains("regex") && m["regex"].is_string()) {
     return std::pair{"RegularExpression", m["regex"].get<std::string>()};
   }
@@ -44,7 +45,8 @@ json toGatewayMatch(const json& request) {
     if (!list.empty()) out[std::string(field) == "headers" ? "headers" : "queryParams"] = list;
   }
   if (request.contains("method")) {
-    if (auto m = stringMatch(request["method"]); m && m->first == "Exact") out["method"] = m->second;
+    if (auto m = stringMatch(request["method"]); m && m->first == "Exact")
+      out["method"] = m->second;
   }
   return out;
 }
@@ -71,15 +73,18 @@ api::JsonValue buildHttpRoute(const api::Canary& canary, const Weights& weights,
   const std::string ns = canary.metadata.namespace_.value_or("default");
 
   json matches = json::array();
-  for (const api::JsonValue& m : service.match) matches.push_back(toGatewayMatch(m.get()));
+  for (const api::JsonValue& m : service.match)
+    matches.push_back(toGatewayMatch(m.get()));
   if (matches.empty()) matches.push_back({{"path", {{"type", "PathPrefix"}, {"value", "/"}}}});
 
   json rule = {{"matches", matches},
-               {"backendRefs", {backend(apex + "-primary", port, weights.primary),
-                                backend(apex + "-canary", port, weights.canary)}}};
+               {"backendRefs",
+                {backend(apex + "-primary", port, weights.primary),
+                 backend(apex + "-canary", port, weights.canary)}}};
   if (service.timeout) rule["timeouts"] = {{"request", *service.timeout}};
   if (weights.mirror) {
-    json mirrorTo = {{"group", ""}, {"kind", "Service"}, {"name", apex + "-canary"}, {"port", port}};
+    json mirrorTo = {
+        {"group", ""}, {"kind", "Service"}, {"name", apex + "-canary"}, {"port", port}};
     json filter = {{"type", "RequestMirror"}, {"requestMirror", {{"backendRef", mirrorTo}}}};
     rule["filters"] = json::array({filter});
   }
@@ -88,12 +93,14 @@ api::JsonValue buildHttpRoute(const api::Canary& canary, const Weights& weights,
   if (api::strategyOf(analysis) == api::Strategy::kABTesting) {
     // Matched traffic goes by the weights; everything else stays on the primary.
     json abMatches = json::array();
-    for (const api::JsonValue& m : analysis.match) abMatches.push_back(toGatewayMatch(m.get()));
+    for (const api::JsonValue& m : analysis.match)
+      abMatches.push_back(toGatewayMatch(m.get()));
     json abRule = rule;
     abRule["matches"] = abMatches;
-    json defaultRule = {{"matches", matches},
-                        {"backendRefs", {backend(apex + "-primary", port, 100),
-                                         backend(apex + "-canary", port, 0)}}};
+    json defaultRule = {
+        {"matches", matches},
+        {"backendRefs",
+         {backend(apex + "-primary", port, 100), backend(apex + "-canary", port, 0)}}};
     if (service.timeout) defaultRule["timeouts"] = {{"request", *service.timeout}};
     rules.push_back(abRule);
     rules.push_back(defaultRule);
@@ -136,7 +143,8 @@ api::JsonValue buildHttpRoute(const api::Canary& canary, const Weights& weights,
   if (!service.hosts.empty()) route["spec"]["hostnames"] = service.hosts;
   if (existing.present() && existing.get().contains("metadata")) {
     const json& meta = existing.get()["metadata"];
-    if (meta.contains("resourceVersion")) route["metadata"]["resourceVersion"] = meta["resourceVersion"];
+    if (meta.contains("resourceVersion"))
+      route["metadata"]["resourceVersion"] = meta["resourceVersion"];
   }
   return api::JsonValue(std::move(route));
 }
@@ -147,7 +155,8 @@ GatewayApiRouter::GatewayApiRouter(cluster::Client& client, std::string apiVersi
 }
 
 Status GatewayApiRouter::reconcile(const api::Canary& canary) {
-  const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"), apexServiceName(canary)};
+  const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"),
+                               apexServiceName(canary)};
   Result<api::JsonValue> existing = client_.get(resource_, ref);
   if (!existing && existing.error().kind() != ErrorKind::kNotFound) return existing.error();
   if (existing) return {};  // weights are the business of setRoutes
@@ -158,33 +167,37 @@ Status GatewayApiRouter::reconcile(const api::Canary& canary) {
 }
 
 Status GatewayApiRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
-  const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"), apexServiceName(canary)};
-  Result<api::JsonValue> written = cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-    Result<api::JsonValue> existing = client_.get(resource_, ref);
-    if (!existing) return existing.error();
-    const json& route = existing->get();
-    // The Gateway must have accepted the route as it is now before it changes again.
-    const std::int64_t generation = route["metadata"].value("generation", std::int64_t{0});
-    const json parents = route.value("status", json::object()).value("parents", json::array());
-    const json parentRefs = route["spec"].value("parentRefs", json::array());
-    if (parents.size() < parentRefs.size()) {
-      return Error::unavailable("HTTPRoute " + ref.namespace_ + "/" + ref.name +
-                                " has not been accepted by its Gateway yet");
-    }
-    for (const json& parent : parents) {
-      bool accepted = false;
-      for (const json& c : parent.value("conditions", json::array())) {
-        accepted = accepted || (c.value("type", "") == "Accepted" && c.value("status", "") == "True" &&
-                                c.value("observedGeneration", generation) == generation);
-      }
-      if (!accepted) {
-        return Error::unavailable("HTTPRoute " + ref.namespace_ + "/" + ref.name +
-                                  " is not yet accepted by its Gateway at generation " +
-                                  std::to_string(generation));
-      }
-    }
-    return client_.update(resource_, buildHttpRoute(canary, weights, *existing, resource_.apiVersion()));
-  });
+  const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"),
+                               apexServiceName(canary)};
+  Result<api::JsonValue> written =
+      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
+        Result<api::JsonValue> existing = client_.get(resource_, ref);
+        if (!existing) return existing.error();
+        const json& route = existing->get();
+        // The Gateway must have accepted the route as it is now before it changes again.
+        const std::int64_t generation = route["metadata"].value("generation", std::int64_t{0});
+        const json parents = route.value("status", json::object()).value("parents", json::array());
+        const json parentRefs = route["spec"].value("parentRefs", json::array());
+        if (parents.size() < parentRefs.size()) {
+          return Error::unavailable("HTTPRoute " + ref.namespace_ + "/" + ref.name +
+                                    " has not been accepted by its Gateway yet");
+        }
+        for (const json& parent : parents) {
+          bool accepted = false;
+          for (const json& c : parent.value("conditions", json::array())) {
+            accepted =
+                accepted || (c.value("type", "") == "Accepted" && c.value("status", "") == "True" &&
+                             c.value("observedGeneration", generation) == generation);
+          }
+          if (!accepted) {
+            return Error::unavailable("HTTPRoute " + ref.namespace_ + "/" + ref.name +
+                                      " is not yet accepted by its Gateway at generation " +
+                                      std::to_string(generation));
+          }
+        }
+        return client_.update(resource_,
+                              buildHttpRoute(canary, weights, *existing, resource_.apiVersion()));
+      });
   if (!written) return written.error();
   return {};
 }
@@ -198,10 +211,13 @@ Result<Weights> GatewayApiRouter::getRoutes(const api::Canary& canary) {
   for (const json& rule : route->get()["spec"].value("rules", json::array())) {
     if (!ownsRule(rule, apex)) continue;
     for (const json& ref : rule.value("backendRefs", json::array())) {
-      if (ref.value("name", "") == apex + "-primary") w.primary = ref.value("weight", std::int64_t{1});
-      if (ref.value("name", "") == apex + "-canary") w.canary = ref.value("weight", std::int64_t{1});
+      if (ref.value("name", "") == apex + "-primary")
+        w.primary = ref.value("weight", std::int64_t{1});
+      if (ref.value("name", "") == apex + "-canary")
+        w.canary = ref.value("weight", std::int64_t{1});
     }
-    for (const json& f : rule.value("filters", json::array())) w.mirror = w.mirror || f.value("type", "") == "RequestMirror";
+    for (const json& f : rule.value("filters", json::array()))
+      w.mirror = w.mirror || f.value("type", "") == "RequestMirror";
     break;  // the first rule canaryd owns carries the split
   }
   return w;

@@ -14,9 +14,8 @@ std::string targetName(const api::Canary& canary) {
 json service(const api::Canary& canary, const std::string& name, const std::string& selectApp,
              const std::optional<api::CustomMetadata>& extra) {
   const api::CanaryService s = canary.spec.service.value_or(api::CanaryService{});
-  json port = {{"name", s.portName.value_or("http")},
-               {"port", s.port.value_or(80)},
-               {"protocol", "TCP"}};
+  json port = {
+      {"name", s.portName.value_or("http")}, {"port", s.port.value_or(80)}, {"protocol", "TCP"}};
   if (s.targetPort) {
     port["targetPort"] = s.targetPort->isInt() ? json(std::get<std::int64_t>(s.targetPort->value))
                                                : json(std::get<std::string>(s.targetPort->value));
@@ -27,23 +26,26 @@ json service(const api::Canary& canary, const std::string& name, const std::stri
   json labels = {{"app", name}};
   json annotations = json::object();
   if (extra) {
-    for (const auto& [k, v] : extra->labels) labels[k] = v;
-    for (const auto& [k, v] : extra->annotations) annotations[k] = v;
+    for (const auto& [k, v] : extra->labels)
+      labels[k] = v;
+    for (const auto& [k, v] : extra->annotations)
+      annotations[k] = v;
   }
-  json svc = {{"apiVersion", "v1"},
-              {"kind", "Service"},
-              {"metadata",
-               {{"name", name},
-                {"namespace", canary.metadata.namespace_.value_or("default")},
-                {"labels", labels},
-                {"ownerReferences",
-                 {{{"apiVersion", api::kFlaggerApiVersion},
-                   {"kind", "Canary"},
-                   {"name", canary.metadata.name.value_or("")},
-                   {"uid", canary.metadata.uid.value_or("")},
-                   {"controller", true},
-                   {"blockOwnerDeletion", true}}}}}},
-              {"spec", {{"type", "ClusterIP"}, {"selector", {{"app", selectApp}}}, {"ports", {port}}}}};
+  json svc = {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata",
+       {{"name", name},
+        {"namespace", canary.metadata.namespace_.value_or("default")},
+        {"labels", labels},
+        {"ownerReferences",
+         {{{"apiVersion", api::kFlaggerApiVersion},
+           {"kind", "Canary"},
+           {"name", canary.metadata.name.value_or("")},
+           {"uid", canary.metadata.uid.value_or("")},
+           {"controller", true},
+           {"blockOwnerDeletion", true}}}}}},
+      {"spec", {{"type", "ClusterIP"}, {"selector", {{"app", selectApp}}}, {"ports", {port}}}}};
   if (!annotations.empty()) svc["metadata"]["annotations"] = annotations;
   return svc;
 }
@@ -71,8 +73,10 @@ Status KubernetesRouter::reconcile(const api::Canary& canary) {
       continue;
     }
     // Keep the apex selector as setRoutes left it; update ports, labels and annotations.
-    json patch = {{"metadata", {{"labels", w["metadata"]["labels"]}}}, {"spec", {{"ports", w["spec"]["ports"]}}}};
-    if (w["metadata"].contains("annotations")) patch["metadata"]["annotations"] = w["metadata"]["annotations"];
+    json patch = {{"metadata", {{"labels", w["metadata"]["labels"]}}},
+                  {"spec", {{"ports", w["spec"]["ports"]}}}};
+    if (w["metadata"].contains("annotations"))
+      patch["metadata"]["annotations"] = w["metadata"]["annotations"];
     Result<api::JsonValue> patched =
         client_.patch(cluster::kServices, ref, cluster::PatchType::kMerge, patch.dump());
     if (!patched) return patched.error();
@@ -81,24 +85,30 @@ Status KubernetesRouter::reconcile(const api::Canary& canary) {
 }
 
 Status KubernetesRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
-  if (!((weights.primary == 100 && weights.canary == 0) || (weights.primary == 0 && weights.canary == 100))) {
-    return Error::invalidInput("the kubernetes provider switches all traffic at once (blue/green); it "
-                               "cannot send " + std::to_string(weights.canary) + "% to the canary");
+  if (!((weights.primary == 100 && weights.canary == 0) ||
+        (weights.primary == 0 && weights.canary == 100))) {
+    return Error::invalidInput(
+        "the kubernetes provider switches all traffic at once (blue/green); it "
+        "cannot send " +
+        std::to_string(weights.canary) + "% to the canary");
   }
   const std::string target = targetName(canary);
-  json patch = {{"spec", {{"selector", {{"app", weights.canary == 100 ? target : target + "-primary"}}}}}};
-  Result<api::JsonValue> patched =
-      client_.patch(cluster::kServices, {canary.metadata.namespace_.value_or("default"), apexServiceName(canary)},
-                    cluster::PatchType::kMerge, patch.dump());
+  json patch = {
+      {"spec", {{"selector", {{"app", weights.canary == 100 ? target : target + "-primary"}}}}}};
+  Result<api::JsonValue> patched = client_.patch(
+      cluster::kServices, {canary.metadata.namespace_.value_or("default"), apexServiceName(canary)},
+      cluster::PatchType::kMerge, patch.dump());
   if (!patched) return patched.error();
   return {};
 }
 
 Result<Weights> KubernetesRouter::getRoutes(const api::Canary& canary) {
-  Result<api::JsonValue> apex = client_.get(
-      cluster::kServices, {canary.metadata.namespace_.value_or("default"), apexServiceName(canary)});
+  Result<api::JsonValue> apex =
+      client_.get(cluster::kServices,
+                  {canary.metadata.namespace_.value_or("default"), apexServiceName(canary)});
   if (!apex) return apex.error();
-  const std::string selected = apex->get()["spec"].value("selector", json::object()).value("app", "");
+  const std::string selected =
+      apex->get()["spec"].value("selector", json::object()).value("app", "");
   if (selected == targetName(canary)) return Weights{0, 100, false};
   return Weights{100, 0, false};
 }

@@ -11,9 +11,11 @@ std::string apexServiceName(const api::Canary& canary) {
 }
 
 Result<std::unique_ptr<Router>> makeRouter(std::string_view provider, cluster::Client& client) {
-  if (provider.empty() || provider == "kubernetes") return std::unique_ptr<Router>(std::make_unique<KubernetesRouter>(client));
+  if (provider.empty() || provider == "kubernetes")
+    return std::unique_ptr<Router>(std::make_unique<KubernetesRouter>(client));
   if (provider == "gatewayapi:v1") {
-    return std::unique_ptr<Router>(std::make_unique<GatewayApiRouter>(client, "gateway.networking.k8s.io/v1"));
+    return std::unique_ptr<Router>(
+        std::make_unique<GatewayApiRouter>(client, "gateway.networking.k8s.io/v1"));
   }
   if (provider == "gatewayapi:v1beta1") {
     return std::unique_ptr<Router>(

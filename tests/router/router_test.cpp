@@ -1,7 +1,6 @@
 // The exact objects each router writes for a given Canary and weight, and the routers against
 // kubesim.
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "canaryd/api/codec.h"
@@ -9,14 +8,15 @@
 #include "canaryd/kube/kube_client.h"
 #include "canaryd/router/gateway_api.h"
 #include "canaryd/router/kubernetes.h"
+
 #include "kube/kubesim_process.h"
 #include "support/source_files.h"
 
 namespace canaryd::router {
 namespace {
 
-using nlohmann::json;
 using canaryd::testing::yamlFile;
+using nlohmann::json;
 
 api::Canary example(const std::string& file) {
   auto c = api::canaryFromJson(yamlFile(file).dump());
@@ -28,7 +28,9 @@ api::Canary example(const std::string& file) {
 
 TEST(GatewayApiRouterTest, HttpRouteForAProgressiveCanary) {
   api::Canary canary = example("examples/canary-gatewayapi.yaml");
-  json route = buildHttpRoute(canary, {90, 10, false}, api::JsonValue(), "gateway.networking.k8s.io/v1").get();
+  json route =
+      buildHttpRoute(canary, {90, 10, false}, api::JsonValue(), "gateway.networking.k8s.io/v1")
+          .get();
   json expected = json::parse(R"({
     "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
     "metadata": {"name": "podinfo", "namespace": "test",
@@ -49,7 +51,9 @@ TEST(GatewayApiRouterTest, HttpRouteForAProgressiveCanary) {
 TEST(GatewayApiRouterTest, ABTestingRoutesMatchedTrafficAndKeepsADefaultRule) {
   api::Canary canary = example("examples/ab-testing-istio.yaml");
   canary.spec.provider = "gatewayapi:v1";
-  json route = buildHttpRoute(canary, {0, 100, false}, api::JsonValue(), "gateway.networking.k8s.io/v1").get();
+  json route =
+      buildHttpRoute(canary, {0, 100, false}, api::JsonValue(), "gateway.networking.k8s.io/v1")
+          .get();
   const json& rules = route["spec"]["rules"];
   ASSERT_EQ(rules.size(), 2u);
   EXPECT_EQ(rules[0]["matches"][0]["headers"][0],
@@ -62,19 +66,26 @@ TEST(GatewayApiRouterTest, ABTestingRoutesMatchedTrafficAndKeepsADefaultRule) {
 
 TEST(GatewayApiRouterTest, MirroringAddsARequestMirrorFilter) {
   api::Canary canary = example("examples/canary-gatewayapi.yaml");
-  json route = buildHttpRoute(canary, {100, 0, true}, api::JsonValue(), "gateway.networking.k8s.io/v1").get();
+  json route =
+      buildHttpRoute(canary, {100, 0, true}, api::JsonValue(), "gateway.networking.k8s.io/v1")
+          .get();
   EXPECT_EQ(route["spec"]["rules"][0]["filters"][0]["type"], "RequestMirror");
-  EXPECT_EQ(route["spec"]["rules"][0]["filters"][0]["requestMirror"]["backendRef"]["name"], "podinfo-canary");
+  EXPECT_EQ(route["spec"]["rules"][0]["filters"][0]["requestMirror"]["backendRef"]["name"],
+            "podinfo-canary");
 }
 
 TEST(GatewayApiRouterTest, KeepsRulesItDoesNotOwn) {
   api::Canary canary = example("examples/canary-gatewayapi.yaml");
-  json existing = buildHttpRoute(canary, {100, 0, false}, api::JsonValue(), "gateway.networking.k8s.io/v1").get();
+  json existing =
+      buildHttpRoute(canary, {100, 0, false}, api::JsonValue(), "gateway.networking.k8s.io/v1")
+          .get();
   json userRule = json::parse(R"({"matches":[{"path":{"type":"PathPrefix","value":"/admin"}}],
       "backendRefs":[{"name":"admin-ui","port":80}]})");
   existing["spec"]["rules"].push_back(userRule);
   existing["metadata"]["resourceVersion"] = "42";
-  json route = buildHttpRoute(canary, {80, 20, false}, api::JsonValue(existing), "gateway.networking.k8s.io/v1").get();
+  json route = buildHttpRoute(canary, {80, 20, false}, api::JsonValue(existing),
+                              "gateway.networking.k8s.io/v1")
+                   .get();
   ASSERT_EQ(route["spec"]["rules"].size(), 2u);
   EXPECT_EQ(route["spec"]["rules"][0]["backendRefs"][1]["weight"], 20);
   EXPECT_EQ(route["spec"]["rules"][1], userRule);
@@ -105,9 +116,10 @@ TEST(RouterRegistryTest, UnknownProvidersAreErrorsNamingTheSupportedOnes) {
   EXPECT_TRUE(makeRouter("gatewayapi:v1beta1", client).ok());
   auto istio = makeRouter("istio", client);
   ASSERT_FALSE(istio.ok());
-  EXPECT_EQ(istio.error().message(),
-            "provider \"istio\" has no router in canaryd yet; supported: kubernetes, gatewayapi:v1, "
-            "gatewayapi:v1beta1");
+  EXPECT_EQ(
+      istio.error().message(),
+      "provider \"istio\" has no router in canaryd yet; supported: kubernetes, gatewayapi:v1, "
+      "gatewayapi:v1beta1");
 }
 
 class RouterKubesimTest : public ::testing::Test {
@@ -117,9 +129,13 @@ class RouterKubesimTest : public ::testing::Test {
     config.server = sim_.url();
     client_ = std::make_unique<kube::KubeClient>(config);
     for (const char* ns : {"test", "production"}) {
-      ASSERT_TRUE(client_->create(cluster::kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", ns}}}})).ok());
+      ASSERT_TRUE(
+          client_
+              ->create(cluster::kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", ns}}}}))
+              .ok());
     }
-    json crd = json::parse(R"({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+    json crd =
+        json::parse(R"({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
       "metadata":{"name":"httproutes.gateway.networking.k8s.io"},
       "spec":{"group":"gateway.networking.k8s.io","scope":"Namespaced",
         "names":{"plural":"httproutes","singular":"httproute","kind":"HTTPRoute"},
@@ -169,7 +185,8 @@ TEST_F(RouterKubesimTest, GatewayApiRouterWaitsForTheGatewayToAccept) {
                     {{{"parentRef", {{"name", "public-gateway"}}},
                       {"controllerName", "example.com/gateway"},
                       {"conditions",
-                       {{{"type", "Accepted"}, {"status", "True"},
+                       {{{"type", "Accepted"},
+                         {"status", "True"},
                          {"observedGeneration", r["metadata"]["generation"]}}}}}}}};
     ASSERT_TRUE(client_->updateStatus(cluster::kHttpRoutes, api::JsonValue(r)).ok());
   };

@@ -1,0 +1,86 @@
+#include "canaryd/controller/webhooks.h"
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "canaryd/api/defaults.h"
+#include "canaryd/core/http.h"
+
+namespace canaryd::controller {
+
+WebhookRunner::WebhookRunner(const Clock& clock, std::function<void(Duration)> sleep)
+    : clock_(clock), sleep_(std::move(sleep)) {
+  if (!sleep_) sleep_ = [](Duration d) { std::this_thread::sleep_for(d); };
+}
+
+WebhookResult WebhookRunner::send(const api::Canary& canary, std::string_view type,
+                                  std::string_view phase, std::string_view checksum,
+                                  const std::vector<std::pair<std::string, std::string>>& extra) const {
+  WebhookResult result;
+  if (!canary.spec.analysis) return result;
+  for (const api::CanaryWebhook& hook : canary.spec.analysis->webhooks) {
+    const std::string hookType = hook.type.value_or("").empty() ? "rollout" : *hook.type;
+    if (hookType != type) continue;
+    const std::string name = hook.name.value_or("");
+    result.called.push_back(name);
+    nlohmann::json metadata = nlohmann::json::object();
+    for (const auto& [k, v] : hook.metadata) metadata[k] = v;
+    for (const auto& [k, v] : extra) metadata[k] = v;
+    nlohmann::json payload = {{"name", canary.metadata.name.value_or("")},
+                              {"namespace", canary.metadata.namespace_.value_or("")},
+                              {"phase", std::string(phase)},
+                              {"checksum", std::string(checksum)},
+                              {"metadata", metadata}};
+    Result<Duration> timeout = parseDuration(hook.timeout.value_or(std::string(api::kDefaultWebhookTimeout)));
+    HttpClientOptions options;
+    options.tls.insecureSkipVerify = hook.disableTLS.value_or(false);
+    HttpClient http(options);
+    HttpRequest request;
+    request.method = "POST";
+    request.url = hook.url.value_or("");
+    request.headers = {{"Content-Type", "application/json"}};
+    request.body = payload.dump();
+    request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        timeout ? *timeout : std::chrono::seconds(10));
+    const std::int64_t attempts = 1 + std::max<std::int64_t>(0, hook.retries.value_or(0));
+    std::string failure;
+    bool ok = false;
+    for (std::int64_t attempt = 0; attempt < attempts && !ok; ++attempt) {
+      if (attempt > 0) sleep_(std::chrono::seconds(1) * attempt);
+      Result<HttpResponse> response = http.send(request);
+      if (!response) {
+        failure = response.error().message();
+      } else if (response->status >= 200 && response->status < 300) {
+        ok = true;
+      } else {
+        failure = "answered " + std::to_string(response->status) +
+                  (response->body.empty() ? "" : ": " + response->body.substr(0, 200));
+      }
+    }
+    if (!ok) {
+      result.ok = false;
+      result.failure = std::string(type) + " webhook " + name + " failed: " + failure;
+      return result;
+    }
+  }
+  return result;
+}
+
+WebhookResult WebhookRunner::run(const api::Canary& canary, std::string_view type,
+                                 std::string_view phase, std::string_view checksum) const {
+  return send(canary, type, phase, checksum, {});
+}
+
+WebhookResult WebhookRunner::event(const api::Canary& canary, std::string_view phase,
+                                   std::string_view checksum, std::string_view message,
+                                   std::string_view eventType) const {
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          clock_.now().time_since_epoch())
+                          .count();
+  return send(canary, "event", phase, checksum,
+              {{"eventMessage", std::string(message)},
+               {"eventType", std::string(eventType)},
+               {"timestamp", std::to_string(millis)}});
+}
+
+}  // namespace canaryd::controller
