@@ -1,7 +1,8 @@
 #include "canaryd/controller/webhooks.h"
 
-#include <nlohmann/json.hpp>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/core/http.h"
@@ -13,9 +14,10 @@ WebhookRunner::WebhookRunner(const Clock& clock, std::function<void(Duration)> s
   if (!sleep_) sleep_ = [](Duration d) { std::this_thread::sleep_for(d); };
 }
 
-WebhookResult WebhookRunner::send(const api::Canary& canary, std::string_view type,
-                                  std::string_view phase, std::string_view checksum,
-                                  const std::vector<std::pair<std::string, std::string>>& extra) const {
+WebhookResult WebhookRunner::send(
+    const api::Canary& canary, std::string_view type, std::string_view phase,
+    std::string_view checksum,
+    const std::vector<std::pair<std::string, std::string>>& extra) const {
   WebhookResult result;
   if (!canary.spec.analysis) return result;
   for (const api::CanaryWebhook& hook : canary.spec.analysis->webhooks) {
@@ -24,14 +26,17 @@ WebhookResult WebhookRunner::send(const api::Canary& canary, std::string_view ty
     const std::string name = hook.name.value_or("");
     result.called.push_back(name);
     nlohmann::json metadata = nlohmann::json::object();
-    for (const auto& [k, v] : hook.metadata) metadata[k] = v;
-    for (const auto& [k, v] : extra) metadata[k] = v;
+    for (const auto& [k, v] : hook.metadata)
+      metadata[k] = v;
+    for (const auto& [k, v] : extra)
+      metadata[k] = v;
     nlohmann::json payload = {{"name", canary.metadata.name.value_or("")},
                               {"namespace", canary.metadata.namespace_.value_or("")},
                               {"phase", std::string(phase)},
                               {"checksum", std::string(checksum)},
                               {"metadata", metadata}};
-    Result<Duration> timeout = parseDuration(hook.timeout.value_or(std::string(api::kDefaultWebhookTimeout)));
+    Result<Duration> timeout =
+        parseDuration(hook.timeout.value_or(std::string(api::kDefaultWebhookTimeout)));
     HttpClientOptions options;
     options.tls.insecureSkipVerify = hook.disableTLS.value_or(false);
     HttpClient http(options);
@@ -74,9 +79,9 @@ WebhookResult WebhookRunner::run(const api::Canary& canary, std::string_view typ
 WebhookResult WebhookRunner::event(const api::Canary& canary, std::string_view phase,
                                    std::string_view checksum, std::string_view message,
                                    std::string_view eventType) const {
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          clock_.now().time_since_epoch())
-                          .count();
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+          .count();
   return send(canary, "event", phase, checksum,
               {{"eventMessage", std::string(message)},
                {"eventType", std::string(eventType)},

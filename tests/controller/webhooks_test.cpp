@@ -1,16 +1,16 @@
 // Webhooks against a local HTTP server that records what it receives.
 #include "canaryd/controller/webhooks.h"
 
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <deque>
-#include <mutex>
-#include <nlohmann/json.hpp>
-#include <thread>
 
 #include "canaryd/api/codec.h"
 
@@ -65,7 +65,8 @@ class HookServer {
         ssize_t n = read(c, buf, sizeof buf);
         if (n <= 0) break;
         data.append(buf, static_cast<std::size_t>(n));
-        if (headerEnd == std::string::npos && (headerEnd = data.find("\r\n\r\n")) != std::string::npos) {
+        if (headerEnd == std::string::npos &&
+            (headerEnd = data.find("\r\n\r\n")) != std::string::npos) {
           auto pos = data.find("Content-Length: ");
           length = pos == std::string::npos ? 0 : std::stoul(data.substr(pos + 16));
         }
@@ -79,10 +80,13 @@ class HookServer {
           statuses_.pop_front();
         }
         std::string line = data.substr(0, data.find("\r\n"));
-        json body = headerEnd == std::string::npos ? json() : json::parse(data.substr(headerEnd + 4), nullptr, false);
+        json body = headerEnd == std::string::npos
+                        ? json()
+                        : json::parse(data.substr(headerEnd + 4), nullptr, false);
         received_.emplace_back(line, body);
       }
-      std::string answer = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno";
+      std::string answer = "HTTP/1.1 " + std::to_string(status) +
+                           " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno";
       (void)!write(c, answer.data(), answer.size());
       close(c);
     }
@@ -98,14 +102,19 @@ class HookServer {
 api::Canary canaryWithHooks(const HookServer& server) {
   json hooks = json::array({
       {{"name", "gate"}, {"type", "confirm-rollout"}, {"url", server.url("/gate")}},
-      {{"name", "smoke"}, {"type", "pre-rollout"}, {"url", server.url("/smoke")}, {"retries", 2},
+      {{"name", "smoke"},
+       {"type", "pre-rollout"},
+       {"url", server.url("/smoke")},
+       {"retries", 2},
        {"metadata", {{"cmd", "curl -sf http://podinfo-canary/healthz"}}}},
       {{"name", "load"}, {"url", server.url("/load")}},
       {{"name", "load-2"}, {"type", "rollout"}, {"url", server.url("/load2")}},
       {{"name", "slack-events"}, {"type", "event"}, {"url", server.url("/events")}},
   });
   json c = {{"metadata", {{"name", "podinfo"}, {"namespace", "test"}}},
-            {"spec", {{"analysis", {{"interval", "1m"}, {"threshold", 2}, {"stepWeight", 10}, {"webhooks", hooks}}}}}};
+            {"spec",
+             {{"analysis",
+               {{"interval", "1m"}, {"threshold", 2}, {"stepWeight", 10}, {"webhooks", hooks}}}}}};
   auto canary = api::canaryFromJson(c.dump());
   EXPECT_TRUE(canary.ok()) << (canary.ok() ? "" : canary.error().message());
   return *canary;
@@ -122,7 +131,8 @@ TEST(WebhookRunnerTest, PostsFlaggersPayloadToEachHookOfTheType) {
   auto got = server.received();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].first, "POST /smoke HTTP/1.1");
-  EXPECT_EQ(got[0].second, json::parse(R"({"name":"podinfo","namespace":"test","phase":"Progressing",
+  EXPECT_EQ(got[0].second,
+            json::parse(R"({"name":"podinfo","namespace":"test","phase":"Progressing",
       "checksum":"abc123","metadata":{"cmd":"curl -sf http://podinfo-canary/healthz"}})"));
   // Hooks without a type are rollout hooks, called in manifest order.
   EXPECT_EQ(runner.run(canary, "rollout", "Progressing", "abc123").called,
@@ -165,8 +175,13 @@ TEST(WebhookRunnerTest, UnreachableOrSlowHooksFailWithTheReason) {
   VirtualClock clock;
   WebhookRunner runner(clock, [](Duration) {});
   json c = {{"metadata", {{"name", "p"}, {"namespace", "n"}}},
-            {"spec", {{"analysis", {{"webhooks", {{{"name", "down"}, {"type", "rollback"},
-                                                    {"url", "http://127.0.0.1:1/"}, {"timeout", "1s"}}}}}}}}};
+            {"spec",
+             {{"analysis",
+               {{"webhooks",
+                 {{{"name", "down"},
+                   {"type", "rollback"},
+                   {"url", "http://127.0.0.1:1/"},
+                   {"timeout", "1s"}}}}}}}}};
   WebhookResult r = runner.run(*api::canaryFromJson(c.dump()), "rollback", "Progressing", "c");
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.failure.find("rollback webhook down failed: "), std::string::npos) << r.failure;
@@ -177,7 +192,9 @@ TEST(WebhookRunnerTest, EventHooksCarryTheMessageTypeAndTimestamp) {
   VirtualClock clock(TimePoint(std::chrono::milliseconds(1'800'000'000'123)));
   WebhookRunner runner(clock, [](Duration) {});
   api::Canary canary = canaryWithHooks(server);
-  EXPECT_TRUE(runner.event(canary, "Progressing", "c", "Advance podinfo.test canary weight 10", "Normal").ok);
+  EXPECT_TRUE(
+      runner.event(canary, "Progressing", "c", "Advance podinfo.test canary weight 10", "Normal")
+          .ok);
   auto got = server.received();
   ASSERT_EQ(got.size(), 1u);
   const json& meta = got[0].second["metadata"];

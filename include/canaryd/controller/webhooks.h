@@ -20,28 +20,27 @@
 namespace canaryd::controller {
 
 struct WebhookResult {
-  bool ok = true;           // every hook of the type answered 2xx (true when there are none)
-  std::string failure;      // which hook failed and how, for events and alerts
+  bool ok = true;       // every hook of the type answered 2xx (true when there are none)
+  std::string failure;  // which hook failed and how, for events and alerts
   std::vector<std::string> called;  // names of the hooks called, in order
 };
 
 class WebhookRunner {
  public:
   // `sleep` waits between retries (tests pass one that does not sleep).
-  explicit WebhookRunner(const Clock& clock,
-                         std::function<void(Duration)> sleep = nullptr);
+  explicit WebhookRunner(const Clock& clock, std::function<void(Duration)> sleep = nullptr);
 
   // Runs the hooks of `type` ("rollout" also matches hooks without a type).
   WebhookResult run(const api::Canary& canary, std::string_view type, std::string_view phase,
                     std::string_view checksum) const;
   // Sends an event to every `event` hook; failures are reported, never fatal.
-  WebhookResult event(const api::Canary& canary, std::string_view phase,
-                      std::string_view checksum, std::string_view message,
-                      std::string_view eventType) const;
+  WebhookResult event(const api::Canary& canary, std::string_view phase, std::string_view checksum,
+                      std::string_view message, std::string_view eventType) const;
 
  private:
   WebhookResult send(const api::Canary& canary, std::string_view type, std::string_view phase,
-                     std::string_view checksum, const std::vector<std::pair<std::string, std::string>>& extra) const;
+                     std::string_view checksum,
+                     const std::vector<std::pair<std::string, std::string>>& extra) const;
 
   const Clock& clock_;
   std::function<void(Duration)> sleep_;

@@ -1,0 +1,39 @@
+// What canaryd derives from the target Deployment: the revision being rolled out, the
+// ConfigMaps and Secrets it tracks, and the `<target>-primary` Deployment it generates.
+// Pure functions over JSON objects; thread-safe.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "canaryd/api/canary.h"
+#include "canaryd/api/json_value.h"
+
+namespace canaryd::controller {
+
+struct ConfigRefs {
+  std::set<std::string> configMaps;
+  std::set<std::string> secrets;
+};
+
+// ConfigMaps and Secrets a pod template uses: volumes (also projected), env valueFrom and
+// envFrom of containers and init containers.
+ConfigRefs configReferences(const api::JsonValue& podTemplate);
+
+// A stable hex digest of a JSON value (its canonical, key-sorted text).
+std::string digest(const api::JsonValue& value);
+
+// The revision: the pod template's digest, combined with the tracked configs' checksums
+// (`configmap/<name>` or `secret/<name>` -> checksum, as status.trackedConfigs holds them).
+std::string revisionOf(const api::JsonValue& target, const std::map<std::string, std::string>& trackedConfigs);
+
+// `<target>-primary`: the target's pod template with its `app` label (and the selector, pod
+// anti-affinity and topology-spread selectors) renamed `<target>-primary`, tracked ConfigMap
+// and Secret references renamed `<name>-primary`, the annotation flagger-id set to the
+// revision (so each promotion rolls the primary), replicas copied unless an autoscaler owns
+// them, labels and annotations of Flux (toolkit.fluxcd.io) dropped, owned by the Canary.
+api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::JsonValue& target,
+                                      const ConfigRefs& tracked, const std::string& revision);
+
+}  // namespace canaryd::controller

@@ -1,0 +1,193 @@
+#include "canaryd/controller/primary.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace canaryd::controller {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kSelectorLabel = "app";
+
+void collect(const json& podSpec, ConfigRefs& refs) {
+  for (const json& v : podSpec.value("volumes", json::array())) {
+    if (v.contains("configMap")) refs.configMaps.insert(v["configMap"].value("name", ""));
+    if (v.contains("secret")) refs.secrets.insert(v["secret"].value("secretName", ""));
+    if (v.contains("projected")) {
+      for (const json& s : v["projected"].value("sources", json::array())) {
+        if (s.contains("configMap")) refs.configMaps.insert(s["configMap"].value("name", ""));
+        if (s.contains("secret")) refs.secrets.insert(s["secret"].value("name", ""));
+      }
+    }
+  }
+  for (const char* list : {"containers", "initContainers"}) {
+    for (const json& c : podSpec.value(list, json::array())) {
+      for (const json& e : c.value("env", json::array())) {
+        const json from = e.value("valueFrom", json::object());
+        if (from.contains("configMapKeyRef")) refs.configMaps.insert(from["configMapKeyRef"].value("name", ""));
+        if (from.contains("secretKeyRef")) refs.secrets.insert(from["secretKeyRef"].value("name", ""));
+      }
+      for (const json& e : c.value("envFrom", json::array())) {
+        if (e.contains("configMapRef")) refs.configMaps.insert(e["configMapRef"].value("name", ""));
+        if (e.contains("secretRef")) refs.secrets.insert(e["secretRef"].value("name", ""));
+      }
+    }
+  }
+  refs.configMaps.erase("");
+  refs.secrets.erase("");
+}
+
+void renameRef(json& holder, const char* key, const std::set<std::string>& tracked) {
+  if (holder.contains(key) && holder[key].is_string() && tracked.contains(holder[key].get<std::string>())) {
+    holder[key] = holder[key].get<std::string>() + "-primary";
+  }
+}
+
+void renameConfigs(json& podSpec, const ConfigRefs& tracked) {
+  for (json& v : podSpec["volumes"]) {
+    if (v.contains("configMap")) renameRef(v["configMap"], "name", tracked.configMaps);
+    if (v.contains("secret")) renameRef(v["secret"], "secretName", tracked.secrets);
+    if (v.contains("projected")) {
+      for (json& s : v["projected"]["sources"]) {
+        if (s.contains("configMap")) renameRef(s["configMap"], "name", tracked.configMaps);
+        if (s.contains("secret")) renameRef(s["secret"], "name", tracked.secrets);
+      }
+    }
+  }
+  for (const char* list : {"containers", "initContainers"}) {
+    if (!podSpec.contains(list)) continue;
+    for (json& c : podSpec[list]) {
+      if (c.contains("env")) {
+        for (json& e : c["env"]) {
+          if (!e.contains("valueFrom")) continue;
+          json& from = e["valueFrom"];
+          if (from.contains("configMapKeyRef")) renameRef(from["configMapKeyRef"], "name", tracked.configMaps);
+          if (from.contains("secretKeyRef")) renameRef(from["secretKeyRef"], "name", tracked.secrets);
+        }
+      }
+      if (c.contains("envFrom")) {
+        for (json& e : c["envFrom"]) {
+          if (e.contains("configMapRef")) renameRef(e["configMapRef"], "name", tracked.configMaps);
+          if (e.contains("secretRef")) renameRef(e["secretRef"], "name", tracked.secrets);
+        }
+      }
+    }
+  }
+  if (podSpec.contains("volumes") && podSpec["volumes"].is_null()) podSpec.erase("volumes");
+}
+
+// Renames selector label values `from` -> `to` wherever pods select each other.
+void renameSelectors(json& podSpec, const std::string& from, const std::string& to) {
+  auto fix = [&](json& selector) {
+    if (!selector.is_object() || !selector.contains("matchLabels")) return;
+    json& labels = selector["matchLabels"];
+    if (labels.value(kSelectorLabel, "") == from) labels[kSelectorLabel] = to;
+  };
+  if (podSpec.contains("affinity")) {
+    for (const char* kind : {"podAntiAffinity", "podAffinity"}) {
+      if (!podSpec["affinity"].contains(kind)) continue;
+      json& a = podSpec["affinity"][kind];
+      for (const char* mode : {"requiredDuringSchedulingIgnoredDuringExecution",
+                               "preferredDuringSchedulingIgnoredDuringExecution"}) {
+        if (!a.contains(mode)) continue;
+        for (json& term : a[mode]) {
+          if (term.contains("podAffinityTerm")) {
+            fix(term["podAffinityTerm"]["labelSelector"]);
+          } else if (term.contains("labelSelector")) {
+            fix(term["labelSelector"]);
+          }
+        }
+      }
+    }
+  }
+  if (podSpec.contains("topologySpreadConstraints")) {
+    for (json& c : podSpec["topologySpreadConstraints"]) {
+      if (c.contains("labelSelector")) fix(c["labelSelector"]);
+    }
+  }
+}
+
+json withoutFlux(const json& map) {
+  json out = json::object();
+  if (!map.is_object()) return out;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (it.key().find("toolkit.fluxcd.io") == std::string::npos) out[it.key()] = *it;
+  }
+  return out;
+}
+
+}  // namespace
+
+ConfigRefs configReferences(const api::JsonValue& podTemplate) {
+  ConfigRefs refs;
+  const json& t = podTemplate.get();
+  if (t.contains("spec") && t["spec"].is_object()) collect(t["spec"], refs);
+  return refs;
+}
+
+std::string digest(const api::JsonValue& value) {
+  // FNV-1a, 64 bits, over the canonical text: stable across runs and builds.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : value.dump()) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string revisionOf(const api::JsonValue& target, const std::map<std::string, std::string>& trackedConfigs) {
+  json parts = {{"template", target.get().value("spec", json::object()).value("template", json::object())},
+                {"configs", trackedConfigs}};
+  return digest(api::JsonValue(parts));
+}
+
+api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::JsonValue& targetValue,
+                                      const ConfigRefs& tracked, const std::string& revision) {
+  const json& target = targetValue.get();
+  const std::string name = target["metadata"].value("name", "");
+  const std::string primary = name + "-primary";
+  json spec = target.value("spec", json::object());
+  json podTemplate = spec.value("template", json::object());
+  json& templateMeta = podTemplate["metadata"];
+  if (!templateMeta.is_object()) templateMeta = json::object();
+  templateMeta["labels"] = withoutFlux(templateMeta.value("labels", json::object()));
+  templateMeta["labels"][kSelectorLabel] = primary;
+  templateMeta["annotations"] = withoutFlux(templateMeta.value("annotations", json::object()));
+  templateMeta["annotations"]["flagger-id"] = revision;
+  if (podTemplate.contains("spec")) {
+    renameConfigs(podTemplate["spec"], tracked);
+    renameSelectors(podTemplate["spec"], name, primary);
+  }
+  json labels = withoutFlux(target["metadata"].value("labels", json::object()));
+  labels[kSelectorLabel] = primary;
+  json out = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata",
+       {{"name", primary},
+        {"namespace", target["metadata"].value("namespace", "default")},
+        {"labels", labels},
+        {"annotations", withoutFlux(target["metadata"].value("annotations", json::object()))},
+        {"ownerReferences",
+         {{{"apiVersion", api::kFlaggerApiVersion},
+           {"kind", "Canary"},
+           {"name", canary.metadata.name.value_or("")},
+           {"uid", canary.metadata.uid.value_or("")},
+           {"controller", true},
+           {"blockOwnerDeletion", true}}}}}},
+      {"spec",
+       {{"selector", {{"matchLabels", {{kSelectorLabel, primary}}}}},
+        {"template", podTemplate}}}};
+  out["metadata"]["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
+  if (out["metadata"]["annotations"].empty()) out["metadata"].erase("annotations");
+  for (const char* field : {"strategy", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"}) {
+    if (spec.contains(field)) out["spec"][field] = spec[field];
+  }
+  if (!canary.spec.autoscalerRef) out["spec"]["replicas"] = spec.value("replicas", 1);
+  return api::JsonValue(std::move(out));
+}
+
+}  // namespace canaryd::controller

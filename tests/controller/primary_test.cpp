@@ -1,0 +1,110 @@
+#include "canaryd/controller/primary.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "canaryd/api/codec.h"
+
+namespace canaryd::controller {
+namespace {
+
+using nlohmann::json;
+
+json target() {
+  return json::parse(R"({
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "podinfo", "namespace": "test",
+      "labels": {"app": "podinfo", "kustomize.toolkit.fluxcd.io/name": "apps"},
+      "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "a"}},
+    "spec": {
+      "replicas": 3,
+      "selector": {"matchLabels": {"app": "podinfo"}},
+      "strategy": {"type": "RollingUpdate"},
+      "template": {
+        "metadata": {"labels": {"app": "podinfo"}, "annotations": {"prometheus.io/scrape": "true"}},
+        "spec": {
+          "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
+              "labelSelector": {"matchLabels": {"app": "podinfo"}}}}]}},
+          "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone",
+            "labelSelector": {"matchLabels": {"app": "podinfo"}}}],
+          "containers": [{"name": "app", "image": "podinfo:6.7.0",
+            "env": [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "podinfo-config", "key": "a"}}},
+                    {"name": "B", "valueFrom": {"secretKeyRef": {"name": "podinfo-secret", "key": "b"}}},
+                    {"name": "C", "value": "plain"}],
+            "envFrom": [{"configMapRef": {"name": "shared-env"}}]}],
+          "initContainers": [{"name": "init", "image": "busybox",
+            "envFrom": [{"secretRef": {"name": "init-secret"}}]}],
+          "volumes": [{"name": "cfg", "configMap": {"name": "podinfo-config"}},
+                      {"name": "tls", "secret": {"secretName": "podinfo-tls"}},
+                      {"name": "all", "projected": {"sources": [{"configMap": {"name": "projected-cm"}},
+                                                                {"secret": {"name": "projected-secret"}}]}}]}}}})");
+}
+
+api::Canary canary(bool autoscaler) {
+  std::string autoscalerRef = autoscaler
+      ? R"(,"autoscalerRef":{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","name":"podinfo"})"
+      : "";
+  auto c = api::canaryFromJson(R"({"metadata":{"name":"podinfo","namespace":"test","uid":"u1"},
+      "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"})" + autoscalerRef + "}}");
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
+  return *c;
+}
+
+TEST(PrimaryTest, FindsEveryConfigReference) {
+  ConfigRefs refs = configReferences(api::JsonValue(target()["spec"]["template"]));
+  EXPECT_EQ(refs.configMaps, (std::set<std::string>{"podinfo-config", "projected-cm", "shared-env"}));
+  EXPECT_EQ(refs.secrets, (std::set<std::string>{"init-secret", "podinfo-secret", "podinfo-tls", "projected-secret"}));
+}
+
+TEST(PrimaryTest, BuildsThePrimaryWithRenamedSelectorsAndTrackedConfigs) {
+  ConfigRefs tracked{{"podinfo-config", "shared-env"}, {"podinfo-secret", "init-secret"}};
+  json p = buildPrimaryDeployment(canary(false), api::JsonValue(target()), tracked, "rev123").get();
+  EXPECT_EQ(p["metadata"]["name"], "podinfo-primary");
+  EXPECT_EQ(p["metadata"]["labels"], json::parse(R"({"app":"podinfo-primary"})"));  // Flux label dropped
+  EXPECT_EQ(p["metadata"]["annotations"], json::parse(R"({"team":"a"})"));
+  EXPECT_EQ(p["metadata"]["ownerReferences"][0]["uid"], "u1");
+  EXPECT_EQ(p["spec"]["replicas"], 3);
+  EXPECT_EQ(p["spec"]["strategy"]["type"], "RollingUpdate");
+  EXPECT_EQ(p["spec"]["selector"]["matchLabels"]["app"], "podinfo-primary");
+  const json& t = p["spec"]["template"];
+  EXPECT_EQ(t["metadata"]["labels"]["app"], "podinfo-primary");
+  EXPECT_EQ(t["metadata"]["annotations"]["flagger-id"], "rev123");
+  EXPECT_EQ(t["metadata"]["annotations"]["prometheus.io/scrape"], "true");
+  const json& c = t["spec"]["containers"][0];
+  EXPECT_EQ(c["env"][0]["valueFrom"]["configMapKeyRef"]["name"], "podinfo-config-primary");
+  EXPECT_EQ(c["env"][1]["valueFrom"]["secretKeyRef"]["name"], "podinfo-secret-primary");
+  EXPECT_EQ(c["env"][2]["value"], "plain");
+  EXPECT_EQ(c["envFrom"][0]["configMapRef"]["name"], "shared-env-primary");
+  EXPECT_EQ(t["spec"]["initContainers"][0]["envFrom"][0]["secretRef"]["name"], "init-secret-primary");
+  EXPECT_EQ(t["spec"]["volumes"][0]["configMap"]["name"], "podinfo-config-primary");
+  EXPECT_EQ(t["spec"]["volumes"][1]["secret"]["secretName"], "podinfo-tls");  // not tracked
+  EXPECT_EQ(t["spec"]["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+             ["podAffinityTerm"]["labelSelector"]["matchLabels"]["app"],
+            "podinfo-primary");
+  EXPECT_EQ(t["spec"]["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]["app"], "podinfo-primary");
+  EXPECT_EQ(t["spec"]["containers"][0]["image"], "podinfo:6.7.0");
+}
+
+TEST(PrimaryTest, AnAutoscalerOwnsTheReplicas) {
+  json p = buildPrimaryDeployment(canary(true), api::JsonValue(target()), {}, "r").get();
+  EXPECT_FALSE(p["spec"].contains("replicas"));
+}
+
+TEST(PrimaryTest, RevisionChangesWithTheTemplateOrATrackedConfigOnly) {
+  json t = target();
+  const std::string base = revisionOf(api::JsonValue(t), {});
+  EXPECT_EQ(base.size(), 16u);
+  EXPECT_EQ(revisionOf(api::JsonValue(t), {}), base);  // stable
+  json scaled = t;
+  scaled["spec"]["replicas"] = 10;  // replicas alone start no rollout
+  EXPECT_EQ(revisionOf(api::JsonValue(scaled), {}), base);
+  json newImage = t;
+  newImage["spec"]["template"]["spec"]["containers"][0]["image"] = "podinfo:6.7.1";
+  EXPECT_NE(revisionOf(api::JsonValue(newImage), {}), base);
+  EXPECT_NE(revisionOf(api::JsonValue(t), {{"configmap/podinfo-config", "abc"}}), base);
+}
+
+}  // namespace
+}  // namespace canaryd::controller
