@@ -1,6 +1,7 @@
 #include "canaryd/controller/primary.h"
 
 #include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 namespace canaryd::controller {
@@ -25,8 +26,10 @@ void collect(const json& podSpec, ConfigRefs& refs) {
     for (const json& c : podSpec.value(list, json::array())) {
       for (const json& e : c.value("env", json::array())) {
         const json from = e.value("valueFrom", json::object());
-        if (from.contains("configMapKeyRef")) refs.configMaps.insert(from["configMapKeyRef"].value("name", ""));
-        if (from.contains("secretKeyRef")) refs.secrets.insert(from["secretKeyRef"].value("name", ""));
+        if (from.contains("configMapKeyRef"))
+          refs.configMaps.insert(from["configMapKeyRef"].value("name", ""));
+        if (from.contains("secretKeyRef"))
+          refs.secrets.insert(from["secretKeyRef"].value("name", ""));
       }
       for (const json& e : c.value("envFrom", json::array())) {
         if (e.contains("configMapRef")) refs.configMaps.insert(e["configMapRef"].value("name", ""));
@@ -39,7 +42,8 @@ void collect(const json& podSpec, ConfigRefs& refs) {
 }
 
 void renameRef(json& holder, const char* key, const std::set<std::string>& tracked) {
-  if (holder.contains(key) && holder[key].is_string() && tracked.contains(holder[key].get<std::string>())) {
+  if (holder.contains(key) && holder[key].is_string() &&
+      tracked.contains(holder[key].get<std::string>())) {
     holder[key] = holder[key].get<std::string>() + "-primary";
   }
 }
@@ -62,8 +66,10 @@ void renameConfigs(json& podSpec, const ConfigRefs& tracked) {
         for (json& e : c["env"]) {
           if (!e.contains("valueFrom")) continue;
           json& from = e["valueFrom"];
-          if (from.contains("configMapKeyRef")) renameRef(from["configMapKeyRef"], "name", tracked.configMaps);
-          if (from.contains("secretKeyRef")) renameRef(from["secretKeyRef"], "name", tracked.secrets);
+          if (from.contains("configMapKeyRef"))
+            renameRef(from["configMapKeyRef"], "name", tracked.configMaps);
+          if (from.contains("secretKeyRef"))
+            renameRef(from["secretKeyRef"], "name", tracked.secrets);
         }
       }
       if (c.contains("envFrom")) {
@@ -138,9 +144,11 @@ std::string digest(const api::JsonValue& value) {
   return buf;
 }
 
-std::string revisionOf(const api::JsonValue& target, const std::map<std::string, std::string>& trackedConfigs) {
-  json parts = {{"template", target.get().value("spec", json::object()).value("template", json::object())},
-                {"configs", trackedConfigs}};
+std::string revisionOf(const api::JsonValue& target,
+                       const std::map<std::string, std::string>& trackedConfigs) {
+  json parts = {
+      {"template", target.get().value("spec", json::object()).value("template", json::object())},
+      {"configs", trackedConfigs}};
   return digest(api::JsonValue(parts));
 }
 
@@ -179,15 +187,47 @@ api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::Json
            {"controller", true},
            {"blockOwnerDeletion", true}}}}}},
       {"spec",
-       {{"selector", {{"matchLabels", {{kSelectorLabel, primary}}}}},
-        {"template", podTemplate}}}};
+       {{"selector", {{"matchLabels", {{kSelectorLabel, primary}}}}}, {"template", podTemplate}}}};
   out["metadata"]["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
   if (out["metadata"]["annotations"].empty()) out["metadata"].erase("annotations");
-  for (const char* field : {"strategy", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"}) {
+  for (const char* field :
+       {"strategy", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"}) {
     if (spec.contains(field)) out["spec"][field] = spec[field];
   }
   if (!canary.spec.autoscalerRef) out["spec"]["replicas"] = spec.value("replicas", 1);
   return api::JsonValue(std::move(out));
+}
+
+Readiness deploymentReadiness(const api::JsonValue& deploymentValue, std::int64_t readyThreshold) {
+  const json& d = deploymentValue.get();
+  const std::string name = d.value("metadata", json::object()).value("name", "");
+  const std::int64_t generation =
+      d.value("metadata", json::object()).value("generation", std::int64_t{0});
+  const json status = d.value("status", json::object());
+  const std::int64_t replicas = d.value("spec", json::object()).value("replicas", std::int64_t{1});
+  if (status.value("observedGeneration", std::int64_t{0}) < generation) {
+    return {false, "waiting for the rollout of " + name + " to be observed"};
+  }
+  for (const json& c : status.value("conditions", json::array())) {
+    if (c.value("type", "") == "Progressing" &&
+        c.value("reason", "") == "ProgressDeadlineExceeded") {
+      return {false, "deployment " + name + " exceeded its progress deadline"};
+    }
+  }
+  const std::int64_t updated = status.value("updatedReplicas", std::int64_t{0});
+  const std::int64_t available = status.value("availableReplicas", std::int64_t{0});
+  if (updated < replicas) {
+    return {false, "waiting for " + name + " rollout: " + std::to_string(updated) + " of " +
+                       std::to_string(replicas) + " updated replicas"};
+  }
+  // At least readyThreshold percent of the replicas available (rounded up).
+  const std::int64_t needed = (replicas * readyThreshold + 99) / 100;
+  if (available < needed) {
+    return {false, "waiting for " + name + " rollout: " + std::to_string(available) + " of " +
+                       std::to_string(replicas) + " replicas available (" +
+                       std::to_string(readyThreshold) + "% needed)"};
+  }
+  return {true, ""};
 }
 
 }  // namespace canaryd::controller

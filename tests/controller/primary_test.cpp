@@ -1,7 +1,6 @@
 #include "canaryd/controller/primary.h"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "canaryd/api/codec.h"
@@ -43,26 +42,31 @@ json target() {
 }
 
 api::Canary canary(bool autoscaler) {
-  std::string autoscalerRef = autoscaler
-      ? R"(,"autoscalerRef":{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","name":"podinfo"})"
-      : "";
+  std::string autoscalerRef =
+      autoscaler
+          ? R"(,"autoscalerRef":{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","name":"podinfo"})"
+          : "";
   auto c = api::canaryFromJson(R"({"metadata":{"name":"podinfo","namespace":"test","uid":"u1"},
-      "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"})" + autoscalerRef + "}}");
+      "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"})" +
+                               autoscalerRef + "}}");
   EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
   return *c;
 }
 
 TEST(PrimaryTest, FindsEveryConfigReference) {
   ConfigRefs refs = configReferences(api::JsonValue(target()["spec"]["template"]));
-  EXPECT_EQ(refs.configMaps, (std::set<std::string>{"podinfo-config", "projected-cm", "shared-env"}));
-  EXPECT_EQ(refs.secrets, (std::set<std::string>{"init-secret", "podinfo-secret", "podinfo-tls", "projected-secret"}));
+  EXPECT_EQ(refs.configMaps,
+            (std::set<std::string>{"podinfo-config", "projected-cm", "shared-env"}));
+  EXPECT_EQ(refs.secrets, (std::set<std::string>{"init-secret", "podinfo-secret", "podinfo-tls",
+                                                 "projected-secret"}));
 }
 
 TEST(PrimaryTest, BuildsThePrimaryWithRenamedSelectorsAndTrackedConfigs) {
   ConfigRefs tracked{{"podinfo-config", "shared-env"}, {"podinfo-secret", "init-secret"}};
   json p = buildPrimaryDeployment(canary(false), api::JsonValue(target()), tracked, "rev123").get();
   EXPECT_EQ(p["metadata"]["name"], "podinfo-primary");
-  EXPECT_EQ(p["metadata"]["labels"], json::parse(R"({"app":"podinfo-primary"})"));  // Flux label dropped
+  EXPECT_EQ(p["metadata"]["labels"],
+            json::parse(R"({"app":"podinfo-primary"})"));  // Flux label dropped
   EXPECT_EQ(p["metadata"]["annotations"], json::parse(R"({"team":"a"})"));
   EXPECT_EQ(p["metadata"]["ownerReferences"][0]["uid"], "u1");
   EXPECT_EQ(p["spec"]["replicas"], 3);
@@ -77,13 +81,16 @@ TEST(PrimaryTest, BuildsThePrimaryWithRenamedSelectorsAndTrackedConfigs) {
   EXPECT_EQ(c["env"][1]["valueFrom"]["secretKeyRef"]["name"], "podinfo-secret-primary");
   EXPECT_EQ(c["env"][2]["value"], "plain");
   EXPECT_EQ(c["envFrom"][0]["configMapRef"]["name"], "shared-env-primary");
-  EXPECT_EQ(t["spec"]["initContainers"][0]["envFrom"][0]["secretRef"]["name"], "init-secret-primary");
+  EXPECT_EQ(t["spec"]["initContainers"][0]["envFrom"][0]["secretRef"]["name"],
+            "init-secret-primary");
   EXPECT_EQ(t["spec"]["volumes"][0]["configMap"]["name"], "podinfo-config-primary");
   EXPECT_EQ(t["spec"]["volumes"][1]["secret"]["secretName"], "podinfo-tls");  // not tracked
-  EXPECT_EQ(t["spec"]["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
-             ["podAffinityTerm"]["labelSelector"]["matchLabels"]["app"],
+  EXPECT_EQ(
+      t["spec"]["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+       ["podAffinityTerm"]["labelSelector"]["matchLabels"]["app"],
+      "podinfo-primary");
+  EXPECT_EQ(t["spec"]["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]["app"],
             "podinfo-primary");
-  EXPECT_EQ(t["spec"]["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]["app"], "podinfo-primary");
   EXPECT_EQ(t["spec"]["containers"][0]["image"], "podinfo:6.7.0");
 }
 
@@ -104,6 +111,36 @@ TEST(PrimaryTest, RevisionChangesWithTheTemplateOrATrackedConfigOnly) {
   newImage["spec"]["template"]["spec"]["containers"][0]["image"] = "podinfo:6.7.1";
   EXPECT_NE(revisionOf(api::JsonValue(newImage), {}), base);
   EXPECT_NE(revisionOf(api::JsonValue(t), {{"configmap/podinfo-config", "abc"}}), base);
+}
+
+TEST(ReadinessTest, FollowsTheDeploymentStatus) {
+  auto deployment = [](int generation, int observed, int replicas, int updated, int available) {
+    return api::JsonValue(json{{"metadata", {{"name", "web"}, {"generation", generation}}},
+                               {"spec", {{"replicas", replicas}}},
+                               {"status",
+                                {{"observedGeneration", observed},
+                                 {"updatedReplicas", updated},
+                                 {"availableReplicas", available}}}});
+  };
+  EXPECT_TRUE(deploymentReadiness(deployment(2, 2, 4, 4, 4), 100).ready);
+  Readiness stale = deploymentReadiness(deployment(3, 2, 4, 4, 4), 100);
+  EXPECT_FALSE(stale.ready);
+  EXPECT_EQ(stale.reason, "waiting for the rollout of web to be observed");
+  EXPECT_EQ(deploymentReadiness(deployment(2, 2, 4, 3, 3), 100).reason,
+            "waiting for web rollout: 3 of 4 updated replicas");
+  EXPECT_FALSE(deploymentReadiness(deployment(2, 2, 4, 4, 3), 100).ready);
+  EXPECT_TRUE(deploymentReadiness(deployment(2, 2, 4, 4, 3), 75).ready);  // readyThreshold 75%
+  EXPECT_FALSE(deploymentReadiness(deployment(2, 2, 4, 4, 2), 75).ready);
+  api::JsonValue stuck(json{{"metadata", {{"name", "web"}, {"generation", 1}}},
+                            {"spec", {{"replicas", 1}}},
+                            {"status",
+                             {{"observedGeneration", 1},
+                              {"conditions",
+                               {{{"type", "Progressing"},
+                                 {"status", "False"},
+                                 {"reason", "ProgressDeadlineExceeded"}}}}}}});
+  EXPECT_EQ(deploymentReadiness(stuck, 100).reason,
+            "deployment web exceeded its progress deadline");
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ std::string digest(const api::JsonValue& value);
 
 // The revision: the pod template's digest, combined with the tracked configs' checksums
 // (`configmap/<name>` or `secret/<name>` -> checksum, as status.trackedConfigs holds them).
-std::string revisionOf(const api::JsonValue& target, const std::map<std::string, std::string>& trackedConfigs);
+std::string revisionOf(const api::JsonValue& target,
+                       const std::map<std::string, std::string>& trackedConfigs);
 
 // `<target>-primary`: the target's pod template with its `app` label (and the selector, pod
 // anti-affinity and topology-spread selectors) renamed `<target>-primary`, tracked ConfigMap
@@ -35,5 +36,15 @@ std::string revisionOf(const api::JsonValue& target, const std::map<std::string,
 // them, labels and annotations of Flux (toolkit.fluxcd.io) dropped, owned by the Canary.
 api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::JsonValue& target,
                                       const ConfigRefs& tracked, const std::string& revision);
+
+// Whether a Deployment has rolled out its current spec: the controller has observed the
+// latest generation, every replica runs the new template, and at least `readyThreshold`
+// percent of them are available (Flagger's primaryReadyThreshold / canaryReadyThreshold).
+// `reason` says what is still missing.
+struct Readiness {
+  bool ready = false;
+  std::string reason;
+};
+Readiness deploymentReadiness(const api::JsonValue& deployment, std::int64_t readyThreshold);
 
 }  // namespace canaryd::controller
