@@ -48,6 +48,7 @@ constexpr std::array kPhases = {
 };
 constexpr std::array kTrafficDistributions = {"PreferClose"sv, "PreferSameZone"sv,
                                               "PreferSameNode"sv};
+constexpr std::array kJudgeTypes = {"threshold"sv, "mann-whitney"sv, "sequential"sv};
 constexpr std::array kSameSite = {"Strict"sv, "Lax"sv, "None"sv};
 
 }  // namespace
@@ -84,6 +85,10 @@ std::span<const std::string_view> trafficDistributions() {
 }
 std::span<const std::string_view> sameSiteValues() {
   return kSameSite;
+}
+
+std::span<const std::string_view> judgeTypes() {
+  return kJudgeTypes;
 }
 
 bool contains(std::span<const std::string_view> values, std::string_view value) {

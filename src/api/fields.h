@@ -164,6 +164,19 @@ void fields(V& v, SessionAffinity& s) {
 }
 
 template <class V>
+void fields(V& v, CanaryJudge& j) {
+  v("type", j.type);
+  v("alpha", j.alpha);
+  v("maxErrorIncrease", j.maxErrorIncrease);
+  v("maxLatencyIncrease", j.maxLatencyIncrease);
+  v("confidence", j.confidence);
+  v("allowedIncrease", j.allowedIncrease);
+  v("minSamples", j.minSamples);
+  v("noDataLimit", j.noDataLimit);
+  v("promoteOnInconclusive", j.promoteOnInconclusive);
+}
+
+template <class V>
 void fields(V& v, CanaryAnalysis& a) {
   v("interval", a.interval);
   v("iterations", a.iterations);
@@ -181,6 +194,7 @@ void fields(V& v, CanaryAnalysis& a) {
   v("webhooks", a.webhooks);
   v("match", a.match);
   v("sessionAffinity", a.sessionAffinity);
+  v("judge", a.judge);
 }
 
 template <class V>

@@ -175,6 +175,34 @@ void warnDuplicates(Checker& c, const std::string& p, const std::vector<T>& item
   }
 }
 
+void realRange(Checker& c, const std::string& p, const std::optional<double>& v, double lo,
+               double hi, bool openLow, const std::string& what) {
+  if (!v) return;
+  const bool low = openLow ? *v <= lo : *v < lo;
+  if (low || *v > hi) c.error(p, "must be " + what + ", got " + formatNumber(*v));
+}
+
+void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j) {
+  if (c.requiredText(child(p, "type"), j.type, "threshold, mann-whitney or sequential")) {
+    c.oneOf(child(p, "type"), j.type, allowed::judgeTypes());
+  }
+  realRange(c, child(p, "alpha"), j.alpha, 0, 0.5, true, "above 0 and at most 0.5");
+  realRange(c, child(p, "confidence"), j.confidence, 0.5, 1, false, "between 0.5 and 1");
+  if (j.confidence && *j.confidence == 1) c.error(child(p, "confidence"), "must be below 1, got 1");
+  realRange(c, child(p, "maxErrorIncrease"), j.maxErrorIncrease, 0, 100, false,
+            "between 0 and 100 percentage points");
+  realRange(c, child(p, "maxLatencyIncrease"), j.maxLatencyIncrease, 0, 1000, false,
+            "between 0 and 1000 percent");
+  realRange(c, child(p, "allowedIncrease"), j.allowedIncrease, 0, 1e9, true, "above 0");
+  c.atLeast(child(p, "minSamples"), j.minSamples, 1);
+  c.atLeast(child(p, "noDataLimit"), j.noDataLimit, 1);
+  if (j.type == "sequential" && (j.confidence || j.allowedIncrease)) {
+    c.warn(p,
+           "confidence and allowedIncrease apply to the mann-whitney judge; sequential uses "
+           "alpha, maxErrorIncrease and maxLatencyIncrease");
+  }
+}
+
 void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,
                    const CanarySpec& spec) {
   bool intervalKnown = false;
@@ -255,6 +283,8 @@ void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,
     c.atLeast(child(sp, "maxAge"), a.sessionAffinity->maxAge, 0);
     c.oneOf(child(sp, "sameSite"), a.sessionAffinity->sameSite, allowed::sameSiteValues());
   }
+
+  if (a.judge) checkJudge(c, child(p, "judge"), *a.judge);
 
   Duration interval = effectiveInterval(a);
   for (std::size_t i = 0; i < a.metrics.size(); ++i) {

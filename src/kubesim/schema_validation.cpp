@@ -57,6 +57,17 @@ void walk(const json& value, const json& schema, const std::string& path,
   }
   if (value.is_number()) {
     double v = value.get<double>();
+    if (schema.value("exclusiveMinimum", false) && schema.contains("minimum") &&
+        v <= schema["minimum"].get<double>()) {
+      violations.push_back({path, "Invalid value: " + value.dump() + ": " + path +
+                                      " in body should be greater than " +
+                                      schema["minimum"].dump()});
+    }
+    if (schema.value("exclusiveMaximum", false) && schema.contains("maximum") &&
+        v >= schema["maximum"].get<double>()) {
+      violations.push_back({path, "Invalid value: " + value.dump() + ": " + path +
+                                      " in body should be less than " + schema["maximum"].dump()});
+    }
     if (schema.contains("minimum") && v < schema["minimum"].get<double>()) {
       violations.push_back({path, "Invalid value: " + value.dump() + ": " + path +
                                       " in body should be greater than or equal to " +

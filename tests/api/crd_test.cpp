@@ -59,6 +59,8 @@ TEST(CrdTest, EnumsMatchValidation) {
   EXPECT_EQ(enumAt(canary, {"spec", "service", "trafficDistribution"}),
             asStrings(allowed::trafficDistributions()));
   EXPECT_EQ(enumAt(canary, {"status", "phase"}), asStrings(allowed::phases()));
+  EXPECT_EQ(enumAt(canary, {"spec", "analysis", "judge", "type"}),
+            asStrings(allowed::judgeTypes()));
   EXPECT_EQ(
       enumAt(schemaOf(loadCrd("flagger.app_metrictemplates.yaml")), {"spec", "provider", "type"}),
       asStrings(allowed::metricProviderTypes()));

@@ -61,7 +61,8 @@ expect_line "$tmp/out" '^deployment.apps/podinfo created$' "deployment created"
 
 k get canaries -A >"$tmp/out" 2>&1 || fail "get canaries -A"
 expect_line "$tmp/out" '^NAMESPACE +NAME +STATUS +WEIGHT +FAILEDCHECKS +LASTTRANSITIONTIME +AGE' "printer columns"
-[[ $(grep -cE '^(production|shop|test) ' "$tmp/out") -eq 5 ]] || fail "five canaries listed: $(cat "$tmp/out")"
+want=$(cat "$src"/examples/*.yaml | grep -c '^kind: Canary$')
+[[ $(grep -cE '^(production|shop|test) ' "$tmp/out") -eq $want ]] || fail "$want canaries listed: $(cat "$tmp/out")"
 
 # The Deployment simulator makes podinfo available; kubectl wait watches for it.
 k wait --for condition=available deploy/podinfo -n test --timeout=10s >/dev/null 2>&1 || fail "deployment available"

@@ -135,6 +135,21 @@ struct SessionAffinity {
   friend bool operator==(const SessionAffinity&, const SessionAffinity&) = default;
 };
 
+// canaryd's extension (opt-in): judge the canary against the primary with the statistical
+// judges of analysis/ instead of Flagger's fixed per-interval thresholds.
+struct CanaryJudge {
+  std::optional<std::string> type;            // threshold (Flagger's), mann-whitney, sequential
+  std::optional<double> alpha;                // sequential: false-rollback rate over the run
+  std::optional<double> maxErrorIncrease;     // sequential: allowed error-rate increase, points
+  std::optional<double> maxLatencyIncrease;   // allowed latency increase, percent
+  std::optional<double> confidence;           // mann-whitney: confidence of the interval
+  std::optional<double> allowedIncrease;      // mann-whitney: effect size that fails (mean ratio)
+  std::optional<std::int64_t> minSamples;     // below this many requests a window is no data
+  std::optional<std::int64_t> noDataLimit;    // windows without data before a rollback
+  std::optional<bool> promoteOnInconclusive;  // promote when the run ends inconclusive
+  friend bool operator==(const CanaryJudge&, const CanaryJudge&) = default;
+};
+
 struct CanaryAnalysis {
   std::optional<std::string> interval;
   std::optional<std::int64_t> iterations;
@@ -152,6 +167,7 @@ struct CanaryAnalysis {
   std::vector<CanaryWebhook> webhooks;
   std::vector<JsonValue> match;
   std::optional<SessionAffinity> sessionAffinity;
+  std::optional<CanaryJudge> judge;  // canaryd extension
   friend bool operator==(const CanaryAnalysis&, const CanaryAnalysis&) = default;
 };
 

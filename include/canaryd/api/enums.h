@@ -30,6 +30,9 @@ std::span<const std::string_view> trafficDistributions();
 // spec.analysis.sessionAffinity.sameSite
 std::span<const std::string_view> sameSiteValues();
 
+// spec.analysis.judge.type (canaryd extension)
+std::span<const std::string_view> judgeTypes();
+
 bool contains(std::span<const std::string_view> values, std::string_view value);
 
 }  // namespace canaryd::api::allowed
