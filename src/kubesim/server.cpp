@@ -1,6 +1,7 @@
 #include "kubesim/server.h"
 
 #include <list>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -102,7 +103,9 @@ struct Server::Impl {
   Faults faults;
   std::mutex connectionsMu;
   std::list<std::shared_ptr<tcp::socket>> connections;
-  std::list<std::thread> threads;
+  std::map<std::uint64_t, std::thread> threads;  // connection threads by id
+  std::vector<std::uint64_t> finished;           // ids whose thread has returned, to join
+  std::uint64_t nextThreadId = 0;
 
   Impl(ResourceRegistry& r, Store& s, ServerOptions o) : registry(r), store(s), options(o) {}
 
@@ -524,7 +527,7 @@ struct Server::Impl {
     }
   }
 
-  void serveConnection(std::shared_ptr<tcp::socket> socket) {
+  void serveConnection(std::shared_ptr<tcp::socket> socket, std::uint64_t id) {
     beast::flat_buffer buffer;
     beast::error_code ec;
     while (!stopping) {
@@ -539,6 +542,19 @@ struct Server::Impl {
     socket->close(ec);
     std::lock_guard lock(connectionsMu);
     connections.remove(socket);
+    finished.push_back(id);
+  }
+
+  // Joins the threads of connections that have ended, so that a long-lived kubesim does not
+  // accumulate one finished thread per kubectl call.
+  void reapLocked() {
+    for (std::uint64_t id : finished) {
+      auto it = threads.find(id);
+      if (it == threads.end()) continue;
+      if (it->second.joinable()) it->second.join();
+      threads.erase(it);
+    }
+    finished.clear();
   }
 
   void acceptLoop() {
@@ -551,8 +567,10 @@ struct Server::Impl {
         continue;
       }
       std::lock_guard lock(connectionsMu);
+      reapLocked();
       connections.push_back(socket);
-      threads.emplace_back([this, socket] { serveConnection(socket); });
+      const std::uint64_t id = nextThreadId++;
+      threads.emplace(id, std::thread([this, socket, id] { serveConnection(socket, id); }));
     }
   }
 };
@@ -592,12 +610,13 @@ void Server::stop() {
   }
   impl_->store.dropWatches();
   if (impl_->acceptThread.joinable()) impl_->acceptThread.join();
-  std::list<std::thread> threads;
+  std::map<std::uint64_t, std::thread> threads;
   {
     std::lock_guard lock(impl_->connectionsMu);
     threads.swap(impl_->threads);
+    impl_->finished.clear();
   }
-  for (auto& t : threads) {
+  for (auto& [id, t] : threads) {
     if (t.joinable()) t.join();
   }
 }
