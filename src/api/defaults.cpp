@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 namespace canaryd::api {
 
 Canary withDefaults(Canary canary) {
@@ -99,6 +101,15 @@ std::vector<std::int64_t> weightSteps(const CanaryAnalysis& analysis) {
     if (w > 0 && w <= max && (steps.empty() || w > steps.back())) steps.push_back(w);
   }
   return steps;
+}
+
+JsonValue ownerReferenceTo(const Canary& canary) {
+  return JsonValue(nlohmann::json{{"apiVersion", kFlaggerApiVersion},
+                                  {"kind", "Canary"},
+                                  {"name", canary.metadata.name.value_or("")},
+                                  {"uid", canary.metadata.uid.value_or("")},
+                                  {"controller", true},
+                                  {"blockOwnerDeletion", true}});
 }
 
 }  // namespace canaryd::api

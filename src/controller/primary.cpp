@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "canaryd/api/defaults.h"
+
 namespace canaryd::controller {
 namespace {
 
@@ -179,13 +181,7 @@ api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::Json
         {"namespace", target["metadata"].value("namespace", "default")},
         {"labels", labels},
         {"annotations", withoutFlux(target["metadata"].value("annotations", json::object()))},
-        {"ownerReferences",
-         {{{"apiVersion", api::kFlaggerApiVersion},
-           {"kind", "Canary"},
-           {"name", canary.metadata.name.value_or("")},
-           {"uid", canary.metadata.uid.value_or("")},
-           {"controller", true},
-           {"blockOwnerDeletion", true}}}}}},
+        {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}},
       {"spec",
        {{"selector", {{"matchLabels", {{kSelectorLabel, primary}}}}}, {"template", podTemplate}}}};
   out["metadata"]["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");

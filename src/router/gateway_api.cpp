@@ -132,13 +132,7 @@ api::JsonValue buildHttpRoute(const api::Canary& canary, const Weights& weights,
                   {"annotations",
                    {{"kustomize.toolkit.fluxcd.io/reconcile", "disabled"},
                     {"helm.toolkit.fluxcd.io/driftDetection", "disabled"}}},
-                  {"ownerReferences",
-                   {{{"apiVersion", api::kFlaggerApiVersion},
-                     {"kind", "Canary"},
-                     {"name", canary.metadata.name.value_or("")},
-                     {"uid", canary.metadata.uid.value_or("")},
-                     {"controller", true},
-                     {"blockOwnerDeletion", true}}}}}},
+                  {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}},
                 {"spec", {{"parentRefs", parentRefs}, {"rules", rules}}}};
   if (!service.hosts.empty()) route["spec"]["hostnames"] = service.hosts;
   if (existing.present() && existing.get().contains("metadata")) {

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "canaryd/api/defaults.h"
+
 namespace canaryd::router {
 namespace {
 
@@ -38,13 +40,7 @@ json service(const api::Canary& canary, const std::string& name, const std::stri
        {{"name", name},
         {"namespace", canary.metadata.namespace_.value_or("default")},
         {"labels", labels},
-        {"ownerReferences",
-         {{{"apiVersion", api::kFlaggerApiVersion},
-           {"kind", "Canary"},
-           {"name", canary.metadata.name.value_or("")},
-           {"uid", canary.metadata.uid.value_or("")},
-           {"controller", true},
-           {"blockOwnerDeletion", true}}}}}},
+        {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}},
       {"spec", {{"type", "ClusterIP"}, {"selector", {{"app", selectApp}}}, {"ports", {port}}}}};
   if (!annotations.empty()) svc["metadata"]["annotations"] = annotations;
   return svc;

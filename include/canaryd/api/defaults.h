@@ -55,4 +55,8 @@ Strategy strategyOf(const CanaryAnalysis& analysis);
 // Empty for the other strategies or when the step is not positive.
 std::vector<std::int64_t> weightSteps(const CanaryAnalysis& analysis);
 
+// The ownerReferences entry that makes a generated object (primary Deployment, Services,
+// routing objects) belong to `canary`, as its controller: deleting the Canary deletes them.
+JsonValue ownerReferenceTo(const Canary& canary);
+
 }  // namespace canaryd::api
