@@ -2,17 +2,13 @@
 #include "canaryd/controller/webhooks.h"
 
 #include <deque>
-#include <mutex>
-#include <thread>
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "canaryd/api/codec.h"
+
+#include "support/raw_http_server.h"
 
 namespace canaryd::controller {
 namespace {
@@ -20,83 +16,35 @@ namespace {
 using nlohmann::json;
 
 // Answers each request with the next scripted status (200 when the script is empty) and keeps
-// the request line and body.
+// the request lines and bodies.
 class HookServer {
  public:
-  HookServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    listen(fd_, 16);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~HookServer() {
-    shutdown(fd_, SHUT_RDWR);
-    close(fd_);
-    thread_.join();
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  void script(std::deque<int> statuses) {
-    std::lock_guard lock(mu_);
-    statuses_ = std::move(statuses);
-  }
+  HookServer()
+      : server_([this](const std::string&) {
+          int status = 200;
+          if (!statuses_.empty()) {
+            status = statuses_.front();
+            statuses_.pop_front();
+          }
+          return canaryd::testing::RawHttpServer::response(status, "no");
+        }) {}
+  std::string url(const std::string& path) const { return server_.url(path); }
+  void script(std::deque<int> statuses) { statuses_ = std::move(statuses); }
   std::vector<std::pair<std::string, json>> received() {
-    std::lock_guard lock(mu_);
-    return received_;
+    std::vector<std::pair<std::string, json>> out;
+    for (const std::string& r : server_.requests()) {
+      const auto headerEnd = r.find("\r\n\r\n");
+      out.emplace_back(r.substr(0, r.find("\r\n")),
+                       headerEnd == std::string::npos
+                           ? json()
+                           : json::parse(r.substr(headerEnd + 4), nullptr, false));
+    }
+    return out;
   }
 
  private:
-  void serve() {
-    while (true) {
-      int c = accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string data;
-      char buf[4096];
-      std::size_t headerEnd = std::string::npos;
-      std::size_t length = 0;
-      while (true) {
-        ssize_t n = read(c, buf, sizeof buf);
-        if (n <= 0) break;
-        data.append(buf, static_cast<std::size_t>(n));
-        if (headerEnd == std::string::npos &&
-            (headerEnd = data.find("\r\n\r\n")) != std::string::npos) {
-          auto pos = data.find("Content-Length: ");
-          length = pos == std::string::npos ? 0 : std::stoul(data.substr(pos + 16));
-        }
-        if (headerEnd != std::string::npos && data.size() >= headerEnd + 4 + length) break;
-      }
-      int status = 200;
-      {
-        std::lock_guard lock(mu_);
-        if (!statuses_.empty()) {
-          status = statuses_.front();
-          statuses_.pop_front();
-        }
-        std::string line = data.substr(0, data.find("\r\n"));
-        json body = headerEnd == std::string::npos
-                        ? json()
-                        : json::parse(data.substr(headerEnd + 4), nullptr, false);
-        received_.emplace_back(line, body);
-      }
-      std::string answer = "HTTP/1.1 " + std::to_string(status) +
-                           " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno";
-      (void)!write(c, answer.data(), answer.size());
-      close(c);
-    }
-  }
-  int fd_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::deque<int> statuses_;
-  std::vector<std::pair<std::string, json>> received_;
+  std::deque<int> statuses_;  // set before the requests it answers are sent
+  canaryd::testing::RawHttpServer server_;
 };
 
 api::Canary canaryWithHooks(const HookServer& server) {

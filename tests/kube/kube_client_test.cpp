@@ -7,16 +7,13 @@
 #include <sstream>
 #include <thread>
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "canaryd/api/document.h"
 
 #include "kube/kubesim_process.h"
+#include "support/raw_http_server.h"
 #include "support/source_files.h"
 
 namespace canaryd::kube {
@@ -471,44 +468,6 @@ TEST_F(KubeClientTest, MalformedBodiesGetKubernetesStatusAnswers) {
   EXPECT_EQ(r->status, 404);
 }
 
-// A server that answers every request with the same bytes.
-class RawServer {
- public:
-  explicit RawServer(std::string answer) : answer_(std::move(answer)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    listen(fd_, 4);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] {
-      while (true) {
-        int c = accept(fd_, nullptr, nullptr);
-        if (c < 0) return;
-        char buf[4096];
-        (void)!read(c, buf, sizeof buf);
-        (void)!write(c, answer_.data(), answer_.size());
-        close(c);
-      }
-    });
-  }
-  ~RawServer() {
-    shutdown(fd_, SHUT_RDWR);
-    close(fd_);
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  std::string answer_;
-  int fd_;
-  int port_ = 0;
-  std::thread thread_;
-};
-
 TEST(KubeClientMalformedServerTest, GarbageAnswersAreErrorsNotCrashes) {
   for (std::string answer :
        {std::string("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{bad"),
@@ -517,7 +476,7 @@ TEST(KubeClientMalformedServerTest, GarbageAnswersAreErrorsNotCrashes) {
         std::string("not http at all\r\n\r\n"),
         std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                     "5\r\n{\"a\":\r\n0\r\n\r\n")}) {
-    RawServer server(answer);
+    canaryd::testing::RawHttpServer server([&answer](const std::string&) { return answer; });
     ConnectionConfig config;
     config.server = server.url();
     ClientOptions options;
