@@ -3,16 +3,16 @@
 // One connection at a time; stopped when destroyed.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace canaryd::testing {
 
@@ -50,8 +50,9 @@ class RawHttpServer {
 
   // A response with `status` and `body`, closing the connection.
   static std::string response(int status, const std::string& body) {
-    return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    return "HTTP/1.1 " + std::to_string(status) +
+           " X\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body;
   }
 
  private:
@@ -70,7 +71,8 @@ class RawHttpServer {
         if (headerEnd == std::string::npos &&
             (headerEnd = data.find("\r\n\r\n")) != std::string::npos) {
           auto pos = data.find("Content-Length: ");
-          length = pos == std::string::npos || pos > headerEnd ? 0 : std::stoul(data.substr(pos + 16));
+          length =
+              pos == std::string::npos || pos > headerEnd ? 0 : std::stoul(data.substr(pos + 16));
         }
         if (headerEnd != std::string::npos && data.size() >= headerEnd + 4 + length) break;
       }
