@@ -1,6 +1,9 @@
 #include "canaryd/controller/rollout.h"
 
+#include <nlohmann/json.hpp>
+
 #include "canaryd/api/defaults.h"
+#include "canaryd/controller/primary.h"
 
 namespace canaryd::controller {
 namespace {
@@ -318,6 +321,40 @@ class Stepper {
 };
 
 }  // namespace
+
+Observation observe(const api::Canary& canary, const api::JsonValue& target,
+                    const std::optional<api::JsonValue>& primary,
+                    const std::map<std::string, std::string>& trackedConfigs, TimePoint now) {
+  Observation o;
+  o.revision = revisionOf(target, trackedConfigs);
+  const api::CanaryAnalysis analysis = canary.spec.analysis.value_or(api::CanaryAnalysis{});
+  const std::optional<api::CanaryStatus>& status = canary.status;
+  const TimePoint since = status && status->lastTransitionTime
+                              ? parseRfc3339(*status->lastTransitionTime).value_or(now)
+                              : now;
+  const auto deadline = std::chrono::seconds(
+      canary.spec.progressDeadlineSeconds.value_or(api::kDefaultProgressDeadlineSeconds));
+  auto pastDeadline = [&](const Readiness& r) {
+    return !r.ready && (now - since > deadline ||
+                        r.reason.find("exceeded its progress deadline") != std::string::npos);
+  };
+  if (primary) {
+    Readiness r = deploymentReadiness(
+        *primary, analysis.primaryReadyThreshold.value_or(api::kDefaultReadyThreshold));
+    o.primaryReady = r.ready;
+    o.primaryDeadlineExceeded = pastDeadline(r);
+  } else {
+    o.primaryDeadlineExceeded = now - since > deadline;
+  }
+  Readiness c = deploymentReadiness(
+      target, analysis.canaryReadyThreshold.value_or(api::kDefaultReadyThreshold));
+  // A canary scaled to zero is not ready, whatever its status says.
+  const auto& spec = target.get().value("spec", nlohmann::json::object());
+  if (spec.value("replicas", std::int64_t{1}) == 0) c = {false, "the canary is scaled to zero"};
+  o.canaryReady = c.ready;
+  o.canaryDeadlineExceeded = pastDeadline(c);
+  return o;
+}
 
 Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now) {
   if (!canary.spec.analysis) {

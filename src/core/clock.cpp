@@ -13,4 +13,17 @@ std::string formatRfc3339(TimePoint t) {
   return buf;
 }
 
+std::optional<TimePoint> parseRfc3339(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) return std::nullopt;
+  if (*end == '.') {
+    ++end;
+    while (*end >= '0' && *end <= '9')
+      ++end;
+  }
+  if (*end != 'Z' || *(end + 1) != 0) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
 }  // namespace canaryd

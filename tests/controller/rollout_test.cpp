@@ -5,9 +5,11 @@
 #include <deque>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
+#include "canaryd/controller/primary.h"
 
 namespace canaryd::controller {
 namespace {
@@ -352,6 +354,50 @@ TEST(RolloutTest, ReplayingAStepFromTheSameStatusGivesTheSameResult) {
   EXPECT_EQ(a.status, b.status);
   EXPECT_EQ(a.actions, b.actions);
   EXPECT_EQ(g1.calls, g2.calls);
+}
+
+api::JsonValue deploymentWith(int replicas, int generation, int observed, int available) {
+  return api::JsonValue(nlohmann::json{
+      {"metadata", {{"name", "podinfo"}, {"generation", generation}}},
+      {"spec",
+       {{"replicas", replicas},
+        {"template", {{"spec", {{"containers", {{{"name", "app"}, {"image", "podinfo:1"}}}}}}}}}},
+      {"status",
+       {{"observedGeneration", observed},
+        {"updatedReplicas", replicas},
+        {"availableReplicas", available}}}});
+}
+
+TEST(ObserveTest, ReadinessAndDeadlinesFromTheDeployments) {
+  VirtualClock clock;
+  api::Canary canary = canaryFrom(kProgressive);
+  canary.spec.progressDeadlineSeconds = 60;
+  canary.status = api::CanaryStatus{};
+  canary.status->lastTransitionTime = formatRfc3339(clock.now());
+
+  Observation ready =
+      observe(canary, deploymentWith(2, 1, 1, 2), deploymentWith(2, 3, 3, 2), {}, clock.now());
+  EXPECT_TRUE(ready.canaryReady);
+  EXPECT_TRUE(ready.primaryReady);
+  EXPECT_EQ(ready.revision, revisionOf(deploymentWith(2, 1, 1, 2), {}));
+
+  Observation slow = observe(canary, deploymentWith(2, 1, 1, 1), std::nullopt, {},
+                             clock.now() + std::chrono::seconds(30));
+  EXPECT_FALSE(slow.canaryReady);
+  EXPECT_FALSE(slow.canaryDeadlineExceeded);
+  EXPECT_FALSE(slow.primaryReady);  // no primary yet
+  Observation late = observe(canary, deploymentWith(2, 1, 1, 1), std::nullopt, {},
+                             clock.now() + std::chrono::seconds(61));
+  EXPECT_TRUE(late.canaryDeadlineExceeded);
+  EXPECT_TRUE(late.primaryDeadlineExceeded);
+
+  Observation scaledDown =
+      observe(canary, deploymentWith(0, 1, 1, 0), deploymentWith(2, 1, 1, 2), {}, clock.now());
+  EXPECT_FALSE(scaledDown.canaryReady);
+  EXPECT_NE(
+      observe(canary, deploymentWith(2, 1, 1, 2), std::nullopt, {{"configmap/x", "1"}}, clock.now())
+          .revision,
+      ready.revision);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,15 @@ struct Step {
   std::vector<Action> actions;
   Duration requeueAfter{};
 };
+
+// Builds the Observation from the objects read: the target Deployment, the primary (absent
+// before the first reconcile), the checksums of the tracked configs, and the time. A
+// Deployment that has not become ready within progressDeadlineSeconds of the Canary's last
+// transition (or whose own Progressing condition says ProgressDeadlineExceeded) is past its
+// deadline. `canary` must have Flagger's defaults applied.
+Observation observe(const api::Canary& canary, const api::JsonValue& target,
+                    const std::optional<api::JsonValue>& primary,
+                    const std::map<std::string, std::string>& trackedConfigs, TimePoint now);
 
 // `canary` must have Flagger's defaults applied (api::withDefaults).
 Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace canaryd {
@@ -38,5 +39,8 @@ class VirtualClock final : public Clock {
 
 // RFC 3339 in UTC with second precision, as Kubernetes writes timestamps: 2026-11-27T07:30:00Z.
 std::string formatRfc3339(TimePoint t);
+// Parses what formatRfc3339 writes (fractional seconds are accepted and dropped); nothing when
+// the text is not such a timestamp.
+std::optional<TimePoint> parseRfc3339(const std::string& text);
 
 }  // namespace canaryd
