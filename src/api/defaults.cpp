@@ -51,11 +51,11 @@ AlertProvider withDefaults(AlertProvider provider) {
   return provider;
 }
 
-Duration effectiveInterval(const CanaryAnalysis& analysis) {
+Duration effectiveInterval(const CanaryAnalysis& analysis, Duration floor) {
   if (!analysis.interval) return kDefaultAnalysisInterval;
   Result<Duration> parsed = parseDuration(*analysis.interval);
   if (!parsed) return kDefaultAnalysisInterval;
-  return std::max(*parsed, kMinAnalysisInterval);
+  return std::max(*parsed, floor);
 }
 
 std::string_view toString(Strategy strategy) {

@@ -14,14 +14,16 @@ using api::Strategy;
 // Builds one step: the status being written and the actions, in order.
 class Stepper {
  public:
-  Stepper(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now)
+  Stepper(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now,
+          Duration minInterval)
       : canary_(canary),
         analysis_(*canary.spec.analysis),
         observed_(observed),
         gates_(gates),
-        now_(now) {
+        now_(now),
+        interval_(api::effectiveInterval(analysis_, minInterval)) {
     out_.status = canary.status.value_or(CanaryStatus{});
-    out_.requeueAfter = api::effectiveInterval(analysis_);
+    out_.requeueAfter = interval_;
   }
 
   Step run() {
@@ -33,10 +35,15 @@ class Stepper {
                phase == "Waiting") {
       idleOrStart(phase);
     } else if (phase == "Progressing" || phase == "WaitingPromotion") {
+      if (restartOnNewRevision() || !intervalDue()) return std::move(out_);
+      markStep();
       progress();
     } else if (phase == "Promoting") {
+      if (!intervalDue()) return std::move(out_);
+      markStep();
       promoting();
     } else if (phase == "Finalising") {
+      if (!intervalDue()) return std::move(out_);
       finalise();
     }
     return std::move(out_);
@@ -48,6 +55,34 @@ class Stepper {
   }
   std::int64_t weight() const { return out_.status.canaryWeight.value_or(0); }
   std::int64_t failedChecks() const { return out_.status.failedChecks.value_or(0); }
+
+  api::CanaryCondition* promotedCondition() {
+    for (api::CanaryCondition& c : out_.status.conditions) {
+      if (c.type == "Promoted") return &c;
+    }
+    return nullptr;
+  }
+
+  // Analysis steps are one interval apart, however often the Canary is reconciled (its own
+  // status writes and the Deployments' changes wake it too). The time of the last step is the
+  // Promoted condition's lastUpdateTime: status stays the only memory, and a restarted daemon
+  // neither repeats a step early nor skips one. Timestamps have second precision, so a step
+  // can come up to a second early, never late.
+  bool intervalDue() {
+    const api::CanaryCondition* promoted = promotedCondition();
+    if (promoted == nullptr || !promoted->lastUpdateTime) return true;
+    const std::optional<TimePoint> last = parseRfc3339(*promoted->lastUpdateTime);
+    if (!last) return true;
+    const Duration elapsed = now_ - *last;
+    if (elapsed >= interval_) return true;
+    out_.requeueAfter = interval_ - elapsed;
+    return false;
+  }
+  void markStep() {
+    if (api::CanaryCondition* promoted = promotedCondition()) {
+      promoted->lastUpdateTime = formatRfc3339(now_);
+    }
+  }
 
   void act(Action::Type type, std::string severity = {}, std::string message = {}) {
     out_.actions.push_back({type, 0, 0, false, std::move(severity), std::move(message)});
@@ -79,10 +114,7 @@ class Stepper {
     const std::string status = phase == "Initialized" || phase == "Succeeded" ? "True"
                                : phase == "Failed"                            ? "False"
                                                                               : "Unknown";
-    api::CanaryCondition* promoted = nullptr;
-    for (api::CanaryCondition& c : s.conditions) {
-      if (c.type == "Promoted") promoted = &c;
-    }
+    api::CanaryCondition* promoted = promotedCondition();
     if (promoted == nullptr) {
       s.conditions.push_back({});
       promoted = &s.conditions.back();
@@ -169,19 +201,23 @@ class Stepper {
     event("Normal", "Copying " + name() + " template spec to the primary");
   }
 
+  // A new revision during the run restarts the analysis, at once.
+  bool restartOnNewRevision() {
+    CanaryStatus& s = out_.status;
+    if (observed_.revision == s.lastAppliedSpec.value_or("")) return false;
+    s.lastAppliedSpec = observed_.revision;
+    s.failedChecks = 0;
+    s.iterations = 0;
+    setWeights(0);
+    setPhase("Progressing");
+    markStep();
+    event("Normal", "New revision detected! Restarting analysis for " + name());
+    alert("info", "New revision detected, restarting analysis " + name());
+    return true;
+  }
+
   void progress() {
     CanaryStatus& s = out_.status;
-    if (observed_.revision != s.lastAppliedSpec.value_or("")) {
-      // A new revision during the run restarts the analysis.
-      s.lastAppliedSpec = observed_.revision;
-      s.failedChecks = 0;
-      s.iterations = 0;
-      setWeights(0);
-      setPhase("Progressing");
-      event("Normal", "New revision detected! Restarting analysis for " + name());
-      alert("info", "New revision detected, restarting analysis " + name());
-      return;
-    }
     if (!observed_.canaryReady) {
       if (observed_.canaryDeadlineExceeded) {
         rollback("canary deployment is not ready within the progress deadline");
@@ -317,6 +353,7 @@ class Stepper {
   const Observation& observed_;
   Gates& gates_;
   TimePoint now_;
+  Duration interval_;
   Step out_;
 };
 
@@ -356,14 +393,15 @@ Observation observe(const api::Canary& canary, const api::JsonValue& target,
   return o;
 }
 
-Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now) {
+Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now,
+          Duration minInterval) {
   if (!canary.spec.analysis) {
     Step idle;
     idle.status = canary.status.value_or(api::CanaryStatus{});
     idle.requeueAfter = api::kDefaultAnalysisInterval;
     return idle;
   }
-  return Stepper(canary, observed, gates, now).run();
+  return Stepper(canary, observed, gates, now, minInterval).run();
 }
 
 }  // namespace canaryd::controller

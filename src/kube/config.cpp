@@ -7,6 +7,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "canaryd/core/base64.h"
+
 namespace canaryd::kube {
 namespace {
 
@@ -17,33 +19,6 @@ std::string readFile(const fs::path& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// Decodes standard base64 (kubeconfig *-data fields); fails on other characters.
-Result<std::string> base64Decode(const std::string& in, const std::string& what) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  int buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
-    int v = value(c);
-    if (v < 0) return Error::invalidInput(what + " is not valid base64");
-    buffer = (buffer << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
-    }
-  }
-  return out;
 }
 
 const YAML::Node findNamed(const YAML::Node& list, const std::string& name) {

@@ -46,6 +46,26 @@ json service(const api::Canary& canary, const std::string& name, const std::stri
   return svc;
 }
 
+// Whether `have` already holds everything of `want` (the server adds defaults, such as a
+// port's protocol, that canaryd does not write).
+bool covers(const json& have, const json& want) {
+  if (want.is_object()) {
+    if (!have.is_object()) return false;
+    for (const auto& [key, value] : want.items()) {
+      if (!have.contains(key) || !covers(have[key], value)) return false;
+    }
+    return true;
+  }
+  if (want.is_array()) {
+    if (!have.is_array() || have.size() != want.size()) return false;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      if (!covers(have[i], want[i])) return false;
+    }
+    return true;
+  }
+  return have == want;
+}
+
 }  // namespace
 
 std::vector<api::JsonValue> buildServices(const api::Canary& canary) {
@@ -68,7 +88,15 @@ Status KubernetesRouter::reconcile(const api::Canary& canary) {
       if (!created && created.error().kind() != ErrorKind::kConflict) return created.error();
       continue;
     }
-    // Keep the apex selector as setRoutes left it; update ports, labels and annotations.
+    // Keep the apex selector as setRoutes left it; update ports, labels and annotations, and
+    // write nothing when they already match (a reconcile must not cost three writes).
+    const json& have = existing->get();
+    const bool same =
+        covers(have["spec"].value("ports", json::array()), w["spec"]["ports"]) &&
+        covers(have["metadata"].value("labels", json::object()), w["metadata"]["labels"]) &&
+        covers(have["metadata"].value("annotations", json::object()),
+               w["metadata"].value("annotations", json::object()));
+    if (same) continue;
     json patch = {{"metadata", {{"labels", w["metadata"]["labels"]}}},
                   {"spec", {{"ports", w["spec"]["ports"]}}}};
     if (w["metadata"].contains("annotations"))

@@ -400,5 +400,42 @@ TEST(ObserveTest, ReadinessAndDeadlinesFromTheDeployments) {
       ready.revision);
 }
 
+TEST(RolloutTest, ReconcilesBetweenIntervalsChangeNothing) {
+  // Watch events (the status write, a Deployment's status) wake the reconciler between
+  // analysis steps; only a full interval after the last step may the next one run.
+  Driver d(canaryFrom(kProgressive));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();  // Progressing
+  d.tick();  // weight 10, one interval later
+  ASSERT_EQ(d.status().canaryWeight, 10);
+  const api::Canary between = [&] {
+    api::Canary c = canaryFrom(kProgressive);
+    c.status = d.status();
+    return c;
+  }();
+  ScriptedGates gates;
+  for (int seconds : {0, 1, 30, 59}) {
+    Step s = step(between, d.observed, gates,
+                  d.clock.now() - std::chrono::seconds(60) + std::chrono::seconds(seconds));
+    EXPECT_EQ(s.status, d.status()) << "at +" << seconds << "s";
+    EXPECT_TRUE(s.actions.empty());
+    EXPECT_EQ(s.requeueAfter, std::chrono::seconds(60 - seconds));
+  }
+  EXPECT_TRUE(gates.calls.empty());
+  Step due = step(between, d.observed, gates, d.clock.now());
+  EXPECT_EQ(due.status.canaryWeight, 20);
+}
+
+TEST(RolloutTest, TheIntervalFloorIsTenSecondsUnlessLowered) {
+  api::Canary c = canaryFrom(R"({"interval":"2s","threshold":5,"maxWeight":50,"stepWeight":10})");
+  ScriptedGates gates;
+  VirtualClock clock;
+  Observation o{"rev-1", true, false, true, false};
+  EXPECT_EQ(step(c, o, gates, clock.now()).requeueAfter, std::chrono::seconds(10));
+  EXPECT_EQ(step(c, o, gates, clock.now(), std::chrono::seconds(1)).requeueAfter,
+            std::chrono::seconds(2));
+}
+
 }  // namespace
 }  // namespace canaryd::controller

@@ -38,8 +38,9 @@ Canary withDefaults(Canary canary);
 // channel "general" and username "flagger", as Flagger.
 AlertProvider withDefaults(AlertProvider provider);
 
-// The analysis interval as Flagger runs it: 60s when unset or unparsable, never below 10s.
-Duration effectiveInterval(const CanaryAnalysis& analysis);
+// The analysis interval as Flagger runs it: 60s when unset or unparsable, never below `floor`
+// (Flagger's 10s; `canaryd run --min-interval` lowers it for tests and demos).
+Duration effectiveInterval(const CanaryAnalysis& analysis, Duration floor = kMinAnalysisInterval);
 
 enum class Strategy {
   kCanary,              // progressive traffic shifting by stepWeight(s)

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "canaryd/api/canary.h"
+#include "canaryd/api/defaults.h"
 #include "canaryd/core/clock.h"
 #include "canaryd/core/duration.h"
 
@@ -86,7 +87,9 @@ Observation observe(const api::Canary& canary, const api::JsonValue& target,
                     const std::optional<api::JsonValue>& primary,
                     const std::map<std::string, std::string>& trackedConfigs, TimePoint now);
 
-// `canary` must have Flagger's defaults applied (api::withDefaults).
-Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now);
+// `canary` must have Flagger's defaults applied (api::withDefaults). `minInterval` is the floor
+// of the analysis interval (Flagger's 10s unless the daemon is told otherwise).
+Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now,
+          Duration minInterval = api::kMinAnalysisInterval);
 
 }  // namespace canaryd::controller

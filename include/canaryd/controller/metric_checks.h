@@ -1,0 +1,36 @@
+// The metric checks of one analysis step, Flagger's way: each metric of `analysis.metrics`
+// in order, each against its thresholdRange; the first failure ends the step's checks.
+//
+// A metric with a templateRef is the MetricTemplate's query, rendered with the Canary's names
+// and the metric's templateVariables, sent to the template's provider (its address, else the
+// daemon's --metrics-server; credentials from its secretRef). A query error, no data (empty
+// or NaN) or a value out of range each fail the check, with a message that names the metric
+// and the numbers ("error-rate 4.2 > 1"). Built-in metrics (request-success-rate,
+// request-duration) without a template need the mesh-specific queries of the metrics issue;
+// until then they fail the check with a message saying so, never pass.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "canaryd/api/canary.h"
+#include "canaryd/cluster/client.h"
+#include "canaryd/controller/rollout.h"
+#include "canaryd/metrics/provider.h"
+
+namespace canaryd::controller {
+
+using ProviderFactory =
+    std::function<Result<std::unique_ptr<metrics::Provider>>(const metrics::ProviderConfig&)>;
+
+struct MetricCheckContext {
+  cluster::Client& client;
+  const ProviderFactory& providers;
+  std::string defaultAddress;  // --metrics-server
+};
+
+// `canary` must have Flagger's defaults applied.
+CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext& context);
+
+}  // namespace canaryd::controller

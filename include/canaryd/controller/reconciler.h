@@ -1,0 +1,66 @@
+// Reconciler: one reconcile of one Canary — read what the cluster holds, let the state
+// machine decide (controller/rollout.h), apply its actions, write the status.
+//
+// The order makes a crash at any instant safe. (1) The generated objects are ensured: the
+// Services, the routing object, `<target>-primary` with its ConfigMap/Secret copies and HPA.
+// (2) The step is computed from the Canary's status. (3) Its cluster actions (scaling,
+// weights, promotion) are applied; they are idempotent ("set weight to 20", not "add 10").
+// (4) The status is written through the status subresource with the resourceVersion read in
+// (1) as precondition: a 409 discards the step, which the next reconcile recomputes from the
+// fresh status. (5) Only then events, alerts and post-rollout hooks go out. A daemon killed
+// before (4) replays the same step; killed after it, it goes on from the new status: no step
+// is applied twice or skipped. When a router refuses a change (an HTTPRoute not yet accepted
+// by its Gateway) the step stops before (4) and is retried shortly.
+//
+// Reaches the world only through cluster::Client, the routers, metrics::Provider (through the
+// factory), notify::Notifier and the Clock. Thread-safe: reconciles of different Canaries may
+// run at once (the work queue never hands out one key twice at a time).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "canaryd/cluster/client.h"
+#include "canaryd/controller/metric_checks.h"
+#include "canaryd/core/clock.h"
+#include "canaryd/notify/notifier.h"
+
+namespace canaryd::runtime {
+class EventRecorder;
+}
+
+namespace canaryd::controller {
+
+struct ReconcilerOptions {
+  std::string provider = "kubernetes";                   // when a Canary names none (--provider)
+  std::string metricsServer = "http://prometheus:9090";  // --metrics-server
+  Duration minInterval = std::chrono::seconds(10);       // --min-interval (Flagger: 10s)
+};
+
+struct ReconcileOutcome {
+  bool exists = true;  // false: the Canary is gone, forget the key
+  Duration requeueAfter{};
+  std::string phase;
+};
+
+inline constexpr const char* kFinalizer = "finalizer.flagger.app";
+
+class Reconciler {
+ public:
+  Reconciler(cluster::Client& client, const Clock& clock, notify::Notifier& notifier,
+             ReconcilerOptions options = {}, ProviderFactory metrics = metrics::makeProvider,
+             std::function<void(Duration)> webhookSleep = nullptr);
+  ~Reconciler();
+
+  // Errors: kConflict (someone wrote in between: retry at once), kInvalidInput (the Canary or
+  // what it refers to is wrong: the message says what; retry after the interval), others
+  // (the API or a router is unavailable: retry with backoff).
+  Result<ReconcileOutcome> reconcile(const cluster::ObjectRef& canary);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace canaryd::controller

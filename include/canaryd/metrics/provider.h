@@ -1,0 +1,43 @@
+// metrics::Provider: where a Canary's metric checks get their numbers (Prometheus, or the
+// simulation's synthetic series).
+//
+// A provider answers one instant query with one number. No data is an error, never a number:
+// an empty result or NaN is kNotFound ("no values found"), a failed or refused query is
+// kUnavailable or kInvalidInput, so that a check can never pass on missing data. Providers are
+// chosen by MetricTemplate `spec.provider.type` through makeProvider(), the one registry.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "canaryd/core/result.h"
+
+namespace canaryd::metrics {
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  // The value of `query` now. With several series, the last one's value (as Flagger).
+  virtual Result<double> query(const std::string& query) = 0;
+};
+
+struct ProviderConfig {
+  std::string type = "prometheus";
+  std::string address;  // e.g. http://prometheus.istio-system:9090
+  // From the template's secretRef: a bearer `token`, or `username` and `password`.
+  std::string bearerToken;
+  std::string username;
+  std::string password;
+  bool insecureSkipVerify = false;
+  std::map<std::string, std::vector<std::string>> headers;
+  std::chrono::milliseconds timeout{5000};
+};
+
+// The provider for `config.type`; an unknown or unsupported type is an error naming the
+// supported ones.
+Result<std::unique_ptr<Provider>> makeProvider(const ProviderConfig& config);
+
+}  // namespace canaryd::metrics

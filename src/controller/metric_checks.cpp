@@ -1,0 +1,131 @@
+#include "canaryd/controller/metric_checks.h"
+
+#include <nlohmann/json.hpp>
+
+#include "canaryd/api/defaults.h"
+#include "canaryd/cluster/typed.h"
+#include "canaryd/core/base64.h"
+#include "canaryd/core/text.h"
+#include "canaryd/metrics/query_template.h"
+
+namespace canaryd::controller {
+namespace {
+
+using nlohmann::json;
+
+metrics::QueryContext contextFor(const api::Canary& canary, const api::CanaryMetric& metric) {
+  const api::CanarySpec& spec = canary.spec;
+  const std::string target = spec.targetRef ? spec.targetRef->name.value_or("") : "";
+  metrics::QueryContext context;
+  context.values = {
+      {"name", canary.metadata.name.value_or("")},
+      {"namespace", canary.metadata.namespace_.value_or("default")},
+      {"target", target},
+      {"service", spec.service && spec.service->name ? *spec.service->name : target},
+      {"ingress", spec.ingressRef ? spec.ingressRef->name.value_or("") : ""},
+      {"route", spec.routeRef ? spec.routeRef->name.value_or("") : ""},
+      {"interval", metric.interval.value_or(std::string(api::kDefaultMetricInterval))},
+  };
+  context.variables = metric.templateVariables;
+  return context;
+}
+
+// Credentials of a MetricTemplate's secretRef: `token` (bearer), or `username` + `password`.
+Status readCredentials(cluster::Client& client, const std::string& ns, const std::string& name,
+                       metrics::ProviderConfig& config) {
+  Result<api::JsonValue> secret = client.get(cluster::kSecrets, {ns, name});
+  if (!secret) return secret.error().withContext("secret " + ns + "/" + name);
+  const json data = secret->get().value("data", json::object());
+  auto field = [&](const char* key) -> Result<std::string> {
+    if (!data.contains(key) || !data[key].is_string()) return std::string();
+    return base64Decode(data[key].get<std::string>(),
+                        "data." + std::string(key) + " of secret " + ns + "/" + name);
+  };
+  Result<std::string> token = field("token");
+  Result<std::string> username = field("username");
+  Result<std::string> password = field("password");
+  for (const Result<std::string>* r : {&token, &username, &password}) {
+    if (!*r) return r->error();
+  }
+  config.bearerToken = *token;
+  config.username = *username;
+  config.password = *password;
+  return {};
+}
+
+std::string metricName(const api::CanaryMetric& metric) {
+  return metric.name.value_or("metric");
+}
+
+// The value of one metric, or why there is none.
+Result<double> measure(const api::Canary& canary, const api::CanaryMetric& metric,
+                       const MetricCheckContext& context) {
+  const std::string ns = canary.metadata.namespace_.value_or("default");
+  metrics::ProviderConfig config;
+  config.address = canary.spec.metricsServer.value_or(context.defaultAddress);
+  std::string query;
+  if (metric.templateRef) {
+    const std::string templateNs = metric.templateRef->namespace_.value_or(ns);
+    const std::string templateName = metric.templateRef->name.value_or("");
+    Result<api::MetricTemplate> found =
+        cluster::getMetricTemplate(context.client, {templateNs, templateName});
+    if (!found) {
+      return found.error().withContext("MetricTemplate " + templateNs + "/" + templateName);
+    }
+    const api::MetricTemplateSpec& spec = found->spec;
+    if (spec.provider) {
+      config.type = spec.provider->type.value_or("prometheus");
+      if (spec.provider->address && !spec.provider->address->empty()) {
+        config.address = *spec.provider->address;
+      }
+      config.insecureSkipVerify = spec.provider->insecureSkipVerify.value_or(false);
+      config.headers = spec.provider->headers;
+      if (spec.provider->secretRef && spec.provider->secretRef->name) {
+        Status credentials =
+            readCredentials(context.client, templateNs, *spec.provider->secretRef->name, config);
+        if (!credentials) return credentials.error();
+      }
+    }
+    query = spec.query.value_or("");
+  } else if (metric.query) {
+    query = *metric.query;  // deprecated by Flagger, still honoured
+  } else {
+    return Error::invalidInput(
+        "built-in metric " + quote(metricName(metric)) + " for provider " +
+        quote(canary.spec.provider.value_or("kubernetes")) +
+        " is not available yet in canaryd; define it with a MetricTemplate (templateRef)");
+  }
+  Result<std::string> rendered = metrics::renderQuery(query, contextFor(canary, metric));
+  if (!rendered) return rendered.error();
+  Result<std::unique_ptr<metrics::Provider>> provider = context.providers(config);
+  if (!provider) return provider.error();
+  return (*provider)->query(*rendered);
+}
+
+}  // namespace
+
+CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext& context) {
+  if (!canary.spec.analysis) return {};
+  for (const api::CanaryMetric& metric : canary.spec.analysis->metrics) {
+    const std::string name = metricName(metric);
+    Result<double> value = measure(canary, metric, context);
+    if (!value) return {false, name + ": " + value.error().message()};
+    std::optional<double> min;
+    std::optional<double> max;
+    if (metric.thresholdRange) {
+      min = metric.thresholdRange->min;
+      max = metric.thresholdRange->max;
+    } else if (metric.threshold) {
+      max = metric.threshold;  // Flagger's deprecated single threshold is an upper bound
+    }
+    if (min && *value < *min) {
+      return {false, name + " " + formatNumber(*value) + " < " + formatNumber(*min)};
+    }
+    if (max && *value > *max) {
+      return {false, name + " " + formatNumber(*value) + " > " + formatNumber(*max)};
+    }
+  }
+  return {};
+}
+
+}  // namespace canaryd::controller

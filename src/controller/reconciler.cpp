@@ -1,0 +1,568 @@
+#include "canaryd/controller/reconciler.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "canaryd/api/codec.h"
+#include "canaryd/api/defaults.h"
+#include "canaryd/cluster/typed.h"
+#include "canaryd/controller/primary.h"
+#include "canaryd/controller/rollout.h"
+#include "canaryd/controller/webhooks.h"
+#include "canaryd/router/kubernetes.h"
+#include "canaryd/router/router.h"
+#include "canaryd/runtime/event_recorder.h"
+
+namespace canaryd::controller {
+namespace {
+
+using nlohmann::json;
+
+// How soon to retry a step a router refused (a route not yet accepted by its Gateway).
+constexpr Duration kRouterRetry = std::chrono::seconds(1);
+// How soon to look again while waiting for Deployments during deletion.
+constexpr Duration kTerminatingRetry = std::chrono::seconds(2);
+constexpr const char* kConfigTrackingAnnotation = "flagger.app/config-tracking";
+
+std::string keyOf(const cluster::ObjectRef& ref) {
+  return ref.namespace_ + "/" + ref.name;
+}
+
+json metadataOf(const json& object) {
+  return object.value("metadata", json::object());
+}
+
+bool isRegistrySecret(const json& secret) {
+  const std::string type = secret.value("type", "Opaque");
+  return type == "kubernetes.io/dockerconfigjson" || type == "kubernetes.io/dockercfg" ||
+         type == "kubernetes.io/service-account-token";
+}
+
+bool trackingDisabled(const json& object) {
+  return metadataOf(object)
+             .value("annotations", json::object())
+             .value(kConfigTrackingAnnotation, "") == "disabled";
+}
+
+// The ConfigMaps and Secrets of the target that canaryd copies to `<name>-primary`, with the
+// checksums of their data (`configmap/<name>` / `secret/<name>` -> checksum).
+struct TrackedConfigs {
+  ConfigRefs refs;
+  std::map<std::string, std::string> checksums;
+  std::vector<std::pair<cluster::Resource, json>> objects;
+};
+
+Result<TrackedConfigs> readTrackedConfigs(cluster::Client& client, const std::string& ns,
+                                          const json& target) {
+  TrackedConfigs out;
+  const ConfigRefs refs = configReferences(
+      api::JsonValue(target.value("spec", json::object()).value("template", json::object())));
+  auto track = [&](const cluster::Resource& resource, const std::string& name,
+                   const char* kind) -> Status {
+    Result<api::JsonValue> object = client.get(resource, {ns, name});
+    if (!object) {
+      // A missing optional config is the pod's business; canaryd has nothing to copy.
+      if (object.error().kind() == ErrorKind::kNotFound) return {};
+      return object.error();
+    }
+    const json& o = object->get();
+    if (trackingDisabled(o) || (resource == cluster::kSecrets && isRegistrySecret(o))) return {};
+    json data = {{"data", o.value("data", json::object())},
+                 {"binaryData", o.value("binaryData", json::object())}};
+    out.checksums[std::string(kind) + "/" + name] = digest(api::JsonValue(data)).substr(0, 16);
+    (resource == cluster::kSecrets ? out.refs.secrets : out.refs.configMaps).insert(name);
+    out.objects.emplace_back(resource, o);
+    return {};
+  };
+  for (const std::string& name : refs.configMaps) {
+    if (Status s = track(cluster::kConfigMaps, name, "configmap"); !s) return s.error();
+  }
+  for (const std::string& name : refs.secrets) {
+    if (Status s = track(cluster::kSecrets, name, "secret"); !s) return s.error();
+  }
+  return out;
+}
+
+// Creates the object, or replaces the existing one's `fields` with the wanted ones.
+Status createOrUpdate(cluster::Client& client, const cluster::Resource& resource,
+                      const json& wanted, const std::vector<std::string>& fields) {
+  const cluster::ObjectRef ref{wanted["metadata"].value("namespace", ""),
+                               wanted["metadata"].value("name", "")};
+  Result<api::JsonValue> written =
+      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
+        Result<api::JsonValue> existing = client.get(resource, ref);
+        if (!existing) {
+          if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
+          return client.create(resource, ref.namespace_, api::JsonValue(wanted));
+        }
+        json next = existing->get();
+        bool changed = false;
+        for (const std::string& field : fields) {
+          const json value = wanted.value(field, json());
+          if (next.value(field, json()) != value) {
+            changed = true;
+            if (value.is_null()) {
+              next.erase(field);
+            } else {
+              next[field] = value;
+            }
+          }
+        }
+        for (const char* part : {"labels", "ownerReferences"}) {
+          if (wanted["metadata"].contains(part) &&
+              next["metadata"][part] != wanted["metadata"][part]) {
+            next["metadata"][part] = wanted["metadata"][part];
+            changed = true;
+          }
+        }
+        if (!changed) return existing;
+        return client.update(resource, api::JsonValue(next));
+      });
+  if (!written) return written.error().withContext(resource.kind + " " + keyOf(ref));
+  return {};
+}
+
+// `<name>-primary` copies of the tracked ConfigMaps and Secrets, owned by the Canary.
+Status copyConfigsToPrimary(cluster::Client& client, const api::Canary& canary,
+                            const TrackedConfigs& tracked) {
+  for (const auto& [resource, object] : tracked.objects) {
+    json copy = {{"apiVersion", "v1"},
+                 {"kind", resource.kind},
+                 {"metadata",
+                  {{"name", metadataOf(object).value("name", "") + "-primary"},
+                   {"namespace", metadataOf(object).value("namespace", "")},
+                   {"labels", metadataOf(object).value("labels", json::object())},
+                   {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}}};
+    std::vector<std::string> fields = {"data", "binaryData"};
+    for (const std::string& f : fields) {
+      if (object.contains(f)) copy[f] = object[f];
+    }
+    if (resource == cluster::kSecrets) {
+      copy["type"] = object.value("type", "Opaque");
+      fields.push_back("type");
+    }
+    if (Status s = createOrUpdate(client, resource, copy, fields); !s) return s;
+  }
+  return {};
+}
+
+std::string phaseOf(const api::Canary& canary) {
+  return canary.status ? canary.status->phase.value_or("") : "";
+}
+
+// The gates of a step: webhooks and metric checks, asked by the state machine when needed.
+class ReconcileGates final : public Gates {
+ public:
+  ReconcileGates(const api::Canary& canary, const WebhookRunner& webhooks,
+                 const MetricCheckContext& metrics, std::string checksum)
+      : canary_(canary), webhooks_(webhooks), metrics_(metrics), checksum_(std::move(checksum)) {}
+
+  bool confirmRollout() override { return hooks("confirm-rollout"); }
+  bool preRollout() override { return hooks("pre-rollout"); }
+  bool rollbackRequested() override {
+    WebhookResult r = webhooks_.run(canary_, "rollback", phaseOf(canary_), checksum_);
+    return r.ok && !r.called.empty();
+  }
+  CheckOutcome runChecks() override {
+    WebhookResult r = webhooks_.run(canary_, "rollout", phaseOf(canary_), checksum_);
+    if (!r.ok) return {false, r.failure};
+    return runMetricChecks(canary_, metrics_);
+  }
+  bool confirmTrafficIncrease() override { return hooks("confirm-traffic-increase"); }
+  bool confirmPromotion() override { return hooks("confirm-promotion"); }
+
+ private:
+  bool hooks(const char* type) {
+    WebhookResult r = webhooks_.run(canary_, type, phaseOf(canary_), checksum_);
+    if (!r.ok)
+      spdlog::info("{} hooks of {}: {}", type, canary_.metadata.name.value_or(""), r.failure);
+    return r.ok;
+  }
+
+  const api::Canary& canary_;
+  const WebhookRunner& webhooks_;
+  const MetricCheckContext& metrics_;
+  std::string checksum_;
+};
+
+}  // namespace
+
+struct Reconciler::Impl {
+  Impl(cluster::Client& c, const Clock& k, notify::Notifier& n, ReconcilerOptions o,
+       ProviderFactory m, std::function<void(Duration)> sleep)
+      : client(c),
+        clock(k),
+        notifier(n),
+        options(std::move(o)),
+        metrics(std::move(m)),
+        webhooks(k, std::move(sleep)),
+        events(c, k) {}
+
+  Result<ReconcileOutcome> reconcile(const cluster::ObjectRef& ref);
+  Result<ReconcileOutcome> finalize(const api::Canary& canary, const api::JsonValue& raw,
+                                    const std::string& targetName, router::Router& router);
+  Status ensureObjects(const api::Canary& canary, const json& target, const TrackedConfigs& tracked,
+                       const std::string& revision, std::optional<api::JsonValue>& primary,
+                       router::Router& router);
+  Status ensurePrimaryAutoscaler(const api::Canary& canary);
+  Status apply(const Action& action, const api::Canary& canary, const json& target,
+               const TrackedConfigs& tracked, const std::string& revision, router::Router& router);
+  Status scale(const std::string& ns, const std::string& name, std::int64_t replicas);
+  Status setFinalizer(const api::Canary& canary, bool present);
+  void announce(const api::Canary& canary, const api::JsonValue& involved, const Step& step,
+                const std::string& checksum);
+
+  cluster::Client& client;
+  const Clock& clock;
+  notify::Notifier& notifier;
+  ReconcilerOptions options;
+  ProviderFactory metrics;
+  WebhookRunner webhooks;
+  runtime::EventRecorder events;
+};
+
+Reconciler::Reconciler(cluster::Client& client, const Clock& clock, notify::Notifier& notifier,
+                       ReconcilerOptions options, ProviderFactory metrics,
+                       std::function<void(Duration)> webhookSleep)
+    : impl_(std::make_unique<Impl>(client, clock, notifier, std::move(options), std::move(metrics),
+                                   std::move(webhookSleep))) {}
+
+Reconciler::~Reconciler() = default;
+
+Result<ReconcileOutcome> Reconciler::reconcile(const cluster::ObjectRef& canary) {
+  return impl_->reconcile(canary);
+}
+
+Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& ref) {
+  Result<api::JsonValue> raw = client.get(cluster::kCanaries, ref);
+  if (!raw) {
+    if (raw.error().kind() == ErrorKind::kNotFound) return ReconcileOutcome{false, {}, ""};
+    return raw.error();
+  }
+  Result<api::Canary> decoded = api::canaryFromJson(raw->dump());
+  if (!decoded) {
+    const std::string message =
+        "canary " + keyOf(ref) + " cannot be read: " + decoded.error().message();
+    events.record(*raw, "Warning", "InvalidSpec", message);
+    return Error::invalidInput(message);
+  }
+  const api::Canary canary = api::withDefaults(*decoded);
+  const std::string ns = ref.namespace_;
+  if (!canary.spec.targetRef ||
+      canary.spec.targetRef->kind.value_or("Deployment") != "Deployment") {
+    const std::string message = "canary " + keyOf(ref) +
+                                ": spec.targetRef must name a Deployment (kind " +
+                                (canary.spec.targetRef ? canary.spec.targetRef->kind.value_or("")
+                                                       : std::string("missing")) +
+                                " is not supported yet)";
+    events.record(*raw, "Warning", "InvalidSpec", message);
+    return Error::invalidInput(message);
+  }
+  const std::string targetName = canary.spec.targetRef->name.value_or("");
+  const std::string provider = canary.spec.provider.value_or(options.provider);
+  Result<std::unique_ptr<router::Router>> router = router::makeRouter(provider, client);
+  if (!router) {
+    const std::string message = "canary " + keyOf(ref) + ": " + router.error().message();
+    events.record(*raw, "Warning", "InvalidSpec", message);
+    return Error::invalidInput(message);
+  }
+
+  // Deletion: revert when asked to (finalizer), otherwise the owner references clean up.
+  const bool hasFinalizer = std::count(canary.metadata.finalizers.begin(),
+                                       canary.metadata.finalizers.end(), kFinalizer) > 0;
+  if (canary.metadata.deletionTimestamp) {
+    if (!hasFinalizer) return ReconcileOutcome{true, {}, phaseOf(canary)};
+    return finalize(canary, *raw, targetName, **router);
+  }
+  const bool wantFinalizer = canary.spec.revertOnDeletion.value_or(false);
+  if (wantFinalizer != hasFinalizer) {
+    if (Status s = setFinalizer(canary, wantFinalizer); !s) return s.error();
+    // The resourceVersion changed: the next reconcile (the watch sees the update) goes on.
+    return ReconcileOutcome{true, std::chrono::seconds(0), phaseOf(canary)};
+  }
+
+  Result<api::JsonValue> target = client.get(cluster::kDeployments, {ns, targetName});
+  if (!target) {
+    if (target.error().kind() == ErrorKind::kNotFound) {
+      const std::string message =
+          "Halt advancement: target deployment " + ns + "/" + targetName + " not found";
+      events.record(*raw, "Warning", "Synced", message);
+      return Error::invalidInput(message);
+    }
+    return target.error();
+  }
+  Result<TrackedConfigs> tracked = readTrackedConfigs(client, ns, target->get());
+  if (!tracked) return tracked.error();
+  const std::string revision = revisionOf(*target, tracked->checksums);
+
+  std::optional<api::JsonValue> primary;
+  if (Status s = ensureObjects(canary, target->get(), *tracked, revision, primary, **router); !s) {
+    return s.error();
+  }
+
+  const TimePoint now = clock.now();
+  const Observation observed = observe(canary, *target, primary, tracked->checksums, now);
+  const MetricCheckContext metricContext{client, metrics, options.metricsServer};
+  ReconcileGates gates(canary, webhooks, metricContext, revision);
+  Step next = step(canary, observed, gates, now, options.minInterval);
+  next.status.trackedConfigs = tracked->checksums;
+
+  for (const Action& action : next.actions) {
+    Status applied = apply(action, canary, target->get(), *tracked, revision, **router);
+    if (!applied) {
+      if (applied.error().kind() == ErrorKind::kUnavailable &&
+          action.type == Action::Type::kSetWeights) {
+        // The data plane has not caught up: keep the status, try the same step again soon.
+        spdlog::info("canary {}: {}; retrying", keyOf(ref), applied.error().message());
+        return ReconcileOutcome{true, kRouterRetry, phaseOf(canary)};
+      }
+      return applied.error();
+    }
+  }
+
+  if (!canary.status || !(next.status == *canary.status)) {
+    api::Canary written = *decoded;  // as read: the precondition is its resourceVersion
+    written.status = next.status;
+    Result<api::Canary> updated = cluster::updateCanaryStatus(client, written);
+    if (!updated) return updated.error().withContext("status of canary " + keyOf(ref));
+  }
+  announce(canary, *raw, next, revision);
+  return ReconcileOutcome{true, next.requeueAfter, next.status.phase.value_or("")};
+}
+
+Status Reconciler::Impl::ensureObjects(const api::Canary& canary, const json& target,
+                                       const TrackedConfigs& tracked, const std::string& revision,
+                                       std::optional<api::JsonValue>& primary,
+                                       router::Router& router) {
+  const std::string ns = canary.metadata.namespace_.value_or("default");
+  const std::string primaryName = canary.spec.targetRef->name.value_or("") + "-primary";
+  Result<api::JsonValue> existing = client.get(cluster::kDeployments, {ns, primaryName});
+  if (existing) {
+    primary = *existing;
+  } else if (existing.error().kind() != ErrorKind::kNotFound) {
+    return existing.error();
+  } else {
+    // First sight (or the primary was deleted): the primary starts from the current target.
+    if (Status s = copyConfigsToPrimary(client, canary, tracked); !s) return s;
+    Result<api::JsonValue> created = client.create(
+        cluster::kDeployments, ns,
+        buildPrimaryDeployment(canary, api::JsonValue(target), tracked.refs, revision));
+    if (!created && created.error().kind() != ErrorKind::kConflict) return created.error();
+    if (created) primary = *created;
+  }
+  if (Status s = ensurePrimaryAutoscaler(canary); !s) return s;
+  // The Services every provider uses, then the provider's own routing object.
+  router::KubernetesRouter services(client);
+  if (Status s = services.reconcile(canary); !s) return s;
+  if (canary.spec.provider.value_or(options.provider) != "kubernetes") {
+    if (Status s = router.reconcile(canary); !s) return s;
+  }
+  return {};
+}
+
+Status Reconciler::Impl::ensurePrimaryAutoscaler(const api::Canary& canary) {
+  const auto& ref = canary.spec.autoscalerRef;
+  if (!ref || ref->kind.value_or("HorizontalPodAutoscaler") != "HorizontalPodAutoscaler") {
+    return {};
+  }
+  const std::string ns = canary.metadata.namespace_.value_or("default");
+  const std::string name = ref->name.value_or("");
+  Result<api::JsonValue> hpa = client.get(cluster::kHorizontalPodAutoscalers, {ns, name});
+  if (!hpa) {
+    if (hpa.error().kind() == ErrorKind::kNotFound) return {};  // nothing to copy yet
+    return hpa.error();
+  }
+  json spec = hpa->get().value("spec", json::object());
+  spec["scaleTargetRef"]["name"] = canary.spec.targetRef->name.value_or("") + "-primary";
+  json wanted = {{"apiVersion", "autoscaling/v2"},
+                 {"kind", "HorizontalPodAutoscaler"},
+                 {"metadata",
+                  {{"name", name + "-primary"},
+                   {"namespace", ns},
+                   {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}},
+                 {"spec", spec}};
+  return createOrUpdate(client, cluster::kHorizontalPodAutoscalers, wanted, {"spec"});
+}
+
+Status Reconciler::Impl::scale(const std::string& ns, const std::string& name,
+                               std::int64_t replicas) {
+  json patch = {{"spec", {{"replicas", replicas}}}};
+  Result<api::JsonValue> r =
+      client.patch(cluster::kDeployments, {ns, name}, cluster::PatchType::kMerge, patch.dump());
+  if (!r) return r.error().withContext("scaling deployment " + ns + "/" + name);
+  return {};
+}
+
+Status Reconciler::Impl::apply(const Action& action, const api::Canary& canary, const json& target,
+                               const TrackedConfigs& tracked, const std::string& revision,
+                               router::Router& router) {
+  const std::string ns = canary.metadata.namespace_.value_or("default");
+  const std::string targetName = canary.spec.targetRef->name.value_or("");
+  switch (action.type) {
+    case Action::Type::kInitializePrimary:
+      return {};  // ensureObjects() already made the primary, Services and route
+    case Action::Type::kScaleTargetToZero:
+    case Action::Type::kScaleCanaryToZero:
+      return scale(ns, targetName, 0);
+    case Action::Type::kScaleCanaryUp: {
+      // The canary gets the primary's replicas (at least one) for the analysis.
+      std::int64_t replicas = 1;
+      Result<api::JsonValue> primary =
+          client.get(cluster::kDeployments, {ns, targetName + "-primary"});
+      if (primary) {
+        replicas =
+            std::max<std::int64_t>(1, primary->get()["spec"].value("replicas", std::int64_t{1}));
+      }
+      return scale(ns, targetName, replicas);
+    }
+    case Action::Type::kSetWeights: {
+      return router.setRoutes(canary, {action.primaryWeight, action.canaryWeight, action.mirror});
+    }
+    case Action::Type::kPromoteToPrimary: {
+      if (Status s = copyConfigsToPrimary(client, canary, tracked); !s) return s;
+      json wanted =
+          buildPrimaryDeployment(canary, api::JsonValue(target), tracked.refs, revision).get();
+      // An autoscaler owns the primary's replicas: keep them.
+      Result<api::JsonValue> written =
+          cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
+            Result<api::JsonValue> existing =
+                client.get(cluster::kDeployments, {ns, targetName + "-primary"});
+            if (!existing) return existing.error();
+            json next = existing->get();
+            const json replicas = next["spec"].value("replicas", json());
+            next["spec"] = wanted["spec"];
+            if (canary.spec.autoscalerRef && !replicas.is_null())
+              next["spec"]["replicas"] = replicas;
+            next["metadata"]["labels"] = wanted["metadata"].value("labels", json::object());
+            if (next == existing->get()) return existing;
+            return client.update(cluster::kDeployments, api::JsonValue(next));
+          });
+      if (!written) return written.error().withContext("promoting " + ns + "/" + targetName);
+      return {};
+    }
+    case Action::Type::kRunPostRolloutHooks:
+    case Action::Type::kEvent:
+    case Action::Type::kAlert:
+      return {};  // after the status is written (announce)
+  }
+  return {};
+}
+
+void Reconciler::Impl::announce(const api::Canary& canary, const api::JsonValue& involved,
+                                const Step& step, const std::string& checksum) {
+  const std::string phase = step.status.phase.value_or("");
+  api::Canary after = canary;
+  after.status = step.status;
+  for (const Action& action : step.actions) {
+    switch (action.type) {
+      case Action::Type::kEvent: {
+        events.record(involved, action.severity, "Synced", action.message);
+        spdlog::info("canary {}/{}: {}", canary.metadata.namespace_.value_or(""),
+                     canary.metadata.name.value_or(""), action.message);
+        WebhookResult r = webhooks.event(after, phase, checksum, action.message, action.severity);
+        if (!r.ok) spdlog::warn("event webhook: {}", r.failure);
+        break;
+      }
+      case Action::Type::kAlert: {
+        notify::Alert alert;
+        alert.severity = action.severity;
+        alert.message = action.message;
+        alert.phase = phase;
+        alert.time = clock.now();
+        alert.fields = {{"phase", phase},
+                        {"canaryWeight", std::to_string(step.status.canaryWeight.value_or(0))},
+                        {"failedChecks", std::to_string(step.status.failedChecks.value_or(0))}};
+        if (Status s = notifier.notify(after, alert); !s) {
+          spdlog::warn("alert for {}: {}", canary.metadata.name.value_or(""), s.error().message());
+        }
+        break;
+      }
+      case Action::Type::kRunPostRolloutHooks: {
+        WebhookResult r = webhooks.run(after, "post-rollout", phase, checksum);
+        if (!r.ok) {
+          events.record(involved, "Warning", "Synced", "post-rollout hooks failed: " + r.failure);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+Status Reconciler::Impl::setFinalizer(const api::Canary& canary, bool present) {
+  const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"),
+                               canary.metadata.name.value_or("")};
+  Result<api::JsonValue> written =
+      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
+        Result<api::JsonValue> current = client.get(cluster::kCanaries, ref);
+        if (!current) return current.error();
+        json next = current->get();
+        json finalizers = next["metadata"].value("finalizers", json::array());
+        json kept = json::array();
+        for (const json& f : finalizers) {
+          if (f != kFinalizer) kept.push_back(f);
+        }
+        if (present) kept.push_back(kFinalizer);
+        if (kept == finalizers) return current;
+        next["metadata"]["finalizers"] = kept;
+        return client.update(cluster::kCanaries, api::JsonValue(next));
+      });
+  if (!written) return written.error().withContext("finalizer of canary " + keyOf(ref));
+  return {};
+}
+
+// revertOnDeletion: give the target its traffic and replicas back, keep the apex Service
+// (pointing at the target's pods) when the Canary and what it generated are deleted, then let
+// the deletion finish.
+Result<ReconcileOutcome> Reconciler::Impl::finalize(const api::Canary& canary,
+                                                    const api::JsonValue& raw,
+                                                    const std::string& targetName,
+                                                    router::Router& router) {
+  const std::string ns = canary.metadata.namespace_.value_or("default");
+  if (phaseOf(canary) != "Terminating") {
+    api::Canary written = canary;
+    written.status = canary.status.value_or(api::CanaryStatus{});
+    written.status->phase = "Terminating";
+    written.status->lastTransitionTime = formatRfc3339(clock.now());
+    Result<api::Canary> updated = cluster::updateCanaryStatus(client, written);
+    if (!updated) return updated.error();
+    events.record(raw, "Normal", "Synced", "Terminating: reverting " + ns + "/" + targetName);
+  }
+  Result<api::JsonValue> target = client.get(cluster::kDeployments, {ns, targetName});
+  if (target) {
+    Result<api::JsonValue> primary =
+        client.get(cluster::kDeployments, {ns, targetName + "-primary"});
+    const std::int64_t replicas =
+        primary ? std::max<std::int64_t>(1, primary->get()["spec"].value("replicas", 1)) : 1;
+    if (target->get()["spec"].value("replicas", std::int64_t{0}) == 0) {
+      if (Status s = scale(ns, targetName, replicas); !s) return s.error();
+      return ReconcileOutcome{true, kTerminatingRetry, "Terminating"};
+    }
+    const Readiness ready = deploymentReadiness(*target, api::kDefaultReadyThreshold);
+    if (!ready.ready) return ReconcileOutcome{true, kTerminatingRetry, "Terminating"};
+  } else if (target.error().kind() != ErrorKind::kNotFound) {
+    return target.error();
+  }
+  // All traffic to the canary Service (the target's pods), best effort: the routing object is
+  // owned by the Canary and goes with it.
+  if (Status s = router.setRoutes(canary, {0, 100, false}); !s) {
+    spdlog::info("canary {}/{}: route not reverted: {}", ns, canary.metadata.name.value_or(""),
+                 s.error().message());
+  }
+  const std::string apex = router::apexServiceName(canary);
+  json servicePatch = {
+      {"metadata", {{"ownerReferences", nullptr}}},
+      {"spec", {{"selector", {{"app", targetName}}}}},
+  };
+  Result<api::JsonValue> service =
+      client.patch(cluster::kServices, {ns, apex}, cluster::PatchType::kMerge, servicePatch.dump());
+  if (!service && service.error().kind() != ErrorKind::kNotFound) return service.error();
+  if (Status s = setFinalizer(canary, false); !s) return s.error();
+  events.record(raw, "Normal", "Synced", "Terminated: " + ns + "/" + targetName + " reverted");
+  return ReconcileOutcome{false, {}, "Terminated"};
+}
+
+}  // namespace canaryd::controller
