@@ -7,6 +7,7 @@
 #include "canaryd/core/log.h"
 
 #include "cli/judge_command.h"
+#include "cli/run_command.h"
 #include "cli/validate_command.h"
 
 #ifndef CANARYD_VERSION
@@ -67,6 +68,28 @@ int main(int argc, char** argv) {
                    "Allowed increase of the canary's error rate, in percentage points")
       ->check(CLI::Range(0.0, 100.0));
 
+  canaryd::cli::RunOptions run;
+  CLI::App* runCmd = app.add_subcommand("run", "Run the controller: drive Canaries' rollouts");
+  runCmd->add_option("--kubeconfig", run.kubeconfig,
+                     "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else in-cluster)");
+  runCmd->add_option("--namespace", run.namespaces,
+                     "Namespace to watch; repeat for several (default: all)");
+  runCmd->add_option("--metrics-server", run.metricsServer,
+                     "Prometheus address for metrics whose template names none");
+  runCmd->add_option("--provider", run.provider,
+                     "Router for Canaries that name no spec.provider (kubernetes, gatewayapi...)");
+  runCmd->add_option("--listen", run.listen, "HOST:PORT of /healthz and /readyz");
+  runCmd->add_flag("--leader-elect", run.leaderElect,
+                   "Take a Lease so that only one replica drives rollouts");
+  runCmd->add_option("--lease-name", run.leaseName, "Name of the leader Lease");
+  runCmd->add_option("--lease-namespace", run.leaseNamespace, "Namespace of the leader Lease");
+  runCmd
+      ->add_option("--max-concurrent-canaries", run.maxConcurrentCanaries,
+                   "Canaries reconciled at once (worker threads)")
+      ->check(CLI::Range(1, 256));
+  runCmd->add_option("--min-interval", run.minInterval,
+                     "Floor of analysis intervals (Flagger's 10s; lower only for tests and demos)");
+
   app.add_subcommand("version", "Print canaryd's version");
 
   try {
@@ -93,6 +116,7 @@ int main(int argc, char** argv) {
   }
   if (mwCmd->parsed()) return canaryd::cli::runJudgeMannWhitney(mw, std::cout, std::cerr);
   if (seqCmd->parsed()) return canaryd::cli::runJudgeSequential(seq, std::cout, std::cerr);
+  if (runCmd->parsed()) return canaryd::cli::runDaemon(run, std::cerr);
   if (app.got_subcommand("version")) {
     std::cout << "canaryd " << CANARYD_VERSION << "\n";
     return 0;

@@ -20,7 +20,10 @@ Result<std::string> base64Decode(std::string_view text, std::string_view what) {
   }
   std::string out(b64::decoded_size(compact.size()), '\0');
   const auto [written, read] = b64::decode(out.data(), compact.data(), compact.size());
-  if (read != compact.size() || compact.size() % 4 != 0) {
+  // Beast stops at the padding; what it did not read must be nothing but padding.
+  const std::string_view rest = std::string_view(compact).substr(read);
+  if (compact.size() % 4 != 0 || rest.size() > 2 ||
+      rest.find_first_not_of('=') != std::string_view::npos) {
     return Error::invalidInput(std::string(what) + " is not valid base64");
   }
   out.resize(written);

@@ -10,7 +10,7 @@
 
 #include "canaryd/core/duration.h"
 
-#include "kubesim/deployment_simulator.h"
+#include "kubesim/controller_simulator.h"
 #include "kubesim/server.h"
 
 namespace {
@@ -65,10 +65,10 @@ int main(int argc, char** argv) {
       store.restore(state);
     }
   }
-  DeploymentSimulator deployments(
-      store, registry, std::chrono::duration_cast<std::chrono::milliseconds>(*readyDelay));
+  ControllerSimulator controllers(
+      store, std::chrono::duration_cast<std::chrono::milliseconds>(*readyDelay));
   store.setObserver(
-      [&](const ResourceType& type, const Event& e) { deployments.observe(type, e); });
+      [&](const ResourceType& type, const Event& e) { controllers.observe(type, e); });
 
   ServerOptions options;
   options.host = listen.substr(0, colon);

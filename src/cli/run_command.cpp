@@ -1,0 +1,139 @@
+#include "cli/run_command.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <ostream>
+#include <thread>
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "canaryd/controller/canary_controller.h"
+#include "canaryd/controller/reconciler.h"
+#include "canaryd/core/duration.h"
+#include "canaryd/kube/config.h"
+#include "canaryd/kube/kube_client.h"
+#include "canaryd/notify/notifier.h"
+#include "canaryd/runtime/manager.h"
+
+namespace canaryd::cli {
+namespace {
+
+Result<kube::ConnectionConfig> connection(const std::string& kubeconfig) {
+  if (!kubeconfig.empty()) return kube::loadKubeconfig(kubeconfig);
+  if (std::getenv("KUBERNETES_SERVICE_HOST") != nullptr) return kube::inClusterConfig();
+  return kube::loadKubeconfig();
+}
+
+std::string identity() {
+  if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') return pod;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "_" + std::to_string(getpid());
+}
+
+}  // namespace
+
+int runDaemon(const RunOptions& options, std::ostream& err) {
+  const auto colon = options.listen.rfind(':');
+  if (colon == std::string::npos) {
+    err << "canaryd run: --listen must be HOST:PORT, got " << options.listen << "\n";
+    return 2;
+  }
+  int port = 0;
+  try {
+    port = std::stoi(options.listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) {
+    err << "canaryd run: --listen port must be 0-65535, got " << options.listen << "\n";
+    return 2;
+  }
+  Result<Duration> minInterval = parseDuration(options.minInterval);
+  if (!minInterval || *minInterval < std::chrono::seconds(1)) {
+    err << "canaryd run: --min-interval must be a duration of at least 1s, got "
+        << options.minInterval << "\n";
+    return 2;
+  }
+  Result<kube::ConnectionConfig> config = connection(options.kubeconfig);
+  if (!config) {
+    err << "canaryd run: " << config.error().message() << "\n";
+    return 1;
+  }
+
+  // SIGTERM and SIGINT are taken by one thread (sigwait), never by the workers.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  kube::KubeClient client(*config);
+  SystemClock clock;
+  notify::LogNotifier notifier;
+  controller::ReconcilerOptions reconcilerOptions;
+  reconcilerOptions.provider = options.provider;
+  reconcilerOptions.metricsServer = options.metricsServer;
+  reconcilerOptions.minInterval = *minInterval;
+  controller::Reconciler reconciler(client, clock, notifier, reconcilerOptions);
+  controller::ControllerOptions controllerOptions;
+  controllerOptions.namespaces = options.namespaces;
+  controllerOptions.workers = options.maxConcurrentCanaries;
+  controller::CanaryController canaries(client, clock, reconciler, controllerOptions);
+
+  runtime::ManagerOptions managerOptions;
+  managerOptions.healthHost = options.listen.substr(0, colon);
+  managerOptions.healthPort = static_cast<std::uint16_t>(port);
+  if (options.leaderElect) {
+    runtime::LeaderElectionConfig lease;
+    lease.name = options.leaseName;
+    lease.namespace_ = options.leaseNamespace;
+    lease.identity = identity();
+    managerOptions.leaderElection = lease;
+  }
+  runtime::Manager manager(client, clock, managerOptions);
+  for (runtime::Informer* informer : canaries.informers())
+    manager.addInformer(*informer);
+  manager.addController("canary", [&](const std::atomic<bool>& stop) { canaries.run(stop); });
+  Result<std::uint16_t> health = manager.startHealth();
+  if (!health) {
+    err << "canaryd run: cannot listen on " << options.listen << ": " << health.error().message()
+        << "\n";
+    return 1;
+  }
+  spdlog::info(
+      "canaryd running against {}; health on {}:{}; namespaces: {}", config->server,
+      managerOptions.healthHost, *health, options.namespaces.empty() ? std::string("all") : [&] {
+        std::string all;
+        for (const std::string& ns : options.namespaces)
+          all += (all.empty() ? "" : ",") + ns;
+        return all;
+      }());
+
+  std::atomic<bool> finished{false};
+  std::thread signalThread([&] {
+    const timespec tick{0, 200'000'000};
+    while (!finished) {
+      const int got = sigtimedwait(&signals, nullptr, &tick);
+      if (got == SIGTERM || got == SIGINT) {
+        spdlog::info("received {}; finishing in-flight reconciles",
+                     got == SIGTERM ? "SIGTERM" : "SIGINT");
+        manager.stop();
+        return;
+      }
+    }
+  });
+  Status result = manager.run();
+  finished = true;
+  signalThread.join();
+  spdlog::info("canaryd stopped after {} reconciles", canaries.reconciles());
+  if (!result) {
+    err << "canaryd run: " << result.error().message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace canaryd::cli

@@ -1,0 +1,28 @@
+// `canaryd run`: the daemon. Watches Canaries (and the Deployments they target) and drives
+// their rollouts until SIGTERM or SIGINT, which let in-flight reconciles finish and release
+// the leader Lease.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace canaryd::cli {
+
+struct RunOptions {
+  std::string kubeconfig;               // "" : $KUBECONFIG, ~/.kube/config, then in-cluster
+  std::vector<std::string> namespaces;  // none: every namespace
+  std::string metricsServer = "http://prometheus:9090";
+  std::string provider = "kubernetes";
+  std::string listen = "127.0.0.1:8080";  // /healthz and /readyz
+  bool leaderElect = false;
+  std::string leaseName = "canaryd-leader";
+  std::string leaseNamespace = "canaryd-system";
+  int maxConcurrentCanaries = 4;
+  std::string minInterval = "10s";
+};
+
+// Exit codes: 0 stopped by a signal, 1 lost leadership or could not start, 2 bad flags.
+int runDaemon(const RunOptions& options, std::ostream& err);
+
+}  // namespace canaryd::cli

@@ -1,0 +1,170 @@
+#include "kubesim/controller_simulator.h"
+
+#include "canaryd/core/clock.h"
+
+#include "kubesim/api_error.h"
+
+namespace canaryd::kubesim {
+namespace {
+
+using nlohmann::json;
+
+std::string now() {
+  return formatRfc3339(std::chrono::system_clock::now());
+}
+
+json condition(const std::string& type, bool status, const std::string& reason,
+               const std::string& message) {
+  return {{"type", type},
+          {"status", status ? "True" : "False"},
+          {"reason", reason},
+          {"message", message},
+          {"lastUpdateTime", now()},
+          {"lastTransitionTime", now()}};
+}
+
+bool isDeployment(const ResourceType& type) {
+  return type.group == "apps" && type.resource == "deployments";
+}
+bool isHttpRoute(const ResourceType& type) {
+  return type.group == "gateway.networking.k8s.io" && type.resource == "httproutes";
+}
+
+// The Deployment controller's status for the current spec.
+json deploymentStatus(const json& current, std::int64_t generation) {
+  const std::string name = current["metadata"].value("name", "");
+  const json& spec = current.value("spec", json::object());
+  const std::int64_t replicas = spec.value("replicas", std::int64_t{1});
+  const json annotations = spec.value("template", json::object())
+                               .value("metadata", json::object())
+                               .value("annotations", json::object());
+  const bool neverReady = annotations.value(kNeverReadyAnnotation, "") == "true";
+  const std::int64_t ready = neverReady ? 0 : replicas;
+  json status = {{"observedGeneration", generation}, {"replicas", replicas},
+                 {"updatedReplicas", replicas},      {"readyReplicas", ready},
+                 {"availableReplicas", ready},       {"unavailableReplicas", replicas - ready}};
+  status["conditions"] = {
+      condition("Available", ready == replicas,
+                ready == replicas ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+                ready == replicas ? "Deployment has minimum availability."
+                                  : "Deployment does not have minimum availability."),
+      condition("Progressing", true, neverReady ? "ReplicaSetUpdated" : "NewReplicaSetAvailable",
+                neverReady ? "ReplicaSet \"" + name + "\" is progressing."
+                           : "ReplicaSet \"" + name + "\" has successfully progressed.")};
+  return status;
+}
+
+// A Gateway controller's status for an HTTPRoute: every parent accepts it.
+json routeStatus(const json& current, std::int64_t generation) {
+  json parents = json::array();
+  for (const json& ref : current.value("spec", json::object()).value("parentRefs", json::array())) {
+    json accepted = condition("Accepted", true, "Accepted", "Route is accepted");
+    json resolved = condition("ResolvedRefs", true, "ResolvedRefs", "All references resolved");
+    for (json* c : {&accepted, &resolved}) {
+      c->erase("lastUpdateTime");
+      (*c)["observedGeneration"] = generation;
+    }
+    parents.push_back({{"parentRef", ref},
+                       {"controllerName", kGatewayControllerName},
+                       {"conditions", {accepted, resolved}}});
+  }
+  return {{"parents", parents}};
+}
+
+std::int64_t observedGeneration(const ResourceType& type, const json& object) {
+  const json status = object.value("status", json::object());
+  if (isDeployment(type)) return status.value("observedGeneration", std::int64_t{0});
+  // A route is converged when every parent's Accepted condition is at its generation.
+  const json parents = status.value("parents", json::array());
+  const json refs = object.value("spec", json::object()).value("parentRefs", json::array());
+  if (parents.size() != refs.size()) return 0;
+  std::int64_t observed = -1;
+  for (const json& parent : parents) {
+    for (const json& c : parent.value("conditions", json::array())) {
+      if (c.value("type", "") != "Accepted") continue;
+      const std::int64_t g = c.value("observedGeneration", std::int64_t{0});
+      observed = observed < 0 ? g : std::min(observed, g);
+    }
+  }
+  return observed < 0 ? object["metadata"].value("generation", std::int64_t{1}) : observed;
+}
+
+}  // namespace
+
+ControllerSimulator::ControllerSimulator(Store& store, std::chrono::milliseconds delay)
+    : store_(store), delay_(delay) {
+  thread_ = std::thread([this] { run(); });
+}
+
+ControllerSimulator::~ControllerSimulator() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void ControllerSimulator::observe(const ResourceType& type, const Event& event) {
+  if (!isDeployment(type) && !isHttpRoute(type)) return;
+  const json& meta = event.object["metadata"];
+  const std::string key =
+      type.resource + "|" + meta.value("namespace", "") + "/" + meta.value("name", "");
+  std::lock_guard lock(mu_);
+  if (event.type == "DELETED") {
+    due_.erase(key);
+    return;
+  }
+  const std::int64_t generation = meta.value("generation", std::int64_t{1});
+  if (observedGeneration(type, event.object) == generation) return;
+  due_[key] = {std::chrono::steady_clock::now() + delay_, generation, type};
+  cv_.notify_all();
+}
+
+void ControllerSimulator::run() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (due_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    auto soonest = due_.begin();
+    for (auto it = due_.begin(); it != due_.end(); ++it) {
+      if (it->second.when < soonest->second.when) soonest = it;
+    }
+    if (std::chrono::steady_clock::now() < soonest->second.when) {
+      cv_.wait_until(lock, soonest->second.when);
+      continue;
+    }
+    const std::string key = soonest->first;
+    const Due due = soonest->second;
+    due_.erase(soonest);
+    lock.unlock();
+    converge(key, due);
+    lock.lock();
+  }
+}
+
+void ControllerSimulator::converge(const std::string& key, const Due& due) {
+  const std::string ref = key.substr(key.find('|') + 1);
+  const std::string ns = ref.substr(0, ref.find('/'));
+  const std::string name = ref.substr(ref.find('/') + 1);
+  try {
+    store_.patch(
+        due.type, ns, name,
+        [&](const json& current) {
+          json next = current;
+          if (current["metadata"].value("generation", std::int64_t{1}) != due.generation) {
+            return next;  // changed again meanwhile: that change is due later
+          }
+          next["status"] = isDeployment(due.type) ? deploymentStatus(current, due.generation)
+                                                  : routeStatus(current, due.generation);
+          return next;
+        },
+        /*status=*/true);
+  } catch (const ApiError&) {
+    // Deleted meanwhile: nothing to converge.
+  }
+}
+
+}  // namespace canaryd::kubesim

@@ -1,0 +1,52 @@
+// ControllerSimulator: plays the controllers a cluster runs next to its API server, so that
+// objects canaryd writes converge as they would in a cluster.
+// - Deployments: after a spec change, the status (observedGeneration, replicas,
+//   updatedReplicas, readyReplicas, availableReplicas, the Available and Progressing
+//   conditions) converges after `delay`. A pod template annotated
+//   kubesim.canaryd.dev/never-ready: "true" never becomes ready (progress deadlines).
+// - HTTPRoutes (when their CRD is installed): a Gateway controller accepts each route after
+//   `delay`, writing status.parents[] with Accepted and ResolvedRefs True at the route's
+//   generation for every parentRef.
+// Runs its own thread; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "kubesim/store.h"
+
+namespace canaryd::kubesim {
+
+inline constexpr const char* kNeverReadyAnnotation = "kubesim.canaryd.dev/never-ready";
+inline constexpr const char* kGatewayControllerName = "kubesim.canaryd.dev/gateway-controller";
+
+class ControllerSimulator {
+ public:
+  ControllerSimulator(Store& store, std::chrono::milliseconds delay);
+  ~ControllerSimulator();
+  // Feed every store event here (Store::setObserver).
+  void observe(const ResourceType& type, const Event& event);
+
+ private:
+  struct Due {
+    std::chrono::steady_clock::time_point when;
+    std::int64_t generation = 0;
+    ResourceType type;
+  };
+  void run();
+  void converge(const std::string& key, const Due& due);
+
+  Store& store_;
+  std::chrono::milliseconds delay_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, Due> due_;  // "resource|ns/name"
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace canaryd::kubesim

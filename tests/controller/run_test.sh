@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# `canaryd run` against kubesim and a real Prometheus, driven with the real kubectl:
+#   1. an image change goes 10, 20, 30, 40, 50 through the HTTPRoute to Succeeded, and the
+#      primary runs the new image;
+#   2. a failing metric ends in Failed after `threshold` failed checks, the primary untouched;
+#   3. the daemon killed (SIGKILL) mid-rollout and restarted ends Succeeded with every weight
+#      step applied exactly once.
+# Usage: run_test.sh CANARYD KUBESIM SOURCE_DIR
+set -uo pipefail
+canaryd=$1
+kubesim=$2
+src=$3
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  jobs -p | xargs -r kill 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+source "$(dirname "$0")/../support/shell.sh"
+
+# kubesim, with Deployments and HTTPRoutes converging after 200ms.
+"$kubesim" --listen 127.0.0.1:0 --ready-delay 200ms >"$tmp/kubesim.out" 2>&1 &
+pids+=($!)
+wait_for 10 grep -q '^listening on http://127.0.0.1:' "$tmp/kubesim.out" || {
+  echo "kubesim did not start"; cat "$tmp/kubesim.out"; exit 1; }
+server=$(sed -n 's/^listening on //p' "$tmp/kubesim.out" | head -1)
+cat >"$tmp/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters: [{name: sim, cluster: {server: "$server"}}]
+contexts: [{name: sim, context: {cluster: sim, user: sim}}]
+users: [{name: sim, user: {}}]
+current-context: sim
+EOF
+export KUBECONFIG=$tmp/kubeconfig
+k() { kubectl "$@"; }
+
+# Prometheus (Debian's), answering the MetricTemplates' queries.
+prom_port=$(free_port)
+cat >"$tmp/prometheus.yml" <<EOF
+global: {scrape_interval: 1s}
+EOF
+prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prometheus" \
+  --web.listen-address="127.0.0.1:$prom_port" >"$tmp/prometheus.out" 2>&1 &
+pids+=($!)
+wait_for 20 curl -sf "http://127.0.0.1:$prom_port/-/ready" || {
+  echo "prometheus did not start"; tail "$tmp/prometheus.out"; exit 1; }
+
+k apply -f "$src/crds/" -f "$src/tests/data/gateway-api-httproute-crd.yaml" >/dev/null || exit 1
+
+daemon_pid=""
+start_daemon() {
+  "$canaryd" run --min-interval 1s --listen 127.0.0.1:0 \
+    --metrics-server "http://127.0.0.1:$prom_port" >>"$tmp/canaryd.out" 2>&1 &
+  daemon_pid=$!
+  pids+=($daemon_pid)
+}
+
+# One namespace per scenario: Deployment, MetricTemplate, Canary (interval 2s, steps of 10 to
+# 50, threshold 2). $2 is the template's query: vector(0.5) passes max 1, vector(5) fails it.
+make_app() {
+  local ns=$1 query=$2
+  cat <<EOF | k apply -f - >/dev/null
+apiVersion: v1
+kind: Namespace
+metadata: {name: $ns}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: podinfo, namespace: $ns}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: podinfo}}
+  template:
+    metadata: {labels: {app: podinfo}}
+    spec:
+      containers: [{name: podinfo, image: "ghcr.io/stefanprodan/podinfo:6.0.0"}]
+---
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: error-rate, namespace: $ns}
+spec:
+  provider: {type: prometheus}
+  query: $query
+---
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: podinfo, namespace: $ns}
+spec:
+  provider: gatewayapi:v1
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  progressDeadlineSeconds: 60
+  service:
+    port: 9898
+    gatewayRefs: [{name: public-gateway, namespace: gateway}]
+  analysis:
+    interval: 2s
+    threshold: 2
+    maxWeight: 50
+    stepWeight: 10
+    metrics:
+      - name: error-rate
+        templateRef: {name: error-rate}
+        thresholdRange: {max: 1}
+        interval: 1m
+EOF
+}
+phase() { k -n "$1" get canary podinfo -o jsonpath='{.status.phase}'; }
+phase_is() { [[ $(phase "$1") == "$2" ]]; }
+image_of() { k -n "$1" get deploy "$2" -o jsonpath='{.spec.template.spec.containers[0].image}'; }
+# Records every canary weight the HTTPRoute goes through (kubectl watch), one per line.
+record_weights() {
+  k -n "$1" get httproute podinfo --watch \
+    -o jsonpath='{.spec.rules[0].backendRefs[1].weight}{"\n"}' >"$tmp/weights-$1" 2>&1 &
+  pids+=($!)
+}
+# The distinct successive weights: 0 0 10 10 20 -> "0 10 20".
+weight_steps() { uniq "$tmp/weights-$1" | tr '\n' ' ' | sed 's/ $//'; }
+
+start_daemon
+make_app good 'vector(0.5)'
+make_app bad 'vector(5)'
+wait_for 30 phase_is good Initialized || fail "good: not Initialized: $(phase good)"
+wait_for 30 phase_is bad Initialized || fail "bad: not Initialized: $(phase bad)"
+[[ $(k -n good get deploy podinfo -o jsonpath='{.spec.replicas}') == 0 ]] ||
+  fail "good: the target was not scaled to zero"
+[[ $(image_of good podinfo-primary) == "ghcr.io/stefanprodan/podinfo:6.0.0" ]] ||
+  fail "good: the primary does not run the first revision"
+
+# 1 and 2: a new image in both namespaces.
+record_weights good
+record_weights bad
+k -n good set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
+k -n bad set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
+wait_for 60 phase_is good Succeeded || fail "good: not Succeeded: $(phase good)"
+wait_for 60 phase_is bad Failed || fail "bad: not Failed: $(phase bad)"
+[[ $(weight_steps good) == "0 10 20 30 40 50 0" ]] ||
+  fail "good: route weights went '$(weight_steps good)', want '0 10 20 30 40 50 0'"
+[[ $(image_of good podinfo-primary) == "ghcr.io/stefanprodan/podinfo:6.0.1" ]] ||
+  fail "good: the primary was not promoted"
+[[ $(k -n good get canary podinfo -o jsonpath='{.status.conditions[0].reason}/{.status.conditions[0].status}') == "Succeeded/True" ]] ||
+  fail "good: the Promoted condition is not Succeeded/True"
+[[ $(weight_steps bad) == "0" ]] || fail "bad: the canary got traffic: '$(weight_steps bad)'"
+[[ $(image_of bad podinfo-primary) == "ghcr.io/stefanprodan/podinfo:6.0.0" ]] ||
+  fail "bad: the primary was touched"
+[[ $(k -n bad get deploy podinfo -o jsonpath='{.spec.replicas}') == 0 ]] ||
+  fail "bad: the canary was not scaled to zero"
+grep -q 'Halt podinfo.bad advancement: error-rate 5 > 1 (failed checks 2)' "$tmp/canaryd.out" ||
+  fail "bad: no event naming the failing metric and its numbers"
+grep -q 'rolled back: failed checks threshold reached 2' "$tmp/canaryd.out" ||
+  fail "bad: no rollback alert"
+k -n bad get events -o jsonpath='{range .items[*]}{.type} {.message}{"\n"}{end}' |
+  grep -q '^Warning Rolling back podinfo.bad: failed checks threshold reached 2' ||
+  fail "bad: no Warning event about the rollback"
+
+# 3: kill -9 at weight 20, restart, and the rollout ends the same way.
+make_app restart 'vector(0.5)'
+wait_for 30 phase_is restart Initialized || fail "restart: not Initialized: $(phase restart)"
+record_weights restart
+k -n restart set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
+weight_is() { [[ $(k -n restart get canary podinfo -o jsonpath='{.status.canaryWeight}') == "$1" ]]; }
+wait_for 60 weight_is 20 || fail "restart: weight 20 not reached"
+kill -9 "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+start_daemon
+wait_for 60 phase_is restart Succeeded || fail "restart: not Succeeded: $(phase restart)"
+[[ $(weight_steps restart) == "0 10 20 30 40 50 0" ]] ||
+  fail "restart: route weights went '$(weight_steps restart)', want '0 10 20 30 40 50 0'"
+[[ $(image_of restart podinfo-primary) == "ghcr.io/stefanprodan/podinfo:6.0.1" ]] ||
+  fail "restart: the primary was not promoted"
+[[ $(grep -c 'Advance podinfo.restart canary weight 30' "$tmp/canaryd.out") == 1 ]] ||
+  fail "restart: the step to 30 was not taken exactly once"
+
+# SIGTERM: in-flight reconciles finish, the process exits 0.
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+[[ $rc == 0 ]] || fail "canaryd exited $rc after SIGTERM"
+grep -q 'received SIGTERM' "$tmp/canaryd.out" || fail "no SIGTERM message"
+
+if ((failures > 0)); then
+  echo "--- canaryd log"
+  tail -60 "$tmp/canaryd.out"
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "ok: Succeeded through 10..50, Failed with the primary untouched, kill -9 and restart"
