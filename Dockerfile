@@ -1,0 +1,25 @@
+# canaryd's image: built on Debian 12 with the same packages scripts/setup installs, run on
+# Debian 12 slim with only the shared libraries canaryd links, as a non-root user.
+#   docker build -t canaryd .
+FROM debian:12 AS build
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      build-essential cmake ninja-build pkg-config \
+      libcurl4-openssl-dev libyaml-cpp-dev nlohmann-json3-dev libeigen3-dev libspdlog-dev \
+      libfmt-dev libboost-dev libboost-math-dev libcli11-dev libgit2-dev \
+      libprometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCANARYD_TESTS=OFF \
+    && cmake --build /build --target canaryd \
+    && strip /build/canaryd
+
+FROM debian:12-slim
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      ca-certificates libcurl4 libyaml-cpp0.7 libspdlog1.10 libfmt9 \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /build/canaryd /usr/local/bin/canaryd
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/canaryd"]
+CMD ["run"]
