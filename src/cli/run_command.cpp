@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "canaryd/controller/canary_controller.h"
+#include "canaryd/controller/controller_metrics.h"
 #include "canaryd/controller/reconciler.h"
 #include "canaryd/core/duration.h"
 #include "canaryd/kube/config.h"
@@ -78,7 +79,9 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   reconcilerOptions.metricsServer = options.metricsServer;
   reconcilerOptions.minInterval = *minInterval;
   controller::Reconciler reconciler(client, clock, notifier, reconcilerOptions);
+  controller::ControllerMetrics metrics;
   controller::ControllerOptions controllerOptions;
+  controllerOptions.metrics = &metrics;
   controllerOptions.namespaces = options.namespaces;
   controllerOptions.workers = options.maxConcurrentCanaries;
   controller::CanaryController canaries(client, clock, reconciler, controllerOptions);
@@ -86,6 +89,7 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   runtime::ManagerOptions managerOptions;
   managerOptions.healthHost = options.listen.substr(0, colon);
   managerOptions.healthPort = static_cast<std::uint16_t>(port);
+  managerOptions.metrics = [&metrics] { return metrics.render(); };
   if (options.leaderElect) {
     runtime::LeaderElectionConfig lease;
     lease.name = options.leaseName;

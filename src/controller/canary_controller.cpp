@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "canaryd/controller/controller_metrics.h"
+
 namespace canaryd::controller {
 namespace {
 
@@ -123,8 +125,14 @@ bool CanaryController::processNext() {
 void CanaryController::process(const std::string& key) {
   const auto slash = key.find('/');
   const cluster::ObjectRef ref{key.substr(0, slash), key.substr(slash + 1)};
+  const auto started = std::chrono::steady_clock::now();
   Result<ReconcileOutcome> outcome = reconciler_.reconcile(ref);
   ++reconciles_;
+  if (options_.metrics != nullptr) {
+    options_.metrics->recordReconcile(
+        ref, outcome,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   if (outcome) {
     queue_.forget(key);
     if (outcome->exists) queue_.addAfter(key, outcome->requeueAfter);

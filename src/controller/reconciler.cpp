@@ -26,6 +26,14 @@ constexpr Duration kRouterRetry = std::chrono::seconds(1);
 constexpr Duration kTerminatingRetry = std::chrono::seconds(2);
 constexpr const char* kConfigTrackingAnnotation = "flagger.app/config-tracking";
 
+ReconcileOutcome outcome(bool exists, Duration requeueAfter, std::string phase) {
+  ReconcileOutcome o;
+  o.exists = exists;
+  o.requeueAfter = requeueAfter;
+  o.phase = std::move(phase);
+  return o;
+}
+
 std::string keyOf(const cluster::ObjectRef& ref) {
   return ref.namespace_ + "/" + ref.name;
 }
@@ -238,7 +246,7 @@ Result<ReconcileOutcome> Reconciler::reconcile(const cluster::ObjectRef& canary)
 Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& ref) {
   Result<api::JsonValue> raw = client.get(cluster::kCanaries, ref);
   if (!raw) {
-    if (raw.error().kind() == ErrorKind::kNotFound) return ReconcileOutcome{false, {}, ""};
+    if (raw.error().kind() == ErrorKind::kNotFound) return outcome(false, {}, "");
     return raw.error();
   }
   Result<api::Canary> decoded = api::canaryFromJson(raw->dump());
@@ -273,14 +281,14 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   const bool hasFinalizer = std::count(canary.metadata.finalizers.begin(),
                                        canary.metadata.finalizers.end(), kFinalizer) > 0;
   if (canary.metadata.deletionTimestamp) {
-    if (!hasFinalizer) return ReconcileOutcome{true, {}, phaseOf(canary)};
+    if (!hasFinalizer) return outcome(true, {}, phaseOf(canary));
     return finalize(canary, *raw, targetName, **router);
   }
   const bool wantFinalizer = canary.spec.revertOnDeletion.value_or(false);
   if (wantFinalizer != hasFinalizer) {
     if (Status s = setFinalizer(canary, wantFinalizer); !s) return s.error();
     // The resourceVersion changed: the next reconcile (the watch sees the update) goes on.
-    return ReconcileOutcome{true, std::chrono::seconds(0), phaseOf(canary)};
+    return outcome(true, std::chrono::seconds(0), phaseOf(canary));
   }
 
   Result<api::JsonValue> target = client.get(cluster::kDeployments, {ns, targetName});
@@ -316,7 +324,8 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
           action.type == Action::Type::kSetWeights) {
         // The data plane has not caught up: keep the status, try the same step again soon.
         spdlog::info("canary {}: {}; retrying", keyOf(ref), applied.error().message());
-        return ReconcileOutcome{true, kRouterRetry, phaseOf(canary)};
+        return ReconcileOutcome{true, kRouterRetry, phaseOf(canary), targetName,
+                                canary.status ? canary.status->canaryWeight.value_or(0) : 0};
       }
       return applied.error();
     }
@@ -329,7 +338,8 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
     if (!updated) return updated.error().withContext("status of canary " + keyOf(ref));
   }
   announce(canary, *raw, next, revision);
-  return ReconcileOutcome{true, next.requeueAfter, next.status.phase.value_or("")};
+  return ReconcileOutcome{true, next.requeueAfter, next.status.phase.value_or(""), targetName,
+                          next.status.canaryWeight.value_or(0)};
 }
 
 Status Reconciler::Impl::ensureObjects(const api::Canary& canary, const json& target,
@@ -539,10 +549,10 @@ Result<ReconcileOutcome> Reconciler::Impl::finalize(const api::Canary& canary,
         primary ? std::max<std::int64_t>(1, primary->get()["spec"].value("replicas", 1)) : 1;
     if (target->get()["spec"].value("replicas", std::int64_t{0}) == 0) {
       if (Status s = scale(ns, targetName, replicas); !s) return s.error();
-      return ReconcileOutcome{true, kTerminatingRetry, "Terminating"};
+      return outcome(true, kTerminatingRetry, "Terminating");
     }
     const Readiness ready = deploymentReadiness(*target, api::kDefaultReadyThreshold);
-    if (!ready.ready) return ReconcileOutcome{true, kTerminatingRetry, "Terminating"};
+    if (!ready.ready) return outcome(true, kTerminatingRetry, "Terminating");
   } else if (target.error().kind() != ErrorKind::kNotFound) {
     return target.error();
   }
@@ -562,7 +572,7 @@ Result<ReconcileOutcome> Reconciler::Impl::finalize(const api::Canary& canary,
   if (!service && service.error().kind() != ErrorKind::kNotFound) return service.error();
   if (Status s = setFinalizer(canary, false); !s) return s.error();
   events.record(raw, "Normal", "Synced", "Terminated: " + ns + "/" + targetName + " reverted");
-  return ReconcileOutcome{false, {}, "Terminated"};
+  return outcome(false, {}, "Terminated");
 }
 
 }  // namespace canaryd::controller

@@ -64,6 +64,9 @@ struct Manager::Impl {
         const bool isReady = ready();
         res.result(isReady ? http::status::ok : http::status::service_unavailable);
         res.body() = isReady ? "ok" : "informers not synced";
+      } else if (target == "/metrics" && options.metrics) {
+        res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+        res.body() = options.metrics();
       } else {
         res.result(http::status::not_found);
         res.body() = "not found";

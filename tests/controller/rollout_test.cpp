@@ -243,6 +243,40 @@ TEST(RolloutTest, CanaryNotReadyWaitsThenRollsBackAtTheDeadline) {
   EXPECT_NE(d.alerts.back().find("not ready within the progress deadline"), std::string::npos);
 }
 
+TEST(RolloutTest, FailingPreRolloutHooksCountFailedChecksAtWeightZero) {
+  Driver d(canaryFrom(R"({"interval":"1m","threshold":2,"maxWeight":50,"stepWeight":10})"));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();  // Progressing
+  d.gates.preRolloutAnswer = false;
+  d.tick();
+  EXPECT_EQ(d.status().failedChecks, 1);
+  d.tick();
+  EXPECT_EQ(d.status().failedChecks, 2);
+  d.tick();
+  EXPECT_EQ(d.phase(), "Failed");
+  // The metrics never ran: the pre-rollout hooks gate them.
+  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "checks"), 0);
+  EXPECT_TRUE(d.weights == std::vector<std::int64_t>{0});
+}
+
+TEST(RolloutTest, PrimaryNotReadyWhilePromotingKeepsTrafficOnTheCanaryAndFails) {
+  Driver d(canaryFrom(R"({"interval":"1m","threshold":2,"maxWeight":20,"stepWeight":10})"));
+  d.tick();
+  d.observed.revision = "rev-2";
+  while (d.phase() != "Promoting")
+    d.tick();
+  d.observed.primaryReady = false;
+  d.tick();
+  EXPECT_EQ(d.phase(), "Promoting");  // waiting for the primary's rolling update
+  d.observed.primaryDeadlineExceeded = true;
+  d.tick();
+  EXPECT_EQ(d.phase(), "Failed");
+  EXPECT_EQ(d.weights.back(), 100);
+  EXPECT_EQ(d.alerts.back(),
+            "error: Promotion of podinfo.test failed: the primary did not become ready");
+}
+
 TEST(RolloutTest, RollbackWebhookRollsBackAtOnce) {
   Driver d(canaryFrom(kProgressive));
   d.tick();

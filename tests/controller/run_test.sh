@@ -4,7 +4,9 @@
 #      primary runs the new image;
 #   2. a failing metric ends in Failed after `threshold` failed checks, the primary untouched;
 #   3. the daemon killed (SIGKILL) mid-rollout and restarted ends Succeeded with every weight
-#      step applied exactly once.
+#      step applied exactly once;
+#   4. revertOnDeletion gives the target back its traffic and replicas;
+#   5. SIGTERM lets the daemon finish and exit 0.
 # Usage: run_test.sh CANARYD KUBESIM SOURCE_DIR
 set -uo pipefail
 canaryd=$1
@@ -62,7 +64,7 @@ start_daemon() {
 # One namespace per scenario: Deployment, MetricTemplate, Canary (interval 2s, steps of 10 to
 # 50, threshold 2). $2 is the template's query: vector(0.5) passes max 1, vector(5) fails it.
 make_app() {
-  local ns=$1 query=$2
+  local ns=$1 query=$2 revert=${3:-false}
   cat <<EOF | k apply -f - >/dev/null
 apiVersion: v1
 kind: Namespace
@@ -93,6 +95,7 @@ spec:
   provider: gatewayapi:v1
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
   progressDeadlineSeconds: 60
+  revertOnDeletion: $revert
   service:
     port: 9898
     gatewayRefs: [{name: public-gateway, namespace: gateway}]
@@ -174,6 +177,33 @@ wait_for 60 phase_is restart Succeeded || fail "restart: not Succeeded: $(phase 
 [[ $(grep -c 'Advance podinfo.restart canary weight 30' "$tmp/canaryd.out") == 1 ]] ||
   fail "restart: the step to 30 was not taken exactly once"
 
+# 4: revertOnDeletion: deleting the Canary gives the target back its replicas and keeps the
+# apex Service, pointing at the target's pods; the generated objects go with the Canary.
+make_app revert 'vector(0.5)' true
+wait_for 30 phase_is revert Initialized || fail "revert: not Initialized: $(phase revert)"
+[[ $(k -n revert get canary podinfo -o jsonpath='{.metadata.finalizers}') == *finalizer.flagger.app* ]] ||
+  fail "revert: no finalizer"
+k -n revert delete canary podinfo --wait=false >/dev/null
+gone() { ! k -n revert get canary podinfo >/dev/null 2>&1; }
+wait_for 30 gone || fail "revert: the Canary was not deleted: $(phase revert)"
+[[ $(k -n revert get deploy podinfo -o jsonpath='{.spec.replicas}') == 2 ]] ||
+  fail "revert: the target was not scaled back to 2 replicas"
+[[ $(k -n revert get svc podinfo -o jsonpath='{.spec.selector.app}') == podinfo ]] ||
+  fail "revert: the apex Service does not select the target's pods"
+primary_gone() { ! k -n revert get deploy podinfo-primary >/dev/null 2>&1; }
+wait_for 30 primary_gone || fail "revert: the primary was not garbage-collected"
+
+# /metrics on the health port: Flagger's gauges, canaryd's reconcile counter.
+health=$(sed -n 's/.*health on \([0-9.:]*\);.*/\1/p' "$tmp/canaryd.out" | tail -1)
+curl -sf "http://$health/metrics" >"$tmp/metrics" || fail "no /metrics on $health"
+grep -q '^flagger_canary_status{name="podinfo",namespace="restart"} 1' "$tmp/metrics" ||
+  fail "/metrics: no status 1 for restart/podinfo"
+grep -q '^flagger_canary_weight{namespace="restart",workload="podinfo-primary"} 100' "$tmp/metrics" ||
+  fail "/metrics: no primary weight 100 for restart/podinfo"
+grep -Eq '^canaryd_reconciles_total\{result="ok"\} [1-9]' "$tmp/metrics" ||
+  fail "/metrics: no successful reconciles counted"
+curl -sf "http://$health/healthz" >/dev/null || fail "/healthz does not answer"
+
 # SIGTERM: in-flight reconciles finish, the process exits 0.
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
@@ -187,4 +217,4 @@ if ((failures > 0)); then
   echo "$failures failure(s)"
   exit 1
 fi
-echo "ok: Succeeded through 10..50, Failed with the primary untouched, kill -9 and restart"
+echo "ok: Succeeded through 10..50, Failed with the primary untouched, kill -9 and restart, revertOnDeletion, SIGTERM"

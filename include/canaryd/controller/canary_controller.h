@@ -29,8 +29,9 @@
 namespace canaryd::controller {
 
 struct ControllerOptions {
-  std::vector<std::string> namespaces;  // empty: every namespace
-  int workers = 4;                      // --max-concurrent-canaries
+  std::vector<std::string> namespaces;         // empty: every namespace
+  int workers = 4;                             // --max-concurrent-canaries
+  class ControllerMetrics* metrics = nullptr;  // records every reconcile when set
   Duration invalidRetry = std::chrono::seconds(60);
 };
 

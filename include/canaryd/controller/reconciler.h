@@ -42,6 +42,8 @@ struct ReconcileOutcome {
   bool exists = true;  // false: the Canary is gone, forget the key
   Duration requeueAfter{};
   std::string phase;
+  std::string target;  // the target Deployment's name
+  std::int64_t canaryWeight = 0;
 };
 
 inline constexpr const char* kFinalizer = "finalizer.flagger.app";

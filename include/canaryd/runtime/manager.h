@@ -25,6 +25,8 @@ struct ManagerOptions {
   std::string healthHost = "127.0.0.1";
   std::uint16_t healthPort = 0;  // 0 picks a free port; see Manager::healthPort()
   std::optional<LeaderElectionConfig> leaderElection;  // none: this replica always leads
+  // The body of /metrics (Prometheus text format); none: /metrics answers 404.
+  std::function<std::string()> metrics;
 };
 
 class Manager {
