@@ -226,6 +226,15 @@ void fields(V& v, CanaryCondition& c) {
 }
 
 template <class V>
+void fields(V& v, CanaryJudgeStatus& j) {
+  v("verdict", j.verdict);
+  v("explanation", j.explanation);
+  v("noDataChecks", j.noDataChecks);
+  v("inconclusiveChecks", j.inconclusiveChecks);
+  v("state", j.state);
+}
+
+template <class V>
 void fields(V& v, CanaryStatus& s) {
   v("phase", s.phase);
   v("failedChecks", s.failedChecks);
@@ -240,6 +249,7 @@ void fields(V& v, CanaryStatus& s) {
   v("primarySessionAffinityCookie", s.primarySessionAffinityCookie);
   v("previousSessionAffinityCookie", s.previousSessionAffinityCookie);
   v("conditions", s.conditions);
+  v("judge", s.judge);
   v.rest(s.rest);
 }
 

@@ -6,6 +6,7 @@
 #include "canaryd/cluster/typed.h"
 #include "canaryd/core/base64.h"
 #include "canaryd/core/text.h"
+#include "canaryd/metrics/builtin_queries.h"
 #include "canaryd/metrics/query_template.h"
 
 namespace canaryd::controller {
@@ -57,13 +58,32 @@ std::string metricName(const api::CanaryMetric& metric) {
   return metric.name.value_or("metric");
 }
 
-// The value of one metric, or why there is none.
-Result<double> measure(const api::Canary& canary, const api::CanaryMetric& metric,
-                       const MetricCheckContext& context) {
+}  // namespace
+
+Result<std::string> builtinQuery(const api::Canary& canary, const api::CanaryMetric& metric,
+                                 const MetricCheckContext& context) {
+  const std::string provider = canary.spec.provider.value_or(context.defaultProvider);
+  Result<metrics::BuiltinQueries> queries = metrics::builtinQueries(provider);
+  if (!queries) return queries.error();
+  const std::string name = metricName(metric);
+  if (name == "request-success-rate") return queries->requestSuccessRate;
+  if (name == "request-duration") return queries->requestDuration;
+  return Error::invalidInput("metric " + quote(name) +
+                             " has neither a templateRef nor a query, and is not a built-in "
+                             "metric (request-success-rate, request-duration)");
+}
+
+metrics::QueryContext queryContext(const api::Canary& canary, const api::CanaryMetric& metric) {
+  return contextFor(canary, metric);
+}
+
+Result<std::unique_ptr<metrics::Provider>> providerFor(const api::Canary& canary,
+                                                       const api::CanaryMetric& metric,
+                                                       const MetricCheckContext& context,
+                                                       std::string& query) {
   const std::string ns = canary.metadata.namespace_.value_or("default");
   metrics::ProviderConfig config;
   config.address = canary.spec.metricsServer.value_or(context.defaultAddress);
-  std::string query;
   if (metric.templateRef) {
     const std::string templateNs = metric.templateRef->namespace_.value_or(ns);
     const std::string templateName = metric.templateRef->name.value_or("");
@@ -90,15 +110,23 @@ Result<double> measure(const api::Canary& canary, const api::CanaryMetric& metri
   } else if (metric.query) {
     query = *metric.query;  // deprecated by Flagger, still honoured
   } else {
-    return Error::invalidInput(
-        "built-in metric " + quote(metricName(metric)) + " for provider " +
-        quote(canary.spec.provider.value_or("kubernetes")) +
-        " is not available yet in canaryd; define it with a MetricTemplate (templateRef)");
+    Result<std::string> builtin = builtinQuery(canary, metric, context);
+    if (!builtin) return builtin.error();
+    query = *builtin;
   }
+  return context.providers(config);
+}
+
+namespace {
+
+// The value of one metric, or why there is none.
+Result<double> measure(const api::Canary& canary, const api::CanaryMetric& metric,
+                       const MetricCheckContext& context) {
+  std::string query;
+  Result<std::unique_ptr<metrics::Provider>> provider = providerFor(canary, metric, context, query);
+  if (!provider) return provider.error();
   Result<std::string> rendered = metrics::renderQuery(query, contextFor(canary, metric));
   if (!rendered) return rendered.error();
-  Result<std::unique_ptr<metrics::Provider>> provider = context.providers(config);
-  if (!provider) return provider.error();
   return (*provider)->query(*rendered);
 }
 
@@ -109,7 +137,7 @@ CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext
   for (const api::CanaryMetric& metric : canary.spec.analysis->metrics) {
     const std::string name = metricName(metric);
     Result<double> value = measure(canary, metric, context);
-    if (!value) return {false, name + ": " + value.error().message()};
+    if (!value) return checkFailed(name + ": " + value.error().message());
     std::optional<double> min;
     std::optional<double> max;
     if (metric.thresholdRange) {
@@ -119,10 +147,10 @@ CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext
       max = metric.threshold;  // Flagger's deprecated single threshold is an upper bound
     }
     if (min && *value < *min) {
-      return {false, name + " " + formatNumber(*value) + " < " + formatNumber(*min)};
+      return checkFailed(name + " " + formatNumber(*value) + " < " + formatNumber(*min));
     }
     if (max && *value > *max) {
-      return {false, name + " " + formatNumber(*value) + " > " + formatNumber(*max)};
+      return checkFailed(name + " " + formatNumber(*value) + " > " + formatNumber(*max));
     }
   }
   return {};

@@ -8,6 +8,7 @@
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/typed.h"
+#include "canaryd/controller/judging.h"
 #include "canaryd/controller/primary.h"
 #include "canaryd/controller/rollout.h"
 #include "canaryd/controller/webhooks.h"
@@ -164,8 +165,14 @@ std::string phaseOf(const api::Canary& canary) {
 class ReconcileGates final : public Gates {
  public:
   ReconcileGates(const api::Canary& canary, const WebhookRunner& webhooks,
-                 const MetricCheckContext& metrics, std::string checksum)
-      : canary_(canary), webhooks_(webhooks), metrics_(metrics), checksum_(std::move(checksum)) {}
+                 const MetricCheckContext& metrics, std::string checksum, TimePoint now,
+                 Duration interval)
+      : canary_(canary),
+        webhooks_(webhooks),
+        metrics_(metrics),
+        checksum_(std::move(checksum)),
+        now_(now),
+        interval_(interval) {}
 
   bool confirmRollout() override { return hooks("confirm-rollout"); }
   bool preRollout() override { return hooks("pre-rollout"); }
@@ -175,8 +182,11 @@ class ReconcileGates final : public Gates {
   }
   CheckOutcome runChecks() override {
     WebhookResult r = webhooks_.run(canary_, "rollout", phaseOf(canary_), checksum_);
-    if (!r.ok) return {false, r.failure};
-    return runMetricChecks(canary_, metrics_);
+    if (!r.ok) return checkFailed(r.failure);
+    if (!usesStatisticalJudge(canary_)) return runMetricChecks(canary_, metrics_);
+    JudgeRun run = runJudge(canary_, metrics_, now_, interval_);
+    return {run.judgement.verdict != analysis::Verdict::kFail, run.judgement.evidence.explanation,
+            run.judgement.verdict, run.status};
   }
   bool confirmTrafficIncrease() override { return hooks("confirm-traffic-increase"); }
   bool confirmPromotion() override { return hooks("confirm-promotion"); }
@@ -193,6 +203,8 @@ class ReconcileGates final : public Gates {
   const WebhookRunner& webhooks_;
   const MetricCheckContext& metrics_;
   std::string checksum_;
+  TimePoint now_;
+  Duration interval_;
 };
 
 }  // namespace
@@ -312,8 +324,9 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
 
   const TimePoint now = clock.now();
   const Observation observed = observe(canary, *target, primary, tracked->checksums, now);
-  const MetricCheckContext metricContext{client, metrics, options.metricsServer};
-  ReconcileGates gates(canary, webhooks, metricContext, revision);
+  const MetricCheckContext metricContext{client, metrics, options.metricsServer, options.provider};
+  ReconcileGates gates(canary, webhooks, metricContext, revision, now,
+                       api::effectiveInterval(*canary.spec.analysis, options.minInterval));
   Step next = step(canary, observed, gates, now, options.minInterval);
   next.status.trackedConfigs = tracked->checksums;
 

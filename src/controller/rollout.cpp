@@ -9,6 +9,9 @@ namespace canaryd::controller {
 namespace {
 
 using api::CanaryStatus;
+
+// Windows without data before a statistical judge rolls back, when noDataLimit is unset.
+constexpr std::int64_t kDefaultNoDataLimit = 3;
 using api::Strategy;
 
 // Builds one step: the status being written and the actions, in order.
@@ -178,6 +181,7 @@ class Stepper {
     s.failedChecks = 0;
     s.iterations = 0;
     s.canaryWeight = 0;
+    s.judge.reset();
     setPhase("Progressing");
     act(Action::Type::kScaleCanaryUp);
     event("Normal", "New revision detected! Scaling up " + name());
@@ -208,6 +212,7 @@ class Stepper {
     s.lastAppliedSpec = observed_.revision;
     s.failedChecks = 0;
     s.iterations = 0;
+    s.judge.reset();
     setWeights(0);
     setPhase("Progressing");
     markStep();
@@ -244,6 +249,17 @@ class Stepper {
       return;
     }
     const CheckOutcome checks = gates_.runChecks();
+    if (checks.judge) {
+      // The judge reports its evidence; the run's counters are the state machine's.
+      api::CanaryJudgeStatus next = *checks.judge;
+      next.noDataChecks = s.judge ? s.judge->noDataChecks : std::nullopt;
+      next.inconclusiveChecks = s.judge ? s.judge->inconclusiveChecks : std::nullopt;
+      s.judge = next;
+    }
+    if (checks.verdict) {
+      judged(*checks.verdict, checks.failure);
+      return;
+    }
     if (!checks.passed) {
       failCheck(checks.failure);
       return;
@@ -253,6 +269,76 @@ class Stepper {
     } else {
       advanceIterations();
     }
+  }
+
+  // The statistical judge's verdict (spec.analysis.judge): a fail rolls back at once (the test
+  // already controls false alarms); no data holds the weight and counts toward noDataLimit,
+  // never toward a pass; pass or inconclusive advance; at the top, promotion needs a pass, and
+  // `threshold` windows there without one end the run (promoted only with
+  // promoteOnInconclusive).
+  void judged(analysis::Verdict verdict, const std::string& explanation) {
+    CanaryStatus& s = out_.status;
+    if (!s.judge) s.judge = api::CanaryJudgeStatus{};
+    api::CanaryJudgeStatus& j = *s.judge;
+    const api::CanaryJudge& judge = *analysis_.judge;
+    const std::string type = judge.type.value_or("");
+    switch (verdict) {
+      case analysis::Verdict::kFail:
+        rollback("the " + type + " judge failed the canary: " + explanation);
+        return;
+      case analysis::Verdict::kNoData: {
+        j.noDataChecks = j.noDataChecks.value_or(0) + 1;
+        const std::int64_t limit = judge.noDataLimit.value_or(kDefaultNoDataLimit);
+        if (*j.noDataChecks >= limit) {
+          rollback("no data in " + std::to_string(*j.noDataChecks) +
+                   " analysis windows (noDataLimit " + std::to_string(limit) + "): " + explanation);
+        } else {
+          event("Warning", "Halt " + name() + " advancement: " + explanation + " (no data " +
+                               std::to_string(*j.noDataChecks) + "/" + std::to_string(limit) + ")");
+        }
+        return;
+      }
+      case analysis::Verdict::kPass:
+      case analysis::Verdict::kInconclusive:
+        break;
+    }
+    if (!atTop()) {
+      if (api::strategyOf(analysis_) == Strategy::kCanary) {
+        advanceWeight();
+      } else {
+        advanceIterations();
+      }
+      return;
+    }
+    if (verdict == analysis::Verdict::kPass) {
+      requestPromotion();
+      return;
+    }
+    j.inconclusiveChecks = j.inconclusiveChecks.value_or(0) + 1;
+    const std::int64_t limit = analysis_.threshold.value_or(api::kDefaultThreshold);
+    if (*j.inconclusiveChecks < limit) {
+      event("Normal", "Halt " + name() + " promotion: the " + type +
+                          " judge is inconclusive so far (" + explanation + "; " +
+                          std::to_string(*j.inconclusiveChecks) + "/" + std::to_string(limit) +
+                          ")");
+      return;
+    }
+    if (judge.promoteOnInconclusive.value_or(false)) {
+      event("Normal", "Promoting " + name() + " on an inconclusive judgement (" + explanation +
+                          "), as promoteOnInconclusive asks");
+      requestPromotion();
+      return;
+    }
+    rollback("the " + type + " judge stayed inconclusive for " +
+             std::to_string(*j.inconclusiveChecks) + " windows at the top weight: " + explanation);
+  }
+
+  bool atTop() const {
+    if (api::strategyOf(analysis_) == Strategy::kCanary) {
+      const std::vector<std::int64_t> steps = api::weightSteps(analysis_);
+      return weight() >= (steps.empty() ? 100 : steps.back());
+    }
+    return out_.status.iterations.value_or(0) >= analysis_.iterations.value_or(1);
   }
 
   void failCheck(const std::string& why) {

@@ -35,7 +35,7 @@ PrometheusProvider::PrometheusProvider(ProviderConfig config) : config_(std::mov
     config_.address.pop_back();
 }
 
-Result<double> PrometheusProvider::query(const std::string& query) {
+Result<json> PrometheusProvider::get(const std::string& pathAndQuery, const std::string& query) {
   if (config_.address.empty()) {
     return Error::invalidInput(
         "the Prometheus address is empty (set spec.provider.address of "
@@ -45,7 +45,7 @@ Result<double> PrometheusProvider::query(const std::string& query) {
   options.tls.insecureSkipVerify = config_.insecureSkipVerify;
   HttpClient http(options);
   HttpRequest request;
-  request.url = config_.address + "/api/v1/query?query=" + urlEncode(query);
+  request.url = config_.address + pathAndQuery;
   request.timeout = config_.timeout;
   if (!config_.bearerToken.empty()) {
     request.headers.emplace_back("Authorization", "Bearer " + config_.bearerToken);
@@ -62,7 +62,7 @@ Result<double> PrometheusProvider::query(const std::string& query) {
     return Error::unavailable("Prometheus " + config_.address +
                               " did not answer: " + response.error().message());
   }
-  const json body = json::parse(response->body, nullptr, false);
+  json body = json::parse(response->body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return Error::unavailable("Prometheus " + config_.address + " answered HTTP " +
                               std::to_string(response->status) + " with a body that is not JSON");
@@ -77,9 +77,14 @@ Result<double> PrometheusProvider::query(const std::string& query) {
     }
     return Error::unavailable(message);
   }
-  const json data = body.value("data", json::object());
-  const std::string type = data.value("resultType", "");
-  const json result = data.value("result", json::array());
+  return body.value("data", json::object());
+}
+
+Result<double> PrometheusProvider::query(const std::string& query) {
+  Result<json> data = get("/api/v1/query?query=" + urlEncode(query), query);
+  if (!data) return data.error();
+  const std::string type = data->value("resultType", "");
+  const json result = data->value("result", json::array());
   std::optional<double> value;
   if (type == "scalar") {
     Result<double> v = sampleValue(result, query);
@@ -99,6 +104,41 @@ Result<double> PrometheusProvider::query(const std::string& query) {
     return Error::notFound("no values found for the query " + quote(query));
   }
   return *value;
+}
+
+Result<std::vector<double>> PrometheusProvider::queryRange(const std::string& query,
+                                                           TimePoint start, TimePoint end,
+                                                           Duration step) {
+  auto unix = [](TimePoint t) {
+    return std::to_string(std::chrono::duration<double>(t.time_since_epoch()).count());
+  };
+  const double stepSeconds = std::max(1.0, std::chrono::duration<double>(step).count());
+  Result<json> data =
+      get("/api/v1/query_range?query=" + urlEncode(query) + "&start=" + unix(start) +
+              "&end=" + unix(end) + "&step=" + formatNumber(stepSeconds),
+          query);
+  if (!data) return data.error();
+  if (data->value("resultType", "") != "matrix") {
+    return Error::unavailable("Prometheus answered a " + data->value("resultType", "") +
+                              " to a range query");
+  }
+  const json result = data->value("result", json::array());
+  if (result.empty()) return Error::notFound("no values found for the query " + quote(query));
+  if (result.size() > 1) {
+    std::vector<std::string> labels;
+    for (const json& series : result)
+      labels.push_back(series.value("metric", json::object()).dump());
+    return Error::invalidInput(
+        "the query " + quote(query) + " returned " + std::to_string(result.size()) +
+        " series where one was expected: " + join(labels, ", ") + "; aggregate it (sum, avg, ...)");
+  }
+  std::vector<double> values;
+  for (const json& point : result[0].value("values", json::array())) {
+    Result<double> v = sampleValue(point, query);
+    if (!v) return v.error();
+    values.push_back(*v);
+  }
+  return values;
 }
 
 Result<std::unique_ptr<Provider>> makeProvider(const ProviderConfig& config) {

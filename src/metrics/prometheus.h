@@ -2,6 +2,8 @@
 // HTTP client is created per query.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "canaryd/metrics/provider.h"
 
 namespace canaryd::metrics {
@@ -10,8 +12,13 @@ class PrometheusProvider final : public Provider {
  public:
   explicit PrometheusProvider(ProviderConfig config);
   Result<double> query(const std::string& query) override;
+  Result<std::vector<double>> queryRange(const std::string& query, TimePoint start, TimePoint end,
+                                         Duration step) override;
 
  private:
+  // GETs `path` with the query string; the body's `data` when Prometheus says success.
+  Result<nlohmann::json> get(const std::string& pathAndQuery, const std::string& query);
+
   ProviderConfig config_;
 };
 

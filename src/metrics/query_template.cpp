@@ -7,6 +7,21 @@
 namespace canaryd::metrics {
 namespace {
 
+// A value goes into a PromQL string ("...") as itself: quotes and backslashes escaped, so a
+// variable cannot end the label matcher and add its own (PromQL injection).
+std::string escaped(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 std::string trim(const std::string& s) {
   const auto begin = s.find_first_not_of(" \t");
   if (begin == std::string::npos) return "";
@@ -42,7 +57,7 @@ Result<std::string> renderQuery(const std::string& query, const QueryContext& co
                                    (defined.empty() ? std::string(" (it has none)")
                                                     : " (defined: " + join(defined, ", ") + ")"));
       }
-      out += it->second;
+      out += escaped(it->second);
     } else {
       auto it = context.values.find(key);
       if (it == context.values.end()) {
@@ -56,7 +71,7 @@ Result<std::string> renderQuery(const std::string& query, const QueryContext& co
         return Error::invalidInput("query: unknown template key {{ " + key +
                                    " }}; allowed: " + join(defined, ", ") + hint);
       }
-      out += it->second;
+      out += escaped(it->second);
     }
     at = close + 2;
   }

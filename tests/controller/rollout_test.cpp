@@ -147,7 +147,7 @@ TEST(RolloutTest, FailingMetricRollsBackAfterTheFifthFailedCheck) {
   d.observed.revision = "rev-2";
   d.tick();  // Progressing: the canary is scaled up
   d.tick();  // weight 10
-  d.gates.checks = {{false, "request-success-rate 91.3 < 99"}};
+  d.gates.checks = {checkFailed("request-success-rate 91.3 < 99")};
   std::vector<std::int64_t> failed;
   for (int i = 0; i < 10 && d.phase() != "Failed"; ++i) {
     d.tick();
@@ -469,6 +469,116 @@ TEST(RolloutTest, TheIntervalFloorIsTenSecondsUnlessLowered) {
   EXPECT_EQ(step(c, o, gates, clock.now()).requeueAfter, std::chrono::seconds(10));
   EXPECT_EQ(step(c, o, gates, clock.now(), std::chrono::seconds(1)).requeueAfter,
             std::chrono::seconds(2));
+}
+
+CheckOutcome judged(analysis::Verdict verdict, std::string explanation = "evidence") {
+  CheckOutcome c;
+  c.passed = verdict != analysis::Verdict::kFail;
+  c.failure = std::move(explanation);
+  c.verdict = verdict;
+  c.judge = api::CanaryJudgeStatus{};
+  c.judge->verdict = std::string(analysis::toString(verdict));
+  return c;
+}
+
+const char* kJudged =
+    R"({"interval":"1m","threshold":2,"maxWeight":30,"stepWeight":10,
+        "judge":{"type":"sequential","noDataLimit":2}})";
+
+TEST(JudgeRolloutTest, AFailRollsBackAtOnce) {
+  Driver d(canaryFrom(kJudged));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();  // Progressing
+  d.gates.checks = {judged(analysis::Verdict::kInconclusive)};
+  d.tick();  // 10
+  d.gates.checks = {
+      judged(analysis::Verdict::kFail, "errors: rate ratio 3.1 (e-value 214 >= 100)")};
+  d.tick();
+  EXPECT_EQ(d.phase(), "Failed");
+  EXPECT_EQ(d.weights, (std::vector<std::int64_t>{10, 0}));
+  EXPECT_EQ(d.alerts.back(),
+            "error: Canary podinfo.test rolled back: the sequential judge failed the canary: "
+            "errors: rate ratio 3.1 (e-value 214 >= 100)");
+  EXPECT_EQ(d.status().failedChecks, 0);
+  ASSERT_TRUE(d.status().judge.has_value());
+  EXPECT_EQ(d.status().judge->verdict, "fail");
+}
+
+TEST(JudgeRolloutTest, NoDataHoldsTheWeightAndRollsBackAtItsOwnLimit) {
+  Driver d(canaryFrom(kJudged));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  d.gates.checks = {judged(analysis::Verdict::kInconclusive)};
+  d.tick();  // 10
+  d.gates.checks = {judged(analysis::Verdict::kNoData, "no data: no values found")};
+  d.tick();
+  EXPECT_EQ(d.phase(), "Progressing");
+  EXPECT_EQ(d.status().canaryWeight, 10);  // held
+  EXPECT_EQ(d.status().failedChecks, 0);   // not a failed check
+  EXPECT_EQ(d.status().judge->noDataChecks, 1);
+  d.tick();
+  EXPECT_EQ(d.phase(), "Failed");
+  EXPECT_NE(d.alerts.back().find("no data in 2 analysis windows (noDataLimit 2)"),
+            std::string::npos);
+}
+
+TEST(JudgeRolloutTest, PromotionNeedsAPass) {
+  Driver d(canaryFrom(kJudged));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  d.gates.checks = {judged(analysis::Verdict::kInconclusive)};
+  for (int i = 0; i < 3; ++i)
+    d.tick();  // 10, 20, 30
+  EXPECT_EQ(d.status().canaryWeight, 30);
+  d.tick();  // inconclusive at the top: hold
+  EXPECT_EQ(d.phase(), "Progressing");
+  EXPECT_EQ(d.status().judge->inconclusiveChecks, 1);
+  d.gates.checks = {judged(analysis::Verdict::kPass)};
+  d.tick();
+  EXPECT_EQ(d.phase(), "Promoting");
+  while (d.phase() != "Succeeded")
+    d.tick();
+  EXPECT_EQ(d.weights, (std::vector<std::int64_t>{10, 20, 30, 0}));
+}
+
+TEST(JudgeRolloutTest, AnInconclusiveRunEndsAfterThresholdWindowsAtTheTop) {
+  for (bool promoteOnInconclusive : {false, true}) {
+    Driver d(
+        canaryFrom(std::string(R"({"interval":"1m","threshold":2,"maxWeight":20,"stepWeight":10,
+            "judge":{"type":"sequential","promoteOnInconclusive":)") +
+                   (promoteOnInconclusive ? "true" : "false") + "}}"));
+    d.tick();
+    d.observed.revision = "rev-2";
+    d.tick();
+    d.gates.checks = {judged(analysis::Verdict::kInconclusive, "rate ratio 1.0 [0.4, 2.6]")};
+    for (int i = 0; i < 3; ++i)
+      d.tick();  // 10, 20, inconclusive 1/2
+    d.tick();    // inconclusive 2/2: the run ends
+    if (promoteOnInconclusive) {
+      EXPECT_EQ(d.phase(), "Promoting");
+    } else {
+      EXPECT_EQ(d.phase(), "Failed");
+      EXPECT_EQ(d.alerts.back(),
+                "error: Canary podinfo.test rolled back: the sequential judge stayed "
+                "inconclusive for 2 windows at the top weight: rate ratio 1.0 [0.4, 2.6]");
+    }
+  }
+}
+
+TEST(JudgeRolloutTest, ANewRunForgetsThePreviousRunsEvidence) {
+  Driver d(canaryFrom(kJudged));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  d.gates.checks = {judged(analysis::Verdict::kNoData)};
+  d.tick();
+  ASSERT_TRUE(d.status().judge.has_value());
+  d.observed.revision = "rev-3";
+  d.tick();
+  EXPECT_FALSE(d.status().judge.has_value());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "canaryd/metrics/builtin_queries.h"
+
 namespace canaryd::metrics {
 namespace {
 
@@ -38,6 +40,35 @@ TEST(QueryTemplateTest, AnUndefinedKeyIsAnErrorThatNamesTheDefinedOnes) {
   Result<std::string> open = renderQuery("sum(x{a=\"{{ target \"})", context());
   ASSERT_FALSE(open.ok());
   EXPECT_NE(open.error().message().find("is not closed"), std::string::npos);
+}
+
+TEST(QueryTemplateTest, ValuesCannotBreakOutOfALabelMatcher) {
+  QueryContext c = context();
+  c.variables["path"] = R"(/x"} or vector(1) or x{a="\)";
+  Result<std::string> q = renderQuery(R"(rate(r{path="{{ variables.path }}"}[1m]))", c);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(*q, R"(rate(r{path="/x\"} or vector(1) or x{a=\"\\"}[1m]))");
+}
+
+TEST(QueryTemplateTest, TheBuiltinQueriesRenderForGatewayApiAndKubernetes) {
+  for (const char* provider : {"kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1"}) {
+    Result<BuiltinQueries> q = builtinQueries(provider);
+    ASSERT_TRUE(q.ok()) << provider;
+    for (const std::string* text :
+         {&q->requestSuccessRate, &q->requestDuration, &q->requests, &q->errors}) {
+      Result<std::string> rendered = renderQuery(*text, context());
+      ASSERT_TRUE(rendered.ok()) << rendered.error().message();
+      EXPECT_NE(rendered->find(R"(kubernetes_namespace="test")"), std::string::npos);
+      EXPECT_NE(rendered->find(R"x(kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)")x"),
+                std::string::npos)
+          << *rendered;
+    }
+    EXPECT_NE(q->errors.find(R"(status=~"5.*")"), std::string::npos);
+  }
+  Result<BuiltinQueries> istio = builtinQueries("istio");
+  ASSERT_FALSE(istio.ok());
+  EXPECT_NE(istio.error().message().find("not available yet (available for: kubernetes"),
+            std::string::npos);
 }
 
 }  // namespace

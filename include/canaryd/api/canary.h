@@ -199,6 +199,16 @@ struct CanaryCondition {
   friend bool operator==(const CanaryCondition&, const CanaryCondition&) = default;
 };
 
+// canaryd extension: where the statistical judge of spec.analysis.judge keeps its run.
+struct CanaryJudgeStatus {
+  std::optional<std::string> verdict;        // pass, fail, inconclusive, nodata: the last window's
+  std::optional<std::string> explanation;    // the numbers behind it, for people
+  std::optional<std::int64_t> noDataChecks;  // windows without data in this run
+  std::optional<std::int64_t> inconclusiveChecks;  // windows at the top weight without a pass
+  StringMap state;  // sequential: each test's evidence so far, as numbers in text
+  friend bool operator==(const CanaryJudgeStatus&, const CanaryJudgeStatus&) = default;
+};
+
 struct CanaryStatus {
   std::optional<std::string> phase;
   std::optional<std::int64_t> failedChecks;
@@ -213,6 +223,7 @@ struct CanaryStatus {
   std::optional<std::string> primarySessionAffinityCookie;
   std::optional<std::string> previousSessionAffinityCookie;
   std::vector<CanaryCondition> conditions;
+  std::optional<CanaryJudgeStatus> judge;  // canaryd extension
   // Status fields written by other versions, kept as written.
   JsonValue rest;
   friend bool operator==(const CanaryStatus&, const CanaryStatus&) = default;

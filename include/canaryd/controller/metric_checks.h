@@ -6,8 +6,9 @@
 // daemon's --metrics-server; credentials from its secretRef). A query error, no data (empty
 // or NaN) or a value out of range each fail the check, with a message that names the metric
 // and the numbers ("error-rate 4.2 > 1"). Built-in metrics (request-success-rate,
-// request-duration) without a template need the mesh-specific queries of the metrics issue;
-// until then they fail the check with a message saying so, never pass.
+// request-duration) without a template use the provider's built-in queries
+// (metrics/builtin_queries.h); a provider without them fails the check with a message saying
+// so, never passes.
 #pragma once
 
 #include <functional>
@@ -18,6 +19,7 @@
 #include "canaryd/cluster/client.h"
 #include "canaryd/controller/rollout.h"
 #include "canaryd/metrics/provider.h"
+#include "canaryd/metrics/query_template.h"
 
 namespace canaryd::controller {
 
@@ -27,10 +29,21 @@ using ProviderFactory =
 struct MetricCheckContext {
   cluster::Client& client;
   const ProviderFactory& providers;
-  std::string defaultAddress;  // --metrics-server
+  std::string defaultAddress;                  // --metrics-server
+  std::string defaultProvider = "kubernetes";  // --provider, for built-in metrics
 };
 
 // `canary` must have Flagger's defaults applied.
 CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext& context);
+
+// The pieces the judges share with the checks: a metric's provider and unrendered query
+// (template, inline query or built-in), and the template keys for the Canary.
+Result<std::unique_ptr<metrics::Provider>> providerFor(const api::Canary& canary,
+                                                       const api::CanaryMetric& metric,
+                                                       const MetricCheckContext& context,
+                                                       std::string& query);
+metrics::QueryContext queryContext(const api::Canary& canary, const api::CanaryMetric& metric);
+Result<std::string> builtinQuery(const api::Canary& canary, const api::CanaryMetric& metric,
+                                 const MetricCheckContext& context);
 
 }  // namespace canaryd::controller

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "canaryd/analysis/judgement.h"
 #include "canaryd/api/canary.h"
 #include "canaryd/api/defaults.h"
 #include "canaryd/core/clock.h"
@@ -35,7 +36,18 @@ struct Observation {
 struct CheckOutcome {
   bool passed = true;
   std::string failure;  // "request-success-rate 98.2 < 99", for the event and the alert
+  // With a statistical judge (spec.analysis.judge): its verdict on the run so far, and what to
+  // keep in status.judge. Absent: Flagger's threshold checks decided (`passed`).
+  std::optional<analysis::Verdict> verdict;
+  std::optional<api::CanaryJudgeStatus> judge;
 };
+
+inline CheckOutcome checkFailed(std::string why) {
+  CheckOutcome c;
+  c.passed = false;
+  c.failure = std::move(why);
+  return c;
+}
 
 // Questions whose answers cost I/O. Implementations run the webhooks and metrics; tests
 // script the answers and record the calls.

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "canaryd/core/clock.h"
+#include "canaryd/core/duration.h"
 #include "canaryd/core/result.h"
 
 namespace canaryd::metrics {
@@ -22,6 +24,11 @@ class Provider {
   virtual ~Provider() = default;
   // The value of `query` now. With several series, the last one's value (as Flagger).
   virtual Result<double> query(const std::string& query) = 0;
+  // The values of `query` from `start` to `end` every `step` (one series; NaN points kept,
+  // for the judge's NaN strategy). No series is kNotFound; several are an error that names
+  // their labels.
+  virtual Result<std::vector<double>> queryRange(const std::string& query, TimePoint start,
+                                                 TimePoint end, Duration step) = 0;
 };
 
 struct ProviderConfig {

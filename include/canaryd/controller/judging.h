@@ -1,0 +1,37 @@
+// The statistical judgement of spec.analysis.judge (canaryd's extension): the canary against
+// the primary over the window that just ended, instead of Flagger's fixed thresholds.
+//
+// - sequential: the request and 5xx counter increments of the canary and of the primary over
+//   the analysis interval (the provider's built-in count queries, rendered once with target =
+//   the canary and once with `<target>-primary`) feed an anytime-valid rate-ratio test
+//   (analysis/sequential.h) at `alpha` with the allowed `maxErrorIncrease`. The windows' counts
+//   are the run's memory: they are kept in status.judge.state and replayed each time, so a
+//   restarted daemon reaches exactly the same verdict. A window with a query error, no data, or
+//   fewer than `minSamples` canary requests is no data and adds nothing.
+// - mann-whitney: each metric of analysis.metrics is queried over the metric's interval as a
+//   range (every interval/12, at least 1s) for the canary and for the primary, and the two
+//   samples go to the rank-sum judge (analysis/mann_whitney.h) at `confidence`; a metric with
+//   only a `min` (success rates) fails on a decrease, others on an increase. Stateless: each
+//   window is judged on its own, as Kayenta does.
+// The verdict is pass, fail, inconclusive or nodata, with the numbers behind it.
+#pragma once
+
+#include "canaryd/analysis/judgement.h"
+#include "canaryd/api/canary.h"
+#include "canaryd/controller/metric_checks.h"
+
+namespace canaryd::controller {
+
+struct JudgeRun {
+  analysis::Judgement judgement;
+  api::CanaryJudgeStatus status;  // what to keep in status.judge (verdict, explanation, state)
+};
+
+// Whether the Canary is judged statistically (a judge block whose type is not threshold).
+bool usesStatisticalJudge(const api::Canary& canary);
+
+// `canary` must have Flagger's defaults applied; its status.judge is the run so far.
+JudgeRun runJudge(const api::Canary& canary, const MetricCheckContext& context, TimePoint now,
+                  Duration interval);
+
+}  // namespace canaryd::controller

@@ -1,0 +1,26 @@
+// The built-in metrics (request-success-rate in percent, request-duration in milliseconds) and
+// the counter increments the sequential judge needs (requests, errors), per router provider.
+// The query text is data: one YAML file per family of providers under src/metrics/queries/,
+// compiled into the binary, readable by users.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "canaryd/core/result.h"
+
+namespace canaryd::metrics {
+
+struct BuiltinQueries {
+  std::string requestSuccessRate;
+  std::string requestDuration;
+  std::string requests;  // sum(increase(...[interval])) of all requests
+  std::string errors;    // the same for 5xx answers
+  std::string source;    // the file they come from, for messages
+};
+
+// The queries for `provider` ("gatewayapi:v1", "kubernetes", ...); an error naming the
+// providers that have them otherwise.
+Result<BuiltinQueries> builtinQueries(std::string_view provider);
+
+}  // namespace canaryd::metrics

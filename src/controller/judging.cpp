@@ -1,0 +1,194 @@
+#include "canaryd/controller/judging.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "canaryd/analysis/mann_whitney.h"
+#include "canaryd/analysis/sequential.h"
+#include "canaryd/core/text.h"
+#include "canaryd/metrics/builtin_queries.h"
+#include "canaryd/metrics/query_template.h"
+
+namespace canaryd::controller {
+namespace {
+
+using analysis::Verdict;
+
+constexpr const char* kErrorsState = "errors";
+
+std::string seconds(Duration d) {
+  return std::to_string(std::max<std::int64_t>(
+             1, std::chrono::duration_cast<std::chrono::seconds>(d).count())) +
+         "s";
+}
+
+std::string primaryOf(const api::Canary& canary) {
+  return canary.spec.targetRef->name.value_or("") + "-primary";
+}
+
+analysis::Judgement noData(std::string why) {
+  analysis::Judgement j;
+  j.verdict = Verdict::kNoData;
+  j.evidence.explanation = std::move(why);
+  return j;
+}
+
+// "cr,ce,pr,pe;..." <-> the windows' counts.
+std::vector<analysis::IntervalCounts> parseWindows(const std::string& text) {
+  std::vector<analysis::IntervalCounts> out;
+  std::stringstream windows(text);
+  std::string window;
+  while (std::getline(windows, window, ';')) {
+    analysis::IntervalCounts c;
+    char comma = 0;
+    std::stringstream in(window);
+    if (in >> c.canaryRequests >> comma >> c.canaryBad >> comma >> c.primaryRequests >> comma >>
+        c.primaryBad) {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string formatWindow(const analysis::IntervalCounts& c) {
+  return formatNumber(c.canaryRequests) + "," + formatNumber(c.canaryBad) + "," +
+         formatNumber(c.primaryRequests) + "," + formatNumber(c.primaryBad);
+}
+
+JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
+                    const MetricCheckContext& context, Duration interval) {
+  JudgeRun run;
+  if (canary.status && canary.status->judge) run.status = *canary.status->judge;
+  std::vector<analysis::IntervalCounts> windows = parseWindows(run.status.state[kErrorsState]);
+
+  // This window's counts, canary and primary.
+  analysis::Judgement window;
+  analysis::IntervalCounts counts;
+  const std::string provider = canary.spec.provider.value_or(context.defaultProvider);
+  Result<metrics::BuiltinQueries> queries = metrics::builtinQueries(provider);
+  if (!queries) {
+    window = noData(queries.error().message());
+  } else {
+    metrics::ProviderConfig config;
+    config.address = canary.spec.metricsServer.value_or(context.defaultAddress);
+    Result<std::unique_ptr<metrics::Provider>> source = context.providers(config);
+    metrics::QueryContext keys = queryContext(canary, api::CanaryMetric{});
+    keys.values["interval"] = seconds(interval);
+    auto value = [&](const std::string& query, const std::string& target) -> Result<double> {
+      if (!source) return source.error();
+      keys.values["target"] = target;
+      Result<std::string> rendered = metrics::renderQuery(query, keys);
+      if (!rendered) return rendered.error();
+      Result<double> v = (*source)->query(*rendered);
+      // No 5xx at all is a count of zero, not missing data; no requests is missing data.
+      if (!v && v.error().kind() == ErrorKind::kNotFound && &query == &queries->errors) return 0.0;
+      return v;
+    };
+    const std::string target = canary.spec.targetRef->name.value_or("");
+    Result<double> cr = value(queries->requests, target);
+    Result<double> ce = value(queries->errors, target);
+    Result<double> pr = value(queries->requests, primaryOf(canary));
+    Result<double> pe = value(queries->errors, primaryOf(canary));
+    for (const Result<double>* r : {&cr, &ce, &pr, &pe}) {
+      if (!*r && window.evidence.explanation.empty()) {
+        window = noData("no data: " + r->error().message());
+      }
+    }
+    if (window.evidence.explanation.empty()) {
+      counts = {std::round(*cr), std::round(*ce), std::round(*pr), std::round(*pe)};
+      const std::int64_t minSamples = judge.minSamples.value_or(1);
+      if (counts.canaryRequests < static_cast<double>(minSamples)) {
+        window =
+            noData("no data: the canary served " + formatNumber(counts.canaryRequests) +
+                   " requests in the window, fewer than minSamples " + std::to_string(minSamples));
+      } else {
+        windows.push_back(counts);
+      }
+    }
+  }
+
+  analysis::SequentialPolicy policy;
+  policy.alpha = judge.alpha.value_or(0.01);
+  policy.maxIncrease = judge.maxErrorIncrease.value_or(0) / 100.0;
+  analysis::RateRatioTest test(policy);
+  for (const analysis::IntervalCounts& c : windows)
+    test.update(c);
+  run.judgement = test.judgement();
+  if (run.judgement.verdict != Verdict::kPass && run.judgement.verdict != Verdict::kFail &&
+      window.verdict == Verdict::kNoData && !window.evidence.explanation.empty()) {
+    run.judgement = window;  // nothing new to decide on
+  }
+  std::string state;
+  for (const analysis::IntervalCounts& c : windows) {
+    state += (state.empty() ? "" : ";") + formatWindow(c);
+  }
+  run.status.state[kErrorsState] = state;
+  return run;
+}
+
+JudgeRun mannWhitney(const api::Canary& canary, const api::CanaryJudge& judge,
+                     const MetricCheckContext& context, TimePoint now) {
+  JudgeRun run;
+  std::vector<analysis::Judgement> perMetric;
+  const std::string target = canary.spec.targetRef->name.value_or("");
+  for (const api::CanaryMetric& metric : canary.spec.analysis->metrics) {
+    const std::string name = metric.name.value_or("metric");
+    std::string query;
+    Result<std::unique_ptr<metrics::Provider>> provider =
+        providerFor(canary, metric, context, query);
+    if (!provider) {
+      perMetric.push_back(noData(name + ": " + provider.error().message()));
+      continue;
+    }
+    const Duration window =
+        parseDuration(metric.interval.value_or("1m")).valueOr(std::chrono::minutes(1));
+    const Duration step = std::max<Duration>(std::chrono::seconds(1), window / 12);
+    metrics::QueryContext keys = queryContext(canary, metric);
+    auto samples = [&](const std::string& workload) -> Result<std::vector<double>> {
+      keys.values["target"] = workload;
+      Result<std::string> rendered = metrics::renderQuery(query, keys);
+      if (!rendered) return rendered.error();
+      return (*provider)->queryRange(*rendered, now - window, now, step);
+    };
+    Result<std::vector<double>> canarySamples = samples(target);
+    Result<std::vector<double>> primarySamples = samples(primaryOf(canary));
+    if (!canarySamples || !primarySamples) {
+      perMetric.push_back(
+          noData(name + ": no data: " +
+                 (!canarySamples ? canarySamples.error() : primarySamples.error()).message()));
+      continue;
+    }
+    analysis::MannWhitneyPolicy policy;
+    policy.confidence = judge.confidence.value_or(0.95);
+    policy.allowedIncrease = judge.allowedIncrease;
+    const bool lowerIsWorse =
+        metric.thresholdRange && metric.thresholdRange->min && !metric.thresholdRange->max;
+    policy.direction =
+        lowerIsWorse ? analysis::MetricDirection::kDecrease : analysis::MetricDirection::kIncrease;
+    analysis::Judgement j = analysis::judgeMannWhitney(*canarySamples, *primarySamples, policy);
+    j.evidence.explanation = name + ": " + j.evidence.explanation;
+    perMetric.push_back(j);
+  }
+  run.judgement = perMetric.empty() ? noData("no metrics to judge") : analysis::combine(perMetric);
+  return run;
+}
+
+}  // namespace
+
+bool usesStatisticalJudge(const api::Canary& canary) {
+  return canary.spec.analysis && canary.spec.analysis->judge &&
+         canary.spec.analysis->judge->type.value_or("threshold") != "threshold";
+}
+
+JudgeRun runJudge(const api::Canary& canary, const MetricCheckContext& context, TimePoint now,
+                  Duration interval) {
+  const api::CanaryJudge& judge = *canary.spec.analysis->judge;
+  JudgeRun run = judge.type.value_or("") == "sequential"
+                     ? sequential(canary, judge, context, interval)
+                     : mannWhitney(canary, judge, context, now);
+  run.status.verdict = std::string(analysis::toString(run.judgement.verdict));
+  run.status.explanation = run.judgement.evidence.explanation;
+  return run;
+}
+
+}  // namespace canaryd::controller

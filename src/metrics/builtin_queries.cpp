@@ -1,0 +1,55 @@
+#include "canaryd/metrics/builtin_queries.h"
+
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "canaryd/core/text.h"
+
+#include "metrics/builtin_queries_data.h"
+
+namespace canaryd::metrics {
+namespace {
+
+struct Library {
+  std::map<std::string, BuiltinQueries> byProvider;
+  std::vector<std::string> providers;
+};
+
+// Parsed once from the embedded files; a malformed file is a build defect that the tests catch.
+const Library& library() {
+  static const Library lib = [] {
+    Library out;
+    for (const auto& [name, text] : embeddedQueryFiles()) {
+      const YAML::Node doc = YAML::Load(std::string(text));
+      const YAML::Node q = doc["queries"];
+      BuiltinQueries queries{
+          q["request-success-rate"].as<std::string>(""), q["request-duration"].as<std::string>(""),
+          q["requests"].as<std::string>(""), q["errors"].as<std::string>(""), std::string(name)};
+      for (const YAML::Node& provider : doc["providers"]) {
+        out.byProvider[provider.as<std::string>()] = queries;
+        out.providers.push_back(provider.as<std::string>());
+      }
+    }
+    return out;
+  }();
+  return lib;
+}
+
+}  // namespace
+
+Result<BuiltinQueries> builtinQueries(std::string_view provider) {
+  const Library& lib = library();
+  auto it = lib.byProvider.find(std::string(provider));
+  if (it == lib.byProvider.end()) {
+    return Error::invalidInput(
+        "built-in metrics for provider " + quote(provider) +
+        " are not available yet (available for: " + join(lib.providers, ", ") +
+        "); define the metric with a MetricTemplate (templateRef)");
+  }
+  return it->second;
+}
+
+}  // namespace canaryd::metrics

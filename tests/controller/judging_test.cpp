@@ -1,0 +1,195 @@
+// The statistical judges as the controller runs them: queries rendered for the canary and for
+// `<target>-primary`, windows kept in status and replayed, no data never a pass.
+#include "canaryd/controller/judging.h"
+
+#include <functional>
+
+#include <gtest/gtest.h>
+
+#include "canaryd/api/codec.h"
+#include "canaryd/api/defaults.h"
+
+namespace canaryd::controller {
+namespace {
+
+// Answers queries with a function of the rendered text; records them.
+class ScriptedProvider final : public metrics::Provider {
+ public:
+  using Instant = std::function<Result<double>(const std::string&)>;
+  using Range = std::function<Result<std::vector<double>>(const std::string&)>;
+  ScriptedProvider(Instant instant, Range range, std::vector<std::string>& log)
+      : instant_(std::move(instant)), range_(std::move(range)), log_(log) {}
+  Result<double> query(const std::string& q) override {
+    log_.push_back(q);
+    return instant_(q);
+  }
+  Result<std::vector<double>> queryRange(const std::string& q, TimePoint, TimePoint,
+                                         Duration) override {
+    log_.push_back(q);
+    return range_(q);
+  }
+
+ private:
+  Instant instant_;
+  Range range_;
+  std::vector<std::string>& log_;
+};
+
+// The judges never reach the cluster for built-in metrics.
+class NoCluster final : public cluster::Client {
+ public:
+  Result<api::JsonValue> get(const cluster::Resource&, const cluster::ObjectRef&) override {
+    return Error::notFound("no cluster in this test");
+  }
+  Result<cluster::ObjectList> list(const cluster::Resource&, const std::string&,
+                                   const cluster::ListOptions&) override {
+    return Error::notFound("no cluster in this test");
+  }
+  Result<api::JsonValue> create(const cluster::Resource&, const std::string&,
+                                const api::JsonValue&) override {
+    return Error::notFound("no cluster in this test");
+  }
+  Result<api::JsonValue> update(const cluster::Resource&, const api::JsonValue&) override {
+    return Error::notFound("no cluster in this test");
+  }
+  Result<api::JsonValue> updateStatus(const cluster::Resource&, const api::JsonValue&) override {
+    return Error::notFound("no cluster in this test");
+  }
+  Result<api::JsonValue> patch(const cluster::Resource&, const cluster::ObjectRef&,
+                               cluster::PatchType, std::string_view, bool) override {
+    return Error::notFound("no cluster in this test");
+  }
+  Status remove(const cluster::Resource&, const cluster::ObjectRef&,
+                const cluster::DeleteOptions&) override {
+    return Error::notFound("no cluster in this test");
+  }
+  Status watch(const cluster::Resource&, const std::string&, const cluster::WatchOptions&,
+               const std::function<bool(const cluster::WatchEvent&)>&) override {
+    return Error::notFound("no cluster in this test");
+  }
+};
+
+api::Canary canaryWith(const std::string& judge, const std::string& metrics = "[]") {
+  auto c = api::canaryFromJson(R"({"apiVersion":"flagger.app/v1beta1","kind":"Canary",
+      "metadata":{"name":"podinfo","namespace":"test"},
+      "spec":{"provider":"gatewayapi:v1",
+              "targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"},
+              "service":{"port":9898},
+              "analysis":{"interval":"1m","threshold":2,"maxWeight":50,"stepWeight":10,
+                          "judge":)" +
+                               judge + R"(,"metrics":)" + metrics + "}}}");
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
+  return api::withDefaults(*c);
+}
+
+bool isPrimary(const std::string& q) {
+  return q.find("podinfo-primary-") != std::string::npos;
+}
+bool isErrors(const std::string& q) {
+  return q.find(R"(status=~"5.*")") != std::string::npos;
+}
+
+struct Fixture {
+  NoCluster cluster;
+  std::vector<std::string> queries;
+  ScriptedProvider::Instant instant;
+  ScriptedProvider::Range range;
+  ProviderFactory factory =
+      [this](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
+    return std::unique_ptr<metrics::Provider>(
+        std::make_unique<ScriptedProvider>(instant, range, queries));
+  };
+  MetricCheckContext context{cluster, factory, "http://prometheus:9090", "kubernetes"};
+  VirtualClock clock;
+};
+
+TEST(JudgingTest, SequentialRendersCanaryAndPrimaryCountsAndKeepsTheWindows) {
+  Fixture f;
+  // 1,000 requests a window on each side; the canary fails 5 %, the primary 0.5 %.
+  f.instant = [](const std::string& q) -> Result<double> {
+    if (isErrors(q)) return isPrimary(q) ? 5.0 : 50.0;
+    return 1000.0;
+  };
+  api::Canary c = canaryWith(R"({"type":"sequential","alpha":0.01})");
+  JudgeRun run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+  ASSERT_EQ(f.queries.size(), 4u);
+  EXPECT_NE(f.queries[0].find("[60s]"), std::string::npos) << f.queries[0];
+  EXPECT_FALSE(isPrimary(f.queries[0]));
+  EXPECT_TRUE(isPrimary(f.queries[2]));
+  EXPECT_EQ(run.status.state["errors"], "1000,50,1000,5");
+  // Ten times the primary's error rate on 2,000 requests is decisive at once.
+  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kFail);
+  EXPECT_EQ(run.status.verdict, "fail");
+  EXPECT_FALSE(run.status.explanation->empty());
+}
+
+TEST(JudgingTest, SequentialReplaysTheStoredWindowsSoARestartDecidesTheSame) {
+  Fixture f;
+  f.instant = [](const std::string& q) -> Result<double> {
+    if (isErrors(q)) return isPrimary(q) ? 10.0 : 11.0;
+    return 1000.0;
+  };
+  api::Canary c = canaryWith(R"({"type":"sequential","alpha":0.01})");
+  std::vector<std::string> verdicts;
+  for (int window = 0; window < 3; ++window) {
+    JudgeRun run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+    verdicts.push_back(*run.status.verdict);
+    api::CanaryStatus status;
+    status.judge = run.status;
+    c.status = status;  // what the reconciler writes; a restarted daemon reads it back
+  }
+  EXPECT_EQ(c.status->judge->state["errors"], "1000,11,1000,10;1000,11,1000,10;1000,11,1000,10");
+  // Similar error rates: no reason to fail; not yet enough to pass either.
+  for (const std::string& v : verdicts)
+    EXPECT_NE(v, "fail");
+}
+
+TEST(JudgingTest, MissingDataOrTooFewRequestsIsNoDataAndAddsNothing) {
+  Fixture f;
+  f.instant = [](const std::string& q) -> Result<double> {
+    if (isPrimary(q)) return Error::notFound("no values found for the query");
+    return 100.0;
+  };
+  api::Canary c = canaryWith(R"({"type":"sequential"})");
+  JudgeRun run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kNoData);
+  EXPECT_NE(run.status.explanation->find("no values found"), std::string::npos);
+  EXPECT_EQ(run.status.state["errors"], "");
+  f.instant = [](const std::string& q) -> Result<double> { return isErrors(q) ? 0.0 : 40.0; };
+  run = runJudge(canaryWith(R"({"type":"sequential","minSamples":200})"), f.context, f.clock.now(),
+                 std::chrono::minutes(1));
+  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kNoData);
+  EXPECT_NE(run.status.explanation->find("fewer than minSamples 200"), std::string::npos);
+}
+
+TEST(JudgingTest, MannWhitneyComparesEachMetricsRangeAgainstThePrimarys) {
+  Fixture f;
+  // Latency: the canary about 30 % slower than the primary, with noise.
+  f.range = [](const std::string& q) -> Result<std::vector<double>> {
+    std::vector<double> v;
+    for (int i = 0; i < 12; ++i)
+      v.push_back((isPrimary(q) ? 100.0 : 130.0) + (i % 4) * 3.0);
+    return v;
+  };
+  api::Canary c = canaryWith(R"({"type":"mann-whitney","confidence":0.95})",
+                             R"([{"name":"request-duration","thresholdRange":{"max":500}}])");
+  JudgeRun run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+  ASSERT_EQ(f.queries.size(), 2u);
+  EXPECT_NE(f.queries[0].find("histogram_quantile(0.99"), std::string::npos);
+  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kFail);
+  EXPECT_EQ(run.status.explanation->rfind("request-duration: ", 0), 0u);
+  // The same numbers for a success rate (lower is worse) do not fail: the canary is higher.
+  c = canaryWith(R"({"type":"mann-whitney"})",
+                 R"([{"name":"request-success-rate","thresholdRange":{"min":99}}])");
+  run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+  EXPECT_NE(run.judgement.verdict, analysis::Verdict::kFail);
+  // A metric whose query fails is no data, never a pass.
+  f.range = [](const std::string&) -> Result<std::vector<double>> {
+    return Error::unavailable("Prometheus did not answer");
+  };
+  run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kNoData);
+}
+
+}  // namespace
+}  // namespace canaryd::controller
