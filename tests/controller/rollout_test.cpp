@@ -72,6 +72,7 @@ class Driver {
     for (const Action& a : s.actions) {
       if (a.type == Action::Type::kSetWeights) weights.push_back(a.canaryWeight);
       if (a.type == Action::Type::kAlert) alerts.push_back(a.severity + ": " + a.message);
+      if (a.type == Action::Type::kEvent) events.push_back(a.severity + ": " + a.message);
       actions.push_back(a.type);
     }
     phases.push_back(phase());
@@ -86,6 +87,7 @@ class Driver {
   std::vector<std::int64_t> weights;
   std::vector<std::string> phases;
   std::vector<std::string> alerts;
+  std::vector<std::string> events;
   std::vector<Action::Type> actions;
 
  private:
@@ -137,7 +139,18 @@ TEST(RolloutTest, ProgressiveCanaryStepsToMaxWeightThenPromotes) {
   EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "confirm-traffic-increase"), 5);
   EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "confirm-promotion"), 1);
   EXPECT_EQ(d.alerts.back(), "info: Promotion completed! podinfo.test");
-  // Every analysis step was one interval apart on the virtual clock.
+  EXPECT_EQ(d.events, (std::vector<std::string>{
+                          "Normal: Initialization done! podinfo.test",
+                          "Normal: New revision detected! Scaling up podinfo.test",
+                          "Normal: Advance podinfo.test canary weight 10",
+                          "Normal: Advance podinfo.test canary weight 20",
+                          "Normal: Advance podinfo.test canary weight 30",
+                          "Normal: Advance podinfo.test canary weight 40",
+                          "Normal: Advance podinfo.test canary weight 50",
+                          "Normal: Copying podinfo.test template spec to the primary",
+                          "Normal: Promotion completed! Scaling down podinfo.test",
+                      }));
+  EXPECT_EQ(d.actions.back(), Action::Type::kRunPostRolloutHooks);
   EXPECT_EQ(d.status().conditions[0].reason, "Succeeded");
 }
 

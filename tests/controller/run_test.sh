@@ -23,6 +23,13 @@ cleanup() {
 trap cleanup EXIT
 source "$(dirname "$0")/../support/shell.sh"
 
+# Bad flags and a missing kubeconfig: a clear message and exit 2 or 1, before anything starts.
+"$canaryd" run --listen foo >/dev/null 2>"$tmp/err"
+[[ $? == 2 ]] && grep -q 'must be HOST:PORT, got foo' "$tmp/err" || fail "--listen foo: $(cat "$tmp/err")"
+"$canaryd" run --kubeconfig "$tmp/missing" >/dev/null 2>"$tmp/err"
+[[ $? == 1 ]] && grep -q "kubeconfig $tmp/missing does not exist" "$tmp/err" ||
+  fail "missing kubeconfig: $(cat "$tmp/err")"
+
 # kubesim, with Deployments and HTTPRoutes converging after 200ms.
 "$kubesim" --listen 127.0.0.1:0 --ready-delay 200ms >"$tmp/kubesim.out" 2>&1 &
 pids+=($!)
