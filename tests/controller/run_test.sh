@@ -6,7 +6,9 @@
 #   3. the daemon killed (SIGKILL) mid-rollout and restarted ends Succeeded with every weight
 #      step applied exactly once;
 #   4. revertOnDeletion gives the target back its traffic and replicas;
-#   5. SIGTERM lets the daemon finish and exit 0.
+#   5. a tracked ConfigMap and an HPA are copied to -primary, and a ConfigMap change alone is
+#      a new revision;
+#   6. SIGTERM lets the daemon finish and exit 0.
 # Usage: run_test.sh CANARYD KUBESIM SOURCE_DIR
 set -uo pipefail
 canaryd=$1
@@ -200,6 +202,66 @@ wait_for 30 gone || fail "revert: the Canary was not deleted: $(phase revert)"
 primary_gone() { ! k -n revert get deploy podinfo-primary >/dev/null 2>&1; }
 wait_for 30 primary_gone || fail "revert: the primary was not garbage-collected"
 
+# 5: a tracked ConfigMap and an HPA: copied to -primary on first sight; a change of the
+# ConfigMap alone is a new revision, promoted with the new data.
+cat <<EOF | k apply -f - >/dev/null
+apiVersion: v1
+kind: Namespace
+metadata: {name: config}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: podinfo-env, namespace: config}
+data: {COLOR: blue}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: podinfo, namespace: config}
+spec:
+  selector: {matchLabels: {app: podinfo}}
+  template:
+    metadata: {labels: {app: podinfo}}
+    spec:
+      containers:
+        - name: podinfo
+          image: "ghcr.io/stefanprodan/podinfo:6.0.0"
+          envFrom: [{configMapRef: {name: podinfo-env}}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: podinfo, namespace: config}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  minReplicas: 2
+  maxReplicas: 4
+---
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: podinfo, namespace: config}
+spec:
+  provider: gatewayapi:v1
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  autoscalerRef: {apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: podinfo}
+  service:
+    port: 9898
+    gatewayRefs: [{name: public-gateway, namespace: gateway}]
+  analysis: {interval: 2s, threshold: 2, maxWeight: 20, stepWeight: 10}
+EOF
+wait_for 30 phase_is config Initialized || fail "config: not Initialized: $(phase config)"
+[[ $(k -n config get cm podinfo-env-primary -o jsonpath='{.data.COLOR}') == blue ]] ||
+  fail "config: no podinfo-env-primary copy"
+[[ $(k -n config get deploy podinfo-primary -o jsonpath='{.spec.template.spec.containers[0].envFrom[0].configMapRef.name}') == podinfo-env-primary ]] ||
+  fail "config: the primary does not use the copy"
+[[ $(k -n config get hpa podinfo-primary -o jsonpath='{.spec.scaleTargetRef.name}') == podinfo-primary ]] ||
+  fail "config: no podinfo-primary HPA aimed at the primary"
+k -n config patch cm podinfo-env --type merge -p '{"data":{"COLOR":"green"}}' >/dev/null
+wait_for 30 phase_is config Progressing || fail "config: a ConfigMap change started no run"
+wait_for 60 phase_is config Succeeded || fail "config: not Succeeded: $(phase config)"
+[[ $(k -n config get cm podinfo-env-primary -o jsonpath='{.data.COLOR}') == green ]] ||
+  fail "config: the promoted copy does not have the new data"
+[[ $(image_of config podinfo-primary) == "ghcr.io/stefanprodan/podinfo:6.0.0" ]] ||
+  fail "config: the image changed"
+
 # /metrics on the health port: Flagger's gauges, canaryd's reconcile counter.
 health=$(sed -n 's/.*health on \([0-9.:]*\);.*/\1/p' "$tmp/canaryd.out" | tail -1)
 curl -sf "http://$health/metrics" >"$tmp/metrics" || fail "no /metrics on $health"
@@ -224,4 +286,4 @@ if ((failures > 0)); then
   echo "$failures failure(s)"
   exit 1
 fi
-echo "ok: Succeeded through 10..50, Failed with the primary untouched, kill -9 and restart, revertOnDeletion, SIGTERM"
+echo "ok: Succeeded through 10..50, Failed with the primary untouched, kill -9 and restart, revertOnDeletion, config tracking, SIGTERM"
