@@ -416,6 +416,12 @@ std::vector<Problem> validate(const MetricTemplate& t) {
     const MetricTemplateProvider& p = *t.spec.provider;
     if (c.requiredText("spec.provider.type", p.type, "for example prometheus")) {
       c.oneOf("spec.provider.type", p.type, allowed::metricProviderTypes());
+      if (allowed::contains(allowed::metricProviderTypes(), *p.type) && *p.type != "prometheus") {
+        // Valid for Flagger, but canaryd would have nothing to ask: refuse now rather than
+        // fail every check of a rollout.
+        c.error("spec.provider.type",
+                "\"" + *p.type + "\" is not supported yet by canaryd; supported: prometheus");
+      }
     }
     c.url("spec.provider.address", p.address);
     if (p.secretRef) {

@@ -2,6 +2,7 @@
 #include "metrics/prometheus.h"
 
 #include <cmath>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,16 @@ Result<double> sampleValue(const json& value, const std::string& query) {
   return v;
 }
 
+// Several series where one number was expected: which ones, so the user can aggregate.
+Error severalSeries(const std::string& query, const json& result) {
+  std::vector<std::string> labels;
+  for (const json& series : result)
+    labels.push_back(series.value("metric", json::object()).dump());
+  return Error::invalidInput(
+      "the query " + quote(query) + " returned " + std::to_string(result.size()) +
+      " series where one was expected: " + join(labels, ", ") + "; aggregate it (sum, avg, ...)");
+}
+
 }  // namespace
 
 PrometheusProvider::PrometheusProvider(ProviderConfig config) : config_(std::move(config)) {
@@ -43,6 +54,7 @@ Result<json> PrometheusProvider::get(const std::string& pathAndQuery, const std:
   }
   HttpClientOptions options;
   options.tls.insecureSkipVerify = config_.insecureSkipVerify;
+  options.tls.caFile = config_.caFile;
   HttpClient http(options);
   HttpRequest request;
   request.url = config_.address + pathAndQuery;
@@ -58,6 +70,14 @@ Result<json> PrometheusProvider::get(const std::string& pathAndQuery, const std:
       request.headers.emplace_back(name, v);
   }
   Result<HttpResponse> response = http.send(request);
+  auto backoff = config_.retryBackoff;
+  for (int attempt = 0; attempt < config_.retries &&
+                        (!response || (response->status >= 500 && response->status <= 599));
+       ++attempt) {
+    std::this_thread::sleep_for(backoff);
+    backoff *= 2;
+    response = http.send(request);
+  }
   if (!response) {
     return Error::unavailable("Prometheus " + config_.address +
                               " did not answer: " + response.error().message());
@@ -91,6 +111,7 @@ Result<double> PrometheusProvider::query(const std::string& query) {
     if (!v) return v.error();
     value = *v;
   } else if (type == "vector") {
+    if (result.size() > 1) return severalSeries(query, result);
     for (const json& series : result) {
       Result<double> v = sampleValue(series.value("value", json()), query);
       if (!v) return v.error();
@@ -100,8 +121,9 @@ Result<double> PrometheusProvider::query(const std::string& query) {
     return Error::invalidInput("the query " + quote(query) + " returned a " + type +
                                "; a check needs an instant vector or a scalar");
   }
-  if (!value || std::isnan(*value)) {
-    return Error::notFound("no values found for the query " + quote(query));
+  if (!value || !std::isfinite(*value)) {
+    return Error::notFound("no values found for the query " + quote(query) +
+                           (value ? " (it returned " + formatNumber(*value) + ")" : ""));
   }
   return *value;
 }

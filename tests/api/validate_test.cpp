@@ -242,6 +242,8 @@ const InvalidCase kInvalid[] = {
      "spec.analysis.judge.confidence", "must be below 1"},
     {"TemplateProviderTypeUnknown", TEMPLATE(t["spec"]["provider"]["type"] = "prom"),
      "spec.provider.type", "\"prom\" is not allowed; must be one of: prometheus, influxdb"},
+    {"TemplateProviderNotYetSupported", TEMPLATE(t["spec"]["provider"]["type"] = "datadog"),
+     "spec.provider.type", "\"datadog\" is not supported yet by canaryd; supported: prometheus"},
     {"TemplateProviderMissing", TEMPLATE(t["spec"].erase("provider")), "spec.provider",
      "required field is missing"},
     {"TemplateQueryMissing", TEMPLATE(t["spec"].erase("query")), "spec.query",

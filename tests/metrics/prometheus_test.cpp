@@ -27,11 +27,10 @@ TEST(PrometheusTest, ReadsVectorsAndScalars) {
   std::string request;
   Result<double> v = ask(200,
                          R"({"status":"success","data":{"resultType":"vector","result":[)"
-                         R"({"metric":{"pod":"a"},"value":[1700000000.1,"0.25"]},)"
                          R"({"metric":{"pod":"b"},"value":[1700000000.1,"99.5"]}]}})",
                          &request);
   ASSERT_TRUE(v.ok()) << v.error().message();
-  EXPECT_DOUBLE_EQ(*v, 99.5);  // the last series, as Flagger
+  EXPECT_DOUBLE_EQ(*v, 99.5);
   EXPECT_NE(request.find("GET /api/v1/query?query=sum%28rate%28x%5B1m%5D%29%29 "),
             std::string::npos)
       << request;
@@ -39,6 +38,40 @@ TEST(PrometheusTest, ReadsVectorsAndScalars) {
       ask(200, R"({"status":"success","data":{"resultType":"scalar","result":[1,"3"]}})");
   ASSERT_TRUE(s.ok());
   EXPECT_DOUBLE_EQ(*s, 3);
+}
+
+TEST(PrometheusTest, SeveralSeriesAreAnErrorThatNamesThem) {
+  Result<double> v = ask(200, R"({"status":"success","data":{"resultType":"vector","result":[)"
+                              R"({"metric":{"pod":"a"},"value":[1700000000.1,"0.25"]},)"
+                              R"({"metric":{"pod":"b"},"value":[1700000000.1,"99.5"]}]}})");
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.error().message().find(R"(returned 2 series where one was expected: {"pod":"a"}, )"
+                                     R"({"pod":"b"}; aggregate it)"),
+            std::string::npos)
+      << v.error().message();
+}
+
+TEST(PrometheusTest, FiveHundredsAreRetriedThenReported) {
+  int calls = 0;
+  RawHttpServer server([&](const std::string&) {
+    ++calls;
+    return calls < 3 ? RawHttpServer::response(503, "overloaded")
+                     : RawHttpServer::response(
+                           200, R"({"status":"success","data":{"resultType":"scalar",)"
+                                R"("result":[1,"7"]}})");
+  });
+  ProviderConfig config;
+  config.address = server.url();
+  config.retryBackoff = std::chrono::milliseconds(1);
+  Result<double> v = (*makeProvider(config))->query("up");
+  ASSERT_TRUE(v.ok()) << v.error().message();
+  EXPECT_EQ(*v, 7);
+  EXPECT_EQ(calls, 3);
+  config.retries = 1;
+  calls = 0;
+  Result<double> down = (*makeProvider(config))->query("up");
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(calls, 2);
 }
 
 TEST(PrometheusTest, NoDataIsNeverANumber) {

@@ -22,7 +22,9 @@ namespace canaryd::metrics {
 class Provider {
  public:
   virtual ~Provider() = default;
-  // The value of `query` now. With several series, the last one's value (as Flagger).
+  // The value of `query` now: a scalar, or an instant vector of exactly one series. Several
+  // series are an error that names their labels (Flagger silently takes the last one); no
+  // series, NaN or an infinity is kNotFound.
   virtual Result<double> query(const std::string& query) = 0;
   // The values of `query` from `start` to `end` every `step` (one series; NaN points kept,
   // for the judge's NaN strategy). No series is kNotFound; several are an error that names
@@ -41,6 +43,11 @@ struct ProviderConfig {
   bool insecureSkipVerify = false;
   std::map<std::string, std::vector<std::string>> headers;
   std::chrono::milliseconds timeout{5000};
+  // Connection failures, timeouts and 5xx answers are retried this many times, waiting
+  // retryBackoff, then twice as long, ...
+  int retries = 2;
+  std::chrono::milliseconds retryBackoff{200};
+  std::string caFile;  // PEM bundle to verify an https address with (default: the system's)
 };
 
 // The provider for `config.type`; an unknown or unsupported type is an error naming the
