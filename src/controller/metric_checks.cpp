@@ -117,41 +117,49 @@ Result<std::unique_ptr<metrics::Provider>> providerFor(const api::Canary& canary
   return context.providers(config);
 }
 
-namespace {
-
-// The value of one metric, or why there is none.
-Result<double> measure(const api::Canary& canary, const api::CanaryMetric& metric,
-                       const MetricCheckContext& context) {
+MetricCheck checkMetric(const api::Canary& canary, const api::CanaryMetric& metric,
+                        const MetricCheckContext& context) {
+  MetricCheck out;
+  out.name = metricName(metric);
+  if (metric.thresholdRange) {
+    out.min = metric.thresholdRange->min;
+    out.max = metric.thresholdRange->max;
+  } else if (metric.threshold) {
+    out.max = metric.threshold;  // Flagger's deprecated single threshold is an upper bound
+  }
   std::string query;
   Result<std::unique_ptr<metrics::Provider>> provider = providerFor(canary, metric, context, query);
-  if (!provider) return provider.error();
+  if (!provider) {
+    out.failure = out.name + ": " + provider.error().message();
+    return out;
+  }
   Result<std::string> rendered = metrics::renderQuery(query, contextFor(canary, metric));
-  if (!rendered) return rendered.error();
-  return (*provider)->query(*rendered);
+  if (!rendered) {
+    out.failure = out.name + ": " + rendered.error().message();
+    return out;
+  }
+  out.query = *rendered;
+  Result<double> value = (*provider)->query(*rendered);
+  if (!value) {
+    out.failure = out.name + ": " + value.error().message();
+    return out;
+  }
+  out.value = *value;
+  if (out.min && *value < *out.min) {
+    out.failure = out.name + " " + formatNumber(*value) + " < " + formatNumber(*out.min);
+  } else if (out.max && *value > *out.max) {
+    out.failure = out.name + " " + formatNumber(*value) + " > " + formatNumber(*out.max);
+  } else {
+    out.passed = true;
+  }
+  return out;
 }
-
-}  // namespace
 
 CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext& context) {
   if (!canary.spec.analysis) return {};
   for (const api::CanaryMetric& metric : canary.spec.analysis->metrics) {
-    const std::string name = metricName(metric);
-    Result<double> value = measure(canary, metric, context);
-    if (!value) return checkFailed(name + ": " + value.error().message());
-    std::optional<double> min;
-    std::optional<double> max;
-    if (metric.thresholdRange) {
-      min = metric.thresholdRange->min;
-      max = metric.thresholdRange->max;
-    } else if (metric.threshold) {
-      max = metric.threshold;  // Flagger's deprecated single threshold is an upper bound
-    }
-    if (min && *value < *min) {
-      return checkFailed(name + " " + formatNumber(*value) + " < " + formatNumber(*min));
-    }
-    if (max && *value > *max) {
-      return checkFailed(name + " " + formatNumber(*value) + " > " + formatNumber(*max));
-    }
+    MetricCheck check = checkMetric(canary, metric, context);
+    if (!check.passed) return checkFailed(check.failure);
   }
   return {};
 }

@@ -132,8 +132,10 @@ void ControllerSimulator::run() {
     for (auto it = due_.begin(); it != due_.end(); ++it) {
       if (it->second.when < soonest->second.when) soonest = it;
     }
-    if (std::chrono::steady_clock::now() < soonest->second.when) {
-      cv_.wait_until(lock, soonest->second.when);
+    // A copy: while waiting, observe() may erase or replace the entry.
+    const auto when = soonest->second.when;
+    if (std::chrono::steady_clock::now() < when) {
+      cv_.wait_until(lock, when);
       continue;
     }
     const std::string key = soonest->first;

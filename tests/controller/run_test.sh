@@ -280,7 +280,14 @@ rc=$?
 [[ $rc == 0 ]] || fail "canaryd exited $rc after SIGTERM"
 grep -q 'received SIGTERM' "$tmp/canaryd.out" || fail "no SIGTERM message"
 
+# Under scripts/sanitize the daemons are instrumented: any report is a failure.
+if grep -l 'AddressSanitizer\|runtime error:' "$tmp/canaryd.out" "$tmp/kubesim.out"; then
+  fail "a sanitizer report (above files)"
+fi
+
 if ((failures > 0)); then
+  echo "--- kubesim log"
+  tail -40 "$tmp/kubesim.out"
   echo "--- canaryd log"
   tail -60 "$tmp/canaryd.out"
   echo "$failures failure(s)"

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "canaryd/api/canary.h"
@@ -32,6 +33,19 @@ struct MetricCheckContext {
   std::string defaultAddress;                  // --metrics-server
   std::string defaultProvider = "kubernetes";  // --provider, for built-in metrics
 };
+
+// One metric's check, with everything a person needs to see why it passed or failed.
+struct MetricCheck {
+  std::string name;
+  std::string query;  // rendered; "" when it could not be
+  std::optional<double> value;
+  std::optional<double> min;
+  std::optional<double> max;
+  bool passed = false;
+  std::string failure;  // "error-rate 4.2 > 1", or the query's error
+};
+MetricCheck checkMetric(const api::Canary& canary, const api::CanaryMetric& metric,
+                        const MetricCheckContext& context);
 
 // `canary` must have Flagger's defaults applied.
 CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext& context);
