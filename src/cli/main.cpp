@@ -7,6 +7,7 @@
 #include "canaryd/core/log.h"
 
 #include "cli/judge_command.h"
+#include "cli/metrics_command.h"
 #include "cli/run_command.h"
 #include "cli/validate_command.h"
 
@@ -68,6 +69,21 @@ int main(int argc, char** argv) {
                    "Allowed increase of the canary's error rate, in percentage points")
       ->check(CLI::Range(0.0, 100.0));
 
+  canaryd::cli::MetricsOptions metricsOptions;
+  CLI::App* metricsCmd = app.add_subcommand(
+      "metrics", "Run every metric query of Canaries against Prometheus, before a rollout");
+  metricsCmd
+      ->add_option("files", metricsOptions.files,
+                   "Canaries and their MetricTemplates; - reads standard input")
+      ->required();
+  metricsCmd->add_option("--prometheus", metricsOptions.prometheus,
+                         "Prometheus to ask, overriding every address (e.g. a port-forward)");
+  metricsCmd->add_option("--canary", metricsOptions.canary, "Only the Canary of this name");
+  metricsCmd->add_option("--provider", metricsOptions.provider,
+                         "Router for Canaries that name no spec.provider (built-in queries)");
+  metricsCmd->add_option("-o,--output", metricsOptions.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+
   canaryd::cli::RunOptions run;
   CLI::App* runCmd = app.add_subcommand("run", "Run the controller: drive Canaries' rollouts");
   runCmd->add_option("--kubeconfig", run.kubeconfig,
@@ -117,6 +133,9 @@ int main(int argc, char** argv) {
   if (mwCmd->parsed()) return canaryd::cli::runJudgeMannWhitney(mw, std::cout, std::cerr);
   if (seqCmd->parsed()) return canaryd::cli::runJudgeSequential(seq, std::cout, std::cerr);
   if (runCmd->parsed()) return canaryd::cli::runDaemon(run, std::cerr);
+  if (metricsCmd->parsed()) {
+    return canaryd::cli::runMetrics(metricsOptions, std::cin, std::cout, std::cerr);
+  }
   if (app.got_subcommand("version")) {
     std::cout << "canaryd " << CANARYD_VERSION << "\n";
     return 0;

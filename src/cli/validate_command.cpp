@@ -13,6 +13,8 @@
 #include "canaryd/api/validate.h"
 #include "canaryd/core/text.h"
 
+#include "cli/inputs.h"
+
 namespace canaryd::cli {
 namespace {
 
@@ -164,19 +166,13 @@ int runValidate(const ValidateOptions& options, std::istream& in, std::ostream& 
   }
   std::vector<FileResult> files;
   for (const std::string& name : options.files) {
-    std::stringstream text;
-    if (name == "-") {
-      text << in.rdbuf();
-    } else {
-      std::ifstream file(name, std::ios::binary);
-      if (!file) {
-        err << "canaryd validate: cannot read " << name << ": " << std::strerror(errno) << "\n";
-        return 2;
-      }
-      text << file.rdbuf();
+    Result<std::string> text = readInput(name, in);
+    if (!text) {
+      err << "canaryd validate: " << text.error().message() << "\n";
+      return 2;
     }
     FileResult result{name, {}, {}};
-    Result<std::vector<api::Document>> docs = api::parseYamlDocuments(text.str(), name);
+    Result<std::vector<api::Document>> docs = api::parseYamlDocuments(*text, name);
     if (docs) {
       result.documents = std::move(docs).value();
     } else {

@@ -131,17 +131,20 @@ MetricCheck checkMetric(const api::Canary& canary, const api::CanaryMetric& metr
   Result<std::unique_ptr<metrics::Provider>> provider = providerFor(canary, metric, context, query);
   if (!provider) {
     out.failure = out.name + ": " + provider.error().message();
+    out.error = provider.error().kind();
     return out;
   }
   Result<std::string> rendered = metrics::renderQuery(query, contextFor(canary, metric));
   if (!rendered) {
     out.failure = out.name + ": " + rendered.error().message();
+    out.error = rendered.error().kind();
     return out;
   }
   out.query = *rendered;
   Result<double> value = (*provider)->query(*rendered);
   if (!value) {
     out.failure = out.name + ": " + value.error().message();
+    out.error = value.error().kind();
     return out;
   }
   out.value = *value;

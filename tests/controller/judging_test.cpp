@@ -8,6 +8,7 @@
 
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
+#include "canaryd/cluster/null_client.h"
 
 namespace canaryd::controller {
 namespace {
@@ -35,40 +36,6 @@ class ScriptedProvider final : public metrics::Provider {
   std::vector<std::string>& log_;
 };
 
-// The judges never reach the cluster for built-in metrics.
-class NoCluster final : public cluster::Client {
- public:
-  Result<api::JsonValue> get(const cluster::Resource&, const cluster::ObjectRef&) override {
-    return Error::notFound("no cluster in this test");
-  }
-  Result<cluster::ObjectList> list(const cluster::Resource&, const std::string&,
-                                   const cluster::ListOptions&) override {
-    return Error::notFound("no cluster in this test");
-  }
-  Result<api::JsonValue> create(const cluster::Resource&, const std::string&,
-                                const api::JsonValue&) override {
-    return Error::notFound("no cluster in this test");
-  }
-  Result<api::JsonValue> update(const cluster::Resource&, const api::JsonValue&) override {
-    return Error::notFound("no cluster in this test");
-  }
-  Result<api::JsonValue> updateStatus(const cluster::Resource&, const api::JsonValue&) override {
-    return Error::notFound("no cluster in this test");
-  }
-  Result<api::JsonValue> patch(const cluster::Resource&, const cluster::ObjectRef&,
-                               cluster::PatchType, std::string_view, bool) override {
-    return Error::notFound("no cluster in this test");
-  }
-  Status remove(const cluster::Resource&, const cluster::ObjectRef&,
-                const cluster::DeleteOptions&) override {
-    return Error::notFound("no cluster in this test");
-  }
-  Status watch(const cluster::Resource&, const std::string&, const cluster::WatchOptions&,
-               const std::function<bool(const cluster::WatchEvent&)>&) override {
-    return Error::notFound("no cluster in this test");
-  }
-};
-
 api::Canary canaryWith(const std::string& judge, const std::string& metrics = "[]") {
   auto c = api::canaryFromJson(R"({"apiVersion":"flagger.app/v1beta1","kind":"Canary",
       "metadata":{"name":"podinfo","namespace":"test"},
@@ -90,7 +57,8 @@ bool isErrors(const std::string& q) {
 }
 
 struct Fixture {
-  NoCluster cluster;
+  // The judges never reach the cluster for built-in metrics.
+  cluster::NullClient cluster{"no cluster in this test"};
   std::vector<std::string> queries;
   ScriptedProvider::Instant instant;
   ScriptedProvider::Range range;

@@ -14,49 +14,16 @@
 #include "canaryd/metrics/provider.h"
 #include "canaryd/metrics/query_template.h"
 
-#include "support/prometheus_process.h"
 #include "support/raw_http_server.h"
-#include "support/workload_exporter.h"
+#include "support/workloads_in_prometheus.h"
 
 namespace canaryd::metrics {
 namespace {
 
-using testing::WorkloadExporter;
-
 class PrometheusServerTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    primary_ = std::make_unique<WorkloadExporter>(testing::WorkloadProfile{200, 0.005, 0.02});
-    canary_ = std::make_unique<WorkloadExporter>(testing::WorkloadProfile{100, 0.04, 0.2});
-    auto job = [](const std::string& name, int port, const std::string& pod) {
-      return "  - job_name: " + name +
-             "\n    static_configs:\n      - targets: ['127.0.0.1:" + std::to_string(port) +
-             "']\n        labels: {kubernetes_namespace: test, " + "kubernetes_pod_name: " + pod +
-             "}\n";
-    };
-    prometheus_ = std::make_unique<testing::PrometheusProcess>(
-        job("primary", primary_->port(), "podinfo-primary-5d8f7b9c4-x2z9q") +
-        job("canary", canary_->port(), "podinfo-7c9d6f5b8-k8m2p"));
-    ProviderConfig config;
-    config.address = prometheus_->url();
-    Result<std::unique_ptr<Provider>> made = makeProvider(config);
-    provider_ = std::move(*made);
-    // The first scrape lands seconds after start; a 5s window is right once it is full of data
-    // (25 samples at 200ms). Wait for that, however long it takes, up to a minute.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      Result<double> samples = provider_->query(R"(min(count_over_time(up[5s])))");
-      if (samples && *samples >= 24) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    FAIL() << "Prometheus did not gather 5s of data within a minute";
-  }
-  static void TearDownTestSuite() {
-    provider_.reset();
-    prometheus_.reset();
-    canary_.reset();
-    primary_.reset();
-  }
+  static void SetUpTestSuite() { workloads_ = std::make_unique<testing::WorkloadsInPrometheus>(); }
+  static void TearDownTestSuite() { workloads_.reset(); }
 
   static std::string rendered(const std::string& query, const std::string& target) {
     QueryContext context{
@@ -66,10 +33,7 @@ class PrometheusServerTest : public ::testing::Test {
     return q.ok() ? *q : "";
   }
 
-  static inline std::unique_ptr<WorkloadExporter> primary_;
-  static inline std::unique_ptr<WorkloadExporter> canary_;
-  static inline std::unique_ptr<testing::PrometheusProcess> prometheus_;
-  static inline std::unique_ptr<Provider> provider_;
+  static inline std::unique_ptr<testing::WorkloadsInPrometheus> workloads_;
 };
 
 TEST_F(PrometheusServerTest, BuiltinSuccessRateAndDurationForGatewayApiAndKubernetes) {
@@ -78,18 +42,21 @@ TEST_F(PrometheusServerTest, BuiltinSuccessRateAndDurationForGatewayApiAndKubern
     ASSERT_TRUE(q.ok());
     // Success rate: 100 x non-5xx / all; the exporters' error rates are exact per second,
     // so over 5s the rate is within 0.5 points.
-    Result<double> canary = provider_->query(rendered(q->requestSuccessRate, "podinfo"));
+    Result<double> canary =
+        workloads_->provider().query(rendered(q->requestSuccessRate, "podinfo"));
     ASSERT_TRUE(canary.ok()) << canary.error().message();
     EXPECT_NEAR(*canary, 96.0, 0.5) << provider;
-    Result<double> primary = provider_->query(rendered(q->requestSuccessRate, "podinfo-primary"));
+    Result<double> primary =
+        workloads_->provider().query(rendered(q->requestSuccessRate, "podinfo-primary"));
     ASSERT_TRUE(primary.ok()) << primary.error().message();
     EXPECT_NEAR(*primary, 99.5, 0.5);
     // p99 in ms from the histogram: every request in (0.1, 0.25] -> 100 + 150 x 0.99 = 248.5;
     // in (0.01, 0.025] -> 10 + 15 x 0.99 = 24.85 (histogram_quantile interpolates linearly).
-    Result<double> slow = provider_->query(rendered(q->requestDuration, "podinfo"));
+    Result<double> slow = workloads_->provider().query(rendered(q->requestDuration, "podinfo"));
     ASSERT_TRUE(slow.ok()) << slow.error().message();
     EXPECT_NEAR(*slow, 248.5, 0.5);
-    Result<double> fast = provider_->query(rendered(q->requestDuration, "podinfo-primary"));
+    Result<double> fast =
+        workloads_->provider().query(rendered(q->requestDuration, "podinfo-primary"));
     ASSERT_TRUE(fast.ok());
     EXPECT_NEAR(*fast, 24.85, 0.05);
   }
@@ -100,9 +67,10 @@ TEST_F(PrometheusServerTest, CounterIncrementsCountRequestsAndErrors) {
   ASSERT_TRUE(q.ok());
   // increase() over 5s extrapolates to the window: 100 x 5 = 500 canary requests, 4 % = 20
   // errors; primary 1,000 and 5. Tolerance 10 % (scrape alignment).
-  Result<double> requests = provider_->query(rendered(q->requests, "podinfo"));
-  Result<double> errors = provider_->query(rendered(q->errors, "podinfo"));
-  Result<double> primaryRequests = provider_->query(rendered(q->requests, "podinfo-primary"));
+  Result<double> requests = workloads_->provider().query(rendered(q->requests, "podinfo"));
+  Result<double> errors = workloads_->provider().query(rendered(q->errors, "podinfo"));
+  Result<double> primaryRequests =
+      workloads_->provider().query(rendered(q->requests, "podinfo-primary"));
   ASSERT_TRUE(requests.ok() && errors.ok() && primaryRequests.ok());
   EXPECT_NEAR(*requests, 500, 50);
   EXPECT_NEAR(*errors, 20, 3);
@@ -114,27 +82,27 @@ TEST_F(PrometheusServerTest, RangeQueriesGiveOneValuePerStep) {
   // Points 3, 2 and 1 s ago, each a rate over the 2 s before it: inside the 5 s of data the
   // suite waited for, and clear of the newest, still-arriving scrape.
   const auto now = std::chrono::system_clock::now();
-  Result<std::vector<double>> values = provider_->queryRange(
+  Result<std::vector<double>> values = workloads_->provider().queryRange(
       R"(sum(rate(http_request_duration_seconds_count{kubernetes_pod_name=~"podinfo-7.*"}[2s])))",
       now - std::chrono::seconds(3), now - std::chrono::seconds(1), std::chrono::seconds(1));
   ASSERT_TRUE(values.ok()) << values.error().message();
   EXPECT_EQ(values->size(), 3u);
   for (double v : *values)
     EXPECT_NEAR(v, 100, 15);
-  Result<std::vector<double>> several =
-      provider_->queryRange("up", now - std::chrono::seconds(2), now, std::chrono::seconds(1));
+  Result<std::vector<double>> several = workloads_->provider().queryRange(
+      "up", now - std::chrono::seconds(2), now, std::chrono::seconds(1));
   ASSERT_FALSE(several.ok());
   EXPECT_NE(several.error().message().find("2 series where one was expected"), std::string::npos);
 }
 
 TEST_F(PrometheusServerTest, NoDataAndBadQueriesAreReportedAsSuch) {
-  Result<double> empty = provider_->query(R"(sum(rate(nonexistent_total[1m])))");
+  Result<double> empty = workloads_->provider().query(R"(sum(rate(nonexistent_total[1m])))");
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.error().kind(), ErrorKind::kNotFound);
-  Result<double> nan = provider_->query("0/0");
+  Result<double> nan = workloads_->provider().query("0/0");
   ASSERT_FALSE(nan.ok());
   EXPECT_EQ(nan.error().kind(), ErrorKind::kNotFound);
-  Result<double> bad = provider_->query("sum(rate(x[1m]");
+  Result<double> bad = workloads_->provider().query("sum(rate(x[1m]");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().kind(), ErrorKind::kInvalidInput);
   // Prometheus' own words reach the user.
@@ -143,7 +111,7 @@ TEST_F(PrometheusServerTest, NoDataAndBadQueriesAreReportedAsSuch) {
           "bad_data: invalid parameter \"query\": 1:15: parse error: unclosed left parenthesis"),
       std::string::npos)
       << bad.error().message();
-  Result<double> several = provider_->query("up");
+  Result<double> several = workloads_->provider().query("up");
   ASSERT_FALSE(several.ok());
   EXPECT_NE(several.error().message().find(R"("job":"canary")"), std::string::npos);
 }

@@ -1,6 +1,7 @@
 // A workload's application metrics for tests, served by prometheus-cpp on 127.0.0.1 (port
 // chosen by the system): the `http_request_duration_seconds` histogram with a `status` label,
-// as the app-level built-in queries expect. A background thread serves `requestsPerSecond`
+// as the app-level built-in queries expect, and the `http_requests_total` counter with a `code`
+// label, as the example MetricTemplate expects. A background thread serves `requestsPerSecond`
 // requests every second in ten batches, `errorRate` of them answered 500, every one taking
 // `latencySeconds` — exact, deterministic counts, so tests know what Prometheus must compute.
 #pragma once
@@ -10,6 +11,7 @@
 #include <memory>
 #include <thread>
 
+#include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -33,6 +35,12 @@ class WorkloadExporter {
                                                           0.5,   1,    2.5,   5,    10};
     ok_ = &family.Add({{"status", "200"}}, buckets);
     failed_ = &family.Add({{"status", "500"}}, buckets);
+    auto& total = prometheus::BuildCounter()
+                      .Name("http_requests_total")
+                      .Help("Requests by status code")
+                      .Register(*registry_);
+    okCount_ = &total.Add({{"code", "200"}});
+    failedCount_ = &total.Add({{"code", "500"}});
     exposer_.RegisterCollectable(registry_);
     thread_ = std::thread([this] { serve(); });
   }
@@ -57,8 +65,10 @@ class WorkloadExporter {
         if (errorsDue >= 1) {
           errorsDue -= 1;
           failed_->Observe(profile_.latencySeconds);
+          failedCount_->Increment();
         } else {
           ok_->Observe(profile_.latencySeconds);
+          okCount_->Increment();
         }
       }
       next += std::chrono::milliseconds(100);
@@ -71,6 +81,8 @@ class WorkloadExporter {
   prometheus::Exposer exposer_;
   prometheus::Histogram* ok_ = nullptr;
   prometheus::Histogram* failed_ = nullptr;
+  prometheus::Counter* okCount_ = nullptr;
+  prometheus::Counter* failedCount_ = nullptr;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

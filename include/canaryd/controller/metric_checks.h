@@ -42,7 +42,8 @@ struct MetricCheck {
   std::optional<double> min;
   std::optional<double> max;
   bool passed = false;
-  std::string failure;  // "error-rate 4.2 > 1", or the query's error
+  std::string failure;             // "error-rate 4.2 > 1", or the query's error
+  std::optional<ErrorKind> error;  // set when there is no value: kNotFound is no data
 };
 MetricCheck checkMetric(const api::Canary& canary, const api::CanaryMetric& metric,
                         const MetricCheckContext& context);
