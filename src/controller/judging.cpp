@@ -66,8 +66,12 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
   analysis::IntervalCounts counts;
   const std::string provider = canary.spec.provider.value_or(context.defaultProvider);
   Result<metrics::BuiltinQueries> queries = metrics::builtinQueries(provider);
-  if (!queries) {
-    window = noData(queries.error().message());
+  if (!queries || queries->requests.empty()) {
+    window = noData(queries ? "the " + provider +
+                                  " provider's metrics do not tell the canary's and the "
+                                  "primary's requests apart; the sequential judge needs "
+                                  "gatewayapi, kubernetes, istio or linkerd"
+                            : queries.error().message());
   } else {
     metrics::ProviderConfig config;
     config.address = canary.spec.metricsServer.value_or(context.defaultAddress);

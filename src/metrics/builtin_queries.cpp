@@ -53,3 +53,11 @@ Result<BuiltinQueries> builtinQueries(std::string_view provider) {
 }
 
 }  // namespace canaryd::metrics
+
+namespace canaryd::metrics {
+
+std::vector<std::string> builtinProviders() {
+  return library().providers;
+}
+
+}  // namespace canaryd::metrics

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "canaryd/core/result.h"
 
@@ -14,6 +15,8 @@ namespace canaryd::metrics {
 struct BuiltinQueries {
   std::string requestSuccessRate;
   std::string requestDuration;
+  // For the sequential judge, rendered with target = the canary and `<target>-primary`;
+  // "" where the provider's metrics do not tell the workloads apart.
   std::string requests;  // sum(increase(...[interval])) of all requests
   std::string errors;    // the same for 5xx answers
   std::string source;    // the file they come from, for messages
@@ -22,5 +25,8 @@ struct BuiltinQueries {
 // The queries for `provider` ("gatewayapi:v1", "kubernetes", ...); an error naming the
 // providers that have them otherwise.
 Result<BuiltinQueries> builtinQueries(std::string_view provider);
+
+// The providers that have built-in queries.
+std::vector<std::string> builtinProviders();
 
 }  // namespace canaryd::metrics
