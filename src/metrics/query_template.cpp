@@ -1,5 +1,6 @@
 #include "canaryd/metrics/query_template.h"
 
+#include <cctype>
 #include <vector>
 
 #include "canaryd/core/text.h"
@@ -20,6 +21,13 @@ std::string escaped(const std::string& value) {
     out += c;
   }
   return out;
+}
+
+std::string wordOnly(std::string value) {
+  for (char& c : value) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
+  }
+  return value;
 }
 
 std::string trim(const std::string& s) {
@@ -43,6 +51,17 @@ Result<std::string> renderQuery(const std::string& query, const QueryContext& co
     }
     out += query.substr(at, open - at);
     std::string key = trim(query.substr(open + 2, close - open - 2));
+    // `{{ key | word }}`: non-word characters become "_" (how Skipper names its routes).
+    bool word = false;
+    if (const auto bar = key.find('|'); bar != std::string::npos) {
+      const std::string filter = trim(key.substr(bar + 1));
+      if (filter != "word") {
+        return Error::invalidInput("query: unknown filter \"" + filter + "\" in {{ " + key +
+                                   " }}; the only filter is word");
+      }
+      word = true;
+      key = trim(key.substr(0, bar));
+    }
     if (!key.empty() && key.front() == '.') key.erase(0, 1);  // Go's {{ .namespace }} form
     const std::string variablesPrefix = "variables.";
     if (key.rfind(variablesPrefix, 0) == 0) {
@@ -57,7 +76,7 @@ Result<std::string> renderQuery(const std::string& query, const QueryContext& co
                                    (defined.empty() ? std::string(" (it has none)")
                                                     : " (defined: " + join(defined, ", ") + ")"));
       }
-      out += escaped(it->second);
+      out += escaped(word ? wordOnly(it->second) : it->second);
     } else {
       auto it = context.values.find(key);
       if (it == context.values.end()) {
@@ -71,7 +90,7 @@ Result<std::string> renderQuery(const std::string& query, const QueryContext& co
         return Error::invalidInput("query: unknown template key {{ " + key +
                                    " }}; allowed: " + join(defined, ", ") + hint);
       }
-      out += escaped(it->second);
+      out += escaped(word ? wordOnly(it->second) : it->second);
     }
     at = close + 2;
   }

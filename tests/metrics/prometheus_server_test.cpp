@@ -65,7 +65,7 @@ TEST_F(PrometheusServerTest, BuiltinSuccessRateAndDurationForGatewayApiAndKubern
 TEST_F(PrometheusServerTest, EveryProvidersBuiltinQueriesAreValidPromQL) {
   // Prometheus parses each rendered query: no data here (other metric names), never bad_data.
   const std::vector<std::string> providers = builtinProviders();
-  EXPECT_GE(providers.size(), 12u);
+  EXPECT_GE(providers.size(), 13u);
   for (const std::string& provider : providers) {
     Result<BuiltinQueries> q = builtinQueries(provider);
     ASSERT_TRUE(q.ok());
@@ -76,7 +76,8 @@ TEST_F(PrometheusServerTest, EveryProvidersBuiltinQueriesAreValidPromQL) {
                             {"target", "podinfo"},
                             {"interval", "5s"},
                             {"ingress", "podinfo"},
-                            {"route", "podinfo"}},
+                            {"route", "podinfo"},
+                            {"service", "podinfo"}},
                            {}};
       Result<std::string> rendered = renderQuery(*text, context);
       ASSERT_TRUE(rendered.ok()) << provider << ": " << rendered.error().message();

@@ -50,6 +50,16 @@ TEST(QueryTemplateTest, ValuesCannotBreakOutOfALabelMatcher) {
   EXPECT_EQ(*q, R"(rate(r{path="/x\"} or vector(1) or x{a=\"\\"}[1m]))");
 }
 
+TEST(QueryTemplateTest, TheWordFilterMakesSkipperRouteNames) {
+  QueryContext c = context();
+  c.values["ingress"] = "web.example-com";
+  EXPECT_EQ(*renderQuery("kube_{{ namespace | word }}__{{ingress|word}}_canary", c),
+            "kube_test__web_example_com_canary");
+  Result<std::string> bad = renderQuery("{{ ingress | upper }}", c);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("the only filter is word"), std::string::npos);
+}
+
 TEST(QueryTemplateTest, TheBuiltinQueriesRenderForGatewayApiAndKubernetes) {
   for (const char* provider : {"kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1"}) {
     Result<BuiltinQueries> q = builtinQueries(provider);
@@ -65,12 +75,12 @@ TEST(QueryTemplateTest, TheBuiltinQueriesRenderForGatewayApiAndKubernetes) {
     }
     EXPECT_NE(q->errors.find(R"(status=~"5.*")"), std::string::npos);
   }
-  Result<BuiltinQueries> skipper = builtinQueries("skipper");
-  ASSERT_FALSE(skipper.ok());
-  EXPECT_NE(skipper.error().message().find("built-in metrics for provider \"skipper\" are not "
-                                           "available yet (available for: apisix, "),
+  Result<BuiltinQueries> osm = builtinQueries("osm");
+  ASSERT_FALSE(osm.ok());
+  EXPECT_NE(osm.error().message().find("built-in metrics for provider \"osm\" are not "
+                                       "available yet (available for: apisix, "),
             std::string::npos)
-      << skipper.error().message();
+      << osm.error().message();
 }
 
 }  // namespace

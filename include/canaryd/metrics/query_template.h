@@ -1,6 +1,7 @@
 // MetricTemplate queries as Flagger renders them: `{{ name }}`, `{{ namespace }}`,
 // `{{ target }}`, `{{ service }}`, `{{ ingress }}`, `{{ route }}`, `{{ interval }}` and
-// `{{ variables.<key> }}`. A key that is not defined is an error that names the defined ones,
+// `{{ variables.<key> }}`; `{{ key | word }}` replaces non-word characters with "_" (for the
+// built-in Skipper queries). A key that is not defined is an error that names the defined ones,
 // so a typo never becomes an empty label matcher that silently matches everything.
 #pragma once
 
