@@ -201,6 +201,11 @@ void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j) {
            "confidence and allowedIncrease apply to the mann-whitney judge; sequential uses "
            "alpha, maxErrorIncrease and maxLatencyIncrease");
   }
+  if (j.type == "sequential" && j.maxLatencyIncrease) {
+    c.warn(child(p, "maxLatencyIncrease"),
+           "not used yet: the sequential judge compares error counts only; with it, latency is "
+           "checked by request-duration's thresholdRange, as without a judge");
+  }
 }
 
 void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,

@@ -184,6 +184,12 @@ class ReconcileGates final : public Gates {
     WebhookResult r = webhooks_.run(canary_, "rollout", phaseOf(canary_), checksum_);
     if (!r.ok) return checkFailed(r.failure);
     if (!usesStatisticalJudge(canary_)) return runMetricChecks(canary_, metrics_);
+    if (canary_.spec.analysis->judge->type.value_or("") == "sequential") {
+      // The sequential judge decides on errors; the other metrics (latency, custom) keep
+      // their thresholds, and a miss counts as a failed check as in Flagger.
+      CheckOutcome others = runMetricChecks(canary_, metrics_, {"request-success-rate"});
+      if (!others.passed) return others;
+    }
     JudgeRun run = runJudge(canary_, metrics_, now_, interval_);
     return {run.judgement.verdict != analysis::Verdict::kFail, run.judgement.evidence.explanation,
             run.judgement.verdict, run.status};

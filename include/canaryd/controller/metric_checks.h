@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "canaryd/api/canary.h"
@@ -48,8 +49,9 @@ struct MetricCheck {
 MetricCheck checkMetric(const api::Canary& canary, const api::CanaryMetric& metric,
                         const MetricCheckContext& context);
 
-// `canary` must have Flagger's defaults applied.
-CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext& context);
+// `canary` must have Flagger's defaults applied. Metrics named in `skip` are not checked.
+CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext& context,
+                             const std::set<std::string>& skip = {});
 
 // The pieces the judges share with the checks: a metric's provider and unrendered query
 // (template, inline query or built-in), and the template keys for the Canary.
