@@ -1,5 +1,6 @@
 # canaryd's image: built on Debian 12 with the same packages scripts/setup installs, run on
-# Debian 12 slim with only the shared libraries canaryd links, as a non-root user.
+# Debian 12 slim with only the shared libraries canaryd links (ldd: curl, yaml-cpp, spdlog,
+# fmt, prometheus-cpp core), as a non-root user.
 #   docker build -t canaryd .
 FROM debian:12 AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
@@ -16,7 +17,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCANARYD_TESTS=OFF
 
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      ca-certificates libcurl4 libyaml-cpp0.7 libspdlog1.10 libfmt9 \
+      ca-certificates libcurl4 libyaml-cpp0.7 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/canaryd /usr/local/bin/canaryd
 USER 65532:65532
