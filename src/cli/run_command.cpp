@@ -15,6 +15,7 @@
 #include "canaryd/core/duration.h"
 #include "canaryd/kube/config.h"
 #include "canaryd/kube/kube_client.h"
+#include "canaryd/notify/alert_providers.h"
 #include "canaryd/notify/notifier.h"
 #include "canaryd/runtime/manager.h"
 
@@ -73,7 +74,9 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
 
   kube::KubeClient client(*config);
   SystemClock clock;
-  notify::LogNotifier notifier;
+  notify::LogNotifier log;
+  notify::AlertProviderNotifier providers(client);
+  notify::FanOutNotifier notifier(log, providers);
   controller::ReconcilerOptions reconcilerOptions;
   reconcilerOptions.provider = options.provider;
   reconcilerOptions.metricsServer = options.metricsServer;

@@ -1,0 +1,172 @@
+// Alert delivery: each provider type's exact request (golden files in tests/notify/golden/,
+// one per provider and event), Flagger's severity routing, secrets, and failures that are
+// reported, never thrown.
+#include "canaryd/notify/alert_providers.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "canaryd/api/codec.h"
+#include "canaryd/cluster/null_client.h"
+#include "canaryd/core/base64.h"
+
+#include "support/raw_http_server.h"
+#include "support/source_files.h"
+
+namespace canaryd::notify {
+namespace {
+
+using nlohmann::json;
+
+api::Canary canary(const std::string& alerts = "[]") {
+  auto c = api::canaryFromJson(R"({"apiVersion":"flagger.app/v1beta1","kind":"Canary",
+      "metadata":{"name":"podinfo","namespace":"test"},
+      "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"},
+              "service":{"port":9898},
+              "analysis":{"interval":"1m","threshold":5,"stepWeight":10,"alerts":)" +
+                               alerts + "}}}");
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
+  return *c;
+}
+
+Alert rollback() {
+  Alert a;
+  a.severity = "error";
+  a.phase = "Failed";
+  a.message = "Canary podinfo.test rolled back: failed checks threshold reached 5";
+  a.fields = {{"phase", "Failed"}, {"canaryWeight", "0"}, {"failedChecks", "0"}};
+  a.time = parseRfc3339("2026-11-27T10:00:00Z").value();
+  return a;
+}
+
+Alert promoted() {
+  Alert a;
+  a.severity = "info";
+  a.phase = "Succeeded";
+  a.message = "Promotion completed! podinfo.test";
+  a.fields = {{"phase", "Succeeded"}};
+  a.time = parseRfc3339("2026-11-27T10:30:00Z").value();
+  return a;
+}
+
+json golden(const std::string& name) {
+  return json::parse(testing::readFile(testing::sourcePath("tests/notify/golden/" + name)));
+}
+
+TEST(AlertPayloadTest, EachProviderSendsItsWireFormat) {
+  struct Case {
+    std::string type;
+    std::string url;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"slack", "https://hooks.slack.com/services/T/B/X"},
+                         {"discord", "https://discord.com/api/webhooks/1/abc/slack"},
+                         {"rocket", "https://rocket.example.com/hooks/x"},
+                         {"msteams", "https://example.webhook.office.com/w"},
+                         {"gchat", "https://chat.googleapis.com/v1/spaces/x"},
+                         {"webhook", "https://hooks.example.com/canaryd"}}) {
+    Destination d;
+    d.type = c.type;
+    d.address = c.type == "discord" ? "https://discord.com/api/webhooks/1/abc/" : c.url;
+    d.channel = "on-call";
+    d.username = "canaryd";
+    Result<std::optional<Delivery>> r = buildDelivery(d, canary(), rollback());
+    ASSERT_TRUE(r.ok() && r->has_value()) << c.type;
+    EXPECT_EQ((*r)->url, c.url);
+    EXPECT_EQ(json::parse((*r)->body), golden(c.type + "-rollback.json"))
+        << c.type << ": " << (*r)->body;
+  }
+}
+
+TEST(AlertPayloadTest, AlertmanagerFiresOnRollbackAndResolvesOnSuccess) {
+  Destination d;
+  d.type = "alertmanager";
+  d.address = "http://alertmanager.monitoring:9093/";
+  Result<std::optional<Delivery>> fire = buildDelivery(d, canary(), rollback());
+  ASSERT_TRUE(fire.ok() && fire->has_value());
+  EXPECT_EQ((*fire)->url, "http://alertmanager.monitoring:9093/api/v2/alerts");
+  EXPECT_EQ(json::parse((*fire)->body), golden("alertmanager-rollback.json"));
+  Result<std::optional<Delivery>> resolve = buildDelivery(d, canary(), promoted());
+  ASSERT_TRUE(resolve.ok() && resolve->has_value());
+  EXPECT_EQ(json::parse((*resolve)->body), golden("alertmanager-promoted.json"));
+  Alert progressing = promoted();
+  progressing.phase = "Progressing";
+  Result<std::optional<Delivery>> nothing = buildDelivery(d, canary(), progressing);
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_FALSE(nothing->has_value());
+}
+
+TEST(AlertPayloadTest, UnknownTypesAndMissingAddressesAreErrors) {
+  Destination d;
+  d.type = "slack";
+  EXPECT_NE(buildDelivery(d, canary(), rollback()).error().message().find("has no address"),
+            std::string::npos);
+  d.type = "pagerduty";
+  d.address = "https://events.pagerduty.com/v2/enqueue";
+  EXPECT_NE(buildDelivery(d, canary(), rollback()).error().message().find("not supported yet"),
+            std::string::npos);
+}
+
+// AlertProviders and their Secrets, served as a cluster would.
+class Providers final : public cluster::NullClient {
+ public:
+  Providers() : NullClient("not in this test") {}
+  std::map<std::string, json> objects;  // "kind/ns/name"
+  Result<api::JsonValue> get(const cluster::Resource& r, const cluster::ObjectRef& ref) override {
+    auto it = objects.find(r.kind + "/" + ref.namespace_ + "/" + ref.name);
+    if (it == objects.end()) return NullClient::get(r, ref);
+    return api::JsonValue(it->second);
+  }
+};
+
+TEST(AlertProviderNotifierTest, RoutesBySeverityAndTakesTheAddressFromTheSecret) {
+  std::vector<std::string> received;
+  testing::RawHttpServer server([&](const std::string& request) {
+    received.push_back(request);
+    return testing::RawHttpServer::response(200, "ok");
+  });
+  Providers cluster;
+  cluster.objects["AlertProvider/test/team"] = {
+      {"apiVersion", "flagger.app/v1beta1"},
+      {"kind", "AlertProvider"},
+      {"metadata", {{"name", "team"}, {"namespace", "test"}}},
+      {"spec", {{"type", "webhook"}, {"secretRef", {{"name", "team-hook"}}}}}};
+  cluster.objects["Secret/test/team-hook"] = {
+      {"metadata", {{"name", "team-hook"}, {"namespace", "test"}}},
+      {"data",
+       {{"address", base64Encode(server.url("/hook"))}, {"token", base64Encode("s3cret")}}}};
+  AlertProviderNotifier notifier(cluster, std::chrono::milliseconds(2000), 0);
+  const api::Canary c = canary(R"([{"name":"all","providerRef":{"name":"team"}},
+                                   {"name":"errors-only","severity":"error",
+                                    "providerRef":{"name":"team"}}])");
+  ASSERT_TRUE(notifier.notify(c, promoted()).ok());
+  EXPECT_EQ(received.size(), 1u);  // info: only the entry without a severity
+  ASSERT_TRUE(notifier.notify(c, rollback()).ok());
+  ASSERT_EQ(received.size(), 3u);  // error: both entries
+  EXPECT_NE(received[1].find("POST /hook "), std::string::npos) << received[1];
+  EXPECT_NE(received[1].find("Authorization: Bearer s3cret"), std::string::npos);
+  EXPECT_NE(received[1].find(R"("severity":"error")"), std::string::npos);
+}
+
+TEST(AlertProviderNotifierTest, FailuresAreReportedWithoutTheAddress) {
+  testing::RawHttpServer server(
+      [](const std::string&) { return testing::RawHttpServer::response(500, "down"); });
+  Providers cluster;
+  cluster.objects["AlertProvider/test/team"] = {
+      {"metadata", {{"name", "team"}, {"namespace", "test"}}},
+      {"spec", {{"type", "slack"}, {"address", server.url("/services/T/B/SECRETPART")}}}};
+  AlertProviderNotifier notifier(cluster, std::chrono::milliseconds(2000), 1,
+                                 std::chrono::milliseconds(1));
+  Status s = notifier.notify(canary(R"([{"name":"on-call","providerRef":{"name":"team"}},
+                 {"name":"gone","providerRef":{"name":"missing"}}])"),
+                             rollback());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("on-call (slack): HTTP 500"), std::string::npos)
+      << s.error().message();
+  EXPECT_NE(s.error().message().find("gone: AlertProvider test/missing"), std::string::npos);
+  EXPECT_EQ(s.error().message().find("SECRETPART"), std::string::npos);
+  EXPECT_EQ(server.requests().size(), 2u);  // one retry
+}
+
+}  // namespace
+}  // namespace canaryd::notify
