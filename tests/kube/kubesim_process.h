@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/child_process.h"
+
 namespace canaryd::testing {
 
 class KubesimProcess {
@@ -59,13 +61,7 @@ class KubesimProcess {
   const std::string& url() const { return url_; }
   pid_t pid() const { return pid_; }
 
-  void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  void stop() { terminateChild(pid_); }
 
  private:
   pid_t pid_ = -1;
