@@ -99,16 +99,58 @@ std::optional<json> alertmanagerPayload(const api::Canary& canary, const Alert& 
   return json::array({a});
 }
 
+// PagerDuty Events API v2: a rollback triggers an incident, the next success resolves it. One
+// dedup key per Canary, so a second rollback while the first is open joins that incident.
+std::optional<json> pagerdutyPayload(const Destination& d, const api::Canary& canary,
+                                     const Alert& alert) {
+  const bool fires = alert.phase == "Failed" && alert.severity == "error";
+  const bool resolves = alert.phase == "Succeeded";
+  if (!fires && !resolves) return std::nullopt;
+  const std::string ns = canary.metadata.namespace_.value_or("default");
+  const std::string name = canary.metadata.name.value_or("");
+  json body = {{"routing_key", d.token},
+               {"event_action", fires ? "trigger" : "resolve"},
+               {"dedup_key", "canaryd/" + ns + "/" + name}};
+  if (fires) {
+    json details = json::object();
+    for (const auto& [key, value] : alert.fields)
+      details[key] = value;
+    body["payload"] = {
+        {"summary", alert.message},
+        {"source", "canaryd/" + ns + "/" + name},
+        {"severity", "error"},
+        {"timestamp", formatRfc3339(alert.time)},
+        {"component", canary.spec.targetRef ? canary.spec.targetRef->name.value_or(name) : name},
+        {"group", ns},
+        {"class", "canary rollback"},
+        {"custom_details", details}};
+  }
+  return body;
+}
+
 }  // namespace
 
 Result<std::optional<Delivery>> buildDelivery(const Destination& d, const api::Canary& canary,
                                               const Alert& alert) {
+  Delivery out;
+  out.url = d.address;
+  if (d.type == "pagerduty") {
+    if (d.token.empty()) {
+      return Error::invalidInput(
+          "alert provider of type \"pagerduty\" needs the integration's routing key in the "
+          "secret's token key");
+    }
+    std::optional<json> body = pagerdutyPayload(d, canary, alert);
+    if (!body) return std::optional<Delivery>();
+    if (out.url.empty()) out.url = "https://events.pagerduty.com/v2/enqueue";
+    out.headers = {{"Content-Type", "application/json"}};
+    out.body = body->dump();
+    return std::optional<Delivery>(std::move(out));
+  }
   if (d.address.empty()) {
     return Error::invalidInput("alert provider of type " + quote(d.type) +
                                " has no address (spec.address or the secret's address key)");
   }
-  Delivery out;
-  out.url = d.address;
   out.headers = {{"Content-Type", "application/json"}};
   json body;
   if (d.type == "slack" || d.type == "rocket") {
@@ -135,7 +177,7 @@ Result<std::optional<Delivery>> buildDelivery(const Destination& d, const api::C
   } else {
     return Error::invalidInput("alert provider type " + quote(d.type) +
                                " is not supported yet; supported: slack, discord, rocket, "
-                               "msteams, gchat, webhook, alertmanager");
+                               "msteams, gchat, webhook, alertmanager, pagerduty");
   }
   out.body = body.dump();
   return std::optional<Delivery>(std::move(out));
@@ -184,11 +226,16 @@ Status AlertProviderNotifier::notify(const api::Canary& canary, const Alert& ale
   std::vector<std::string> failures;
   for (const api::CanaryAlert& entry : canary.spec.analysis->alerts) {
     const std::string wants = entry.severity.value_or("info");
-    if (rank(alert.severity) < rank(wants)) continue;
+    // A success resolves what a rollback fired, whatever severity the entry filters on.
+    const bool filtered = rank(alert.severity) < rank(wants);
+    if (filtered && alert.phase != "Succeeded") continue;
     const std::string label = entry.name.value_or("alert");
     Result<Destination> destination = resolve(canary, entry);
     if (!destination) {
       failures.push_back(label + ": " + destination.error().message());
+      continue;
+    }
+    if (filtered && destination->type != "alertmanager" && destination->type != "pagerduty") {
       continue;
     }
     Result<std::optional<Delivery>> delivery = buildDelivery(*destination, canary, alert);

@@ -96,13 +96,29 @@ TEST(AlertPayloadTest, AlertmanagerFiresOnRollbackAndResolvesOnSuccess) {
   EXPECT_FALSE(nothing->has_value());
 }
 
+TEST(AlertPayloadTest, PagerDutyTriggersOnRollbackAndResolvesOnSuccess) {
+  Destination d;
+  d.type = "pagerduty";
+  d.token = "R0UTINGKEY";
+  Result<std::optional<Delivery>> trigger = buildDelivery(d, canary(), rollback());
+  ASSERT_TRUE(trigger.ok() && trigger->has_value());
+  EXPECT_EQ((*trigger)->url, "https://events.pagerduty.com/v2/enqueue");
+  EXPECT_EQ(json::parse((*trigger)->body), golden("pagerduty-rollback.json"));
+  Result<std::optional<Delivery>> resolve = buildDelivery(d, canary(), promoted());
+  ASSERT_TRUE(resolve.ok() && resolve->has_value());
+  EXPECT_EQ(json::parse((*resolve)->body), golden("pagerduty-promoted.json"));
+  d.token = "";
+  EXPECT_NE(buildDelivery(d, canary(), rollback()).error().message().find("routing key"),
+            std::string::npos);
+}
+
 TEST(AlertPayloadTest, UnknownTypesAndMissingAddressesAreErrors) {
   Destination d;
   d.type = "slack";
   EXPECT_NE(buildDelivery(d, canary(), rollback()).error().message().find("has no address"),
             std::string::npos);
-  d.type = "pagerduty";
-  d.address = "https://events.pagerduty.com/v2/enqueue";
+  d.type = "sms";
+  d.address = "https://sms.example.com";
   EXPECT_NE(buildDelivery(d, canary(), rollback()).error().message().find("not supported yet"),
             std::string::npos);
 }

@@ -69,6 +69,7 @@ class Receiver {
   testing::RawHttpServer server_;
 };
 
+// The entry takes errors only; the success (info) still resolves what the rollback fired.
 TEST(AlertmanagerTest, ARollbackFiresAndTheNextSuccessResolves) {
   Receiver receiver;
   testing::AlertmanagerProcess alertmanager(receiver.url());
@@ -79,7 +80,8 @@ TEST(AlertmanagerTest, ARollbackFiresAndTheNextSuccessResolves) {
       "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"},
               "service":{"port":9898},
               "analysis":{"interval":"1m","threshold":5,"stepWeight":10,
-                          "alerts":[{"name":"am","providerRef":{"name":"alertmanager"}}]}}})");
+                          "alerts":[{"name":"am","severity":"error",
+                                    "providerRef":{"name":"alertmanager"}}]}}})");
   ASSERT_TRUE(canary.ok());
 
   Alert rollback;

@@ -20,7 +20,7 @@ namespace canaryd::notify {
 
 // An AlertProvider with its secret resolved.
 struct Destination {
-  std::string type;  // slack, discord, rocket, msteams, gchat, webhook, alertmanager
+  std::string type;  // slack, discord, rocket, msteams, gchat, webhook, alertmanager, pagerduty
   std::string address;
   std::string token;
   std::string channel = "general";
@@ -35,8 +35,8 @@ struct Delivery {
 };
 
 // The request `destination` gets for `alert` about `canary`; nothing when that type has nothing
-// to say about it (Alertmanager hears only of rollbacks, which fire, and successes, which
-// resolve them).
+// to say about it (Alertmanager and PagerDuty hear only of rollbacks, which fire, and
+// successes, which resolve them).
 Result<std::optional<Delivery>> buildDelivery(const Destination& destination,
                                               const api::Canary& canary, const Alert& alert);
 
