@@ -95,6 +95,13 @@ class Stepper {
         {Action::Type::kSetWeights, 100 - canaryWeight, canaryWeight, mirror, {}, {}});
     out_.status.canaryWeight = canaryWeight;
   }
+  // Flagger's muteAlert: a gate hook that asks for it silences its "waiting for approval" alert.
+  bool muted(const std::string& hookType) const {
+    for (const api::CanaryWebhook& hook : analysis_.webhooks) {
+      if (hook.type.value_or("") == hookType && hook.muteAlert.value_or(false)) return true;
+    }
+    return false;
+  }
   void event(const std::string& type, const std::string& message) {
     act(Action::Type::kEvent, type, message);
   }
@@ -173,7 +180,7 @@ class Stepper {
       if (phase != "Waiting") {
         setPhase("Waiting");
         event("Normal", "Waiting for approval " + name());
-        alert("warn", "Canary is waiting for approval " + name());
+        if (!muted("confirm-rollout")) alert("warn", "Canary is waiting for approval " + name());
       }
       return;
     }
@@ -393,7 +400,9 @@ class Stepper {
     if (!gates_.confirmPromotion()) {
       if (out_.status.phase != "WaitingPromotion") {
         setPhase("WaitingPromotion");
-        alert("warn", "Canary is waiting for promotion approval " + name());
+        if (!muted("confirm-promotion")) {
+          alert("warn", "Canary is waiting for promotion approval " + name());
+        }
       }
       return;
     }

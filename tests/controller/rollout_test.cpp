@@ -198,6 +198,22 @@ TEST(RolloutTest, ConfirmRolloutHoldsInWaitingUntilAccepted) {
   EXPECT_EQ(d.phase(), "Progressing");
 }
 
+TEST(RolloutTest, MuteAlertSilencesTheWaitingAlertOfItsGate) {
+  for (bool mute : {false, true}) {
+    Driver d(canaryFrom(std::string(R"({"interval":"1m","threshold":5,"stepWeight":10,
+        "webhooks":[{"name":"gate","type":"confirm-rollout","url":"http://gate/","muteAlert":)") +
+                        (mute ? "true" : "false") + "}]}"));
+    d.tick();
+    d.observed.revision = "rev-2";
+    d.gates.confirmRolloutAnswer = false;
+    const std::size_t before = d.alerts.size();
+    d.tick();
+    EXPECT_EQ(d.phase(), "Waiting");
+    EXPECT_EQ(d.alerts.size() - before, mute ? 0u : 1u) << "muteAlert " << mute;
+    EXPECT_EQ(d.events.back(), "Normal: Waiting for approval podinfo.test");  // always
+  }
+}
+
 TEST(RolloutTest, RefusedTrafficIncreaseHaltsWithoutCountingAFailure) {
   Driver d(canaryFrom(kProgressive));
   d.tick();
