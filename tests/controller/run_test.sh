@@ -175,6 +175,18 @@ record_weights restart
 k -n restart set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
 weight_is() { [[ $(k -n restart get canary podinfo -o jsonpath='{.status.canaryWeight}') == "$1" ]]; }
 wait_for 60 weight_is 20 || fail "restart: weight 20 not reached"
+# /metrics during the rollout: Flagger's series with the rollout's values (the weight read at
+# 20 may have stepped on to 30 by the time of the scrape: either, with the primary at the rest).
+first_health=$(sed -n 's/.*health on \([0-9.:]*\);.*/\1/p' "$tmp/canaryd.out" | head -1)
+mid_rollout_metrics() {
+  curl -sf "http://$first_health/metrics" >"$tmp/metrics-mid" || return 1
+  local canary primary
+  canary=$(sed -n 's/^flagger_canary_weight{namespace="restart",workload="podinfo"} //p' "$tmp/metrics-mid")
+  primary=$(sed -n 's/^flagger_canary_weight{namespace="restart",workload="podinfo-primary"} //p' "$tmp/metrics-mid")
+  [[ ($canary == 20 || $canary == 30) && $((canary + primary)) == 100 ]] &&
+    grep -q '^flagger_canary_status{name="podinfo",namespace="restart"} 0' "$tmp/metrics-mid"
+}
+wait_for 10 mid_rollout_metrics || fail "/metrics during the rollout: $(grep restart "$tmp/metrics-mid")"
 kill -9 "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null
 start_daemon
