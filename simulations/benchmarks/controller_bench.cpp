@@ -18,63 +18,24 @@
 
 #include "canaryd/kube/kube_client.h"
 
+#include "bench_support.h"
 #include "kube/kubesim_process.h"
 #include "support/source_files.h"
 
 namespace {
 
 using namespace canaryd;
+using bench::cpuSeconds;
+using bench::parallel;
+using bench::seconds;
+using bench::Wall;
 using nlohmann::json;
-using Wall = std::chrono::steady_clock;
-
-double seconds(Wall::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-// utime + stime of a process, in seconds.
-double cpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream fields(text.substr(text.rfind(')') + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-long peakRssKiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
 
 void check(const Result<api::JsonValue>& r) {
   if (!r) {
     std::cerr << "controller_bench: " << r.error().message() << "\n";
     std::exit(1);
   }
-}
-
-// Runs `work(i)` for i in [0, count) on `threads` threads, each with its own client.
-void parallel(const std::string& server, int count, int threads,
-              const std::function<void(kube::KubeClient&, int)>& work) {
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      kube::ConnectionConfig config;
-      config.server = server;
-      kube::KubeClient client(config);
-      for (int i = t; i < count; i += threads)
-        work(client, i);
-    });
-  }
-  for (auto& w : workers)
-    w.join();
 }
 
 // How many Canaries are in each phase.
@@ -215,7 +176,7 @@ int main(int argc, char** argv) {
   const bool done = waitFor(client, daemon, "Succeeded", canaries, std::chrono::minutes(20));
   const auto succeeded = Wall::now();
   const double cpu = cpuSeconds(daemon);
-  const long rss = peakRssKiB(daemon);
+  const long rss = bench::procStatusKiB(daemon, "VmHWM");
   const double kubesimCpu = cpuSeconds(kubesim.pid()) - kubesimCpuBefore;
   kill(daemon, SIGTERM);
   int status = 0;

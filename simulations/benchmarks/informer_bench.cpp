@@ -13,51 +13,30 @@
 #include "canaryd/kube/kube_client.h"
 #include "canaryd/runtime/informer.h"
 
+#include "bench_support.h"
 #include "kube/kubesim_process.h"
 #include "support/source_files.h"
 
 namespace {
 
 using namespace canaryd;
+using bench::seconds;
+using bench::Wall;
 using nlohmann::json;
-using Wall = std::chrono::steady_clock;
-
-double seconds(Wall::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-long rssKiB(pid_t pid) {
-  std::ifstream in("/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
 
 using testing::yamlFile;
 
-// Creates objects from `count` names on `threads` threads, each with its own client.
+// Creates objects from `count` names on `threads` threads.
 void createAll(const std::string& server, const cluster::Resource& resource, int count,
                const std::function<json(int)>& make, int threads) {
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      kube::ConnectionConfig config;
-      config.server = server;
-      kube::KubeClient client(config);
-      for (int i = t; i < count; i += threads) {
-        json o = make(i);
-        auto r = client.create(resource, o["metadata"]["namespace"], api::JsonValue(o));
-        if (!r) {
-          std::cerr << r.error().message() << "\n";
-          std::exit(1);
-        }
-      }
-    });
-  }
-  for (auto& w : workers)
-    w.join();
+  bench::parallel(server, count, threads, [&](kube::KubeClient& client, int i) {
+    json o = make(i);
+    auto r = client.create(resource, o["metadata"]["namespace"], api::JsonValue(o));
+    if (!r) {
+      std::cerr << r.error().message() << "\n";
+      std::exit(1);
+    }
+  });
 }
 
 }  // namespace
@@ -108,7 +87,7 @@ int main(int argc, char** argv) {
       4);
   const double createSeconds = seconds(Wall::now() - start);
 
-  const long rssBefore = rssKiB(0);
+  const long rssBefore = bench::procStatusKiB(0, "VmRSS");
   SystemClock clock;
   runtime::InformerOptions options;
   options.pageSize = 500;
@@ -124,7 +103,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double syncSeconds = seconds(Wall::now() - start);
-  const long rssAfter = rssKiB(0);
+  const long rssAfter = bench::procStatusKiB(0, "VmRSS");
   const std::size_t held = canaryInformer.size() + deploymentInformer.size();
 
   // Watch throughput: with the canary informer stopped (its cache and resourceVersion kept),
@@ -172,6 +151,7 @@ int main(int argc, char** argv) {
   std::cout << "watch events applied:   " << applied << " in " << applySeconds
             << " s = " << static_cast<int>(applied / applySeconds) << " events/s (" << updates
             << " updates written beforehand in " << writeSeconds << " s)\n";
-  std::cout << "RSS of kubesim:         " << rssKiB(sim.pid()) / 1024 << " MiB\n";
+  std::cout << "RSS of kubesim:         " << bench::procStatusKiB(sim.pid(), "VmRSS") / 1024
+            << " MiB\n";
   return applied == static_cast<std::uint64_t>(updates) ? 0 : 1;
 }

@@ -14,23 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-metrics::QueryContext contextFor(const api::Canary& canary, const api::CanaryMetric& metric) {
-  const api::CanarySpec& spec = canary.spec;
-  const std::string target = spec.targetRef ? spec.targetRef->name.value_or("") : "";
-  metrics::QueryContext context;
-  context.values = {
-      {"name", canary.metadata.name.value_or("")},
-      {"namespace", canary.metadata.namespace_.value_or("default")},
-      {"target", target},
-      {"service", spec.service && spec.service->name ? *spec.service->name : target},
-      {"ingress", spec.ingressRef ? spec.ingressRef->name.value_or("") : ""},
-      {"route", spec.routeRef ? spec.routeRef->name.value_or("") : ""},
-      {"interval", metric.interval.value_or(std::string(api::kDefaultMetricInterval))},
-  };
-  context.variables = metric.templateVariables;
-  return context;
-}
-
 // Credentials of a MetricTemplate's secretRef: `token` (bearer), or `username` + `password`.
 Status readCredentials(cluster::Client& client, const std::string& ns, const std::string& name,
                        metrics::ProviderConfig& config) {
@@ -74,7 +57,20 @@ Result<std::string> builtinQuery(const api::Canary& canary, const api::CanaryMet
 }
 
 metrics::QueryContext queryContext(const api::Canary& canary, const api::CanaryMetric& metric) {
-  return contextFor(canary, metric);
+  const api::CanarySpec& spec = canary.spec;
+  const std::string target = spec.targetRef ? spec.targetRef->name.value_or("") : "";
+  metrics::QueryContext context;
+  context.values = {
+      {"name", canary.metadata.name.value_or("")},
+      {"namespace", canary.metadata.namespace_.value_or("default")},
+      {"target", target},
+      {"service", spec.service && spec.service->name ? *spec.service->name : target},
+      {"ingress", spec.ingressRef ? spec.ingressRef->name.value_or("") : ""},
+      {"route", spec.routeRef ? spec.routeRef->name.value_or("") : ""},
+      {"interval", metric.interval.value_or(std::string(api::kDefaultMetricInterval))},
+  };
+  context.variables = metric.templateVariables;
+  return context;
 }
 
 Result<std::unique_ptr<metrics::Provider>> providerFor(const api::Canary& canary,
@@ -134,7 +130,7 @@ MetricCheck checkMetric(const api::Canary& canary, const api::CanaryMetric& metr
     out.error = provider.error().kind();
     return out;
   }
-  Result<std::string> rendered = metrics::renderQuery(query, contextFor(canary, metric));
+  Result<std::string> rendered = metrics::renderQuery(query, queryContext(canary, metric));
   if (!rendered) {
     out.failure = out.name + ": " + rendered.error().message();
     out.error = rendered.error().kind();

@@ -146,14 +146,7 @@ Result<std::vector<double>> PrometheusProvider::queryRange(const std::string& qu
   }
   const json result = data->value("result", json::array());
   if (result.empty()) return Error::notFound("no values found for the query " + quote(query));
-  if (result.size() > 1) {
-    std::vector<std::string> labels;
-    for (const json& series : result)
-      labels.push_back(series.value("metric", json::object()).dump());
-    return Error::invalidInput(
-        "the query " + quote(query) + " returned " + std::to_string(result.size()) +
-        " series where one was expected: " + join(labels, ", ") + "; aggregate it (sum, avg, ...)");
-  }
+  if (result.size() > 1) return severalSeries(query, result);
   std::vector<double> values;
   for (const json& point : result[0].value("values", json::array())) {
     Result<double> v = sampleValue(point, query);

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "canaryd/api/defaults.h"
 #include "canaryd/cluster/client.h"
 #include "canaryd/controller/metric_checks.h"
 #include "canaryd/core/clock.h"
@@ -35,7 +36,7 @@ namespace canaryd::controller {
 struct ReconcilerOptions {
   std::string provider = "kubernetes";                   // when a Canary names none (--provider)
   std::string metricsServer = "http://prometheus:9090";  // --metrics-server
-  Duration minInterval = std::chrono::seconds(10);       // --min-interval (Flagger: 10s)
+  Duration minInterval = api::kMinAnalysisInterval;      // --min-interval (Flagger: 10s)
 };
 
 struct ReconcileOutcome {
