@@ -235,6 +235,19 @@ void fields(V& v, CanaryJudgeStatus& j) {
 }
 
 template <class V>
+void fields(V& v, CanaryEvidence& e) {
+  v("name", e.name);
+  v("value", e.value);
+}
+
+template <class V>
+void fields(V& v, CanaryFailedCheck& f) {
+  v("message", f.message);
+  v("time", f.time);
+  v("evidence", f.evidence);
+}
+
+template <class V>
 void fields(V& v, CanaryStatus& s) {
   v("phase", s.phase);
   v("failedChecks", s.failedChecks);
@@ -250,6 +263,7 @@ void fields(V& v, CanaryStatus& s) {
   v("previousSessionAffinityCookie", s.previousSessionAffinityCookie);
   v("conditions", s.conditions);
   v("judge", s.judge);
+  v("lastFailedCheck", s.lastFailedCheck);
   v.rest(s.rest);
 }
 

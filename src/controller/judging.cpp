@@ -179,6 +179,31 @@ JudgeRun mannWhitney(const api::Canary& canary, const api::CanaryJudge& judge,
 
 }  // namespace
 
+Facts evidenceOf(const std::string& judgeType, const analysis::Judgement& judgement) {
+  const analysis::Evidence& e = judgement.evidence;
+  Facts out{{"judge", judgeType}, {"verdict", std::string(analysis::toString(judgement.verdict))}};
+  if (e.eValue) {
+    std::string v = formatNumber(*e.eValue);
+    if (e.threshold) v += " (decides at " + formatNumber(*e.threshold) + ")";
+    out.emplace_back("e-value", v);
+  }
+  if (e.pValue) out.emplace_back("p-value", formatNumber(*e.pValue));
+  if (e.estimate) {
+    std::string v = formatNumber(*e.estimate);
+    if (e.lower && e.upper) {
+      v += " [" + formatNumber(*e.lower) + ", " + formatNumber(*e.upper) + "]";
+    }
+    out.emplace_back(judgeType == "sequential" ? "bad-rate ratio canary/primary" : "shift", v);
+  }
+  if (e.effectSize) out.emplace_back("effect size", formatNumber(*e.effectSize));
+  const char* unit = judgeType == "sequential" ? " requests" : " samples";
+  if (e.canaryCount > 0 || e.baselineCount > 0) {
+    out.emplace_back("canary", std::to_string(e.canaryCount) + unit);
+    out.emplace_back("primary", std::to_string(e.baselineCount) + unit);
+  }
+  return out;
+}
+
 bool usesStatisticalJudge(const api::Canary& canary) {
   return canary.spec.analysis && canary.spec.analysis->judge &&
          canary.spec.analysis->judge->type.value_or("threshold") != "threshold";

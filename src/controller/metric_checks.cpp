@@ -154,13 +154,33 @@ MetricCheck checkMetric(const api::Canary& canary, const api::CanaryMetric& metr
   return out;
 }
 
+Facts evidenceOf(const MetricCheck& check) {
+  Facts out{{"metric", check.name}};
+  if (check.value) {
+    out.emplace_back("value", formatNumber(*check.value));
+  } else {
+    out.emplace_back("value", "none (" + check.failure + ")");
+  }
+  std::string range;
+  if (check.min) range = "min " + formatNumber(*check.min);
+  if (check.max)
+    range += (range.empty() ? "" : ", ") + std::string("max ") + formatNumber(*check.max);
+  if (!range.empty()) out.emplace_back("thresholdRange", range);
+  if (!check.query.empty()) out.emplace_back("query", check.query);
+  return out;
+}
+
 CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext& context,
                              const std::set<std::string>& skip) {
   if (!canary.spec.analysis) return {};
   for (const api::CanaryMetric& metric : canary.spec.analysis->metrics) {
     if (skip.contains(metricName(metric))) continue;
     MetricCheck check = checkMetric(canary, metric, context);
-    if (!check.passed) return checkFailed(check.failure);
+    if (!check.passed) {
+      CheckOutcome failed = checkFailed(check.failure);
+      failed.evidence = evidenceOf(check);
+      return failed;
+    }
   }
   return {};
 }

@@ -226,4 +226,17 @@ Readiness deploymentReadiness(const api::JsonValue& deploymentValue, std::int64_
   return {true, ""};
 }
 
+std::string imagesOf(const api::JsonValue& deployment) {
+  std::string out;
+  const nlohmann::json& pod = deployment.get().value(
+      nlohmann::json::json_pointer("/spec/template/spec"), nlohmann::json::object());
+  for (const char* list : {"containers", "initContainers"}) {
+    for (const nlohmann::json& c : pod.value(list, nlohmann::json::array())) {
+      if (!out.empty()) out += ", ";
+      out += c.value("name", "") + "=" + c.value("image", "");
+    }
+  }
+  return out;
+}
+
 }  // namespace canaryd::controller

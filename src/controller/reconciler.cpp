@@ -192,6 +192,7 @@ class ReconcileGates final : public Gates {
     }
     JudgeRun run = runJudge(canary_, metrics_, now_, interval_);
     return {run.judgement.verdict != analysis::Verdict::kFail, run.judgement.evidence.explanation,
+            evidenceOf(canary_.spec.analysis->judge->type.value_or(""), run.judgement),
             run.judgement.verdict, run.status};
   }
   bool confirmTrafficIncrease() override { return hooks("confirm-traffic-increase"); }
@@ -238,7 +239,7 @@ struct Reconciler::Impl {
   Status scale(const std::string& ns, const std::string& name, std::int64_t replicas);
   Status setFinalizer(const api::Canary& canary, bool present);
   void announce(const api::Canary& canary, const api::JsonValue& involved, const Step& step,
-                const std::string& checksum);
+                const std::string& checksum, const std::string& images);
 
   cluster::Client& client;
   const Clock& clock;
@@ -356,7 +357,7 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
     Result<api::Canary> updated = cluster::updateCanaryStatus(client, written);
     if (!updated) return updated.error().withContext("status of canary " + keyOf(ref));
   }
-  announce(canary, *raw, next, revision);
+  announce(canary, *raw, next, revision, imagesOf(*target));
   return ReconcileOutcome{true, next.requeueAfter, next.status.phase.value_or(""), targetName,
                           next.status.canaryWeight.value_or(0)};
 }
@@ -480,7 +481,8 @@ Status Reconciler::Impl::apply(const Action& action, const api::Canary& canary, 
 }
 
 void Reconciler::Impl::announce(const api::Canary& canary, const api::JsonValue& involved,
-                                const Step& step, const std::string& checksum) {
+                                const Step& step, const std::string& checksum,
+                                const std::string& images) {
   const std::string phase = step.status.phase.value_or("");
   api::Canary after = canary;
   after.status = step.status;
@@ -500,9 +502,14 @@ void Reconciler::Impl::announce(const api::Canary& canary, const api::JsonValue&
         alert.message = action.message;
         alert.phase = phase;
         alert.time = clock.now();
-        alert.fields = {{"phase", phase},
+        const std::int64_t threshold =
+            canary.spec.analysis->threshold.value_or(api::kDefaultThreshold);
+        alert.fields = {{"revision", images},
+                        {"phase", phase},
                         {"canaryWeight", std::to_string(step.status.canaryWeight.value_or(0))},
-                        {"failedChecks", std::to_string(step.status.failedChecks.value_or(0))}};
+                        {"failedChecks", std::to_string(step.status.failedChecks.value_or(0)) +
+                                             " of " + std::to_string(threshold)}};
+        alert.fields.insert(alert.fields.end(), action.facts.begin(), action.facts.end());
         if (Status s = notifier.notify(after, alert); !s) {
           spdlog::warn("alert for {}: {}", canary.metadata.name.value_or(""), s.error().message());
         }

@@ -88,11 +88,11 @@ class Stepper {
   }
 
   void act(Action::Type type, std::string severity = {}, std::string message = {}) {
-    out_.actions.push_back({type, 0, 0, false, std::move(severity), std::move(message)});
+    out_.actions.push_back({type, 0, 0, false, std::move(severity), std::move(message), {}});
   }
   void setWeights(std::int64_t canaryWeight, bool mirror = false) {
     out_.actions.push_back(
-        {Action::Type::kSetWeights, 100 - canaryWeight, canaryWeight, mirror, {}, {}});
+        {Action::Type::kSetWeights, 100 - canaryWeight, canaryWeight, mirror, {}, {}, {}});
     out_.status.canaryWeight = canaryWeight;
   }
   // Flagger's muteAlert: a gate hook that asks for it silences its "waiting for approval" alert.
@@ -105,9 +105,14 @@ class Stepper {
   void event(const std::string& type, const std::string& message) {
     act(Action::Type::kEvent, type, message);
   }
-  void alert(const std::string& severity, const std::string& message) {
-    act(Action::Type::kAlert, severity, message);
+  // An alert says what happened, the numbers behind it, and what happens next.
+  void alert(const std::string& severity, const std::string& message, const std::string& next,
+             Facts facts = {}) {
+    facts.emplace_back("next", next);
+    out_.actions.push_back(
+        {Action::Type::kAlert, 0, 0, false, severity, message, std::move(facts)});
   }
+  std::string intervalText() const { return formatDuration(interval_); }
 
   // Flagger: a phase other than Progressing, Waiting or Promoting resets weight and iterations;
   // Initialized and Succeeded record the promoted revision; the Promoted condition mirrors it.
@@ -165,7 +170,8 @@ class Stepper {
     act(Action::Type::kScaleTargetToZero);
     setPhase("Initialized");
     event("Normal", "Initialization done! " + name());
-    alert("info", "Initialization done! " + name());
+    alert("info", "Initialization done! " + name(),
+          "a change of the target's pod template or tracked configs starts a canary analysis");
   }
 
   void idleOrStart(const std::string& phase) {
@@ -180,7 +186,10 @@ class Stepper {
       if (phase != "Waiting") {
         setPhase("Waiting");
         event("Normal", "Waiting for approval " + name());
-        if (!muted("confirm-rollout")) alert("warn", "Canary is waiting for approval " + name());
+        if (!muted("confirm-rollout")) {
+          alert("warn", "Canary is waiting for approval " + name(),
+                "the analysis starts once the confirm-rollout hooks approve");
+        }
       }
       return;
     }
@@ -189,21 +198,52 @@ class Stepper {
     s.iterations = 0;
     s.canaryWeight = 0;
     s.judge.reset();
+    s.lastFailedCheck.reset();
     setPhase("Progressing");
     act(Action::Type::kScaleCanaryUp);
     event("Normal", "New revision detected! Scaling up " + name());
-    alert("info", "New revision detected, progressing canary analysis " + name());
+    alert("info", "New revision detected, progressing canary analysis " + name(), firstStep());
   }
 
-  void rollback(const std::string& why) {
+  // What the first analysis step will do, for the new-revision alert.
+  std::string firstStep() const {
+    if (api::strategyOf(analysis_) != Strategy::kCanary) {
+      return std::to_string(analysis_.iterations.value_or(1)) + " iterations of " + intervalText() +
+             " once the canary is ready, then promotion";
+    }
+    const std::vector<std::int64_t> steps = api::weightSteps(analysis_);
+    if (steps.empty()) return "promotion once the canary is ready";
+    return "canary weight " + std::to_string(steps.front()) + "% once the canary is ready, up to " +
+           std::to_string(steps.back()) + "% in " + std::to_string(steps.size()) + " steps of " +
+           intervalText() + ", then promotion";
+  }
+
+  void rollback(const std::string& why, Facts evidence = {}) {
     setWeights(0);
     act(Action::Type::kScaleCanaryToZero);
     out_.status.failedChecks = 0;
     setPhase("Failed");
     event("Warning", "Rolling back " + name() + ": " + why);
     // canaryd alerts on every rollback, whatever the cause (Flagger can roll back silently).
-    alert("error", "Canary " + name() + " rolled back: " + why);
+    alert("error", "Canary " + name() + " rolled back: " + why,
+          "the primary keeps serving the last promoted revision and the canary is scaled to "
+          "zero; a new revision of the target (a fix, or the revert in Git) starts a new "
+          "analysis",
+          std::move(evidence));
     act(Action::Type::kRunPostRolloutHooks);
+  }
+
+  // The last failed check's numbers, kept in status (the threshold rollback comes one interval
+  // after the failure that reached it).
+  Facts lastFailureEvidence() const {
+    Facts out;
+    const auto& last = out_.status.lastFailedCheck;
+    if (!last) return out;
+    out.emplace_back("last failed check", last->message.value_or(""));
+    for (const api::CanaryEvidence& e : last->evidence) {
+      out.emplace_back(e.name.value_or(""), e.value.value_or(""));
+    }
+    return out;
   }
 
   void promote() {
@@ -220,11 +260,12 @@ class Stepper {
     s.failedChecks = 0;
     s.iterations = 0;
     s.judge.reset();
+    s.lastFailedCheck.reset();
     setWeights(0);
     setPhase("Progressing");
     markStep();
     event("Normal", "New revision detected! Restarting analysis for " + name());
-    alert("info", "New revision detected, restarting analysis " + name());
+    alert("info", "New revision detected, restarting analysis " + name(), firstStep());
     return true;
   }
 
@@ -248,7 +289,8 @@ class Stepper {
     }
     const std::int64_t threshold = analysis_.threshold.value_or(api::kDefaultThreshold);
     if (failedChecks() >= threshold) {
-      rollback("failed checks threshold reached " + std::to_string(failedChecks()));
+      rollback("failed checks threshold reached " + std::to_string(failedChecks()),
+               lastFailureEvidence());
       return;
     }
     if (weight() == 0 && s.iterations.value_or(0) == 0 && !gates_.preRollout()) {
@@ -264,11 +306,11 @@ class Stepper {
       s.judge = next;
     }
     if (checks.verdict) {
-      judged(*checks.verdict, checks.failure);
+      judged(*checks.verdict, checks.failure, checks.evidence);
       return;
     }
     if (!checks.passed) {
-      failCheck(checks.failure);
+      failCheck(checks.failure, checks.evidence);
       return;
     }
     if (api::strategyOf(analysis_) == Strategy::kCanary) {
@@ -283,7 +325,7 @@ class Stepper {
   // never toward a pass; pass or inconclusive advance; at the top, promotion needs a pass, and
   // `threshold` windows there without one end the run (promoted only with
   // promoteOnInconclusive).
-  void judged(analysis::Verdict verdict, const std::string& explanation) {
+  void judged(analysis::Verdict verdict, const std::string& explanation, const Facts& evidence) {
     CanaryStatus& s = out_.status;
     if (!s.judge) s.judge = api::CanaryJudgeStatus{};
     api::CanaryJudgeStatus& j = *s.judge;
@@ -291,14 +333,16 @@ class Stepper {
     const std::string type = judge.type.value_or("");
     switch (verdict) {
       case analysis::Verdict::kFail:
-        rollback("the " + type + " judge failed the canary: " + explanation);
+        rollback("the " + type + " judge failed the canary: " + explanation, evidence);
         return;
       case analysis::Verdict::kNoData: {
         j.noDataChecks = j.noDataChecks.value_or(0) + 1;
         const std::int64_t limit = judge.noDataLimit.value_or(kDefaultNoDataLimit);
         if (*j.noDataChecks >= limit) {
           rollback("no data in " + std::to_string(*j.noDataChecks) +
-                   " analysis windows (noDataLimit " + std::to_string(limit) + "): " + explanation);
+                       " analysis windows (noDataLimit " + std::to_string(limit) +
+                       "): " + explanation,
+                   evidence);
         } else {
           event("Warning", "Halt " + name() + " advancement: " + explanation + " (no data " +
                                std::to_string(*j.noDataChecks) + "/" + std::to_string(limit) + ")");
@@ -337,7 +381,9 @@ class Stepper {
       return;
     }
     rollback("the " + type + " judge stayed inconclusive for " +
-             std::to_string(*j.inconclusiveChecks) + " windows at the top weight: " + explanation);
+                 std::to_string(*j.inconclusiveChecks) +
+                 " windows at the top weight: " + explanation,
+             evidence);
   }
 
   bool atTop() const {
@@ -348,8 +394,13 @@ class Stepper {
     return out_.status.iterations.value_or(0) >= analysis_.iterations.value_or(1);
   }
 
-  void failCheck(const std::string& why) {
+  void failCheck(const std::string& why, const Facts& evidence = {}) {
     out_.status.failedChecks = failedChecks() + 1;
+    api::CanaryFailedCheck& last = out_.status.lastFailedCheck.emplace();
+    last.message = why;
+    last.time = formatRfc3339(now_);
+    for (const auto& [factName, value] : evidence)
+      last.evidence.push_back({factName, value});
     event("Warning", "Halt " + name() + " advancement: " + why + " (failed checks " +
                          std::to_string(failedChecks()) + ")");
   }
@@ -401,7 +452,8 @@ class Stepper {
       if (out_.status.phase != "WaitingPromotion") {
         setPhase("WaitingPromotion");
         if (!muted("confirm-promotion")) {
-          alert("warn", "Canary is waiting for promotion approval " + name());
+          alert("warn", "Canary is waiting for promotion approval " + name(),
+                "promotion once the confirm-promotion hooks approve");
         }
       }
       return;
@@ -422,7 +474,8 @@ class Stepper {
         event("Warning", "Primary " + name() +
                              " is not ready within the progress deadline; "
                              "all traffic stays on the canary");
-        alert("error", "Promotion of " + name() + " failed: the primary did not become ready");
+        alert("error", "Promotion of " + name() + " failed: the primary did not become ready",
+              "all traffic stays on the canary until the primary Deployment becomes ready");
       }
       return;
     }
@@ -439,7 +492,8 @@ class Stepper {
     act(Action::Type::kScaleCanaryToZero);
     setPhase("Succeeded");
     event("Normal", "Promotion completed! Scaling down " + name());
-    alert("info", "Promotion completed! " + name());
+    alert("info", "Promotion completed! " + name(),
+          "none: the primary serves this revision; the next one starts a new analysis");
     act(Action::Type::kRunPostRolloutHooks);
   }
 

@@ -3,6 +3,7 @@
 #include "canaryd/controller/judging.h"
 
 #include <functional>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -89,6 +90,25 @@ TEST(JudgingTest, SequentialRendersCanaryAndPrimaryCountsAndKeepsTheWindows) {
   EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kFail);
   EXPECT_EQ(run.status.verdict, "fail");
   EXPECT_FALSE(run.status.explanation->empty());
+}
+
+TEST(JudgingTest, EvidenceNamesTheJudgeItsEValueTheEffectAndTheCounts) {
+  Fixture f;
+  f.instant = [](const std::string& q) -> Result<double> {
+    if (isErrors(q)) return isPrimary(q) ? 5.0 : 50.0;
+    return 1000.0;
+  };
+  JudgeRun run = runJudge(canaryWith(R"({"type":"sequential","alpha":0.01})"), f.context,
+                          f.clock.now(), std::chrono::minutes(1));
+  const Facts facts = evidenceOf("sequential", run.judgement);
+  std::map<std::string, std::string> byName(facts.begin(), facts.end());
+  EXPECT_EQ(facts.front(), (std::pair<std::string, std::string>{"judge", "sequential"}));
+  EXPECT_EQ(byName["verdict"], "fail");
+  EXPECT_NE(byName["e-value"].find("(decides at 100)"), std::string::npos) << byName["e-value"];
+  EXPECT_EQ(byName["bad-rate ratio canary/primary"].substr(0, 2), "10")
+      << byName["bad-rate ratio canary/primary"];
+  EXPECT_EQ(byName["canary"], "1000 requests");
+  EXPECT_EQ(byName["primary"], "1000 requests");
 }
 
 TEST(JudgingTest, SequentialReplaysTheStoredWindowsSoARestartDecidesTheSame) {

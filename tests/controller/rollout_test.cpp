@@ -71,7 +71,10 @@ class Driver {
     clock.advance(s.requeueAfter);
     for (const Action& a : s.actions) {
       if (a.type == Action::Type::kSetWeights) weights.push_back(a.canaryWeight);
-      if (a.type == Action::Type::kAlert) alerts.push_back(a.severity + ": " + a.message);
+      if (a.type == Action::Type::kAlert) {
+        alerts.push_back(a.severity + ": " + a.message);
+        alertFacts.push_back(a.facts);
+      }
       if (a.type == Action::Type::kEvent) events.push_back(a.severity + ": " + a.message);
       actions.push_back(a.type);
     }
@@ -87,6 +90,7 @@ class Driver {
   std::vector<std::int64_t> weights;
   std::vector<std::string> phases;
   std::vector<std::string> alerts;
+  std::vector<Facts> alertFacts;
   std::vector<std::string> events;
   std::vector<Action::Type> actions;
 
@@ -180,6 +184,41 @@ TEST(RolloutTest, FailingMetricRollsBackAfterTheFifthFailedCheck) {
   // The failed revision stays failed until the target changes again.
   d.tick();
   EXPECT_EQ(d.phase(), "Failed");
+}
+
+TEST(RolloutTest, TheRollbackAlertCarriesTheLastFailedChecksNumbersAndTheNextStep) {
+  Driver d(canaryFrom(kProgressive));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();  // Progressing
+  ASSERT_EQ(d.alertFacts.back().back().first, "next");
+  EXPECT_EQ(d.alertFacts.back().back().second,
+            "canary weight 10% once the canary is ready, up to 50% in 5 steps of 1m0s, then "
+            "promotion");
+  d.tick();  // weight 10
+  CheckOutcome failing = checkFailed("request-success-rate 91.3 < 99");
+  failing.evidence = {
+      {"metric", "request-success-rate"}, {"value", "91.3"}, {"thresholdRange", "min 99"}};
+  d.gates.checks = {failing};
+  for (int i = 0; i < 10 && d.phase() != "Failed"; ++i)
+    d.tick();
+  ASSERT_EQ(d.phase(), "Failed");
+  // The threshold is reached one interval after the fifth failure; the evidence was kept.
+  ASSERT_TRUE(d.status().lastFailedCheck.has_value());
+  EXPECT_EQ(d.status().lastFailedCheck->message, "request-success-rate 91.3 < 99");
+  const Facts& facts = d.alertFacts.back();
+  ASSERT_EQ(facts.size(), 5u);
+  EXPECT_EQ(facts[0], (std::pair<std::string, std::string>{"last failed check",
+                                                           "request-success-rate 91.3 < 99"}));
+  EXPECT_EQ(facts[2], (std::pair<std::string, std::string>{"value", "91.3"}));
+  EXPECT_EQ(facts[3], (std::pair<std::string, std::string>{"thresholdRange", "min 99"}));
+  EXPECT_EQ(facts[4].first, "next");
+  EXPECT_NE(facts[4].second.find("primary keeps serving the last promoted revision"),
+            std::string::npos);
+  // A new revision starts with a clean slate.
+  d.observed.revision = "rev-3";
+  d.tick();
+  EXPECT_FALSE(d.status().lastFailedCheck.has_value());
 }
 
 TEST(RolloutTest, ConfirmRolloutHoldsInWaitingUntilAccepted) {
@@ -532,6 +571,22 @@ TEST(JudgeRolloutTest, AFailRollsBackAtOnce) {
   EXPECT_EQ(d.status().failedChecks, 0);
   ASSERT_TRUE(d.status().judge.has_value());
   EXPECT_EQ(d.status().judge->verdict, "fail");
+}
+
+TEST(JudgeRolloutTest, TheRollbackAlertCarriesTheJudgesEvidence) {
+  Driver d(canaryFrom(kJudged));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();  // Progressing
+  CheckOutcome fail = judged(analysis::Verdict::kFail, "errors: rate ratio 3.1");
+  fail.evidence = {{"judge", "sequential"}, {"e-value", "214 (decides at 100)"}};
+  d.gates.checks = {fail};
+  d.tick();
+  ASSERT_EQ(d.phase(), "Failed");
+  const Facts& facts = d.alertFacts.back();
+  ASSERT_EQ(facts.size(), 3u);
+  EXPECT_EQ(facts[1], (std::pair<std::string, std::string>{"e-value", "214 (decides at 100)"}));
+  EXPECT_EQ(facts[2].first, "next");
 }
 
 TEST(JudgeRolloutTest, NoDataHoldsTheWeightAndRollsBackAtItsOwnLimit) {

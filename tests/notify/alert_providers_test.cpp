@@ -3,6 +3,9 @@
 // reported, never thrown.
 #include "canaryd/notify/alert_providers.h"
 
+#include <cstdlib>
+#include <fstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -29,12 +32,24 @@ api::Canary canary(const std::string& alerts = "[]") {
   return *c;
 }
 
+// The alerts the controller sends, with the fields the reconciler attaches.
 Alert rollback() {
   Alert a;
   a.severity = "error";
   a.phase = "Failed";
   a.message = "Canary podinfo.test rolled back: failed checks threshold reached 5";
-  a.fields = {{"phase", "Failed"}, {"canaryWeight", "0"}, {"failedChecks", "0"}};
+  a.fields = {{"revision", "podinfo=ghcr.io/stefanprodan/podinfo:6.0.1"},
+              {"phase", "Failed"},
+              {"canaryWeight", "0"},
+              {"failedChecks", "5 of 5"},
+              {"last failed check", "request-success-rate 91.3 < 99"},
+              {"metric", "request-success-rate"},
+              {"value", "91.3"},
+              {"thresholdRange", "min 99"},
+              {"next",
+               "the primary keeps serving the last promoted revision and the canary is scaled "
+               "to zero; a new revision of the target (a fix, or the revert in Git) starts a "
+               "new analysis"}};
   a.time = parseRfc3339("2026-11-27T10:00:00Z").value();
   return a;
 }
@@ -44,20 +59,70 @@ Alert promoted() {
   a.severity = "info";
   a.phase = "Succeeded";
   a.message = "Promotion completed! podinfo.test";
-  a.fields = {{"phase", "Succeeded"}};
+  a.fields = {
+      {"revision", "podinfo=ghcr.io/stefanprodan/podinfo:6.0.2"},
+      {"phase", "Succeeded"},
+      {"canaryWeight", "0"},
+      {"failedChecks", "0 of 5"},
+      {"next", "none: the primary serves this revision; the next one starts a new analysis"}};
   a.time = parseRfc3339("2026-11-27T10:30:00Z").value();
   return a;
 }
 
-json golden(const std::string& name) {
-  return json::parse(testing::readFile(testing::sourcePath("tests/notify/golden/" + name)));
+Alert progressing() {
+  Alert a;
+  a.severity = "info";
+  a.phase = "Progressing";
+  a.message = "New revision detected, progressing canary analysis podinfo.test";
+  a.fields = {{"revision", "podinfo=ghcr.io/stefanprodan/podinfo:6.0.2"},
+              {"phase", "Progressing"},
+              {"canaryWeight", "0"},
+              {"failedChecks", "0 of 5"},
+              {"next",
+               "canary weight 10% once the canary is ready, up to 50% in 5 steps of 1m0s, then "
+               "promotion"}};
+  a.time = parseRfc3339("2026-11-27T10:20:00Z").value();
+  return a;
 }
 
-TEST(AlertPayloadTest, EachProviderSendsItsWireFormat) {
+Alert waitingPromotion() {
+  Alert a;
+  a.severity = "warn";
+  a.phase = "WaitingPromotion";
+  a.message = "Canary is waiting for promotion approval podinfo.test";
+  a.fields = {{"revision", "podinfo=ghcr.io/stefanprodan/podinfo:6.0.2"},
+              {"phase", "WaitingPromotion"},
+              {"canaryWeight", "50"},
+              {"failedChecks", "0 of 5"},
+              {"next", "promotion once the confirm-promotion hooks approve"}};
+  a.time = parseRfc3339("2026-11-27T10:25:00Z").value();
+  return a;
+}
+
+// Compares with tests/notify/golden/NAME; CANARYD_UPDATE_GOLDEN=1 rewrites the file instead
+// (review the diff before committing it).
+void expectGolden(const std::string& body, const std::string& name) {
+  const std::string path = testing::sourcePath("tests/notify/golden/" + name);
+  const char* update = std::getenv("CANARYD_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::ofstream(path) << json::parse(body).dump(2) << "\n";
+    return;
+  }
+  const std::string expected = testing::readFile(path);
+  ASSERT_FALSE(expected.empty()) << "missing golden file " << path;
+  EXPECT_EQ(json::parse(body), json::parse(expected)) << name << ": " << body;
+}
+
+TEST(AlertPayloadTest, EachProviderSendsItsWireFormatForEachEvent) {
   struct Case {
     std::string type;
     std::string url;
   };
+  const std::vector<std::pair<std::string, Alert>> events = {
+      {"rollback", rollback()},
+      {"promoted", promoted()},
+      {"progressing", progressing()},
+      {"waiting-promotion", waitingPromotion()}};
   for (const Case& c :
        std::vector<Case>{{"slack", "https://hooks.slack.com/services/T/B/X"},
                          {"discord", "https://discord.com/api/webhooks/1/abc/slack"},
@@ -70,11 +135,12 @@ TEST(AlertPayloadTest, EachProviderSendsItsWireFormat) {
     d.address = c.type == "discord" ? "https://discord.com/api/webhooks/1/abc/" : c.url;
     d.channel = "on-call";
     d.username = "canaryd";
-    Result<std::optional<Delivery>> r = buildDelivery(d, canary(), rollback());
-    ASSERT_TRUE(r.ok() && r->has_value()) << c.type;
-    EXPECT_EQ((*r)->url, c.url);
-    EXPECT_EQ(json::parse((*r)->body), golden(c.type + "-rollback.json"))
-        << c.type << ": " << (*r)->body;
+    for (const auto& [event, alert] : events) {
+      Result<std::optional<Delivery>> r = buildDelivery(d, canary(), alert);
+      ASSERT_TRUE(r.ok() && r->has_value()) << c.type << " " << event;
+      EXPECT_EQ((*r)->url, c.url);
+      expectGolden((*r)->body, c.type + "-" + event + ".json");
+    }
   }
 }
 
@@ -85,13 +151,11 @@ TEST(AlertPayloadTest, AlertmanagerFiresOnRollbackAndResolvesOnSuccess) {
   Result<std::optional<Delivery>> fire = buildDelivery(d, canary(), rollback());
   ASSERT_TRUE(fire.ok() && fire->has_value());
   EXPECT_EQ((*fire)->url, "http://alertmanager.monitoring:9093/api/v2/alerts");
-  EXPECT_EQ(json::parse((*fire)->body), golden("alertmanager-rollback.json"));
+  expectGolden((*fire)->body, "alertmanager-rollback.json");
   Result<std::optional<Delivery>> resolve = buildDelivery(d, canary(), promoted());
   ASSERT_TRUE(resolve.ok() && resolve->has_value());
-  EXPECT_EQ(json::parse((*resolve)->body), golden("alertmanager-promoted.json"));
-  Alert progressing = promoted();
-  progressing.phase = "Progressing";
-  Result<std::optional<Delivery>> nothing = buildDelivery(d, canary(), progressing);
+  expectGolden((*resolve)->body, "alertmanager-promoted.json");
+  Result<std::optional<Delivery>> nothing = buildDelivery(d, canary(), progressing());
   ASSERT_TRUE(nothing.ok());
   EXPECT_FALSE(nothing->has_value());
 }
@@ -103,10 +167,10 @@ TEST(AlertPayloadTest, PagerDutyTriggersOnRollbackAndResolvesOnSuccess) {
   Result<std::optional<Delivery>> trigger = buildDelivery(d, canary(), rollback());
   ASSERT_TRUE(trigger.ok() && trigger->has_value());
   EXPECT_EQ((*trigger)->url, "https://events.pagerduty.com/v2/enqueue");
-  EXPECT_EQ(json::parse((*trigger)->body), golden("pagerduty-rollback.json"));
+  expectGolden((*trigger)->body, "pagerduty-rollback.json");
   Result<std::optional<Delivery>> resolve = buildDelivery(d, canary(), promoted());
   ASSERT_TRUE(resolve.ok() && resolve->has_value());
-  EXPECT_EQ(json::parse((*resolve)->body), golden("pagerduty-promoted.json"));
+  expectGolden((*resolve)->body, "pagerduty-promoted.json");
   d.token = "";
   EXPECT_NE(buildDelivery(d, canary(), rollback()).error().message().find("routing key"),
             std::string::npos);

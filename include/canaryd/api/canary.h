@@ -209,6 +209,22 @@ struct CanaryJudgeStatus {
   friend bool operator==(const CanaryJudgeStatus&, const CanaryJudgeStatus&) = default;
 };
 
+// canaryd extension: one named number behind a decision ("value" = "92.1").
+struct CanaryEvidence {
+  std::optional<std::string> name;
+  std::optional<std::string> value;
+  friend bool operator==(const CanaryEvidence&, const CanaryEvidence&) = default;
+};
+
+// canaryd extension: the last failed check of the run and its numbers, kept so that the
+// rollback (one interval after the threshold-th failure, as in Flagger) can say why.
+struct CanaryFailedCheck {
+  std::optional<std::string> message;  // "request-success-rate 92.1 < 99"
+  std::optional<std::string> time;
+  std::vector<CanaryEvidence> evidence;
+  friend bool operator==(const CanaryFailedCheck&, const CanaryFailedCheck&) = default;
+};
+
 struct CanaryStatus {
   std::optional<std::string> phase;
   std::optional<std::int64_t> failedChecks;
@@ -223,7 +239,8 @@ struct CanaryStatus {
   std::optional<std::string> primarySessionAffinityCookie;
   std::optional<std::string> previousSessionAffinityCookie;
   std::vector<CanaryCondition> conditions;
-  std::optional<CanaryJudgeStatus> judge;  // canaryd extension
+  std::optional<CanaryJudgeStatus> judge;            // canaryd extension
+  std::optional<CanaryFailedCheck> lastFailedCheck;  // canaryd extension
   // Status fields written by other versions, kept as written.
   JsonValue rest;
   friend bool operator==(const CanaryStatus&, const CanaryStatus&) = default;

@@ -27,6 +27,10 @@ struct JudgeRun {
   api::CanaryJudgeStatus status;  // what to keep in status.judge (verdict, explanation, state)
 };
 
+// The judgement's numbers for alerts and status: judge, verdict, e-value or p-value, the
+// effect with its interval, and the counts behind it.
+Facts evidenceOf(const std::string& judgeType, const analysis::Judgement& judgement);
+
 // Whether the Canary is judged statistically (a judge block whose type is not threshold).
 bool usesStatisticalJudge(const api::Canary& canary);
 

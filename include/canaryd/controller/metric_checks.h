@@ -49,6 +49,9 @@ struct MetricCheck {
 MetricCheck checkMetric(const api::Canary& canary, const api::CanaryMetric& metric,
                         const MetricCheckContext& context);
 
+// The check's numbers for alerts and status: metric, value, thresholdRange, query.
+Facts evidenceOf(const MetricCheck& check);
+
 // `canary` must have Flagger's defaults applied. Metrics named in `skip` are not checked.
 CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext& context,
                              const std::set<std::string>& skip = {});

@@ -29,6 +29,10 @@ std::string digest(const api::JsonValue& value);
 std::string revisionOf(const api::JsonValue& target,
                        const std::map<std::string, std::string>& trackedConfigs);
 
+// The images of a Deployment's pod template, "name=image, ..." (containers, then init
+// containers): the revision as people name it, for alerts, logs and status.
+std::string imagesOf(const api::JsonValue& deployment);
+
 // `<target>-primary`: the target's pod template with its `app` label (and the selector, pod
 // anti-affinity and topology-spread selectors) renamed `<target>-primary`, tracked ConfigMap
 // and Secret references renamed `<name>-primary`, the annotation flagger-id set to the

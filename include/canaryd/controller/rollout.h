@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "canaryd/analysis/judgement.h"
@@ -33,9 +34,13 @@ struct Observation {
   bool canaryDeadlineExceeded = false;
 };
 
+// Named numbers behind a decision, in order ({"value", "92.1"}), for alerts and status.
+using Facts = std::vector<std::pair<std::string, std::string>>;
+
 struct CheckOutcome {
   bool passed = true;
   std::string failure;  // "request-success-rate 98.2 < 99", for the event and the alert
+  Facts evidence;       // the failing metric's value and range, or the judge's numbers
   // With a statistical judge (spec.analysis.judge): its verdict on the run so far, and what to
   // keep in status.judge. Absent: Flagger's threshold checks decided (`passed`).
   std::optional<analysis::Verdict> verdict;
@@ -80,6 +85,7 @@ struct Action {
   bool mirror = false;   // kSetWeights: copy the primary's traffic to the canary
   std::string severity;  // Event: Normal / Warning; Alert: info / warn / error
   std::string message;
+  Facts facts;  // kAlert: the evidence and the next step
 
   friend bool operator==(const Action&, const Action&) = default;
 };
