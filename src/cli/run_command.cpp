@@ -72,17 +72,27 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  kube::KubeClient client(*config);
+  controller::ControllerMetrics metrics(options.provider);
+  kube::ClientOptions clientOptions;
+  clientOptions.observer = metrics.kubeApiObserver();
+  kube::KubeClient client(*config, clientOptions);
   SystemClock clock;
   notify::LogNotifier log;
   notify::AlertProviderNotifier providers(client);
+  providers.onDelivery([&metrics](const std::string& type, bool delivered) {
+    metrics.recordNotification(type, delivered);
+  });
   notify::FanOutNotifier notifier(log, providers);
   controller::ReconcilerOptions reconcilerOptions;
   reconcilerOptions.provider = options.provider;
   reconcilerOptions.metricsServer = options.metricsServer;
   reconcilerOptions.minInterval = *minInterval;
-  controller::Reconciler reconciler(client, clock, notifier, reconcilerOptions);
-  controller::ControllerMetrics metrics;
+  controller::ProviderFactory providerFactory =
+      [observer = metrics.prometheusObserver()](metrics::ProviderConfig provider) {
+        provider.observer = observer;
+        return metrics::makeProvider(provider);
+      };
+  controller::Reconciler reconciler(client, clock, notifier, reconcilerOptions, providerFactory);
   controller::ControllerOptions controllerOptions;
   controllerOptions.metrics = &metrics;
   controllerOptions.namespaces = options.namespaces;
@@ -92,7 +102,11 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   runtime::ManagerOptions managerOptions;
   managerOptions.healthHost = options.listen.substr(0, colon);
   managerOptions.healthPort = static_cast<std::uint16_t>(port);
-  managerOptions.metrics = [&metrics] { return metrics.render(); };
+  runtime::Manager* running = nullptr;  // set below; the scrape reports its leadership
+  managerOptions.metrics = [&metrics, &running] {
+    metrics.setLeader(running != nullptr && running->isLeader());
+    return metrics.render();
+  };
   if (options.leaderElect) {
     runtime::LeaderElectionConfig lease;
     lease.name = options.leaseName;
@@ -101,6 +115,7 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
     managerOptions.leaderElection = lease;
   }
   runtime::Manager manager(client, clock, managerOptions);
+  running = &manager;
   for (runtime::Informer* informer : canaries.informers())
     manager.addInformer(*informer);
   manager.addController("canary", [&](const std::atomic<bool>& stop) { canaries.run(stop); });

@@ -29,6 +29,11 @@ std::string targetKeyOf(const json& canary) {
 CanaryController::CanaryController(cluster::Client& client, const Clock& clock,
                                    Reconciler& reconciler, ControllerOptions options)
     : clock_(clock), reconciler_(reconciler), options_(std::move(options)), queue_(clock) {
+  if (options_.metrics != nullptr) {
+    queue_.setObserver([metrics = options_.metrics](Duration waited, std::size_t depth) {
+      metrics->observeQueue(waited, depth);
+    });
+  }
   std::vector<std::string> namespaces = options_.namespaces;
   if (namespaces.empty()) namespaces.push_back("");
   for (const std::string& ns : namespaces) {

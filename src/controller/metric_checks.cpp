@@ -172,17 +172,21 @@ Facts evidenceOf(const MetricCheck& check) {
 
 CheckOutcome runMetricChecks(const api::Canary& canary, const MetricCheckContext& context,
                              const std::set<std::string>& skip) {
-  if (!canary.spec.analysis) return {};
+  CheckOutcome out;
+  if (!canary.spec.analysis) return out;
   for (const api::CanaryMetric& metric : canary.spec.analysis->metrics) {
     if (skip.contains(metricName(metric))) continue;
     MetricCheck check = checkMetric(canary, metric, context);
+    if (check.value) out.values.emplace_back(check.name, *check.value);
     if (!check.passed) {
-      CheckOutcome failed = checkFailed(check.failure);
-      failed.evidence = evidenceOf(check);
-      return failed;
+      // As Flagger: the first failing metric fails the check; the rest are not queried.
+      out.passed = false;
+      out.failure = check.failure;
+      out.evidence = evidenceOf(check);
+      return out;
     }
   }
-  return {};
+  return out;
 }
 
 }  // namespace canaryd::controller

@@ -12,6 +12,7 @@
 #include "canaryd/controller/primary.h"
 #include "canaryd/controller/rollout.h"
 #include "canaryd/controller/webhooks.h"
+#include "canaryd/core/log.h"
 #include "canaryd/router/kubernetes.h"
 #include "canaryd/router/router.h"
 #include "canaryd/runtime/event_recorder.h"
@@ -183,18 +184,28 @@ class ReconcileGates final : public Gates {
   CheckOutcome runChecks() override {
     WebhookResult r = webhooks_.run(canary_, "rollout", phaseOf(canary_), checksum_);
     if (!r.ok) return checkFailed(r.failure);
-    if (!usesStatisticalJudge(canary_)) return runMetricChecks(canary_, metrics_);
+    if (!usesStatisticalJudge(canary_)) {
+      CheckOutcome checked = runMetricChecks(canary_, metrics_);
+      values_ = checked.values;
+      return checked;
+    }
     if (canary_.spec.analysis->judge->type.value_or("") == "sequential") {
       // The sequential judge decides on errors; the other metrics (latency, custom) keep
       // their thresholds, and a miss counts as a failed check as in Flagger.
       CheckOutcome others = runMetricChecks(canary_, metrics_, {"request-success-rate"});
+      values_ = others.values;
       if (!others.passed) return others;
     }
     JudgeRun run = runJudge(canary_, metrics_, now_, interval_);
-    return {run.judgement.verdict != analysis::Verdict::kFail, run.judgement.evidence.explanation,
+    return {run.judgement.verdict != analysis::Verdict::kFail,
+            run.judgement.evidence.explanation,
             evidenceOf(canary_.spec.analysis->judge->type.value_or(""), run.judgement),
-            run.judgement.verdict, run.status};
+            values_,
+            run.judgement.verdict,
+            run.status};
   }
+  // The metric values this step measured.
+  const std::vector<std::pair<std::string, double>>& values() const { return values_; }
   bool confirmTrafficIncrease() override { return hooks("confirm-traffic-increase"); }
   bool confirmPromotion() override { return hooks("confirm-promotion"); }
 
@@ -212,6 +223,7 @@ class ReconcileGates final : public Gates {
   std::string checksum_;
   TimePoint now_;
   Duration interval_;
+  std::vector<std::pair<std::string, double>> values_;
 };
 
 }  // namespace
@@ -344,8 +356,10 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
           action.type == Action::Type::kSetWeights) {
         // The data plane has not caught up: keep the status, try the same step again soon.
         spdlog::info("canary {}: {}; retrying", keyOf(ref), applied.error().message());
-        return ReconcileOutcome{true, kRouterRetry, phaseOf(canary), targetName,
-                                canary.status ? canary.status->canaryWeight.value_or(0) : 0};
+        ReconcileOutcome retry = outcome(true, kRouterRetry, phaseOf(canary));
+        retry.target = targetName;
+        retry.canaryWeight = canary.status ? canary.status->canaryWeight.value_or(0) : 0;
+        return retry;
       }
       return applied.error();
     }
@@ -358,8 +372,27 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
     if (!updated) return updated.error().withContext("status of canary " + keyOf(ref));
   }
   announce(canary, *raw, next, revision, imagesOf(*target));
-  return ReconcileOutcome{true, next.requeueAfter, next.status.phase.value_or(""), targetName,
-                          next.status.canaryWeight.value_or(0)};
+  ReconcileOutcome done = outcome(true, next.requeueAfter, next.status.phase.value_or(""));
+  done.target = targetName;
+  done.canaryWeight = next.status.canaryWeight.value_or(0);
+  done.metricValues = gates.values();
+  const std::string before = phaseOf(canary);
+  if (done.phase != before && (done.phase == "Succeeded" || done.phase == "Failed")) {
+    done.finished = done.phase == "Succeeded" ? "succeeded" : "failed";
+  }
+  switch (api::strategyOf(*canary.spec.analysis)) {
+    case api::Strategy::kCanary:
+      done.strategy = "canary";
+      break;
+    case api::Strategy::kABTesting:
+      done.strategy = "ab-testing";
+      break;
+    default:
+      done.strategy = "blue-green";
+      break;
+  }
+  done.analysisSkipped = canary.spec.skipAnalysis.value_or(false);
+  return done;
 }
 
 Status Reconciler::Impl::ensureObjects(const api::Canary& canary, const json& target,
@@ -490,8 +523,13 @@ void Reconciler::Impl::announce(const api::Canary& canary, const api::JsonValue&
     switch (action.type) {
       case Action::Type::kEvent: {
         events.record(involved, action.severity, "Synced", action.message);
-        spdlog::info("canary {}/{}: {}", canary.metadata.namespace_.value_or(""),
-                     canary.metadata.name.value_or(""), action.message);
+        // One log line per decision, with the fields to filter on.
+        logInfoWithFields(action.message,
+                          {{"canary", canary.metadata.name.value_or("")},
+                           {"namespace", canary.metadata.namespace_.value_or("")},
+                           {"phase", phase},
+                           {"weight", std::to_string(step.status.canaryWeight.value_or(0))},
+                           {"revision", images}});
         WebhookResult r = webhooks.event(after, phase, checksum, action.message, action.severity);
         if (!r.ok) spdlog::warn("event webhook: {}", r.failure);
         break;
@@ -504,11 +542,15 @@ void Reconciler::Impl::announce(const api::Canary& canary, const api::JsonValue&
         alert.time = clock.now();
         const std::int64_t threshold =
             canary.spec.analysis->threshold.value_or(api::kDefaultThreshold);
-        alert.fields = {{"revision", images},
-                        {"phase", phase},
-                        {"canaryWeight", std::to_string(step.status.canaryWeight.value_or(0))},
-                        {"failedChecks", std::to_string(step.status.failedChecks.value_or(0)) +
-                                             " of " + std::to_string(threshold)}};
+        // A rollback resets the count: report the one that reached the threshold.
+        const std::int64_t failed = phase == "Failed" && canary.status
+                                        ? canary.status->failedChecks.value_or(0)
+                                        : step.status.failedChecks.value_or(0);
+        alert.fields = {
+            {"revision", images},
+            {"phase", phase},
+            {"canaryWeight", std::to_string(step.status.canaryWeight.value_or(0))},
+            {"failedChecks", std::to_string(failed) + " of " + std::to_string(threshold)}};
         alert.fields.insert(alert.fields.end(), action.facts.begin(), action.facts.end());
         if (Status s = notifier.notify(after, alert); !s) {
           spdlog::warn("alert for {}: {}", canary.metadata.name.value_or(""), s.error().message());

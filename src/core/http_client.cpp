@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <mutex>
 
 #include <curl/curl.h>
@@ -154,7 +155,12 @@ HttpClient::~HttpClient() {
 
 Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
   if (impl_->curl == nullptr) return Error::internal("libcurl could not be initialised");
-  return impl_->perform(request, nullptr);
+  if (!impl_->options.observer) return impl_->perform(request, nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  Result<HttpResponse> response = impl_->perform(request, nullptr);
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  impl_->options.observer(request, response ? response->status : 0, took.count());
+  return response;
 }
 
 Result<HttpResponse> HttpClient::stream(const HttpRequest& request,

@@ -1,5 +1,6 @@
 #include "canaryd/core/log.h"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -14,6 +15,10 @@
 
 namespace canaryd {
 namespace {
+
+std::atomic<LogFormat> currentFormat{LogFormat::kText};
+// The fields of the line being logged by this thread (logInfoWithFields), for the formatter.
+thread_local const LogFields* pendingFields = nullptr;
 
 // Formats each record as one JSON object; nlohmann does the escaping.
 class JsonLinesFormatter final : public spdlog::formatter {
@@ -34,6 +39,10 @@ class JsonLinesFormatter final : public spdlog::formatter {
         {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
         {"msg", std::string(msg.payload.data(), msg.payload.size())},
     };
+    if (pendingFields != nullptr) {
+      for (const auto& [key, value] : *pendingFields)
+        line[key] = value;
+    }
     std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     text += '\n';
     dest.append(text.data(), text.data() + text.size());
@@ -74,7 +83,24 @@ Status setupLogging(const LogOptions& options) {
   auto logger = std::make_shared<spdlog::logger>("canaryd", std::move(sink));
   logger->set_level(level);
   spdlog::set_default_logger(std::move(logger));
+  currentFormat = options.format;
   return {};
+}
+
+void logInfoWithFields(std::string_view message, const LogFields& fields) {
+  if (!spdlog::default_logger_raw()->should_log(spdlog::level::info)) return;
+  if (currentFormat == LogFormat::kJson) {
+    pendingFields = &fields;
+    spdlog::info("{}", message);
+    pendingFields = nullptr;
+    return;
+  }
+  std::string line(message);
+  for (const auto& [key, value] : fields) {
+    const bool quote = value.empty() || value.find_first_of(" \t\"=") != std::string::npos;
+    line += " " + key + "=" + (quote ? nlohmann::json(value).dump() : value);
+  }
+  spdlog::info("{}", line);
 }
 
 }  // namespace canaryd

@@ -114,6 +114,7 @@ struct KubeClient::Impl {
     HttpClientOptions o;
     o.connectTimeout = options.connectTimeout;
     o.tls = config.tls;
+    o.observer = options.observer;
     return std::make_unique<HttpClient>(o);
   }
   void release(std::unique_ptr<HttpClient> c) {

@@ -55,6 +55,7 @@ Result<json> PrometheusProvider::get(const std::string& pathAndQuery, const std:
   HttpClientOptions options;
   options.tls.insecureSkipVerify = config_.insecureSkipVerify;
   options.tls.caFile = config_.caFile;
+  options.observer = config_.observer;
   HttpClient http(options);
   HttpRequest request;
   request.url = config_.address + pathAndQuery;

@@ -258,9 +258,11 @@ Status AlertProviderNotifier::notify(const api::Canary& canary, const Alert& ale
       backoff *= 2;
       response = http.send(request);
     }
+    const bool delivered = response && response->status >= 200 && response->status <= 299;
+    if (onDelivery_) onDelivery_(destination->type, delivered);
     if (!response) {
       failures.push_back(label + " (" + destination->type + "): " + response.error().message());
-    } else if (response->status < 200 || response->status > 299) {
+    } else if (!delivered) {
       // The URL may carry a secret (Slack's hook path): name the provider, not the address.
       failures.push_back(label + " (" + destination->type + "): HTTP " +
                          std::to_string(response->status));

@@ -8,12 +8,38 @@ namespace canaryd::runtime {
 WorkQueue::WorkQueue(const Clock& clock, RateLimits limits)
     : clock_(clock), limits_(limits), tokens_(limits.burst), lastRefill_(clock.now()) {}
 
-void WorkQueue::addLocked(const std::string& key) {
+void WorkQueue::addLocked(const std::string& key, std::optional<TimePoint> readySince) {
   if (shutDown_ || dirty_.contains(key)) return;
   dirty_.insert(key);
   if (processing_.contains(key)) return;  // delivered again after done()
+  pushReadyLocked(key, readySince.value_or(clock_.now()));
+}
+
+void WorkQueue::pushReadyLocked(const std::string& key, TimePoint readySince) {
   queue_.push_back(key);
+  readySince_[key] = readySince;
   cv_.notify_one();
+}
+
+std::string WorkQueue::handOut(std::unique_lock<std::mutex>& lock) {
+  std::string key = queue_.front();
+  queue_.pop_front();
+  dirty_.erase(key);
+  processing_.insert(key);
+  auto since = readySince_.find(key);
+  const Duration waited =
+      since == readySince_.end() ? Duration::zero() : clock_.now() - since->second;
+  if (since != readySince_.end()) readySince_.erase(since);
+  const std::size_t depth = queue_.size();
+  auto observer = observer_;
+  lock.unlock();
+  if (observer) observer(waited, depth);
+  return key;
+}
+
+void WorkQueue::setObserver(std::function<void(Duration, std::size_t)> observer) {
+  std::lock_guard lock(mu_);
+  observer_ = std::move(observer);
 }
 
 void WorkQueue::add(const std::string& key) {
@@ -77,20 +103,17 @@ void WorkQueue::promoteDueLocked() {
   const TimePoint now = clock_.now();
   while (!waiting_.empty() && waiting_.begin()->first <= now) {
     std::string key = waiting_.begin()->second;
+    const TimePoint due = waiting_.begin()->first;
     waiting_.erase(waiting_.begin());
-    addLocked(key);
+    addLocked(key, due);
   }
 }
 
 std::optional<std::string> WorkQueue::tryGet() {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   promoteDueLocked();
   if (queue_.empty()) return std::nullopt;
-  std::string key = queue_.front();
-  queue_.pop_front();
-  dirty_.erase(key);
-  processing_.insert(key);
-  return key;
+  return handOut(lock);
 }
 
 std::optional<std::string> WorkQueue::get(std::chrono::milliseconds timeout) {
@@ -110,20 +133,13 @@ std::optional<std::string> WorkQueue::get(std::chrono::milliseconds timeout) {
     cv_.wait_until(lock, wake);
   }
   if (queue_.empty() || shutDown_) return std::nullopt;
-  std::string key = queue_.front();
-  queue_.pop_front();
-  dirty_.erase(key);
-  processing_.insert(key);
-  return key;
+  return handOut(lock);
 }
 
 void WorkQueue::done(const std::string& key) {
   std::lock_guard lock(mu_);
   processing_.erase(key);
-  if (dirty_.contains(key)) {
-    queue_.push_back(key);
-    cv_.notify_one();
-  }
+  if (dirty_.contains(key)) pushReadyLocked(key, clock_.now());
 }
 
 std::optional<TimePoint> WorkQueue::nextReadyTime() const {

@@ -164,6 +164,8 @@ grep -q 'Halt podinfo.bad advancement: error-rate 5 > 1 (failed checks 2)' "$tmp
   fail "bad: no event naming the failing metric and its numbers"
 grep -q 'rolled back: failed checks threshold reached 2' "$tmp/canaryd.out" ||
   fail "bad: no rollback alert"
+[[ $(k -n bad get canary podinfo -o jsonpath='{.status.lastFailedCheck.message}') == "error-rate 5 > 1" ]] ||
+  fail "bad: status.lastFailedCheck does not keep the failing check"
 k -n bad get events -o jsonpath='{range .items[*]}{.type} {.message}{"\n"}{end}' |
   grep -q '^Warning Rolling back podinfo.bad: failed checks threshold reached 2' ||
   fail "bad: no Warning event about the rollback"
@@ -187,6 +189,21 @@ mid_rollout_metrics() {
     grep -q '^flagger_canary_status{name="podinfo",namespace="restart"} 0' "$tmp/metrics-mid"
 }
 wait_for 10 mid_rollout_metrics || fail "/metrics during the rollout: $(grep restart "$tmp/metrics-mid")"
+# The same daemon saw good promoted and bad rolled back, each metric's last value, and its own
+# requests to the API server and Prometheus.
+expect_series() {
+  grep -Eq "$1" "$tmp/metrics-mid" || fail "/metrics: no line matching $1"
+}
+expect_series '^flagger_info\{mesh_provider="kubernetes",version="[0-9.]+"\} 1'
+expect_series '^flagger_canary_successes_total\{analysis_status="completed",deployment_strategy="canary",name="podinfo",namespace="good"\} 1'
+expect_series '^flagger_canary_failures_total\{analysis_status="completed",deployment_strategy="canary",name="podinfo",namespace="bad"\} 1'
+expect_series '^flagger_canary_metric_analysis\{metric="error-rate",name="podinfo",namespace="bad"\} 5'
+expect_series '^flagger_canary_metric_analysis\{metric="error-rate",name="podinfo",namespace="restart"\} 0.5'
+expect_series '^flagger_canary_duration_seconds_count\{name="podinfo",namespace="restart"\} [1-9]'
+expect_series '^canaryd_kube_api_requests_total\{code="200",method="GET"\} [1-9]'
+expect_series '^canaryd_prometheus_requests_total\{code="200"\} [1-9]'
+expect_series '^canaryd_workqueue_wait_seconds_count [1-9]'
+expect_series '^canaryd_leader 1'
 kill -9 "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null
 start_daemon

@@ -38,6 +38,35 @@ TEST(LogTest, TextFormatAndLevels) {
   EXPECT_NE(out.str().find("warn"), std::string::npos);
 }
 
+TEST(LogTest, DecisionsCarryTheirFieldsAsKeysOrKeyValuePairs) {
+  const LogFields fields = {{"canary", "podinfo"},
+                            {"namespace", "test"},
+                            {"phase", "Progressing"},
+                            {"weight", "20"},
+                            {"reason", "Advance podinfo.test canary weight 20"}};
+  std::ostringstream json;
+  ASSERT_TRUE(setupLogging({LogFormat::kJson, "info", &json}).ok());
+  logInfoWithFields("decision", fields);
+  spdlog::info("plain");
+  std::istringstream lines(json.str());
+  std::string first;
+  std::string second;
+  ASSERT_TRUE(std::getline(lines, first) && std::getline(lines, second));
+  const nlohmann::json record = nlohmann::json::parse(first);
+  EXPECT_EQ(record["msg"], "decision");
+  EXPECT_EQ(record["weight"], "20");
+  EXPECT_EQ(record["reason"], "Advance podinfo.test canary weight 20");
+  EXPECT_FALSE(nlohmann::json::parse(second).contains("canary"));  // fields of one line only
+
+  std::ostringstream text;
+  ASSERT_TRUE(setupLogging({LogFormat::kText, "info", &text}).ok());
+  logInfoWithFields("decision", fields);
+  EXPECT_NE(text.str().find("decision canary=podinfo namespace=test phase=Progressing weight=20 "
+                            "reason=\"Advance podinfo.test canary weight 20\""),
+            std::string::npos)
+      << text.str();
+}
+
 TEST(LogTest, RejectsUnknownLevelAndFormat) {
   Status bad = setupLogging({LogFormat::kText, "verbose", nullptr});
   ASSERT_FALSE(bad.ok());

@@ -20,6 +20,26 @@ TEST(WorkQueueTest, DeduplicatesQueuedKeys) {
   EXPECT_EQ(q.tryGet(), std::nullopt);
 }
 
+TEST(WorkQueueTest, TellsTheObserverHowLongEachKeyWaitedReadyAndWhatRemains) {
+  VirtualClock clock;
+  WorkQueue q(clock);
+  std::vector<std::pair<Duration, std::size_t>> seen;
+  q.setObserver([&](Duration waited, std::size_t depth) { seen.emplace_back(waited, depth); });
+  q.add("a");
+  clock.advance(seconds(2));
+  q.add("b");
+  q.addAfter("c", seconds(10));
+  clock.advance(seconds(3));
+  ASSERT_EQ(q.tryGet(), "a");
+  ASSERT_EQ(q.tryGet(), "b");
+  clock.advance(seconds(11));  // c fell due 4s ago: its wait counts from then, not from add
+  ASSERT_EQ(q.tryGet(), "c");
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], (std::pair<Duration, std::size_t>{seconds(5), 1u}));
+  EXPECT_EQ(seen[1], (std::pair<Duration, std::size_t>{seconds(3), 0u}));
+  EXPECT_EQ(seen[2], (std::pair<Duration, std::size_t>{seconds(4), 0u}));
+}
+
 TEST(WorkQueueTest, NeverHandsOutAKeyWhileItIsProcessing) {
   VirtualClock clock;
   WorkQueue q(clock);

@@ -45,6 +45,12 @@ struct ReconcileOutcome {
   std::string phase;
   std::string target;  // the target Deployment's name
   std::int64_t canaryWeight = 0;
+  // What this reconcile measured and decided (flagger_canary_metric_analysis and the
+  // successes/failures counters).
+  std::vector<std::pair<std::string, double>> metricValues;
+  std::string finished;             // "succeeded" or "failed" when the run ended here
+  std::string strategy = "canary";  // canary, blue-green, ab-testing (Flagger's label values)
+  bool analysisSkipped = false;     // spec.skipAnalysis
 };
 
 inline constexpr const char* kFinalizer = "finalizer.flagger.app";

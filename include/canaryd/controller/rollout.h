@@ -41,6 +41,7 @@ struct CheckOutcome {
   bool passed = true;
   std::string failure;  // "request-success-rate 98.2 < 99", for the event and the alert
   Facts evidence;       // the failing metric's value and range, or the judge's numbers
+  std::vector<std::pair<std::string, double>> values;  // each metric measured, for /metrics
   // With a statistical judge (spec.analysis.judge): its verdict on the run so far, and what to
   // keep in status.judge. Absent: Flagger's threshold checks decided (`passed`).
   std::optional<analysis::Verdict> verdict;

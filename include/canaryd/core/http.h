@@ -48,10 +48,16 @@ struct TlsOptions {
   bool insecureSkipVerify = false;  // only when explicitly configured
 };
 
+// Told of every send(): the request, the answer's status (0 when there was none: connection
+// failure or timeout) and how long it took. For request metrics; must be thread-safe when
+// shared by clients of several threads.
+using HttpObserver = std::function<void(const HttpRequest& request, int status, double seconds)>;
+
 struct HttpClientOptions {
   std::chrono::milliseconds connectTimeout{3000};
   TlsOptions tls;
-  std::string proxy;  // empty: libcurl's environment defaults (http_proxy, no_proxy...)
+  std::string proxy;      // empty: libcurl's environment defaults (http_proxy, no_proxy...)
+  HttpObserver observer;  // optional; not told of stream() (watches)
 };
 
 class HttpClient {

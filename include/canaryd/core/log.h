@@ -5,7 +5,10 @@
 #pragma once
 
 #include <ostream>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "canaryd/core/result.h"
 
@@ -24,5 +27,11 @@ Result<LogFormat> parseLogFormat(std::string_view name);
 
 // Replaces the default logger. Fails, changing nothing, on an unknown level.
 Status setupLogging(const LogOptions& options);
+
+// One log line at info level with named fields (a controller's decision: canary, namespace,
+// phase, weight, reason). Text: `message key=value ...`, values with spaces quoted; JSON: the
+// fields are keys of the line's object, next to "msg".
+using LogFields = std::vector<std::pair<std::string, std::string>>;
+void logInfoWithFields(std::string_view message, const LogFields& fields);
 
 }  // namespace canaryd

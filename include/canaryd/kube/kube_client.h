@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "canaryd/cluster/client.h"
+#include "canaryd/core/http.h"
 #include "canaryd/kube/config.h"
 
 namespace canaryd::kube {
@@ -25,6 +26,7 @@ struct ClientOptions {
   // How to wait between retries; tests replace it to observe the backoff without sleeping.
   std::function<void(std::chrono::milliseconds)> sleep;
   std::string userAgent = "canaryd";
+  HttpObserver observer;  // told of every request but watches (request metrics)
 };
 
 class KubeClient final : public cluster::Client {

@@ -15,6 +15,7 @@
 
 #include "canaryd/core/clock.h"
 #include "canaryd/core/duration.h"
+#include "canaryd/core/http.h"
 #include "canaryd/core/result.h"
 
 namespace canaryd::metrics {
@@ -47,7 +48,8 @@ struct ProviderConfig {
   // retryBackoff, then twice as long, ...
   int retries = 2;
   std::chrono::milliseconds retryBackoff{200};
-  std::string caFile;  // PEM bundle to verify an https address with (default: the system's)
+  std::string caFile;     // PEM bundle to verify an https address with (default: the system's)
+  HttpObserver observer;  // told of every request (request metrics)
 };
 
 // The provider for `config.type`; an unknown or unsupported type is an error naming the

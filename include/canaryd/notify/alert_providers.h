@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "canaryd/cluster/client.h"
@@ -48,6 +49,10 @@ class AlertProviderNotifier final : public Notifier {
                         std::chrono::milliseconds backoff = std::chrono::milliseconds(500));
   // Sends to every matching provider; the error (if any) names each one that failed.
   Status notify(const api::Canary& canary, const Alert& alert) override;
+  // Told of each delivery's outcome, by provider type (notifier metrics). Set before use.
+  void onDelivery(std::function<void(const std::string& type, bool delivered)> observer) {
+    onDelivery_ = std::move(observer);
+  }
 
  private:
   Result<Destination> resolve(const api::Canary& canary, const api::CanaryAlert& entry);
@@ -56,6 +61,7 @@ class AlertProviderNotifier final : public Notifier {
   std::chrono::milliseconds timeout_;
   int retries_;
   std::chrono::milliseconds backoff_;
+  std::function<void(const std::string&, bool)> onDelivery_;
 };
 
 // Both: canaryd's log always, then the AlertProviders.

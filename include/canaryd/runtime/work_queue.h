@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -53,10 +54,17 @@ class WorkQueue {
   std::size_t length() const;  // ready keys
   void shutDown();
   bool shuttingDown() const;
+  // Told, as each key is handed out, how long it waited ready and how many ready keys remain
+  // (queue metrics). Called without the queue's lock held.
+  void setObserver(std::function<void(Duration waited, std::size_t depth)> observer);
 
  private:
   void promoteDueLocked();
-  void addLocked(const std::string& key);
+  // A delayed key is ready since it fell due (its wait counts from then).
+  void addLocked(const std::string& key, std::optional<TimePoint> readySince = std::nullopt);
+  void pushReadyLocked(const std::string& key, TimePoint readySince);
+  // Takes the front key (queue non-empty), unlocks, tells the observer.
+  std::string handOut(std::unique_lock<std::mutex>& lock);
 
   const Clock& clock_;
   RateLimits limits_;
@@ -67,6 +75,8 @@ class WorkQueue {
   std::set<std::string> processing_;
   std::multimap<TimePoint, std::string> waiting_;
   std::map<std::string, int> failures_;
+  std::map<std::string, TimePoint> readySince_;
+  std::function<void(Duration, std::size_t)> observer_;
   double tokens_;
   TimePoint lastRefill_;
   bool shutDown_ = false;
