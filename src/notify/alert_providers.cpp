@@ -13,6 +13,13 @@
 namespace canaryd::notify {
 namespace {
 
+// "https://hooks.slack.com/services/T/B/X" -> "https://hooks.slack.com/...".
+std::string siteOf(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto path = url.find_first_of("/?#", scheme == std::string::npos ? 0 : scheme + 3);
+  return path == std::string::npos ? url : url.substr(0, path) + "/...";
+}
+
 using nlohmann::json;
 
 int rank(const std::string& severity) {
@@ -261,7 +268,16 @@ Status AlertProviderNotifier::notify(const api::Canary& canary, const Alert& ale
     const bool delivered = response && response->status >= 200 && response->status <= 299;
     if (onDelivery_) onDelivery_(destination->type, delivered);
     if (!response) {
-      failures.push_back(label + " (" + destination->type + "): " + response.error().message());
+      // The transport's message names the URL, which may carry a secret (Slack's hook path,
+      // a token in the query): keep only its scheme and host.
+      std::string why = response.error().message();
+      const std::string& url = (*delivery)->url;
+      for (auto at = why.find(url); at != std::string::npos; at = why.find(url, at)) {
+        const std::string shown = siteOf(url);
+        why.replace(at, url.size(), shown);
+        at += shown.size();
+      }
+      failures.push_back(label + " (" + destination->type + "): " + why);
     } else if (!delivered) {
       // The URL may carry a secret (Slack's hook path): name the provider, not the address.
       failures.push_back(label + " (" + destination->type + "): HTTP " +

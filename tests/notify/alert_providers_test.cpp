@@ -246,6 +246,25 @@ TEST(AlertProviderNotifierTest, FailuresAreReportedWithoutTheAddress) {
   EXPECT_NE(s.error().message().find("gone: AlertProvider test/missing"), std::string::npos);
   EXPECT_EQ(s.error().message().find("SECRETPART"), std::string::npos);
   EXPECT_EQ(server.requests().size(), 2u);  // one retry
+
+  // Nobody listening (a port bound but not listening refuses): the transport error names the
+  // host, not the secret path.
+  const int refusing = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(refusing, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  getsockname(refusing, reinterpret_cast<sockaddr*>(&addr), &len);
+  cluster.objects["AlertProvider/test/team"]["spec"]["address"] =
+      "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/services/T/B/SECRETPART";
+  s = notifier.notify(canary(R"([{"name":"on-call","providerRef":{"name":"team"}}])"), rollback());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("on-call (slack): POST http://127.0.0.1:"), std::string::npos)
+      << s.error().message();
+  EXPECT_NE(s.error().message().find("/..."), std::string::npos) << s.error().message();
+  EXPECT_EQ(s.error().message().find("SECRETPART"), std::string::npos) << s.error().message();
+  close(refusing);
 }
 
 }  // namespace
