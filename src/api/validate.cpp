@@ -395,6 +395,10 @@ std::vector<Problem> validate(const Canary& canary) {
     c.error("spec.routeRef",
             "required field is missing: the apisix provider clones the referenced ApisixRoute");
   }
+  if (spec.provider == "haproxy") {
+    for (auto& [path, message] : haproxyAnnotationProblems(canary))
+      c.error(path, message);
+  }
   c.atLeast("spec.progressDeadlineSeconds", spec.progressDeadlineSeconds, 1);
   checkService(c, spec);
   if (spec.analysis) {
@@ -437,6 +441,38 @@ std::vector<Problem> validate(const MetricTemplate& t) {
     checkQueryTemplate(c, "spec.query", *t.spec.query);
   }
   return c.take();
+}
+
+std::vector<std::pair<std::string, std::string>> haproxyAnnotationProblems(const Canary& canary) {
+  std::vector<std::pair<std::string, std::string>> problems;
+  auto annotation = [&](const std::string& key) {
+    auto it = canary.metadata.annotations.find(key);
+    return it == canary.metadata.annotations.end() ? std::string() : it->second;
+  };
+  const std::string runtimeApi = "haproxy.canaryd.dev/runtime-api";
+  const std::string field = "metadata.annotations[" + runtimeApi + "]";
+  const std::string address = annotation(runtimeApi);
+  if (address.empty()) {
+    problems.emplace_back(field,
+                          "required with provider haproxy: where HAProxy's Runtime API listens, "
+                          "\"unix:/run/haproxy/admin.sock\", \"/path/to.sock\" or \"HOST:PORT\"");
+  } else if (address.rfind("unix:", 0) != 0 && address.front() != '/') {
+    const auto colon = address.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : address.substr(colon + 1);
+    if (colon == std::string::npos || colon == 0 || port.empty() ||
+        port.find_first_not_of("0123456789") != std::string::npos) {
+      problems.emplace_back(field, "\"" + address +
+                                       "\" is neither a socket path (unix:/path, /path) nor "
+                                       "HOST:PORT");
+    }
+  }
+  const std::string syncKey = "haproxy.canaryd.dev/sync-endpoints";
+  const std::string sync = annotation(syncKey);
+  if (!sync.empty() && sync != "true" && sync != "false") {
+    problems.emplace_back("metadata.annotations[" + syncKey + "]",
+                          "\"" + sync + "\" must be \"true\" or \"false\"");
+  }
+  return problems;
 }
 
 std::vector<Problem> validate(const AlertProvider& provider) {

@@ -91,8 +91,9 @@ std::int64_t observedGeneration(const ResourceType& type, const json& object) {
 
 }  // namespace
 
-ControllerSimulator::ControllerSimulator(Store& store, std::chrono::milliseconds delay)
-    : store_(store), delay_(delay) {
+ControllerSimulator::ControllerSimulator(Store& store, std::chrono::milliseconds delay,
+                                         std::function<bool(const nlohmann::json&)> skip)
+    : store_(store), delay_(delay), skip_(std::move(skip)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -107,6 +108,7 @@ ControllerSimulator::~ControllerSimulator() {
 
 void ControllerSimulator::observe(const ResourceType& type, const Event& event) {
   if (!isDeployment(type) && !isHttpRoute(type)) return;
+  if (isDeployment(type) && skip_ && skip_(event.object)) return;
   const json& meta = event.object["metadata"];
   const std::string key =
       type.resource + "|" + meta.value("namespace", "") + "/" + meta.value("name", "");

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -26,7 +27,9 @@ inline constexpr const char* kGatewayControllerName = "kubesim.canaryd.dev/gatew
 
 class ControllerSimulator {
  public:
-  ControllerSimulator(Store& store, std::chrono::milliseconds delay);
+  // Deployments for which `skip` answers true get their status elsewhere (the WorkloadRunner).
+  ControllerSimulator(Store& store, std::chrono::milliseconds delay,
+                      std::function<bool(const nlohmann::json&)> skip = nullptr);
   ~ControllerSimulator();
   // Feed every store event here (Store::setObserver).
   void observe(const ResourceType& type, const Event& event);
@@ -42,6 +45,7 @@ class ControllerSimulator {
 
   Store& store_;
   std::chrono::milliseconds delay_;
+  std::function<bool(const nlohmann::json&)> skip_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Due> due_;  // "resource|ns/name"

@@ -12,6 +12,7 @@
 
 #include "kubesim/controller_simulator.h"
 #include "kubesim/server.h"
+#include "kubesim/workload_runner.h"
 
 namespace {
 
@@ -30,11 +31,20 @@ int main(int argc, char** argv) {
   std::string readyDelayText = "1s";
   std::string bookmarkText = "1s";
   std::size_t history = 100000;
+  bool runWorkloads = false;
+  std::string workloadLogs;
+  std::string workloadTargets;
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)");
   app.add_option("--data", dataDir, "Directory whose state.json keeps the objects across restarts");
   app.add_option("--ready-delay", readyDelayText, "How long Deployments take to become ready");
   app.add_option("--bookmark-interval", bookmarkText, "How often watches get a BOOKMARK");
   app.add_option("--history", history, "How many events watches can resume from");
+  app.add_flag("--run-workloads", runWorkloads,
+               "Run one local process per ready replica of Deployments whose container has a "
+               "command (port in $PORT), with HTTP readiness probes and Endpoints");
+  app.add_option("--workload-logs", workloadLogs, "Directory for the processes' output");
+  app.add_option("--workload-targets", workloadTargets,
+                 "File to write the running processes to as Prometheus file_sd targets");
   CLI11_PARSE(app, argc, argv);
 
   auto colon = listen.rfind(':');
@@ -66,7 +76,13 @@ int main(int argc, char** argv) {
     }
   }
   ControllerSimulator controllers(
-      store, std::chrono::duration_cast<std::chrono::milliseconds>(*readyDelay));
+      store, std::chrono::duration_cast<std::chrono::milliseconds>(*readyDelay),
+      runWorkloads ? std::function<bool(const nlohmann::json&)>(&WorkloadRunner::runs) : nullptr);
+  std::unique_ptr<WorkloadRunner> workloads;
+  if (runWorkloads) {
+    workloads = std::make_unique<WorkloadRunner>(registry, store,
+                                                 WorkloadOptions{workloadLogs, workloadTargets});
+  }
   store.setObserver(
       [&](const ResourceType& type, const Event& e) { controllers.observe(type, e); });
 
@@ -103,6 +119,7 @@ int main(int argc, char** argv) {
     save();
   }
   server.stop();
+  workloads.reset();  // stops every process it started
   save();
   return 0;
 }

@@ -75,6 +75,7 @@ ResourceRegistry::ResourceRegistry() {
       builtin("", "v1", "secrets", "Secret", true, false),
       builtin("", "v1", "events", "Event", true, false, {"ev"}),
       builtin("", "v1", "pods", "Pod", true, true, {"po"}),
+      builtin("", "v1", "endpoints", "Endpoints", true, false, {"ep"}),
       builtin("apps", "v1", "deployments", "Deployment", true, true, {"deploy"}),
       builtin("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true,
               true, {"hpa"}),

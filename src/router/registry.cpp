@@ -1,5 +1,6 @@
 // The one place routers are registered by provider name.
 #include "canaryd/router/gateway_api.h"
+#include "canaryd/router/haproxy.h"
 #include "canaryd/router/kubernetes.h"
 #include "canaryd/router/router.h"
 
@@ -21,9 +22,11 @@ Result<std::unique_ptr<Router>> makeRouter(std::string_view provider, cluster::C
     return std::unique_ptr<Router>(
         std::make_unique<GatewayApiRouter>(client, "gateway.networking.k8s.io/v1beta1"));
   }
+  if (provider == "haproxy")
+    return std::unique_ptr<Router>(std::make_unique<HaproxyRouter>(client));
   return Error::invalidInput("provider \"" + std::string(provider) +
                              "\" has no router in canaryd yet; supported: kubernetes, "
-                             "gatewayapi:v1, gatewayapi:v1beta1");
+                             "gatewayapi:v1, gatewayapi:v1beta1, haproxy");
 }
 
 }  // namespace canaryd::router

@@ -119,7 +119,7 @@ TEST(RouterRegistryTest, UnknownProvidersAreErrorsNamingTheSupportedOnes) {
   EXPECT_EQ(
       istio.error().message(),
       "provider \"istio\" has no router in canaryd yet; supported: kubernetes, gatewayapi:v1, "
-      "gatewayapi:v1beta1");
+      "gatewayapi:v1beta1, haproxy");
 }
 
 class RouterKubesimTest : public ::testing::Test {

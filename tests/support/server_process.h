@@ -78,6 +78,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   const std::string& url() const { return url_; }
+  const std::filesystem::path& dir() const { return dir_; }
 
   void stop() { terminateChild(pid_); }
 

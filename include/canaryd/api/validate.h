@@ -5,6 +5,8 @@
 // allowed; positions are filled in by validateDocuments(). Pure functions; thread-safe.
 #pragma once
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "canaryd/api/alert_provider.h"
@@ -18,6 +20,11 @@ namespace canaryd::api {
 std::vector<Problem> validate(const Canary& canary);
 std::vector<Problem> validate(const MetricTemplate& metricTemplate);
 std::vector<Problem> validate(const AlertProvider& alertProvider);
+
+// Provider haproxy's annotations (router/haproxy.h): a missing or malformed
+// haproxy.canaryd.dev/runtime-api, a sync-endpoints other than "true"/"false"; each problem as
+// {field path, message}. Part of validate(Canary); the router refuses the same.
+std::vector<std::pair<std::string, std::string>> haproxyAnnotationProblems(const Canary& canary);
 
 enum class DocumentVerdict { kValid, kInvalid, kSkipped };
 

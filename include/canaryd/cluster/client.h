@@ -34,6 +34,7 @@ struct Resource {
 };
 
 inline const Resource kNamespaces{"", "v1", "namespaces", false, "Namespace"};
+inline const Resource kEndpoints{"", "v1", "endpoints", true, "Endpoints"};
 inline const Resource kServices{"", "v1", "services", true, "Service"};
 inline const Resource kConfigMaps{"", "v1", "configmaps", true, "ConfigMap"};
 inline const Resource kSecrets{"", "v1", "secrets", true, "Secret"};

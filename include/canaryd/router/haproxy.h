@@ -1,0 +1,54 @@
+// The HAProxy router (canaryd's provider `haproxy`): for services behind HAProxy rather than a
+// mesh. One HAProxy backend holds a primary and a canary server; the router sets their weights
+// through HAProxy's Runtime API (`set weight BACKEND/SERVER N`, N in HAProxy's 0..256, canaryd's
+// percent scaled by 256/100) and reads them back with `get weight`. HAProxy's textual errors
+// ("No such server.", "No such backend.") are errors naming the annotation to fix.
+//
+// Configured by annotations on the Canary (the Flagger manifest stays unchanged):
+//   haproxy.canaryd.dev/runtime-api      where the Runtime API listens (required):
+//                                        "unix:/run/haproxy/admin.sock", "/run/...sock" or
+//                                        "127.0.0.1:9999" (`stats socket ... level admin`)
+//   haproxy.canaryd.dev/backend          the backend (default: the apex Service's name)
+//   haproxy.canaryd.dev/primary-server   default "primary"
+//   haproxy.canaryd.dev/canary-server    default "canary"
+//   haproxy.canaryd.dev/sync-endpoints   "true": also point each server at the first ready
+//                                        address of the Endpoints of `<svc>-primary` and
+//                                        `<svc>-canary` (`set server B/S addr IP port P`),
+//                                        as an ingress controller does; off by default, for
+//                                        servers that name the Services themselves.
+// Mirroring is not supported (HAProxy has no request mirroring of its own): an error.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "canaryd/router/router.h"
+
+namespace canaryd::router {
+
+inline constexpr const char* kHaproxyRuntimeApi = "haproxy.canaryd.dev/runtime-api";
+inline constexpr const char* kHaproxyBackend = "haproxy.canaryd.dev/backend";
+inline constexpr const char* kHaproxyPrimaryServer = "haproxy.canaryd.dev/primary-server";
+inline constexpr const char* kHaproxyCanaryServer = "haproxy.canaryd.dev/canary-server";
+inline constexpr const char* kHaproxySyncEndpoints = "haproxy.canaryd.dev/sync-endpoints";
+
+// One Runtime API command on a fresh connection; the answer as HAProxy wrote it.
+// Connection failures are kUnavailable.
+Result<std::string> haproxyCommand(const std::string& address, const std::string& command);
+
+// canaryd's percent (0..100) as HAProxy's weight (0..256), and back.
+std::int64_t toHaproxyWeight(std::int64_t percent);
+std::int64_t fromHaproxyWeights(std::int64_t canary, std::int64_t primary);
+
+class HaproxyRouter final : public Router {
+ public:
+  explicit HaproxyRouter(cluster::Client& client) : client_(client) {}
+  Status reconcile(const api::Canary& canary) override;
+  Status setRoutes(const api::Canary& canary, const Weights& weights) override;
+  Result<Weights> getRoutes(const api::Canary& canary) override;
+
+ private:
+  cluster::Client& client_;
+};
+
+}  // namespace canaryd::router
