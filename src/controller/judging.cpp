@@ -179,23 +179,32 @@ JudgeRun mannWhitney(const api::Canary& canary, const api::CanaryJudge& judge,
 
 }  // namespace
 
+// Three significant digits for people (whole numbers from 100 up): 247, 10.1, 0.0123.
+static std::string shortNumber(double x) {
+  if (!std::isfinite(x)) return formatNumber(x);
+  if (std::fabs(x) >= 100) return formatNumber(std::round(x));
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", x);
+  return text;
+}
+
 Facts evidenceOf(const std::string& judgeType, const analysis::Judgement& judgement) {
   const analysis::Evidence& e = judgement.evidence;
   Facts out{{"judge", judgeType}, {"verdict", std::string(analysis::toString(judgement.verdict))}};
   if (e.eValue) {
-    std::string v = formatNumber(*e.eValue);
-    if (e.threshold) v += " (decides at " + formatNumber(*e.threshold) + ")";
+    std::string v = shortNumber(*e.eValue);
+    if (e.threshold) v += " (decides at " + shortNumber(*e.threshold) + ")";
     out.emplace_back("e-value", v);
   }
-  if (e.pValue) out.emplace_back("p-value", formatNumber(*e.pValue));
+  if (e.pValue) out.emplace_back("p-value", shortNumber(*e.pValue));
   if (e.estimate) {
-    std::string v = formatNumber(*e.estimate);
+    std::string v = shortNumber(*e.estimate);
     if (e.lower && e.upper) {
-      v += " [" + formatNumber(*e.lower) + ", " + formatNumber(*e.upper) + "]";
+      v += " [" + shortNumber(*e.lower) + ", " + shortNumber(*e.upper) + "]";
     }
     out.emplace_back(judgeType == "sequential" ? "bad-rate ratio canary/primary" : "shift", v);
   }
-  if (e.effectSize) out.emplace_back("effect size", formatNumber(*e.effectSize));
+  if (e.effectSize) out.emplace_back("effect size", shortNumber(*e.effectSize));
   const char* unit = judgeType == "sequential" ? " requests" : " samples";
   if (e.canaryCount > 0 || e.baselineCount > 0) {
     out.emplace_back("canary", std::to_string(e.canaryCount) + unit);

@@ -293,8 +293,18 @@ class Stepper {
                lastFailureEvidence());
       return;
     }
-    if (weight() == 0 && s.iterations.value_or(0) == 0 && !gates_.preRollout()) {
-      failCheck("pre-rollout hooks failed");
+    if (weight() == 0 && s.iterations.value_or(0) == 0) {
+      // Flagger: no traffic reaches the canary yet, so there is nothing to analyse; the
+      // pre-rollout hooks run instead, and their success takes the first step.
+      if (!gates_.preRollout()) {
+        failCheck("pre-rollout hooks failed");
+        return;
+      }
+      if (api::strategyOf(analysis_) == Strategy::kCanary) {
+        advanceWeight();
+      } else {
+        advanceIterations();
+      }
       return;
     }
     const CheckOutcome checks = gates_.runChecks();

@@ -135,11 +135,14 @@ TEST(RolloutTest, ProgressiveCanaryStepsToMaxWeightThenPromotes) {
   EXPECT_EQ(d.status().lastPromotedSpec, "rev-2");
   EXPECT_EQ(d.status().canaryWeight, 0);
   EXPECT_EQ(d.gates.calls.front(), "confirm-rollout");
-  // At weight 0 the pre-rollout hooks run once, then every interval: rollback hook, checks,
-  // and a confirm-traffic-increase per step; at the top, confirm-promotion.
-  std::vector<std::string> firstInterval(d.gates.calls.begin() + 1, d.gates.calls.begin() + 5);
-  EXPECT_EQ(firstInterval, (std::vector<std::string>{"rollback", "pre-rollout", "checks",
-                                                     "confirm-traffic-increase"}));
+  // At weight 0 only the pre-rollout hooks run (no traffic reaches the canary, so there is
+  // nothing to analyse, as in Flagger); then every interval: rollback hook, checks, and a
+  // confirm-traffic-increase per step; at the top, confirm-promotion.
+  std::vector<std::string> firstIntervals(d.gates.calls.begin() + 1, d.gates.calls.begin() + 7);
+  EXPECT_EQ(firstIntervals,
+            (std::vector<std::string>{"rollback", "pre-rollout", "confirm-traffic-increase",
+                                      "rollback", "checks", "confirm-traffic-increase"}));
+  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "checks"), 5);
   EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "confirm-traffic-increase"), 5);
   EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "confirm-promotion"), 1);
   EXPECT_EQ(d.alerts.back(), "info: Promotion completed! podinfo.test");
@@ -277,7 +280,8 @@ TEST(RolloutTest, RefusedPromotionWaitsWhileAnalysisContinues) {
   EXPECT_EQ(d.phases, (std::vector<std::string>{"Initialized", "Progressing", "Progressing",
                                                 "WaitingPromotion", "WaitingPromotion", "Promoting",
                                                 "Finalising", "Succeeded"}));
-  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "checks"), 4);
+  // Checks at 50 (refused), 50 (refused), 50 (accepted); none at weight 0.
+  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "checks"), 3);
 }
 
 TEST(RolloutTest, NewRevisionMidRunRestartsTheAnalysis) {
@@ -578,6 +582,7 @@ TEST(JudgeRolloutTest, TheRollbackAlertCarriesTheJudgesEvidence) {
   d.tick();
   d.observed.revision = "rev-2";
   d.tick();  // Progressing
+  d.tick();  // pre-rollout hooks, weight 10
   CheckOutcome fail = judged(analysis::Verdict::kFail, "errors: rate ratio 3.1");
   fail.evidence = {{"judge", "sequential"}, {"e-value", "214 (decides at 100)"}};
   d.gates.checks = {fail};
@@ -657,6 +662,7 @@ TEST(JudgeRolloutTest, ANewRunForgetsThePreviousRunsEvidence) {
   d.tick();
   d.observed.revision = "rev-2";
   d.tick();
+  d.tick();  // weight 10
   d.gates.checks = {judged(analysis::Verdict::kNoData)};
   d.tick();
   ASSERT_TRUE(d.status().judge.has_value());

@@ -155,7 +155,9 @@ wait_for 60 phase_is bad Failed || fail "bad: not Failed: $(phase bad)"
   fail "good: the primary was not promoted"
 [[ $(k -n good get canary podinfo -o jsonpath='{.status.conditions[0].reason}/{.status.conditions[0].status}') == "Succeeded/True" ]] ||
   fail "good: the Promoted condition is not Succeeded/True"
-[[ $(weight_steps bad) == "0" ]] || fail "bad: the canary got traffic: '$(weight_steps bad)'"
+# As in Flagger, weight 0 runs only the pre-rollout hooks; the failing metric holds the
+# canary at the first step (10) until the rollback.
+[[ $(weight_steps bad) == "0 10 0" ]] || fail "bad: route weights went '$(weight_steps bad)', want '0 10 0'"
 [[ $(image_of bad podinfo-primary) == "ghcr.io/stefanprodan/podinfo:6.0.0" ]] ||
   fail "bad: the primary was touched"
 [[ $(k -n bad get deploy podinfo -o jsonpath='{.spec.replicas}') == 0 ]] ||
