@@ -166,7 +166,7 @@ release() {
   local version=$1 errors=$2
   sed -e "s|demo-app:v1|demo-app:$version|" \
     -e "/name: DEMO_VERSION/{n;s|value: v1|value: $version|}" \
-    -e "/name: DEMO_ERROR_RATE/{n;s|value: \"0.02\"|value: \"$errors\"|}" \
+    -e "/name: DEMO_ERROR_RATE/{n;s|value: \"0.005\"|value: \"$errors\"|}" \
     "$dir/manifests/deployment.yaml" >"$dir/deployment-$version.yaml"
   kubectl apply -f "$dir/deployment-$version.yaml" >/dev/null
 }

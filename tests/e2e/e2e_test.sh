@@ -32,7 +32,7 @@ wait_for 60 phase_is Initialized || { fail "not Initialized: $(phase)"; exit 1; 
 [[ $(primary_version) == v1 ]] || fail "the primary does not serve v1: '$(primary_version)'"
 
 # 1: v2, with canaryd killed mid-rollout.
-release v2 0.02
+release v2 0.005
 weight_at_least() {
   local w
   w=$(kubectl -n demo get canary demo -o jsonpath='{.status.canaryWeight}')
@@ -43,7 +43,7 @@ kill -9 "$canaryd_pid"
 wait "$canaryd_pid" 2>/dev/null
 canaryd_pid=""
 canaryd_start
-wait_for 180 phase_is Succeeded || fail "v2: not promoted: $(phase)"
+wait_for 240 phase_is Succeeded || fail "v2: not promoted: $(phase)"
 wait_for 10 eval '[[ $(primary_version) == v2 ]]' || fail "v2: the primary serves '$(primary_version)'"
 haproxy_back() { [[ $(haproxy_weight primary) == 256 && $(haproxy_weight canary) == 0 ]]; }
 wait_for 10 haproxy_back ||
