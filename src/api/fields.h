@@ -223,6 +223,7 @@ void fields(V& v, CanaryCondition& c) {
   v("lastTransitionTime", c.lastTransitionTime);
   v("reason", c.reason);
   v("message", c.message);
+  v("observedGeneration", c.observedGeneration);
 }
 
 template <class V>
@@ -249,6 +250,7 @@ void fields(V& v, CanaryFailedCheck& f) {
 
 template <class V>
 void fields(V& v, CanaryStatus& s) {
+  v("observedGeneration", s.observedGeneration);
   v("phase", s.phase);
   v("failedChecks", s.failedChecks);
   v("canaryWeight", s.canaryWeight);
@@ -264,6 +266,8 @@ void fields(V& v, CanaryStatus& s) {
   v("conditions", s.conditions);
   v("judge", s.judge);
   v("lastFailedCheck", s.lastFailedCheck);
+  v("lastAppliedRevision", s.lastAppliedRevision);
+  v("lastPromotedRevision", s.lastPromotedRevision);
   v.rest(s.rest);
 }
 

@@ -30,25 +30,8 @@ class Stepper {
   }
 
   Step run() {
-    const std::string phase = out_.status.phase.value_or("");
-    if (canary_.spec.suspend.value_or(false)) return std::move(out_);
-    if (phase.empty() || phase == "Initializing") {
-      initialize();
-    } else if (phase == "Initialized" || phase == "Succeeded" || phase == "Failed" ||
-               phase == "Waiting") {
-      idleOrStart(phase);
-    } else if (phase == "Progressing" || phase == "WaitingPromotion") {
-      if (restartOnNewRevision() || !intervalDue()) return std::move(out_);
-      markStep();
-      progress();
-    } else if (phase == "Promoting") {
-      if (!intervalDue()) return std::move(out_);
-      markStep();
-      promoting();
-    } else if (phase == "Finalising") {
-      if (!intervalDue()) return std::move(out_);
-      finalise();
-    }
+    advance();
+    gitopsStatus();
     return std::move(out_);
   }
 
@@ -56,6 +39,89 @@ class Stepper {
   std::string name() const {
     return canary_.metadata.name.value_or("") + "." + canary_.metadata.namespace_.value_or("");
   }
+  void advance() {
+    const std::string phase = out_.status.phase.value_or("");
+    if (canary_.spec.suspend.value_or(false)) return;
+    if (phase.empty() || phase == "Initializing") {
+      initialize();
+    } else if (phase == "Initialized" || phase == "Succeeded" || phase == "Failed" ||
+               phase == "Waiting") {
+      idleOrStart(phase);
+    } else if (phase == "Progressing" || phase == "WaitingPromotion") {
+      if (restartOnNewRevision() || !intervalDue()) return;
+      markStep();
+      progress();
+    } else if (phase == "Promoting") {
+      if (!intervalDue()) return;
+      markStep();
+      promoting();
+    } else if (phase == "Finalising") {
+      if (!intervalDue()) return;
+      finalise();
+    }
+  }
+
+  // The kstatus conditions and observedGeneration (see rollout.h), from the step's outcome.
+  void gitopsStatus() {
+    CanaryStatus& s = out_.status;
+    const std::string phase = s.phase.value_or("");
+    if (phase.empty()) return;
+    const std::optional<std::int64_t> generation = canary_.metadata.generation;
+    s.observedGeneration = generation;
+    const bool inFlight = phase == "Initializing" || phase == "Waiting" || phase == "Progressing" ||
+                          phase == "WaitingPromotion" || phase == "Promoting" ||
+                          phase == "Finalising";
+    const bool primaryStuck = phase == "Initializing" && observed_.primaryDeadlineExceeded;
+    const bool stalled = phase == "Failed" || primaryStuck;
+    const bool promoted = (phase == "Initialized" || phase == "Succeeded") &&
+                          observed_.revision == s.lastPromotedSpec.value_or("");
+    const std::string revision = s.lastAppliedRevision.value_or(observed_.images);
+    std::string stalledWhy = "Nothing is stuck.";
+    if (phase == "Failed") {
+      stalledWhy = "Rolled back " + revision;
+      if (s.lastFailedCheck && s.lastFailedCheck->message) {
+        stalledWhy += ": " + *s.lastFailedCheck->message;
+      } else if (s.judge && s.judge->explanation) {
+        stalledWhy += ": " + *s.judge->explanation;
+      }
+      stalledWhy += "; the primary serves " +
+                    s.lastPromotedRevision.value_or("the last promoted revision") +
+                    ". A new revision of the target starts a new analysis.";
+    } else if (primaryStuck) {
+      stalledWhy = "The primary Deployment is not ready within the progress deadline.";
+    }
+    setCondition("Reconciling", inFlight, phase,
+                 inFlight ? "Rolling out " + revision + ": " + conditionMessage(phase) +
+                                " Canary weight " + std::to_string(weight()) + "%."
+                          : "No rollout in flight.");
+    setCondition("Stalled", stalled,
+                 stalled ? (primaryStuck ? "ProgressDeadlineExceeded" : "RolledBack") : phase,
+                 stalledWhy);
+    setCondition("Ready", promoted, phase,
+                 promoted ? revision + " is promoted and serves all traffic."
+                          : "The target's current revision is not promoted (" + phase + ").");
+  }
+
+  void setCondition(const std::string& type, bool value, const std::string& reason,
+                    const std::string& message) {
+    CanaryStatus& s = out_.status;
+    api::CanaryCondition* c = nullptr;
+    for (api::CanaryCondition& existing : s.conditions) {
+      if (existing.type == type) c = &existing;
+    }
+    if (c == nullptr) {
+      s.conditions.push_back({});
+      c = &s.conditions.back();
+      c->type = type;
+    }
+    const std::string status = value ? "True" : "False";
+    if (c->status.value_or("") != status) c->lastTransitionTime = formatRfc3339(now_);
+    c->status = status;
+    c->reason = reason;
+    c->message = message;
+    c->observedGeneration = canary_.metadata.generation;
+  }
+
   std::int64_t weight() const { return out_.status.canaryWeight.value_or(0); }
   std::int64_t failedChecks() const { return out_.status.failedChecks.value_or(0); }
 
@@ -125,7 +191,10 @@ class Stepper {
       s.canaryWeight = 0;
       s.iterations = 0;
     }
-    if (phase == "Initialized" || phase == "Succeeded") s.lastPromotedSpec = s.lastAppliedSpec;
+    if (phase == "Initialized" || phase == "Succeeded") {
+      s.lastPromotedSpec = s.lastAppliedSpec;
+      s.lastPromotedRevision = s.lastAppliedRevision;
+    }
     const std::string status = phase == "Initialized" || phase == "Succeeded" ? "True"
                                : phase == "Failed"                            ? "False"
                                                                               : "Unknown";
@@ -167,6 +236,7 @@ class Stepper {
     }
     // The first revision is adopted without analysis.
     out_.status.lastAppliedSpec = observed_.revision;
+    out_.status.lastAppliedRevision = observed_.images;
     act(Action::Type::kScaleTargetToZero);
     setPhase("Initialized");
     event("Normal", "Initialization done! " + name());
@@ -180,6 +250,7 @@ class Stepper {
     // Reverting the target to the promoted revision is not a new rollout.
     if (phase != "Waiting" && observed_.revision == s.lastPromotedSpec.value_or("")) {
       s.lastAppliedSpec = observed_.revision;
+      s.lastAppliedRevision = observed_.images;
       return;
     }
     if (!gates_.confirmRollout()) {
@@ -194,6 +265,7 @@ class Stepper {
       return;
     }
     s.lastAppliedSpec = observed_.revision;
+    s.lastAppliedRevision = observed_.images;
     s.failedChecks = 0;
     s.iterations = 0;
     s.canaryWeight = 0;
@@ -257,6 +329,7 @@ class Stepper {
     CanaryStatus& s = out_.status;
     if (observed_.revision == s.lastAppliedSpec.value_or("")) return false;
     s.lastAppliedSpec = observed_.revision;
+    s.lastAppliedRevision = observed_.images;
     s.failedChecks = 0;
     s.iterations = 0;
     s.judge.reset();
@@ -523,6 +596,7 @@ Observation observe(const api::Canary& canary, const api::JsonValue& target,
                     const std::map<std::string, std::string>& trackedConfigs, TimePoint now) {
   Observation o;
   o.revision = revisionOf(target, trackedConfigs);
+  o.images = imagesOf(target);
   const api::CanaryAnalysis analysis = canary.spec.analysis.value_or(api::CanaryAnalysis{});
   const std::optional<api::CanaryStatus>& status = canary.status;
   const TimePoint since = status && status->lastTransitionTime

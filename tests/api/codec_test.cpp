@@ -122,7 +122,8 @@ TEST(CodecTest, FullCanaryRoundTripsEveryField) {
   EXPECT_EQ(c.spec.analysis->metrics.at(2).templateVariables.at("reporter"), "destination");
   EXPECT_EQ(c.status->trackedConfigs.at("configmap/podinfo-config"), "5cb8b5c7a6");
   EXPECT_EQ(c.status->conditions.at(0).reason, "Progressing");
-  EXPECT_EQ(c.status->rest.get()["observedGeneration"], 3);
+  EXPECT_EQ(c.status->observedGeneration, 3);
+  EXPECT_EQ(c.status->rest.get()["fieldOfALaterVersion"], "kept");
 }
 
 TEST(CodecTest, MetricTemplateAndAlertProviderRoundTrip) {

@@ -82,9 +82,10 @@ class Driver {
     return s;
   }
   std::string phase() const { return canary_.status->phase.value_or(""); }
+  api::Canary& canary() { return canary_; }
   const api::CanaryStatus& status() const { return *canary_.status; }
 
-  Observation observed{"rev-1", true, false, true, false};
+  Observation observed{"rev-1", true, false, true, false, "podinfo=podinfo:1"};
   ScriptedGates gates;
   VirtualClock clock;
   std::vector<std::int64_t> weights;
@@ -113,7 +114,7 @@ TEST(RolloutTest, FirstSightInitializesAndAdoptsTheRevisionWithoutAnalysis) {
   EXPECT_EQ(d.status().lastPromotedSpec, "rev-1");
   EXPECT_EQ(d.actions[1], Action::Type::kScaleTargetToZero);
   EXPECT_TRUE(d.gates.calls.empty());
-  ASSERT_EQ(d.status().conditions.size(), 1u);
+  ASSERT_EQ(d.status().conditions.size(), 4u);  // Promoted, then Reconciling, Stalled, Ready
   EXPECT_EQ(d.status().conditions[0].type, "Promoted");
   EXPECT_EQ(d.status().conditions[0].status, "True");
   EXPECT_EQ(d.status().conditions[0].reason, "Initialized");
@@ -537,7 +538,7 @@ TEST(RolloutTest, TheIntervalFloorIsTenSecondsUnlessLowered) {
   api::Canary c = canaryFrom(R"({"interval":"2s","threshold":5,"maxWeight":50,"stepWeight":10})");
   ScriptedGates gates;
   VirtualClock clock;
-  Observation o{"rev-1", true, false, true, false};
+  Observation o{"rev-1", true, false, true, false, "podinfo=podinfo:1"};
   EXPECT_EQ(step(c, o, gates, clock.now()).requeueAfter, std::chrono::seconds(10));
   EXPECT_EQ(step(c, o, gates, clock.now(), std::chrono::seconds(1)).requeueAfter,
             std::chrono::seconds(2));
@@ -669,6 +670,117 @@ TEST(JudgeRolloutTest, ANewRunForgetsThePreviousRunsEvidence) {
   d.observed.revision = "rev-3";
   d.tick();
   EXPECT_FALSE(d.status().judge.has_value());
+}
+
+// kstatus, as Flux computes health for a resource with standard conditions (sigs.k8s.io/cli-utils
+// kstatus): observedGeneration behind generation -> InProgress; Reconciling True -> InProgress;
+// Stalled True -> Failed; otherwise Current.
+std::string kstatus(const api::Canary& c) {
+  const api::CanaryStatus& s = *c.status;
+  if (c.metadata.generation && s.observedGeneration != c.metadata.generation) return "InProgress";
+  auto isTrue = [&](const std::string& type) {
+    for (const api::CanaryCondition& cond : s.conditions) {
+      if (cond.type == type) return cond.status == "True";
+    }
+    return false;
+  };
+  if (isTrue("Reconciling")) return "InProgress";
+  if (isTrue("Stalled")) return "Failed";
+  return "Current";
+}
+
+// Argo CD's built-in health check for flagger.app/Canary, from status.phase.
+std::string argoHealth(const api::Canary& c) {
+  const std::string phase = c.status->phase.value_or("");
+  if (phase == "Failed") return "Degraded";
+  if (phase == "Progressing" || phase == "Promoting" || phase == "Finalising") return "Progressing";
+  if (phase == "Succeeded" || phase == "Initialized") return "Healthy";
+  return "Progressing";  // Argo CD: no known phase yet
+}
+
+const api::CanaryCondition& conditionOf(const api::CanaryStatus& s, const std::string& type) {
+  for (const api::CanaryCondition& c : s.conditions) {
+    if (c.type == type) return c;
+  }
+  static const api::CanaryCondition kNone;
+  ADD_FAILURE() << "no condition " << type;
+  return kNone;
+}
+
+TEST(GitopsStatusTest, KstatusAndArgoCdSeeEachPhaseOfARollout) {
+  api::Canary c = canaryFrom(kProgressive);
+  c.metadata.generation = 3;
+  Driver d(c);
+  std::vector<std::string> seen;
+  auto record = [&] {
+    seen.push_back(d.phase() + ":" + kstatus(d.canary()) + "/" + argoHealth(d.canary()));
+    for (const char* type : {"Reconciling", "Stalled", "Ready"}) {
+      EXPECT_EQ(conditionOf(d.status(), type).observedGeneration, 3) << type;
+      EXPECT_EQ(conditionOf(d.status(), type).reason, d.phase()) << type;
+    }
+    EXPECT_EQ(d.status().observedGeneration, 3);
+  };
+  d.observed.primaryReady = false;
+  d.tick();
+  record();
+  d.observed.primaryReady = true;
+  d.tick();
+  record();
+  EXPECT_EQ(conditionOf(d.status(), "Ready").status, "True");
+  EXPECT_EQ(d.status().lastPromotedRevision, "podinfo=podinfo:1");
+  // A new revision: Reconciling from the reconcile the target's change triggers.
+  d.observed.revision = "rev-2";
+  d.observed.images = "podinfo=podinfo:2";
+  d.tick();
+  record();
+  EXPECT_EQ(d.status().lastAppliedRevision, "podinfo=podinfo:2");
+  EXPECT_NE(conditionOf(d.status(), "Reconciling").message->find("Rolling out podinfo=podinfo:2"),
+            std::string::npos);
+  EXPECT_EQ(conditionOf(d.status(), "Ready").status, "False");
+  while (d.phase() != "Succeeded") {
+    d.tick();
+    if (d.phase() != "Progressing") record();
+  }
+  EXPECT_EQ(d.status().lastPromotedRevision, "podinfo=podinfo:2");
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "Initializing:InProgress/Progressing", "Initialized:Current/Healthy",
+                      "Progressing:InProgress/Progressing", "Promoting:InProgress/Progressing",
+                      "Finalising:InProgress/Progressing", "Succeeded:Current/Healthy"}));
+  // Flagger's Promoted condition is as Flagger writes it.
+  const api::CanaryCondition& promoted = d.status().conditions[0];
+  EXPECT_EQ(promoted.type, "Promoted");
+  EXPECT_EQ(promoted.status, "True");
+  EXPECT_EQ(promoted.reason, "Succeeded");
+  EXPECT_EQ(promoted.message, "Canary analysis completed successfully, promotion finished.");
+  EXPECT_FALSE(promoted.observedGeneration.has_value());
+
+  // A failing revision: Stalled, kstatus Failed, Argo CD Degraded; the message says why.
+  d.observed.revision = "rev-3";
+  d.observed.images = "podinfo=podinfo:3";
+  d.tick();  // Progressing
+  d.tick();  // weight 10
+  d.gates.checks = {checkFailed("request-success-rate 91.3 < 99")};
+  while (d.phase() != "Failed")
+    d.tick();
+  EXPECT_EQ(kstatus(d.canary()), "Failed");
+  EXPECT_EQ(argoHealth(d.canary()), "Degraded");
+  const api::CanaryCondition& stalled = conditionOf(d.status(), "Stalled");
+  EXPECT_EQ(stalled.status, "True");
+  EXPECT_EQ(stalled.reason, "RolledBack");
+  EXPECT_NE(stalled.message->find("Rolled back podinfo=podinfo:3: request-success-rate 91.3 < 99"),
+            std::string::npos)
+      << *stalled.message;
+  EXPECT_NE(stalled.message->find("the primary serves podinfo=podinfo:2"), std::string::npos);
+  EXPECT_EQ(conditionOf(d.status(), "Ready").status, "False");
+  EXPECT_EQ(d.status().conditions[0].status, "False");  // Promoted, as Flagger
+  EXPECT_EQ(d.status().conditions[0].reason, "Failed");
+
+  // A spec edit not yet reconciled: observedGeneration is behind, kstatus waits.
+  d.canary().metadata.generation = 4;
+  EXPECT_EQ(kstatus(d.canary()), "InProgress");
+  d.tick();
+  EXPECT_EQ(d.status().observedGeneration, 4);
+  EXPECT_EQ(kstatus(d.canary()), "Failed");
 }
 
 }  // namespace

@@ -196,6 +196,7 @@ struct CanaryCondition {
   std::optional<std::string> lastTransitionTime;
   std::optional<std::string> reason;
   std::optional<std::string> message;
+  std::optional<std::int64_t> observedGeneration;  // canaryd's kstatus conditions
   friend bool operator==(const CanaryCondition&, const CanaryCondition&) = default;
 };
 
@@ -226,6 +227,7 @@ struct CanaryFailedCheck {
 };
 
 struct CanaryStatus {
+  std::optional<std::int64_t> observedGeneration;  // canaryd extension (kstatus)
   std::optional<std::string> phase;
   std::optional<std::int64_t> failedChecks;
   std::optional<std::int64_t> canaryWeight;
@@ -241,6 +243,10 @@ struct CanaryStatus {
   std::vector<CanaryCondition> conditions;
   std::optional<CanaryJudgeStatus> judge;            // canaryd extension
   std::optional<CanaryFailedCheck> lastFailedCheck;  // canaryd extension
+  // canaryd extension: the images of the revision being (or last) rolled out, and of the one
+  // last promoted, for people and dashboards ("name=image, ...").
+  std::optional<std::string> lastAppliedRevision;
+  std::optional<std::string> lastPromotedRevision;
   // Status fields written by other versions, kept as written.
   JsonValue rest;
   friend bool operator==(const CanaryStatus&, const CanaryStatus&) = default;

@@ -32,6 +32,7 @@ struct Observation {
   bool primaryDeadlineExceeded = false;  // not ready for progressDeadlineSeconds
   bool canaryReady = false;
   bool canaryDeadlineExceeded = false;
+  std::string images;  // the target's images, "name=image, ..." (the revision as people see it)
 };
 
 // Named numbers behind a decision, in order ({"value", "92.1"}), for alerts and status.
@@ -108,6 +109,17 @@ Observation observe(const api::Canary& canary, const api::JsonValue& target,
 
 // `canary` must have Flagger's defaults applied (api::withDefaults). `minInterval` is the floor
 // of the analysis interval (Flagger's 10s unless the daemon is told otherwise).
+//
+// Besides Flagger's phase and Promoted condition (unchanged), every step writes what GitOps
+// engines read (canaryd's extension): status.observedGeneration, and the kstatus conditions
+//   Reconciling  True while a revision is in flight (Initializing, Waiting, Progressing,
+//                WaitingPromotion, Promoting, Finalising) — from the reconcile the target's
+//                change triggers, not the next analysis tick;
+//   Stalled      True when stuck: Failed (rolled back), or the primary past its progress
+//                deadline while initializing;
+//   Ready        True when the target's current revision is promoted and nothing is in flight;
+// each with observedGeneration, reason (the phase) and a message; and lastAppliedRevision /
+// lastPromotedRevision, the images.
 Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now,
           Duration minInterval = api::kMinAnalysisInterval);
 
