@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "canaryd/api/defaults.h"
+#include "canaryd/cluster/gitops.h"
 
 namespace canaryd::controller {
 namespace {
@@ -116,11 +117,21 @@ void renameSelectors(json& podSpec, const std::string& from, const std::string& 
   }
 }
 
+// Labels or annotations without Flux's (as Flagger drops them), and on the object itself (not
+// its pods) without any GitOps engine's tracking keys either.
 json withoutFlux(const json& map) {
   json out = json::object();
   if (!map.is_object()) return out;
   for (auto it = map.begin(); it != map.end(); ++it) {
     if (it.key().find("toolkit.fluxcd.io") == std::string::npos) out[it.key()] = *it;
+  }
+  return out;
+}
+json withoutTracking(const json& map) {
+  json out = json::object();
+  if (!map.is_object()) return out;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (!cluster::isGitopsTrackingKey(it.key())) out[it.key()] = *it;
   }
   return out;
 }
@@ -171,8 +182,12 @@ api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::Json
     renameConfigs(podTemplate["spec"], tracked);
     renameSelectors(podTemplate["spec"], name, primary);
   }
-  json labels = withoutFlux(target["metadata"].value("labels", json::object()));
+  json labels = withoutTracking(target["metadata"].value("labels", json::object()));
   labels[kSelectorLabel] = primary;
+  json annotations = withoutTracking(target["metadata"].value("annotations", json::object()));
+  annotations.erase("kubectl.kubernetes.io/last-applied-configuration");
+  for (const auto& [key, value] : cluster::kGitopsOptOut)
+    annotations[std::string(key)] = std::string(value);
   json out = {
       {"apiVersion", "apps/v1"},
       {"kind", "Deployment"},
@@ -180,12 +195,10 @@ api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::Json
        {{"name", primary},
         {"namespace", target["metadata"].value("namespace", "default")},
         {"labels", labels},
-        {"annotations", withoutFlux(target["metadata"].value("annotations", json::object()))},
+        {"annotations", annotations},
         {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}},
       {"spec",
        {{"selector", {{"matchLabels", {{kSelectorLabel, primary}}}}}, {"template", podTemplate}}}};
-  out["metadata"]["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
-  if (out["metadata"]["annotations"].empty()) out["metadata"].erase("annotations");
   for (const char* field :
        {"strategy", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"}) {
     if (spec.contains(field)) out["spec"][field] = spec[field];

@@ -7,6 +7,7 @@
 
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
+#include "canaryd/cluster/gitops.h"
 #include "canaryd/cluster/typed.h"
 #include "canaryd/controller/judging.h"
 #include "canaryd/controller/primary.h"
@@ -95,7 +96,16 @@ Result<TrackedConfigs> readTrackedConfigs(cluster::Client& client, const std::st
   return out;
 }
 
-// Creates the object, or replaces the existing one's `fields` with the wanted ones.
+// Flux's opt-out annotations, for every object canaryd generates.
+json optOutAnnotations() {
+  json out = json::object();
+  for (const auto& [key, value] : cluster::kGitopsOptOut)
+    out[std::string(key)] = std::string(value);
+  return out;
+}
+
+// Creates the object, or replaces the existing one's `fields` with the wanted ones (and sets
+// its wanted labels, owner references and annotations).
 Status createOrUpdate(cluster::Client& client, const cluster::Resource& resource,
                       const json& wanted, const std::vector<std::string>& fields) {
   const cluster::ObjectRef ref{wanted["metadata"].value("namespace", ""),
@@ -118,6 +128,14 @@ Status createOrUpdate(cluster::Client& client, const cluster::Resource& resource
             } else {
               next[field] = value;
             }
+          }
+        }
+        const json annotations = wanted["metadata"].value("annotations", json::object());
+        for (auto it = annotations.begin(); it != annotations.end(); ++it) {
+          json& have = next["metadata"]["annotations"][it.key()];
+          if (have != *it) {
+            have = *it;
+            changed = true;
           }
         }
         for (const char* part : {"labels", "ownerReferences"}) {
@@ -144,6 +162,7 @@ Status copyConfigsToPrimary(cluster::Client& client, const api::Canary& canary,
                   {{"name", metadataOf(object).value("name", "") + "-primary"},
                    {"namespace", metadataOf(object).value("namespace", "")},
                    {"labels", metadataOf(object).value("labels", json::object())},
+                   {"annotations", optOutAnnotations()},
                    {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}}};
     std::vector<std::string> fields = {"data", "binaryData"};
     for (const std::string& f : fields) {
@@ -444,6 +463,7 @@ Status Reconciler::Impl::ensurePrimaryAutoscaler(const api::Canary& canary) {
                  {"metadata",
                   {{"name", name + "-primary"},
                    {"namespace", ns},
+                   {"annotations", optOutAnnotations()},
                    {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}},
                  {"spec", spec}};
   return createOrUpdate(client, cluster::kHorizontalPodAutoscalers, wanted, {"spec"});

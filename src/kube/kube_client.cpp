@@ -146,6 +146,12 @@ struct KubeClient::Impl {
     HttpRequest r;
     r.method = method;
     r.url = config.server + pathAndQuery;
+    // Every write names one field manager, so that server-side apply, Argo CD's
+    // managedFieldsManagers and Flux can tell canaryd's fields from Git's.
+    if (method == "POST" || method == "PUT" || method == "PATCH") {
+      r.url += (pathAndQuery.find('?') == std::string::npos ? "?" : "&") +
+               std::string("fieldManager=") + urlEncode(options.fieldManager);
+    }
     r.timeout = options.requestTimeout;
     r.headers = {{"Accept", "application/json"}, {"User-Agent", options.userAgent}};
     if (!body.empty()) r.headers.emplace_back("Content-Type", contentType);

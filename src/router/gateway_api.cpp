@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "canaryd/api/defaults.h"
+#include "canaryd/cluster/gitops.h"
 
 namespace canaryd::router {
 namespace {
@@ -124,14 +125,15 @@ api::JsonValue buildHttpRoute(const api::Canary& canary, const Weights& weights,
     if (p.port) ref["port"] = *p.port;
     parentRefs.push_back(ref);
   }
+  json optOut = json::object();
+  for (const auto& [key, value] : cluster::kGitopsOptOut)
+    optOut[std::string(key)] = std::string(value);
   json route = {{"apiVersion", apiVersion},
                 {"kind", "HTTPRoute"},
                 {"metadata",
                  {{"name", apex},
                   {"namespace", ns},
-                  {"annotations",
-                   {{"kustomize.toolkit.fluxcd.io/reconcile", "disabled"},
-                    {"helm.toolkit.fluxcd.io/driftDetection", "disabled"}}},
+                  {"annotations", optOut},
                   {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}},
                 {"spec", {{"parentRefs", parentRefs}, {"rules", rules}}}};
   if (!service.hosts.empty()) route["spec"]["hostnames"] = service.hosts;

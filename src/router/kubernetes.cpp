@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "canaryd/api/defaults.h"
+#include "canaryd/cluster/gitops.h"
 
 namespace canaryd::router {
 namespace {
@@ -27,6 +28,8 @@ json service(const api::Canary& canary, const std::string& name, const std::stri
   if (s.appProtocol) port["appProtocol"] = *s.appProtocol;
   json labels = {{"app", name}};
   json annotations = json::object();
+  for (const auto& [key, value] : cluster::kGitopsOptOut)
+    annotations[std::string(key)] = std::string(value);
   if (extra) {
     for (const auto& [k, v] : extra->labels)
       labels[k] = v;

@@ -14,8 +14,10 @@ json target() {
   return json::parse(R"({
     "apiVersion": "apps/v1", "kind": "Deployment",
     "metadata": {"name": "podinfo", "namespace": "test",
-      "labels": {"app": "podinfo", "kustomize.toolkit.fluxcd.io/name": "apps"},
-      "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "a"}},
+      "labels": {"app": "podinfo", "kustomize.toolkit.fluxcd.io/name": "apps",
+                 "app.kubernetes.io/instance": "shop"},
+      "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "a",
+                      "argocd.argoproj.io/tracking-id": "shop:apps/Deployment:test/podinfo"}},
     "spec": {
       "replicas": 3,
       "selector": {"matchLabels": {"app": "podinfo"}},
@@ -65,9 +67,12 @@ TEST(PrimaryTest, BuildsThePrimaryWithRenamedSelectorsAndTrackedConfigs) {
   ConfigRefs tracked{{"podinfo-config", "shared-env"}, {"podinfo-secret", "init-secret"}};
   json p = buildPrimaryDeployment(canary(false), api::JsonValue(target()), tracked, "rev123").get();
   EXPECT_EQ(p["metadata"]["name"], "podinfo-primary");
-  EXPECT_EQ(p["metadata"]["labels"],
-            json::parse(R"({"app":"podinfo-primary"})"));  // Flux label dropped
-  EXPECT_EQ(p["metadata"]["annotations"], json::parse(R"({"team":"a"})"));
+  // GitOps tracking labels and annotations (Flux's, Argo CD's) are not copied: the engines would
+  // adopt the primary; Flux's opt-out annotations are added.
+  EXPECT_EQ(p["metadata"]["labels"], json::parse(R"({"app":"podinfo-primary"})"));
+  EXPECT_EQ(p["metadata"]["annotations"],
+            json::parse(R"({"team":"a","kustomize.toolkit.fluxcd.io/reconcile":"disabled",
+                            "helm.toolkit.fluxcd.io/driftDetection":"disabled"})"));
   EXPECT_EQ(p["metadata"]["ownerReferences"][0]["uid"], "u1");
   EXPECT_EQ(p["spec"]["replicas"], 3);
   EXPECT_EQ(p["spec"]["strategy"]["type"], "RollingUpdate");

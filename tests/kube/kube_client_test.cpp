@@ -3,6 +3,7 @@
 #include "canaryd/kube/kube_client.h"
 
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -491,6 +492,38 @@ TEST(KubeClientMalformedServerTest, GarbageAnswersAreErrorsNotCrashes) {
     Status watched = client.watch(kConfigMaps, "t", {}, [](const WatchEvent&) { return true; });
     EXPECT_FALSE(watched.ok()) << answer;
   }
+}
+
+// Every write names the field manager "canaryd" (GitOps engines tell its fields from Git's);
+// reads do not.
+TEST(KubeClientFieldManagerTest, WritesNameCanarydAsTheirFieldManager) {
+  std::vector<std::string> requestLines;
+  std::mutex mu;
+  canaryd::testing::RawHttpServer server([&](const std::string& request) {
+    std::lock_guard lock(mu);
+    requestLines.push_back(request.substr(0, request.find("\r\n")));
+    return std::string(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 51\r\n"
+        "Connection: close\r\n\r\n"
+        R"({"metadata":{"name":"x","namespace":"t","uid":"1"}})");
+  });
+  ConnectionConfig config;
+  config.server = server.url();
+  KubeClient kube(config);
+  cluster::Client& client = kube;
+  const api::JsonValue object(nlohmann::json::parse(
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"t"}})"));
+  ASSERT_TRUE(client.get(kConfigMaps, {"t", "x"}).ok());
+  ASSERT_TRUE(client.create(kConfigMaps, "t", object).ok());
+  ASSERT_TRUE(client.update(kConfigMaps, object).ok());
+  ASSERT_TRUE(client.patch(kConfigMaps, {"t", "x"}, cluster::PatchType::kMerge, "{}", false).ok());
+  std::lock_guard lock(mu);
+  ASSERT_EQ(requestLines.size(), 4u);
+  EXPECT_EQ(requestLines[0], "GET /api/v1/namespaces/t/configmaps/x HTTP/1.1");
+  EXPECT_EQ(requestLines[1], "POST /api/v1/namespaces/t/configmaps?fieldManager=canaryd HTTP/1.1");
+  EXPECT_EQ(requestLines[2], "PUT /api/v1/namespaces/t/configmaps/x?fieldManager=canaryd HTTP/1.1");
+  EXPECT_EQ(requestLines[3],
+            "PATCH /api/v1/namespaces/t/configmaps/x?fieldManager=canaryd HTTP/1.1");
 }
 
 TEST(InterpretResponseTest, MapsStatusCodesToErrorKinds) {

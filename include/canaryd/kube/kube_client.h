@@ -26,7 +26,8 @@ struct ClientOptions {
   // How to wait between retries; tests replace it to observe the backoff without sleeping.
   std::function<void(std::chrono::milliseconds)> sleep;
   std::string userAgent = "canaryd";
-  HttpObserver observer;  // told of every request but watches (request metrics)
+  std::string fieldManager = "canaryd";  // ?fieldManager= of every create, update and patch
+  HttpObserver observer;                 // told of every request but watches (request metrics)
 };
 
 class KubeClient final : public cluster::Client {
