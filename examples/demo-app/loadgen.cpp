@@ -7,11 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <CLI/CLI.hpp>
 
 namespace {
 
@@ -22,7 +22,9 @@ using tcp = boost::asio::ip::tcp;
 std::atomic<bool> stopping{false};
 std::atomic<long> sent{0}, ok{0}, serverErrors{0}, otherStatus{0}, failures{0};
 
-void onSignal(int) { stopping = true; }
+void onSignal(int) {
+  stopping = true;
+}
 
 void worker(const std::string& host, const std::string& port, const std::string& path,
             double rate) {
@@ -105,9 +107,9 @@ int main(int argc, char** argv) {
     threads.emplace_back(worker, host, port, path, rps / connections);
   const auto start = std::chrono::steady_clock::now();
   auto print = [&] {
-    const auto t = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+    const auto t =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
+            .count();
     std::cout << "t=" << t << "s sent=" << sent << " 2xx=" << ok << " 5xx=" << serverErrors
               << " other=" << otherStatus << " errors=" << failures << std::endl;
   };

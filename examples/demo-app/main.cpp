@@ -16,10 +16,10 @@
 #include <string>
 #include <thread>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <CLI/CLI.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -53,9 +53,9 @@ class Metrics {
     const std::string code = std::to_string(status);
     requests_.Add({{"code", code}}).Increment();
     duration_
-        .Add({{"status", code}}, prometheus::Histogram::BucketBoundaries{
-                                     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3,
-                                     0.4, 0.5, 0.75, 1, 2.5, 5})
+        .Add({{"status", code}},
+             prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15,
+                                                     0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5})
         .Observe(seconds);
   }
   std::string render() const {
@@ -104,9 +104,9 @@ class Server {
         const bool failed = fails(random);
         response.result(failed ? http::status::internal_server_error : http::status::ok);
         response.body() = "demo-app " + behaviour_.version + (failed ? " failed\n" : "\n");
-        metrics_.record(failed ? 500 : 200, std::chrono::duration<double>(
-                                                std::chrono::steady_clock::now() - start)
-                                                .count());
+        metrics_.record(
+            failed ? 500 : 200,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       }
       response.prepare_payload();
       http::write(socket, response, ec);
@@ -137,7 +137,8 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   CLI::App app{"demo-app: the HTTP service of canaryd's demo"};
   app.add_option("--version-name", b.version, "Version to report (env DEMO_VERSION)");
-  app.add_option("--error-rate", b.errorRate, "Fraction of / requests answered 500 (env DEMO_ERROR_RATE)")
+  app.add_option("--error-rate", b.errorRate,
+                 "Fraction of / requests answered 500 (env DEMO_ERROR_RATE)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--latency-p50-ms", b.p50Ms, "Median latency of / (env DEMO_LATENCY_P50_MS)")
       ->check(CLI::PositiveNumber);
@@ -169,7 +170,8 @@ int main(int argc, char** argv) {
     beast::error_code ec;
     acceptor.accept(socket, ec);
     if (ec) continue;
-    std::thread([&server, s = std::move(socket)]() mutable { server.serve(std::move(s)); })
-        .detach();
+    std::thread([&server, s = std::move(socket)]() mutable {
+      server.serve(std::move(s));
+    }).detach();
   }
 }
