@@ -52,13 +52,14 @@ struct CanaryInput {
   Canary canary;
 };
 
-// A Deployment managed from Git that sets replicas fights the autoscaler (and canaryd, which
-// scales the target to zero): every sync resets the count.
-void warnReplicasWithAutoscaler(std::vector<DocumentReport>& reports,
-                                const std::vector<CanaryInput>& canaries) {
+// A Deployment managed from Git that sets replicas fights canaryd, which scales the target to
+// zero after each promotion and up for each analysis (and fights the autoscaler, if any): every
+// sync from Git resets the count.
+void warnReplicasInGit(std::vector<DocumentReport>& reports,
+                       const std::vector<CanaryInput>& canaries) {
   for (const CanaryInput& in : canaries) {
     const Canary& c = in.canary;
-    if (!c.spec.autoscalerRef || !c.spec.targetRef || !c.spec.targetRef->name) continue;
+    if (!c.spec.targetRef || !c.spec.targetRef->name) continue;
     if (c.spec.targetRef->kind.value_or("Deployment") != "Deployment") continue;
     std::string ns = c.metadata.namespace_.value_or("");
     for (const DocumentReport& other : reports) {
@@ -74,13 +75,25 @@ void warnReplicasWithAutoscaler(std::vector<DocumentReport>& reports,
       }
       SourcePosition at = locate(d, "spec.replicas");
       std::string where = d.source + (at.line > 0 ? ":" + std::to_string(at.line) : "");
+      if (c.spec.autoscalerRef) {
+        reports[in.report].problems.push_back(
+            {Severity::kWarning, "spec.autoscalerRef",
+             "Deployment " + displayName(d) + " sets spec.replicas (" + where +
+                 ") while this Canary references " + c.spec.autoscalerRef->kind.value_or("an") +
+                 " " + c.spec.autoscalerRef->name.value_or("") +
+                 ": every sync from Git resets the replicas the autoscaler chose and the zero "
+                 "canaryd scales the target to; remove spec.replicas from the Deployment",
+             0, 0});
+        continue;
+      }
       reports[in.report].problems.push_back(
-          {Severity::kWarning, "spec.autoscalerRef",
+          {Severity::kWarning, "spec.targetRef",
            "Deployment " + displayName(d) + " sets spec.replicas (" + where +
-               ") while this Canary references " + c.spec.autoscalerRef->kind.value_or("an") + " " +
-               c.spec.autoscalerRef->name.value_or("") +
-               ": every sync from Git resets the replicas the autoscaler chose and the zero "
-               "canaryd scales the target to; remove spec.replicas from the Deployment",
+               "): canaryd scales its target to zero after each promotion and up for each "
+               "analysis, and every sync from Git (Flux, Argo CD) puts the count back; remove "
+               "spec.replicas from the Deployment in Git (the primary keeps the count canaryd "
+               "copies to it), or have the sync engine ignore it: canaryd gitops-config "
+               "--engine argocd|flux FILE prints the snippet",
            0, 0});
     }
   }
@@ -126,7 +139,7 @@ std::vector<DocumentReport> validateDocuments(const std::vector<Document>& docum
     }
     reports.push_back(std::move(report));
   }
-  warnReplicasWithAutoscaler(reports, canaries);
+  warnReplicasInGit(reports, canaries);
   for (DocumentReport& report : reports) {
     for (Problem& p : report.problems) {
       if (p.line == 0) {

@@ -6,6 +6,7 @@
 
 #include "canaryd/core/log.h"
 
+#include "cli/gitops_command.h"
 #include "cli/judge_command.h"
 #include "cli/metrics_command.h"
 #include "cli/run_command.h"
@@ -84,6 +85,14 @@ int main(int argc, char** argv) {
   metricsCmd->add_option("-o,--output", metricsOptions.output, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
 
+  canaryd::cli::GitopsConfigOptions gitops;
+  CLI::App* gitopsCmd = app.add_subcommand(
+      "gitops-config",
+      "Print what Argo CD or Flux must ignore so as not to fight canaryd over its fields");
+  gitopsCmd->add_option("--engine", gitops.engine, "argocd or flux")->required();
+  gitopsCmd->add_option("files", gitops.files, "Canaries and their targets; - reads stdin")
+      ->required();
+
   canaryd::cli::RunOptions run;
   CLI::App* runCmd = app.add_subcommand("run", "Run the controller: drive Canaries' rollouts");
   runCmd->add_option("--kubeconfig", run.kubeconfig,
@@ -133,6 +142,9 @@ int main(int argc, char** argv) {
   if (mwCmd->parsed()) return canaryd::cli::runJudgeMannWhitney(mw, std::cout, std::cerr);
   if (seqCmd->parsed()) return canaryd::cli::runJudgeSequential(seq, std::cout, std::cerr);
   if (runCmd->parsed()) return canaryd::cli::runDaemon(run, std::cerr);
+  if (gitopsCmd->parsed()) {
+    return canaryd::cli::runGitopsConfig(gitops, std::cin, std::cout, std::cerr);
+  }
   if (metricsCmd->parsed()) {
     return canaryd::cli::runMetrics(metricsOptions, std::cin, std::cout, std::cerr);
   }

@@ -369,6 +369,31 @@ TEST(ValidateTest, WarnsWhenTheQueryWindowIsLongerThanTheInterval) {
             std::string::npos);
 }
 
+TEST(ValidateTest, WarnsWhenTargetDeploymentSetsReplicasInGit) {
+  const std::string deployment =
+      "\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+      "  namespace: shop\nspec:\n  replicas: 3\n";
+  Result<std::vector<Document>> docs =
+      parseYamlDocuments(validCanary().dump(2) + deployment, "app.yaml");
+  ASSERT_TRUE(docs.ok()) << docs.error().message();
+  std::vector<DocumentReport> reports = validateDocuments(*docs);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0].verdict, DocumentVerdict::kValid);  // a warning, not an error
+  ASSERT_EQ(reports[0].problems.size(), 1u);
+  const Problem& p = reports[0].problems[0];
+  EXPECT_EQ(p.severity, Severity::kWarning);
+  EXPECT_EQ(p.path, "spec.targetRef");
+  EXPECT_NE(p.message.find("Deployment shop/web sets spec.replicas (app.yaml:"), std::string::npos);
+  EXPECT_NE(p.message.find("canaryd gitops-config --engine argocd|flux"), std::string::npos);
+  // Without replicas in Git there is nothing to fight over.
+  docs = parseYamlDocuments(validCanary().dump(2) +
+                                "\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+                                "  name: web\n  namespace: shop\nspec:\n  paused: false\n",
+                            "app.yaml");
+  ASSERT_TRUE(docs.ok());
+  EXPECT_TRUE(validateDocuments(*docs)[0].problems.empty());
+}
+
 TEST(ValidateTest, WarnsWhenTargetDeploymentSetsReplicasWithAnAutoscaler) {
   json c = validCanary();
   c["spec"]["autoscalerRef"] = json::parse(
