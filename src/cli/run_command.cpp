@@ -87,6 +87,7 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   reconcilerOptions.provider = options.provider;
   reconcilerOptions.metricsServer = options.metricsServer;
   reconcilerOptions.minInterval = *minInterval;
+  reconcilerOptions.gitCredentialsSecret = options.gitCredentialsSecret;
   controller::ProviderFactory providerFactory =
       [observer = metrics.prometheusObserver()](metrics::ProviderConfig provider) {
         provider.observer = observer;

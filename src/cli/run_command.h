@@ -18,6 +18,7 @@ struct RunOptions {
   bool leaderElect = false;
   std::string leaseName = "canaryd-leader";
   std::string leaseNamespace = "canaryd-system";
+  std::string gitCredentialsSecret;  // "namespace/name" for Git write-back
   int maxConcurrentCanaries = 4;
   std::string minInterval = "10s";
 };

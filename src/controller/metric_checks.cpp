@@ -17,23 +17,12 @@ using nlohmann::json;
 // Credentials of a MetricTemplate's secretRef: `token` (bearer), or `username` + `password`.
 Status readCredentials(cluster::Client& client, const std::string& ns, const std::string& name,
                        metrics::ProviderConfig& config) {
-  Result<api::JsonValue> secret = client.get(cluster::kSecrets, {ns, name});
-  if (!secret) return secret.error().withContext("secret " + ns + "/" + name);
-  const json data = secret->get().value("data", json::object());
-  auto field = [&](const char* key) -> Result<std::string> {
-    if (!data.contains(key) || !data[key].is_string()) return std::string();
-    return base64Decode(data[key].get<std::string>(),
-                        "data." + std::string(key) + " of secret " + ns + "/" + name);
-  };
-  Result<std::string> token = field("token");
-  Result<std::string> username = field("username");
-  Result<std::string> password = field("password");
-  for (const Result<std::string>* r : {&token, &username, &password}) {
-    if (!*r) return r->error();
-  }
-  config.bearerToken = *token;
-  config.username = *username;
-  config.password = *password;
+  Result<std::map<std::string, std::string>> data =
+      cluster::readSecret(client, {ns, name}, {"token", "username", "password"});
+  if (!data) return data.error();
+  config.bearerToken = (*data)["token"];
+  config.username = (*data)["username"];
+  config.password = (*data)["password"];
   return {};
 }
 

@@ -271,6 +271,8 @@ struct Reconciler::Impl {
   Status setFinalizer(const api::Canary& canary, bool present);
   void announce(const api::Canary& canary, const api::JsonValue& involved, const Step& step,
                 const std::string& checksum, const std::string& images);
+  void tellGit(const api::Canary& canary, const api::JsonValue& involved,
+               const api::CanaryStatus& status);
 
   cluster::Client& client;
   const Clock& clock;
@@ -391,6 +393,13 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
     if (!updated) return updated.error().withContext("status of canary " + keyOf(ref));
   }
   announce(canary, *raw, next, revision, imagesOf(*target));
+  // A rollback of an analysed revision (not a promotion whose primary broke): Git still names
+  // it. Told after the status is written; a failure never undoes the rollback.
+  const bool rolledBack =
+      next.status.phase == "Failed" && phaseOf(canary) != "Failed" &&
+      std::any_of(next.actions.begin(), next.actions.end(),
+                  [](const Action& a) { return a.type == Action::Type::kScaleCanaryToZero; });
+  if (rolledBack) tellGit(canary, *raw, next.status);
   ReconcileOutcome done = outcome(true, next.requeueAfter, next.status.phase.value_or(""));
   done.target = targetName;
   done.canaryWeight = next.status.canaryWeight.value_or(0);
@@ -588,6 +597,87 @@ void Reconciler::Impl::announce(const api::Canary& canary, const api::JsonValue&
         break;
     }
   }
+}
+
+void Reconciler::Impl::tellGit(const api::Canary& canary, const api::JsonValue& involved,
+                               const api::CanaryStatus& status) {
+  const std::string failed = status.lastAppliedRevision.value_or("");
+  const std::string primary = status.lastPromotedRevision.value_or("");
+  Result<std::optional<gitops::Config>> config = gitops::gitOpsConfigOf(canary);
+  if (!config) {
+    events.record(involved, "Warning", "GitWriteBack",
+                  "Git write-back not attempted: " + config.error().message());
+    return;
+  }
+  if (!*config) {
+    events.record(involved, "Normal", "GitWriteBack",
+                  "Git still names the rolled-back revision " + failed +
+                      " while the primary runs " + primary +
+                      "; revert it in Git (or let canaryd do it: annotation " +
+                      gitops::kWriteBackAnnotation + ")");
+    return;
+  }
+  gitops::Request request;
+  request.config = **config;
+  request.failedImages = gitops::parseImages(failed);
+  request.primaryImages = gitops::parseImages(primary);
+  const std::string ns = canary.metadata.namespace_.value_or("default");
+  const std::string name = canary.metadata.name.value_or("");
+  std::string why;
+  if (status.lastFailedCheck && status.lastFailedCheck->message) {
+    why = *status.lastFailedCheck->message;
+  } else if (status.judge && status.judge->explanation) {
+    why = *status.judge->explanation;
+  }
+  request.message = "Revert " + ns + "/" + name + " to " + primary + "\n\ncanaryd rolled back " +
+                    failed + (why.empty() ? "" : ": " + why) + "\n\nCanary: " + ns + "/" + name +
+                    "\n";
+  request.reviewBranch =
+      "canaryd/rollback-" + ns + "-" + name + "-" + status.lastAppliedSpec.value_or("revision");
+  gitops::Credentials credentials;
+  if (const std::string& secret = options.gitCredentialsSecret; !secret.empty()) {
+    const auto slash = secret.find('/');
+    Result<std::map<std::string, std::string>> data =
+        cluster::readSecret(client, {secret.substr(0, slash), secret.substr(slash + 1)},
+                            {"username", "token", "password", "identity"});
+    if (!data) {
+      events.record(involved, "Warning", "GitWriteBack",
+                    "Git write-back failed: " + data.error().message());
+      return;
+    }
+    credentials.username = (*data)["username"];
+    credentials.token = data->contains("token") ? (*data)["token"] : (*data)["password"];
+    credentials.identity = (*data)["identity"];
+  }
+  // A network failure is retried once; a refusal (credentials, a missing file) is reported.
+  Result<gitops::Outcome> written = options.gitWriter(request, credentials);
+  if (!written && written.error().kind() == ErrorKind::kUnavailable) {
+    written = options.gitWriter(request, credentials);
+  }
+  if (!written) {
+    const std::string message =
+        "Git write-back failed: " + written.error().message() + "; Git still names " + failed;
+    events.record(involved, "Warning", "GitWriteBack", message);
+    notify::Alert alert;
+    alert.severity = "error";
+    alert.phase = "Failed";
+    alert.message = "Canary " + name + "." + ns + ": " + message;
+    alert.fields = {{"repository", request.config.repository}, {"path", request.config.path}};
+    alert.time = clock.now();
+    if (Status s = notifier.notify(canary, alert); !s) {
+      spdlog::warn("alert for {}: {}", name, s.error().message());
+    }
+    return;
+  }
+  if (written->commit.empty()) {
+    events.record(involved, "Normal", "GitWriteBack",
+                  "Git already names " + primary + " in " + request.config.path);
+    return;
+  }
+  events.record(involved, "Normal", "GitWriteBack",
+                "Git write-back: commit " + written->commit.substr(0, 12) + " on " +
+                    written->branch + " of " + request.config.repository + " sets " +
+                    request.config.path + " back to " + primary);
 }
 
 Status Reconciler::Impl::setFinalizer(const api::Canary& canary, bool present) {

@@ -1,6 +1,9 @@
 #include "canaryd/cluster/typed.h"
 
+#include <nlohmann/json.hpp>
+
 #include "canaryd/api/codec.h"
+#include "canaryd/core/base64.h"
 
 namespace canaryd::cluster {
 namespace {
@@ -46,6 +49,23 @@ Result<api::MetricTemplate> getMetricTemplate(Client& client, const ObjectRef& r
 
 Result<api::AlertProvider> getAlertProvider(Client& client, const ObjectRef& ref) {
   return decode<api::AlertProvider>(client.get(kAlertProviders, ref), &api::alertProviderFromJson);
+}
+
+Result<std::map<std::string, std::string>> readSecret(Client& client, const ObjectRef& ref,
+                                                      const std::vector<std::string>& keys) {
+  const std::string name = "secret " + ref.namespace_ + "/" + ref.name;
+  Result<api::JsonValue> secret = client.get(kSecrets, ref);
+  if (!secret) return secret.error().withContext(name);
+  const nlohmann::json data = secret->get().value("data", nlohmann::json::object());
+  std::map<std::string, std::string> out;
+  for (const std::string& key : keys) {
+    if (!data.contains(key) || !data[key].is_string()) continue;
+    Result<std::string> value =
+        base64Decode(data[key].get<std::string>(), "data." + key + " of " + name);
+    if (!value) return value.error();
+    out[key] = *value;
+  }
+  return out;
 }
 
 }  // namespace canaryd::cluster

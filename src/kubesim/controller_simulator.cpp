@@ -119,6 +119,10 @@ void ControllerSimulator::observe(const ResourceType& type, const Event& event) 
   }
   const std::int64_t generation = meta.value("generation", std::int64_t{1});
   if (observedGeneration(type, event.object) == generation) return;
+  // The store reports changes outside its lock, so an older object's event can arrive after a
+  // newer one's: never let it replace the newer generation's due convergence.
+  auto pending = due_.find(key);
+  if (pending != due_.end() && pending->second.generation >= generation) return;
   due_[key] = {std::chrono::steady_clock::now() + delay_, generation, type};
   cv_.notify_all();
 }
@@ -153,13 +157,16 @@ void ControllerSimulator::converge(const std::string& key, const Due& due) {
   const std::string ref = key.substr(key.find('|') + 1);
   const std::string ns = ref.substr(0, ref.find('/'));
   const std::string name = ref.substr(ref.find('/') + 1);
+  std::int64_t newer = 0;
   try {
     store_.patch(
         due.type, ns, name,
         [&](const json& current) {
           json next = current;
-          if (current["metadata"].value("generation", std::int64_t{1}) != due.generation) {
-            return next;  // changed again meanwhile: that change is due later
+          const std::int64_t generation = current["metadata"].value("generation", std::int64_t{1});
+          if (generation != due.generation) {
+            newer = generation;  // changed again meanwhile: converge that generation instead
+            return next;
           }
           next["status"] = isDeployment(due.type) ? deploymentStatus(current, due.generation)
                                                   : routeStatus(current, due.generation);
@@ -167,7 +174,15 @@ void ControllerSimulator::converge(const std::string& key, const Due& due) {
         },
         /*status=*/true);
   } catch (const ApiError&) {
-    // Deleted meanwhile: nothing to converge.
+    return;  // deleted meanwhile: nothing to converge
+  }
+  if (newer > due.generation) {
+    std::lock_guard lock(mu_);
+    auto pending = due_.find(key);
+    if (pending == due_.end() || pending->second.generation < newer) {
+      due_[key] = {std::chrono::steady_clock::now() + delay_, newer, due.type};
+      cv_.notify_all();
+    }
   }
 }
 

@@ -212,18 +212,11 @@ Result<Destination> AlertProviderNotifier::resolve(const api::Canary& canary,
   d.proxy = provider.spec.proxy.value_or("");
   if (provider.spec.secretRef && provider.spec.secretRef->name) {
     const std::string secretName = *provider.spec.secretRef->name;
-    Result<api::JsonValue> secret = client_.get(cluster::kSecrets, {ns, secretName});
-    if (!secret) return secret.error().withContext("secret " + ns + "/" + secretName);
-    const json data = secret->get().value("data", json::object());
-    for (const auto& [key, target] :
-         {std::pair<const char*, std::string*>{"address", &d.address}, {"token", &d.token}}) {
-      if (!data.contains(key) || !data[key].is_string()) continue;
-      Result<std::string> value =
-          base64Decode(data[key].get<std::string>(),
-                       "data." + std::string(key) + " of secret " + ns + "/" + secretName);
-      if (!value) return value.error();
-      *target = *value;
-    }
+    Result<std::map<std::string, std::string>> data =
+        cluster::readSecret(client_, {ns, secretName}, {"address", "token"});
+    if (!data) return data.error();
+    if (data->contains("address")) d.address = (*data)["address"];
+    if (data->contains("token")) d.token = (*data)["token"];
   }
   return d;
 }

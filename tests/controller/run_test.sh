@@ -20,7 +20,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
   jobs -p | xargs -r kill 2>/dev/null
-  rm -rf "$tmp"
+  [[ -n ${KEEP_TMP:-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 source "$(dirname "$0")/../support/shell.sh"
@@ -73,7 +73,7 @@ start_daemon() {
 # One namespace per scenario: Deployment, MetricTemplate, Canary (interval 2s, steps of 10 to
 # 50, threshold 2). $2 is the template's query: vector(0.5) passes max 1, vector(5) fails it.
 make_app() {
-  local ns=$1 query=$2 revert=${3:-false}
+  local ns=$1 query=$2 revert=${3:-false} annotations=${4:-"{}"}
   cat <<EOF | k apply -f - >/dev/null
 apiVersion: v1
 kind: Namespace
@@ -99,7 +99,7 @@ spec:
 ---
 apiVersion: flagger.app/v1beta1
 kind: Canary
-metadata: {name: podinfo, namespace: $ns}
+metadata: {name: podinfo, namespace: $ns, annotations: $annotations}
 spec:
   provider: gatewayapi:v1
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
@@ -133,8 +133,18 @@ record_weights() {
 weight_steps() { uniq "$tmp/weights-$1" | tr '\n' ' ' | sed 's/ $//'; }
 
 start_daemon
+# The bad release is written back to Git on rollback: a bare repository whose manifest names
+# the image the test releases.
+git init -q --bare -b main "$tmp/apps.git"
+git clone -q "$tmp/apps.git" "$tmp/apps" 2>/dev/null
+mkdir -p "$tmp/apps/bad"
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: podinfo, namespace: bad}\nspec:\n  template:\n    spec:\n      containers:\n        - name: podinfo\n          image: ghcr.io/stefanprodan/podinfo:6.0.1\n' \
+  >"$tmp/apps/bad/podinfo.yaml"
+git -C "$tmp/apps" add -A
+git -C "$tmp/apps" -c user.name=dev -c user.email=dev@example.com commit -q -m "podinfo 6.0.1"
+git -C "$tmp/apps" push -q origin main
 make_app good 'vector(0.5)'
-make_app bad 'vector(5)'
+make_app bad 'vector(5)' false "{gitops.canaryd.dev/write-back: commit, gitops.canaryd.dev/repository: 'file://$tmp/apps.git', gitops.canaryd.dev/path: bad/podinfo.yaml}"
 wait_for 30 phase_is good Initialized || fail "good: not Initialized: $(phase good)"
 wait_for 30 phase_is bad Initialized || fail "bad: not Initialized: $(phase bad)"
 [[ $(k -n good get deploy podinfo -o jsonpath='{.spec.replicas}') == 0 ]] ||
@@ -168,6 +178,18 @@ grep -q 'rolled back: failed checks threshold reached 2' "$tmp/canaryd.out" ||
   fail "bad: no rollback alert"
 [[ $(k -n bad get canary podinfo -o jsonpath='{.status.lastFailedCheck.message}') == "error-rate 5 > 1" ]] ||
   fail "bad: status.lastFailedCheck does not keep the failing check"
+# Git write-back: one commit that sets the image back, with the evidence in its message.
+git_written() { [[ $(git --git-dir="$tmp/apps.git" rev-list --count main) == 2 ]]; }
+wait_for 20 git_written || fail "bad: no write-back commit: $(git --git-dir="$tmp/apps.git" log --oneline main)"
+[[ $(git --git-dir="$tmp/apps.git" log -1 --format=%s main) == "Revert bad/podinfo to podinfo=ghcr.io/stefanprodan/podinfo:6.0.0" ]] ||
+  fail "bad: write-back subject: $(git --git-dir="$tmp/apps.git" log -1 --format=%s main)"
+git --git-dir="$tmp/apps.git" log -1 --format=%b main | grep -q 'error-rate 5 > 1' ||
+  fail "bad: the write-back message lacks the evidence"
+git --git-dir="$tmp/apps.git" show main:bad/podinfo.yaml | grep -q 'image: ghcr.io/stefanprodan/podinfo:6.0.0$' ||
+  fail "bad: the manifest in Git was not set back"
+k -n bad get events -o jsonpath='{range .items[*]}{.reason} {.message}{"\n"}{end}' |
+  grep -q '^GitWriteBack Git write-back: commit [0-9a-f]* on main' ||
+  fail "bad: no GitWriteBack event"
 k -n bad get events -o jsonpath='{range .items[*]}{.type} {.message}{"\n"}{end}' |
   grep -q '^Warning Rolling back podinfo.bad: failed checks threshold reached 2' ||
   fail "bad: no Warning event about the rollback"

@@ -5,6 +5,8 @@
 // with the Resource constants of canaryd/cluster/client.h.
 #pragma once
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "canaryd/api/alert_provider.h"
@@ -21,5 +23,10 @@ Result<std::vector<api::Canary>> listCanaries(Client& client, const std::string&
 Result<api::Canary> updateCanaryStatus(Client& client, const api::Canary& canary);
 Result<api::MetricTemplate> getMetricTemplate(Client& client, const ObjectRef& ref);
 Result<api::AlertProvider> getAlertProvider(Client& client, const ObjectRef& ref);
+
+// The given keys of a Secret's data, base64-decoded; keys the Secret lacks are left out. Errors
+// name the Secret (and the key that is not valid base64), never a value.
+Result<std::map<std::string, std::string>> readSecret(Client& client, const ObjectRef& ref,
+                                                      const std::vector<std::string>& keys);
 
 }  // namespace canaryd::cluster
