@@ -25,6 +25,8 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "listen.h"
+
 namespace {
 
 namespace beast = boost::beast;
@@ -149,18 +151,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   boost::asio::io_context io;
-  tcp::acceptor acceptor(io);
-  try {
-    const tcp::endpoint endpoint(boost::asio::ip::make_address(host),
-                                 static_cast<unsigned short>(port));
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(boost::asio::socket_base::reuse_address(true));
-    acceptor.bind(endpoint);
-    acceptor.listen();
-  } catch (const std::exception& e) {
-    std::cerr << "demo-app: cannot listen on " << host << ":" << port << ": " << e.what() << "\n";
-    return 1;
-  }
+  std::optional<tcp::acceptor> listening = demo::listenOn(io, "demo-app", host, port);
+  if (!listening) return 1;
+  tcp::acceptor& acceptor = *listening;
   std::cout << "demo-app " << b.version << " listening on " << host << ":" << port
             << " (error rate " << b.errorRate << ", p50 " << b.p50Ms << " ms, p99 " << b.p99Ms
             << " ms)" << std::endl;

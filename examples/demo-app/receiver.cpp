@@ -9,6 +9,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "listen.h"
+
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
@@ -21,18 +23,9 @@ int main(int argc, char** argv) {
   app.add_option("--output", output, "File to append each POST body to")->required();
   CLI11_PARSE(app, argc, argv);
   boost::asio::io_context io;
-  tcp::acceptor acceptor(io);
-  try {
-    const tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"),
-                                 static_cast<unsigned short>(port));
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(boost::asio::socket_base::reuse_address(true));
-    acceptor.bind(endpoint);
-    acceptor.listen();
-  } catch (const std::exception& e) {
-    std::cerr << "demo-receiver: cannot listen on 127.0.0.1:" << port << ": " << e.what() << "\n";
-    return 1;
-  }
+  std::optional<tcp::acceptor> listening = demo::listenOn(io, "demo-receiver", "127.0.0.1", port);
+  if (!listening) return 1;
+  tcp::acceptor& acceptor = *listening;
   std::cout << "demo-receiver listening on 127.0.0.1:" << port << std::endl;
   for (;;) {
     tcp::socket socket(io);

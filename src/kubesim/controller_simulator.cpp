@@ -32,26 +32,14 @@ bool isHttpRoute(const ResourceType& type) {
 
 // The Deployment controller's status for the current spec.
 json deploymentStatus(const json& current, std::int64_t generation) {
-  const std::string name = current["metadata"].value("name", "");
   const json& spec = current.value("spec", json::object());
   const std::int64_t replicas = spec.value("replicas", std::int64_t{1});
   const json annotations = spec.value("template", json::object())
                                .value("metadata", json::object())
                                .value("annotations", json::object());
   const bool neverReady = annotations.value(kNeverReadyAnnotation, "") == "true";
-  const std::int64_t ready = neverReady ? 0 : replicas;
-  json status = {{"observedGeneration", generation}, {"replicas", replicas},
-                 {"updatedReplicas", replicas},      {"readyReplicas", ready},
-                 {"availableReplicas", ready},       {"unavailableReplicas", replicas - ready}};
-  status["conditions"] = {
-      condition("Available", ready == replicas,
-                ready == replicas ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
-                ready == replicas ? "Deployment has minimum availability."
-                                  : "Deployment does not have minimum availability."),
-      condition("Progressing", true, neverReady ? "ReplicaSetUpdated" : "NewReplicaSetAvailable",
-                neverReady ? "ReplicaSet \"" + name + "\" is progressing."
-                           : "ReplicaSet \"" + name + "\" has successfully progressed.")};
-  return status;
+  return deploymentStatusFor(current["metadata"].value("name", ""), generation, replicas, replicas,
+                             neverReady ? 0 : replicas);
 }
 
 // A Gateway controller's status for an HTTPRoute: every parent accepts it.
@@ -90,6 +78,23 @@ std::int64_t observedGeneration(const ResourceType& type, const json& object) {
 }
 
 }  // namespace
+
+json deploymentStatusFor(const std::string& name, std::int64_t generation, std::int64_t wanted,
+                         std::int64_t current, std::int64_t ready) {
+  json status = {{"observedGeneration", generation}, {"replicas", current},
+                 {"updatedReplicas", current},       {"readyReplicas", ready},
+                 {"availableReplicas", ready},       {"unavailableReplicas", wanted - ready}};
+  const bool available = ready == wanted;
+  status["conditions"] = {
+      condition("Available", available,
+                available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+                available ? "Deployment has minimum availability."
+                          : "Deployment does not have minimum availability."),
+      condition("Progressing", true, available ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
+                available ? "ReplicaSet \"" + name + "\" has successfully progressed."
+                          : "ReplicaSet \"" + name + "\" is progressing.")};
+  return status;
+}
 
 ControllerSimulator::ControllerSimulator(Store& store, std::chrono::milliseconds delay,
                                          std::function<bool(const nlohmann::json&)> skip)

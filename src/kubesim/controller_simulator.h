@@ -25,6 +25,11 @@ namespace canaryd::kubesim {
 inline constexpr const char* kNeverReadyAnnotation = "kubesim.canaryd.dev/never-ready";
 inline constexpr const char* kGatewayControllerName = "kubesim.canaryd.dev/gateway-controller";
 
+// A Deployment's status as its controller writes it: `current` replicas of the current template
+// out of `wanted`, `ready` of them ready; Available and Progressing conditions to match.
+nlohmann::json deploymentStatusFor(const std::string& name, std::int64_t generation,
+                                   std::int64_t wanted, std::int64_t current, std::int64_t ready);
+
 class ControllerSimulator {
  public:
   // Deployments for which `skip` answers true get their status elsewhere (the WorkloadRunner).

@@ -18,6 +18,7 @@
 #include "canaryd/core/clock.h"
 
 #include "kubesim/api_error.h"
+#include "kubesim/controller_simulator.h"
 
 namespace canaryd::kubesim {
 namespace {
@@ -100,14 +101,6 @@ bool probe(int port, const std::string& path) {
   }
   close(fd);
   return ready;
-}
-
-json condition(const std::string& type, bool status, const std::string& reason,
-               const std::string& message) {
-  const std::string now = formatRfc3339(std::chrono::system_clock::now());
-  return {{"type", type},          {"status", status ? "True" : "False"},
-          {"reason", reason},      {"message", message},
-          {"lastUpdateTime", now}, {"lastTransitionTime", now}};
 }
 
 }  // namespace
@@ -293,17 +286,7 @@ void WorkloadRunner::writeStatus(const json& deployment, const Workload& workloa
       old.value("replicas", std::int64_t{-1}) == current) {
     return;  // nothing changed: no write, no watch event
   }
-  json status = {{"observedGeneration", generation}, {"replicas", current},
-                 {"updatedReplicas", current},       {"readyReplicas", ready},
-                 {"availableReplicas", ready},       {"unavailableReplicas", replicas - ready}};
-  status["conditions"] = {
-      condition("Available", ready == replicas,
-                ready == replicas ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
-                ready == replicas ? "Deployment has minimum availability."
-                                  : "Deployment does not have minimum availability."),
-      condition("Progressing", true,
-                ready == replicas ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
-                "ReplicaSet \"" + name + "\" is progressing.")};
+  const json status = deploymentStatusFor(name, generation, replicas, current, ready);
   store_.patch(
       deployments, ns, name,
       [&](const json& now) {
