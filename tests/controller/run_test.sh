@@ -145,8 +145,12 @@ git -C "$tmp/apps" -c user.name=dev -c user.email=dev@example.com commit -q -m "
 git -C "$tmp/apps" push -q origin main
 make_app good 'vector(0.5)'
 make_app bad 'vector(5)' false "{gitops.canaryd.dev/write-back: commit, gitops.canaryd.dev/repository: 'file://$tmp/apps.git', gitops.canaryd.dev/path: bad/podinfo.yaml}"
+# The same failure whose write-back cannot reach its repository: the rollback still happens,
+# and a Warning event says why Git was not told.
+make_app gitfail 'vector(5)' false "{gitops.canaryd.dev/write-back: commit, gitops.canaryd.dev/repository: 'file://$tmp/missing.git', gitops.canaryd.dev/path: podinfo.yaml}"
 wait_for 30 phase_is good Initialized || fail "good: not Initialized: $(phase good)"
 wait_for 30 phase_is bad Initialized || fail "bad: not Initialized: $(phase bad)"
+wait_for 30 phase_is gitfail Initialized || fail "gitfail: not Initialized: $(phase gitfail)"
 [[ $(k -n good get deploy podinfo -o jsonpath='{.spec.replicas}') == 0 ]] ||
   fail "good: the target was not scaled to zero"
 [[ $(image_of good podinfo-primary) == "ghcr.io/stefanprodan/podinfo:6.0.0" ]] ||
@@ -157,6 +161,7 @@ record_weights good
 record_weights bad
 k -n good set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
 k -n bad set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
+k -n gitfail set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
 wait_for 60 phase_is good Succeeded || fail "good: not Succeeded: $(phase good)"
 wait_for 60 phase_is bad Failed || fail "bad: not Failed: $(phase bad)"
 [[ $(weight_steps good) == "0 10 20 30 40 50 0" ]] ||
@@ -174,7 +179,7 @@ wait_for 60 phase_is bad Failed || fail "bad: not Failed: $(phase bad)"
   fail "bad: the canary was not scaled to zero"
 grep -q 'Halt podinfo.bad advancement: error-rate 5 > 1 (failed checks 2)' "$tmp/canaryd.out" ||
   fail "bad: no event naming the failing metric and its numbers"
-grep -q 'rolled back: failed checks threshold reached 2' "$tmp/canaryd.out" ||
+wait_for 10 grep -q 'rolled back: failed checks threshold reached 2' "$tmp/canaryd.out" ||
   fail "bad: no rollback alert"
 [[ $(k -n bad get canary podinfo -o jsonpath='{.status.lastFailedCheck.message}') == "error-rate 5 > 1" ]] ||
   fail "bad: status.lastFailedCheck does not keep the failing check"
@@ -187,12 +192,23 @@ git --git-dir="$tmp/apps.git" log -1 --format=%b main | grep -q 'error-rate 5 > 
   fail "bad: the write-back message lacks the evidence"
 git --git-dir="$tmp/apps.git" show main:bad/podinfo.yaml | grep -q 'image: ghcr.io/stefanprodan/podinfo:6.0.0$' ||
   fail "bad: the manifest in Git was not set back"
-k -n bad get events -o jsonpath='{range .items[*]}{.reason} {.message}{"\n"}{end}' |
-  grep -q '^GitWriteBack Git write-back: commit [0-9a-f]* on main' ||
-  fail "bad: no GitWriteBack event"
-k -n bad get events -o jsonpath='{range .items[*]}{.type} {.message}{"\n"}{end}' |
-  grep -q '^Warning Rolling back podinfo.bad: failed checks threshold reached 2' ||
-  fail "bad: no Warning event about the rollback"
+git_event() {
+  k -n bad get events -o jsonpath='{range .items[*]}{.reason} {.message}{"\n"}{end}' |
+    grep -q '^GitWriteBack Git write-back: commit [0-9a-f]* on main'
+}
+wait_for 10 git_event || fail "bad: no GitWriteBack event"
+wait_for 60 phase_is gitfail Failed || fail "gitfail: not rolled back: $(phase gitfail)"
+gitfail_event() {
+  k -n gitfail get events -o jsonpath='{range .items[*]}{.type} {.reason} {.message}{"\n"}{end}' |
+    grep -q "^Warning GitWriteBack Git write-back failed: cloning branch main of file://$tmp/missing.git"
+}
+wait_for 20 gitfail_event || fail "gitfail: no Warning event saying why Git was not told"
+# Events are recorded after the status write: wait for them.
+rollback_event() {
+  k -n bad get events -o jsonpath='{range .items[*]}{.type} {.message}{"\n"}{end}' |
+    grep -q '^Warning Rolling back podinfo.bad: failed checks threshold reached 2'
+}
+wait_for 10 rollback_event || fail "bad: no Warning event about the rollback"
 
 # 3: kill -9 at weight 20, restart, and the rollout ends the same way.
 make_app restart 'vector(0.5)'
