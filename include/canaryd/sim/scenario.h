@@ -1,0 +1,98 @@
+// Scenario files for `canaryd simulate` (issue 7): what a rollout policy is tried against.
+//
+//   apiVersion: canaryd.dev/v1alpha1
+//   kind: Scenario
+//   metadata: {name: healthy-aa}
+//   spec:
+//     canary: {...}              # an inline Canary manifest, or
+//     canaryFile: canary.yaml    # one read from a file (relative to the scenario)
+//     traffic: {requestsPerSecond: 10, pattern: constant}   # or diurnal (amplitude, period),
+//                                                           # bursty (burstFactor,
+//                                                           burstProbability)
+//     primary:   {errorRate: 0.005, latency: {p50: 20, p99: 120}}
+//     candidate: {errorRate: 0.015, latency: {p50: 20, p99: 120}, onset: 2m}
+//     faults: [{type: metrics-outage, from: 3m, until: 5m}]  # also webhook-failure,
+//                                                            # webhook-refusal, slow-readiness
+//     durationLimit: 30m
+//     expect: {phase: Failed, maxDuration: 10m}
+//
+// readScenario() reports every problem as `canaryd validate` does: the field path, the line,
+// what is allowed. Error rates are fractions (0..1), latencies milliseconds, durations Go-style.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "canaryd/api/canary.h"
+#include "canaryd/api/problem.h"
+#include "canaryd/core/duration.h"
+#include "canaryd/core/result.h"
+
+namespace canaryd::sim {
+
+inline constexpr const char* kScenarioApiVersion = "canaryd.dev/v1alpha1";
+
+struct Latency {
+  double p50Ms = 20;
+  double p99Ms = 100;
+  friend bool operator==(const Latency&, const Latency&) = default;
+};
+
+struct Behaviour {
+  double errorRate = 0;  // fraction of requests answered 5xx
+  Latency latency;
+  // candidate only: it behaves as the primary until this long after the release.
+  std::optional<Duration> onset;
+  friend bool operator==(const Behaviour&, const Behaviour&) = default;
+};
+
+enum class Pattern { kConstant, kDiurnal, kBursty };
+
+struct Traffic {
+  double requestsPerSecond = 10;
+  Pattern pattern = Pattern::kConstant;
+  double amplitude = 0.5;  // diurnal: the rate swings by this fraction around the mean
+  Duration period = std::chrono::hours(24);
+  double burstFactor = 5;         // bursty: a burst multiplies the rate by this
+  double burstProbability = 0.1;  // bursty: chance that an interval is a burst
+  friend bool operator==(const Traffic&, const Traffic&) = default;
+};
+
+struct Fault {
+  std::string type;  // metrics-outage, webhook-failure, webhook-refusal, slow-readiness
+  Duration from{};
+  Duration until{};
+  friend bool operator==(const Fault&, const Fault&) = default;
+};
+
+struct Expect {
+  std::optional<std::string> phase;  // Succeeded, Failed
+  std::optional<Duration> maxDuration;
+  std::optional<Duration> minDuration;
+  friend bool operator==(const Expect&, const Expect&) = default;
+};
+
+struct Scenario {
+  std::string name;
+  api::Canary canary;  // Flagger's defaults applied
+  Traffic traffic;
+  Behaviour primary;
+  Behaviour candidate;
+  std::vector<Fault> faults;
+  Duration durationLimit = std::chrono::hours(1);
+  Expect expect;
+};
+
+struct ScenarioRead {
+  std::optional<Scenario> scenario;    // set when there are no errors
+  std::vector<api::Problem> problems;  // errors and warnings, with lines
+};
+
+// Reads one Scenario document. `readFile` resolves spec.canaryFile (relative to the scenario).
+ScenarioRead readScenario(std::string_view text, const std::string& source,
+                          const std::function<Result<std::string>(const std::string&)>& readFile);
+
+}  // namespace canaryd::sim
