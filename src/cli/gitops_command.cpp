@@ -88,19 +88,10 @@ int runGitopsConfig(const GitopsConfigOptions& options, std::istream& in, std::o
     return 2;
   }
   std::vector<api::Document> documents;
-  for (const std::string& file : options.files) {
-    Result<std::string> text = readInput(file, in);
-    if (!text) {
-      err << "canaryd gitops-config: " << text.error().message() << "\n";
-      return 2;
-    }
-    Result<std::vector<api::Document>> docs = api::parseYamlDocuments(*text, file);
-    if (!docs) {
-      err << "canaryd gitops-config: " << docs.error().message() << "\n";
-      return 1;
-    }
-    for (api::Document& d : *docs)
-      documents.push_back(std::move(d));
+  if (int code = forEachDocument(options.files, in, err, "gitops-config",
+                                 [&](const api::Document& d) { documents.push_back(d); });
+      code != 0) {
+    return code;
   }
   std::vector<Target> targets;
   for (const api::DocumentReport& report : api::validateDocuments(documents)) {

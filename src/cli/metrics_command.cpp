@@ -69,36 +69,26 @@ int runMetrics(const MetricsOptions& options, std::istream& in, std::ostream& ou
   FileTemplates templates;
   std::vector<api::Canary> canaries;
   bool invalid = false;
-  for (const std::string& name : options.files) {
-    Result<std::string> text = readInput(name, in);
-    if (!text) {
-      err << "canaryd metrics: " << text.error().message() << "\n";
-      return 2;
-    }
-    Result<std::vector<api::Document>> docs = api::parseYamlDocuments(*text, name);
-    if (!docs) {
-      err << "canaryd metrics: " << docs.error().message() << "\n";
-      return 1;
-    }
-    for (const api::Document& doc : *docs) {
-      if (doc.kind() == "MetricTemplate") {
-        api::Decoded<api::MetricTemplate> t = api::decodeMetricTemplate(doc);
-        if (!t.value.metadata.namespace_) t.value.metadata.namespace_ = "default";
-        templates.add(t.value);
-      } else if (doc.kind() == "Canary") {
-        api::Decoded<api::Canary> c = api::decodeCanary(doc);
-        if (!c.ok()) {
-          err << "canaryd metrics: " << name << ": Canary " << doc.name()
-              << " is invalid; run canaryd validate " << name << "\n";
-          invalid = true;
-          continue;
+  const int code =
+      forEachDocument(options.files, in, err, "metrics", [&](const api::Document& doc) {
+        if (doc.kind() == "MetricTemplate") {
+          api::Decoded<api::MetricTemplate> t = api::decodeMetricTemplate(doc);
+          if (!t.value.metadata.namespace_) t.value.metadata.namespace_ = "default";
+          templates.add(t.value);
+        } else if (doc.kind() == "Canary") {
+          api::Decoded<api::Canary> c = api::decodeCanary(doc);
+          if (!c.ok()) {
+            err << "canaryd metrics: " << doc.source << ": Canary " << doc.name()
+                << " is invalid; run canaryd validate " << doc.source << "\n";
+            invalid = true;
+            return;
+          }
+          if (!options.canary.empty() && c.value.metadata.name != options.canary) return;
+          if (!c.value.metadata.namespace_) c.value.metadata.namespace_ = "default";
+          canaries.push_back(api::withDefaults(c.value));
         }
-        if (!options.canary.empty() && c.value.metadata.name != options.canary) continue;
-        if (!c.value.metadata.namespace_) c.value.metadata.namespace_ = "default";
-        canaries.push_back(api::withDefaults(c.value));
-      }
-    }
-  }
+      });
+  if (code != 0) return code;
   if (canaries.empty() && !invalid) {
     err << "canaryd metrics: no Canary"
         << (options.canary.empty() ? "" : " named " + quote(options.canary)) << " in the input\n";
