@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "canaryd/core/clock.h"
+#include "canaryd/core/free_port.h"
 
 #include "kubesim/api_error.h"
 #include "kubesim/controller_simulator.h"
@@ -52,19 +53,6 @@ std::string randomSuffix() {
   for (int i = 0; i < 5; ++i)
     out += kAlphabet[random() % 27];
   return out;
-}
-
-// A loopback port that is free now (the process binds it right after).
-int freePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 // GET path on 127.0.0.1:port within 300 ms; ready on 2xx or 3xx.
@@ -212,7 +200,7 @@ WorkloadRunner::Pod WorkloadRunner::start(const json& deployment, const std::str
   pod.name = deployment["metadata"].value("name", "") + "-" + templateHash.substr(0, 9) + "-" +
              randomSuffix();
   pod.templateHash = templateHash;
-  pod.port = freePort();
+  pod.port = freeLoopbackPort();  // the process binds it right after
   const json& container = firstContainer(deployment);
   std::vector<std::string> argv;
   for (const json& part : container["command"])
