@@ -173,6 +173,7 @@ void fields(V& v, CanaryJudge& j) {
   v("allowedIncrease", j.allowedIncrease);
   v("minSamples", j.minSamples);
   v("noDataLimit", j.noDataLimit);
+  v("inconclusiveLimit", j.inconclusiveLimit);
   v("promoteOnInconclusive", j.promoteOnInconclusive);
 }
 

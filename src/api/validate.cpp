@@ -196,6 +196,7 @@ void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j) {
   realRange(c, child(p, "allowedIncrease"), j.allowedIncrease, 0, 1e9, true, "above 0");
   c.atLeast(child(p, "minSamples"), j.minSamples, 1);
   c.atLeast(child(p, "noDataLimit"), j.noDataLimit, 1);
+  c.atLeast(child(p, "inconclusiveLimit"), j.inconclusiveLimit, 1);
   if (j.type == "sequential" && (j.confidence || j.allowedIncrease)) {
     c.warn(p,
            "confidence and allowedIncrease apply to the mann-whitney judge; sequential uses "

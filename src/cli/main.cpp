@@ -10,6 +10,7 @@
 #include "cli/judge_command.h"
 #include "cli/metrics_command.h"
 #include "cli/run_command.h"
+#include "cli/simulate_command.h"
 #include "cli/validate_command.h"
 
 #ifndef CANARYD_VERSION
@@ -118,6 +119,22 @@ int main(int argc, char** argv) {
   runCmd->add_option("--min-interval", run.minInterval,
                      "Floor of analysis intervals (Flagger's 10s; lower only for tests and demos)");
 
+  canaryd::cli::SimulateOptions simulate;
+  CLI::App* simulateCmd = app.add_subcommand(
+      "simulate",
+      "Run the controller against a simulated cluster, traffic and Prometheus (a Scenario file)");
+  simulateCmd->add_option("scenario", simulate.file, "Scenario file (YAML)")->required();
+  simulateCmd->add_option("--seed", simulate.seed, "Seed of the first run");
+  simulateCmd->add_option("--judge", simulate.judge, "threshold, mann-whitney or sequential")
+      ->check(CLI::IsMember({"threshold", "mann-whitney", "sequential"}));
+  simulateCmd->add_option("--runs", simulate.runs, "Runs (seeds seed, seed+1, ...): a summary")
+      ->check(CLI::Range(1, 1'000'000));
+  simulateCmd->add_option("--jobs", simulate.jobs, "Threads for many runs (default: one per core)")
+      ->check(CLI::Range(0, 256));
+  simulateCmd->add_option("-o,--output", simulate.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  simulateCmd->add_flag("!--no-progress", simulate.progress, "No progress bar on stderr");
+
   app.add_subcommand("version", "Print canaryd's version");
 
   try {
@@ -139,6 +156,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (simulateCmd->parsed()) {
+    // The controller's own log lines would drown the timeline: off unless asked for.
+    if (app.get_option("--log-level")->count() == 0) spdlog::set_level(spdlog::level::off);
+    return canaryd::cli::runSimulate(simulate, std::cout, std::cerr);
+  }
   if (validateCmd->parsed()) {
     return canaryd::cli::runValidate(validate, std::cin, std::cout, std::cerr);
   }

@@ -255,7 +255,7 @@ struct Reconciler::Impl {
         notifier(n),
         options(std::move(o)),
         metrics(std::move(m)),
-        webhooks(k, std::move(sleep)),
+        webhooks(k, std::move(sleep), options.webhookTransport),
         events(c, k) {}
 
   Result<ReconcileOutcome> reconcile(const cluster::ObjectRef& ref);

@@ -406,8 +406,8 @@ class Stepper {
   // The statistical judge's verdict (spec.analysis.judge): a fail rolls back at once (the test
   // already controls false alarms); no data holds the weight and counts toward noDataLimit,
   // never toward a pass; pass or inconclusive advance; at the top, promotion needs a pass, and
-  // `threshold` windows there without one end the run (promoted only with
-  // promoteOnInconclusive).
+  // `inconclusiveLimit` (default `threshold`) windows there without one end the run (promoted
+  // only with promoteOnInconclusive).
   void judged(analysis::Verdict verdict, const std::string& explanation, const Facts& evidence) {
     CanaryStatus& s = out_.status;
     if (!s.judge) s.judge = api::CanaryJudgeStatus{};
@@ -449,7 +449,8 @@ class Stepper {
       return;
     }
     j.inconclusiveChecks = j.inconclusiveChecks.value_or(0) + 1;
-    const std::int64_t limit = analysis_.threshold.value_or(api::kDefaultThreshold);
+    const std::int64_t limit =
+        judge.inconclusiveLimit.value_or(analysis_.threshold.value_or(api::kDefaultThreshold));
     if (*j.inconclusiveChecks < limit) {
       event("Normal", "Halt " + name() + " promotion: the " + type +
                           " judge is inconclusive so far (" + explanation + "; " +

@@ -1,5 +1,6 @@
 #include "canaryd/controller/webhooks.h"
 
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -9,8 +10,9 @@
 
 namespace canaryd::controller {
 
-WebhookRunner::WebhookRunner(const Clock& clock, std::function<void(Duration)> sleep)
-    : clock_(clock), sleep_(std::move(sleep)) {
+WebhookRunner::WebhookRunner(const Clock& clock, std::function<void(Duration)> sleep,
+                             HttpTransport transport)
+    : clock_(clock), sleep_(std::move(sleep)), transport_(std::move(transport)) {
   if (!sleep_) sleep_ = [](Duration d) { std::this_thread::sleep_for(d); };
 }
 
@@ -37,9 +39,12 @@ WebhookResult WebhookRunner::send(
                               {"metadata", metadata}};
     Result<Duration> timeout =
         parseDuration(hook.timeout.value_or(std::string(api::kDefaultWebhookTimeout)));
-    HttpClientOptions options;
-    options.tls.insecureSkipVerify = hook.disableTLS.value_or(false);
-    HttpClient http(options);
+    std::optional<HttpClient> http;
+    if (!transport_) {
+      HttpClientOptions options;
+      options.tls.insecureSkipVerify = hook.disableTLS.value_or(false);
+      http.emplace(options);
+    }
     HttpRequest request;
     request.method = "POST";
     request.url = hook.url.value_or("");
@@ -52,7 +57,7 @@ WebhookResult WebhookRunner::send(
     bool ok = false;
     for (std::int64_t attempt = 0; attempt < attempts && !ok; ++attempt) {
       if (attempt > 0) sleep_(std::chrono::seconds(1) * attempt);
-      Result<HttpResponse> response = http.send(request);
+      Result<HttpResponse> response = http ? http->send(request) : transport_(request);
       if (!response) {
         failure = response.error().message();
       } else if (response->status >= 200 && response->status < 300) {

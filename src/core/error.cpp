@@ -27,4 +27,23 @@ Error Error::withContext(std::string_view context) const {
   return {kind_, std::move(message)};
 }
 
+ErrorKind errorKindForHttpStatus(int status) {
+  switch (status) {
+    case 400:
+    case 401:
+    case 403:
+    case 415:
+    case 422:
+      return ErrorKind::kInvalidInput;
+    case 404:
+      return ErrorKind::kNotFound;
+    case 409:
+      return ErrorKind::kConflict;
+    case 410:
+      return ErrorKind::kExpired;
+    default:
+      return status == 429 || status >= 500 ? ErrorKind::kUnavailable : ErrorKind::kInternal;
+  }
+}
+
 }  // namespace canaryd

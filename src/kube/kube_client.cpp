@@ -38,25 +38,6 @@ void addQuery(std::string& url, const std::string& key, const std::string& value
   url += key + "=" + urlEncode(value);
 }
 
-ErrorKind kindForStatus(int status) {
-  switch (status) {
-    case 400:
-    case 415:
-    case 422:
-      return ErrorKind::kInvalidInput;
-    case 404:
-      return ErrorKind::kNotFound;
-    case 409:
-      return ErrorKind::kConflict;
-    case 410:
-      return ErrorKind::kExpired;
-    case 401:
-    case 403:
-      return ErrorKind::kInvalidInput;
-    default:
-      return status == 429 || status >= 500 ? ErrorKind::kUnavailable : ErrorKind::kInternal;
-  }
-}
 
 bool retryable(int status) {
   return status == 429 || status >= 500;
@@ -92,7 +73,7 @@ Result<api::JsonValue> interpretResponse(int status, std::string_view body, std:
     std::string snippet(body.substr(0, 200));
     message = "HTTP " + std::to_string(status) + (snippet.empty() ? "" : ": " + snippet);
   }
-  return Error(kindForStatus(status), std::string(what) + ": " + message);
+  return Error(errorKindForHttpStatus(status), std::string(what) + ": " + message);
 }
 
 struct KubeClient::Impl {
@@ -331,7 +312,7 @@ Status KubeClient::watch(const Resource& r, const std::string& ns, const cluster
       json event = json::parse(line, nullptr, false);
       if (event.is_object() && event.value("kind", "") == "Status" && !event.contains("type")) {
         const int code = event.value("code", 500);
-        failure = Error(code == 410 ? ErrorKind::kExpired : kindForStatus(code),
+        failure = Error(code == 410 ? ErrorKind::kExpired : errorKindForHttpStatus(code),
                         what + ": " + event.value("message", "watch refused"));
         return false;
       }
@@ -344,7 +325,7 @@ Status KubeClient::watch(const Resource& r, const std::string& ns, const cluster
       if (type == "ERROR") {
         const json& status = event["object"];
         const int code = status.value("code", 500);
-        failure = Error(code == 410 ? ErrorKind::kExpired : kindForStatus(code),
+        failure = Error(code == 410 ? ErrorKind::kExpired : errorKindForHttpStatus(code),
                         what + ": " + status.value("message", "watch error"));
         return false;
       }

@@ -23,12 +23,16 @@ json condition(const std::string& type, bool status, const std::string& reason,
           {"lastTransitionTime", now()}};
 }
 
+}  // namespace
+
 bool isDeployment(const ResourceType& type) {
   return type.group == "apps" && type.resource == "deployments";
 }
 bool isHttpRoute(const ResourceType& type) {
   return type.group == "gateway.networking.k8s.io" && type.resource == "httproutes";
 }
+
+namespace {
 
 // The Deployment controller's status for the current spec.
 json deploymentStatus(const json& current, std::int64_t generation) {
@@ -59,6 +63,8 @@ json routeStatus(const json& current, std::int64_t generation) {
   return {{"parents", parents}};
 }
 
+}  // namespace
+
 std::int64_t observedGeneration(const ResourceType& type, const json& object) {
   const json status = object.value("status", json::object());
   if (isDeployment(type)) return status.value("observedGeneration", std::int64_t{0});
@@ -77,7 +83,10 @@ std::int64_t observedGeneration(const ResourceType& type, const json& object) {
   return observed < 0 ? object["metadata"].value("generation", std::int64_t{1}) : observed;
 }
 
-}  // namespace
+json convergedStatus(const ResourceType& type, const json& current, std::int64_t generation) {
+  return isDeployment(type) ? deploymentStatus(current, generation)
+                            : routeStatus(current, generation);
+}
 
 json deploymentStatusFor(const std::string& name, std::int64_t generation, std::int64_t wanted,
                          std::int64_t current, std::int64_t ready) {
@@ -173,8 +182,7 @@ void ControllerSimulator::converge(const std::string& key, const Due& due) {
             newer = generation;  // changed again meanwhile: converge that generation instead
             return next;
           }
-          next["status"] = isDeployment(due.type) ? deploymentStatus(current, due.generation)
-                                                  : routeStatus(current, due.generation);
+          next["status"] = convergedStatus(due.type, current, due.generation);
           return next;
         },
         /*status=*/true);

@@ -30,6 +30,15 @@ inline constexpr const char* kGatewayControllerName = "kubesim.canaryd.dev/gatew
 nlohmann::json deploymentStatusFor(const std::string& name, std::int64_t generation,
                                    std::int64_t wanted, std::int64_t current, std::int64_t ready);
 
+// The kinds whose controllers are played here, and what they write: the generation an
+// object's status reflects, and the status its controller writes for `current` at
+// `generation`. Shared with the simulator's virtual-time cluster (sim/cluster.h).
+bool isDeployment(const ResourceType& type);
+bool isHttpRoute(const ResourceType& type);
+std::int64_t observedGeneration(const ResourceType& type, const nlohmann::json& object);
+nlohmann::json convergedStatus(const ResourceType& type, const nlohmann::json& current,
+                               std::int64_t generation);
+
 class ControllerSimulator {
  public:
   // Deployments for which `skip` answers true get their status elsewhere (the WorkloadRunner).

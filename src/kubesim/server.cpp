@@ -201,13 +201,7 @@ struct Server::Impl {
   // Validates a custom resource against its schema (422), rejects unknown fields under
   // fieldValidation=Strict (400) and otherwise prunes them; defaults built-in kinds.
   void admit(const ResourceType& type, json& object, const Target& t) {
-    if (type.group == "apps" && type.resource == "deployments" && object.contains("spec") &&
-        object["spec"].is_object()) {
-      json& spec = object["spec"];
-      if (!spec.contains("replicas")) spec["replicas"] = 1;
-      if (!spec.contains("progressDeadlineSeconds")) spec["progressDeadlineSeconds"] = 600;
-      if (!spec.contains("revisionHistoryLimit")) spec["revisionHistoryLimit"] = 10;
-    }
+    applyDefaults(type, object);
     std::string mode = t.param("fieldValidation");
     if (!type.fromCrd) return;
     std::vector<std::string> unknown;
@@ -236,37 +230,6 @@ struct Server::Impl {
       throw badRequest(message);
     }
     if (!unknown.empty()) pruneUnknownFields(object, type.schema);
-  }
-
-  json applyPatch(const ResourceType& type, const json& current, const std::string& contentType,
-                  const std::string& body) {
-    json patch = json::parse(body, nullptr, false);
-    if (patch.is_discarded()) throw badRequest("the patch is not valid JSON");
-    if (contentType.starts_with("application/merge-patch+json")) {
-      json result = current;
-      result.merge_patch(patch);
-      return result;
-    }
-    if (contentType.starts_with("application/json-patch+json")) {
-      try {
-        return current.patch(patch);
-      } catch (const json::exception& e) {
-        throw ApiError{422, "Invalid",
-                       std::string("the JSON patch could not be applied: ") + e.what()};
-      }
-    }
-    if (contentType.starts_with("application/strategic-merge-patch+json")) {
-      if (type.fromCrd) {
-        throw ApiError{415, "UnsupportedMediaType",
-                       "the body of the request was in an unknown format - accepted media types "
-                       "include: application/json-patch+json, application/merge-patch+json"};
-      }
-      return strategicMerge(current, patch);
-    }
-    throw ApiError{415, "UnsupportedMediaType",
-                   "unsupported patch type \"" + contentType +
-                       "\"; accepted: application/json-patch+json, application/merge-patch+json, "
-                       "application/strategic-merge-patch+json"};
   }
 
   // Streams watch events until the client leaves, the watch is dropped or it times out.

@@ -184,4 +184,45 @@ json strategicMerge(const json& original, const json& patch) {
   return result.is_null() ? json::object() : result;
 }
 
+json applyPatch(const ResourceType& type, const json& current, std::string_view contentType,
+                const std::string& body) {
+  json patch = json::parse(body, nullptr, false);
+  if (patch.is_discarded()) throw badRequest("the patch is not valid JSON");
+  if (contentType.starts_with("application/merge-patch+json")) {
+    json result = current;
+    result.merge_patch(patch);
+    return result;
+  }
+  if (contentType.starts_with("application/json-patch+json")) {
+    try {
+      return current.patch(patch);
+    } catch (const json::exception& e) {
+      throw ApiError{422, "Invalid",
+                     std::string("the JSON patch could not be applied: ") + e.what()};
+    }
+  }
+  if (contentType.starts_with("application/strategic-merge-patch+json")) {
+    if (type.fromCrd) {
+      throw ApiError{415, "UnsupportedMediaType",
+                     "the body of the request was in an unknown format - accepted media types "
+                     "include: application/json-patch+json, application/merge-patch+json"};
+    }
+    return strategicMerge(current, patch);
+  }
+  throw ApiError{415, "UnsupportedMediaType",
+                 "unsupported patch type \"" + std::string(contentType) +
+                     "\"; accepted: application/json-patch+json, application/merge-patch+json, "
+                     "application/strategic-merge-patch+json"};
+}
+
+void applyDefaults(const ResourceType& type, json& object) {
+  if (type.group == "apps" && type.resource == "deployments" && object.contains("spec") &&
+      object["spec"].is_object()) {
+    json& spec = object["spec"];
+    if (!spec.contains("replicas")) spec["replicas"] = 1;
+    if (!spec.contains("progressDeadlineSeconds")) spec["progressDeadlineSeconds"] = 600;
+    if (!spec.contains("revisionHistoryLimit")) spec["revisionHistoryLimit"] = 10;
+  }
+}
+
 }  // namespace canaryd::kubesim

@@ -287,8 +287,11 @@ ScenarioRead readScenario(std::string_view text, const std::string& source,
       s.durationLimit = *limit;
     }
     if (const json* e = r.object(*spec, "expect", "spec")) {
-      r.onlyFields(*e, "spec.expect", {"phase", "maxDuration", "minDuration"});
-      s.expect.phase = r.oneOf(*e, "phase", "spec.expect", {"Succeeded", "Failed"});
+      r.onlyFields(*e, "spec.expect", {"phase", "outcome", "maxDuration", "minDuration"});
+      s.expect.phase = r.oneOf(*e, "phase", "spec.expect",
+                               {"Succeeded", "Failed", "Progressing", "WaitingPromotion"});
+      s.expect.outcome =
+          r.oneOf(*e, "outcome", "spec.expect", {"promoted", "rolledBack", "inconclusive"});
       s.expect.maxDuration = r.duration(*e, "maxDuration", "spec.expect");
       s.expect.minDuration = r.duration(*e, "minDuration", "spec.expect");
     }

@@ -30,6 +30,20 @@ std::size_t bucketOf(double latencySeconds) {
 
 }  // namespace
 
+void accumulate(Side& a, const Side& b) {
+  a.requests += b.requests;
+  a.errors += b.errors;
+  a.slow += b.slow;
+  a.bad += b.bad;
+  for (std::size_t i = 0; i < a.latency.size(); ++i)
+    a.latency[i] += b.latency[i];
+}
+
+void accumulate(IntervalTraffic& a, const IntervalTraffic& b) {
+  accumulate(a.primary, b.primary);
+  accumulate(a.canary, b.canary);
+}
+
 TrafficModel::TrafficModel(const Scenario& scenario, std::uint64_t seed)
     : scenario_(scenario), seed_(seed) {}
 
@@ -70,8 +84,11 @@ IntervalTraffic TrafficModel::interval(std::int64_t index, Duration length, doub
     const double sigma = std::log(b.latency.p99Ms / b.latency.p50Ms) / kZ99;
     const double latency = b.latency.p50Ms / 1000.0 * std::exp(sigma * z);
     ++side.requests;
-    if (fail < b.errorRate) ++side.errors;
-    if (latency > slowAbove) ++side.slow;
+    const bool failed = fail < b.errorRate;
+    const bool slow = latency > slowAbove;
+    side.errors += failed ? 1 : 0;
+    side.slow += slow ? 1 : 0;
+    side.bad += failed || slow ? 1 : 0;
     ++side.latency[bucketOf(latency)];
   }
   return out;

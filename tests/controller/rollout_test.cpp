@@ -658,6 +658,25 @@ TEST(JudgeRolloutTest, AnInconclusiveRunEndsAfterThresholdWindowsAtTheTop) {
   }
 }
 
+TEST(JudgeRolloutTest, InconclusiveLimitReplacesThresholdAtTheTop) {
+  Driver d(canaryFrom(R"({"interval":"1m","threshold":2,"maxWeight":10,"stepWeight":10,
+      "judge":{"type":"sequential","inconclusiveLimit":4}})"));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  d.gates.checks = {judged(analysis::Verdict::kInconclusive, "rate ratio 1.0 [0.4, 2.6]")};
+  d.tick();  // weight 10, the top
+  for (int i = 1; i < 4; ++i) {
+    d.tick();  // inconclusive i/4: past threshold 2, still waiting for evidence
+    EXPECT_EQ(d.phase(), "Progressing") << "window " << i;
+  }
+  d.tick();  // 4/4
+  EXPECT_EQ(d.phase(), "Failed");
+  EXPECT_EQ(d.alerts.back(),
+            "error: Canary podinfo.test rolled back: the sequential judge stayed "
+            "inconclusive for 4 windows at the top weight: rate ratio 1.0 [0.4, 2.6]");
+}
+
 TEST(JudgeRolloutTest, ANewRunForgetsThePreviousRunsEvidence) {
   Driver d(canaryFrom(kJudged));
   d.tick();

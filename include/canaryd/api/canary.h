@@ -146,6 +146,8 @@ struct CanaryJudge {
   std::optional<double> allowedIncrease;      // mann-whitney: effect size that fails (mean ratio)
   std::optional<std::int64_t> minSamples;     // below this many requests a window is no data
   std::optional<std::int64_t> noDataLimit;    // windows without data before a rollback
+  // windows at the top weight without a pass before the run ends (default: analysis.threshold)
+  std::optional<std::int64_t> inconclusiveLimit;
   std::optional<bool> promoteOnInconclusive;  // promote when the run ends inconclusive
   friend bool operator==(const CanaryJudge&, const CanaryJudge&) = default;
 };

@@ -44,6 +44,8 @@ struct ReconcilerOptions {
   std::string gitCredentialsSecret;  // --git-credentials-secret
   std::function<Result<gitops::Outcome>(const gitops::Request&, const gitops::Credentials&)>
       gitWriter = gitops::writeBack;
+  // Sends the webhooks (empty: HTTP; the simulator answers them itself).
+  HttpTransport webhookTransport;
 };
 
 struct ReconcileOutcome {

@@ -16,6 +16,7 @@
 #include "canaryd/api/canary.h"
 #include "canaryd/core/clock.h"
 #include "canaryd/core/duration.h"
+#include "canaryd/core/http.h"
 
 namespace canaryd::controller {
 
@@ -27,8 +28,10 @@ struct WebhookResult {
 
 class WebhookRunner {
  public:
-  // `sleep` waits between retries (tests pass one that does not sleep).
-  explicit WebhookRunner(const Clock& clock, std::function<void(Duration)> sleep = nullptr);
+  // `sleep` waits between retries (tests pass one that does not sleep); `transport` sends the
+  // requests (default: HTTP; the simulator answers them itself).
+  explicit WebhookRunner(const Clock& clock, std::function<void(Duration)> sleep = nullptr,
+                         HttpTransport transport = nullptr);
 
   // Runs the hooks of `type` ("rollout" also matches hooks without a type).
   WebhookResult run(const api::Canary& canary, std::string_view type, std::string_view phase,
@@ -44,6 +47,7 @@ class WebhookRunner {
 
   const Clock& clock_;
   std::function<void(Duration)> sleep_;
+  HttpTransport transport_;
 };
 
 }  // namespace canaryd::controller

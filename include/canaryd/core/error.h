@@ -21,6 +21,10 @@ enum class ErrorKind {
 
 std::string_view toString(ErrorKind kind);
 
+// The kind of failure an HTTP error status from the Kubernetes API means: 400, 401, 403, 415
+// and 422 kInvalidInput, 404 kNotFound, 409 kConflict, 410 kExpired, 429 and 5xx kUnavailable.
+ErrorKind errorKindForHttpStatus(int status);
+
 class Error {
  public:
   Error(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) {}

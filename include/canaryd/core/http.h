@@ -53,6 +53,10 @@ struct TlsOptions {
 // shared by clients of several threads.
 using HttpObserver = std::function<void(const HttpRequest& request, int status, double seconds)>;
 
+// Sends one request somewhere other than the network (the simulator's webhooks): where a
+// component takes one, an empty transport means a real HttpClient.
+using HttpTransport = std::function<Result<HttpResponse>(const HttpRequest& request)>;
+
 struct HttpClientOptions {
   std::chrono::milliseconds connectTimeout{3000};
   TlsOptions tls;

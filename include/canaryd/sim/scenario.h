@@ -14,7 +14,7 @@
 //     faults: [{type: metrics-outage, from: 3m, until: 5m}]  # also webhook-failure,
 //                                                            # webhook-refusal, slow-readiness
 //     durationLimit: 30m
-//     expect: {phase: Failed, maxDuration: 10m}
+//     expect: {phase: Failed, outcome: rolledBack, maxDuration: 10m}
 //
 // readScenario() reports every problem as `canaryd validate` does: the field path, the line,
 // what is allowed. Error rates are fractions (0..1), latencies milliseconds, durations Go-style.
@@ -69,7 +69,8 @@ struct Fault {
 };
 
 struct Expect {
-  std::optional<std::string> phase;  // Succeeded, Failed
+  std::optional<std::string> phase;    // the phase at the end: Succeeded, Failed, WaitingPromotion...
+  std::optional<std::string> outcome;  // promoted, rolledBack, inconclusive
   std::optional<Duration> maxDuration;
   std::optional<Duration> minDuration;
   friend bool operator==(const Expect&, const Expect&) = default;

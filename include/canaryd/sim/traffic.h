@@ -22,7 +22,8 @@ inline constexpr std::array<double, 11> kLatencyBuckets = {0.005, 0.01, 0.025, 0
 struct Side {
   std::int64_t requests = 0;
   std::int64_t errors = 0;
-  std::int64_t slow = 0;  // requests slower than the primary's p99 (harm exposure)
+  std::int64_t slow = 0;  // requests slower than the primary's p99
+  std::int64_t bad = 0;   // failed or slow (harm exposure), each request counted once
   std::array<std::int64_t, kLatencyBuckets.size() + 1> latency{};  // per bucket, not cumulative
 };
 
@@ -30,6 +31,10 @@ struct IntervalTraffic {
   Side primary;
   Side canary;
 };
+
+// Adds `b`'s counts to `a`.
+void accumulate(Side& a, const Side& b);
+void accumulate(IntervalTraffic& a, const IntervalTraffic& b);
 
 class TrafficModel {
  public:

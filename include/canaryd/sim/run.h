@@ -1,0 +1,75 @@
+// One simulated rollout: the daemon's Reconciler, unchanged, against the simulator's cluster
+// (sim/cluster.h), traffic (sim/traffic.h) and Prometheus (sim/metrics.h), with webhooks
+// answered in process, alerts recorded, and a virtual clock that jumps from one reconcile to
+// the next.
+//
+// The run installs the scenario's Canary and its target Deployment, reconciles until the Canary
+// is Initialized, then releases the candidate (a new image) at t = 0 and reconciles whenever
+// the controller asks to be called again, until the Canary is Succeeded or Failed or the
+// scenario's durationLimit has passed. Traffic is drawn tick by tick (5 seconds) at the weights
+// the router holds, from a stream keyed by the seed and the tick: runs with the same seed see
+// the same requests whatever the judge (common random numbers). Faults apply from their `from`
+// to their `until`, measured from the release. Deterministic for a seed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "canaryd/core/duration.h"
+#include "canaryd/sim/scenario.h"
+
+namespace canaryd::sim {
+
+// One reconcile of the run: where the rollout stood after it, and what happened in it.
+struct TimelineEntry {
+  Duration t{};  // since the release
+  std::string phase;
+  std::int64_t canaryWeight = 0;
+  std::int64_t failedChecks = 0;
+  std::vector<std::pair<std::string, double>> metrics;  // each value measured
+  std::vector<std::string> notes;  // events, webhook calls and alerts, in order
+};
+
+enum class Outcome { kPromoted, kRolledBack, kInconclusive };
+std::string_view toString(Outcome outcome);
+
+struct RunResult {
+  std::string phase;  // the Canary's phase at the end (Succeeded, Failed, or where it stood)
+  // What the evidence said when the run was decided. With a statistical judge: promoted on a
+  // pass, rolledBack on a fail (or an unready deployment), inconclusive when the judge had
+  // neither (it stayed inconclusive, or had no data), whatever the policy then did with the
+  // canary (promoteOnInconclusive). With fixed thresholds: what the controller did. A run that
+  // reaches the duration limit undecided is inconclusive.
+  Outcome outcome = Outcome::kInconclusive;
+  bool decided = false;        // promoted or rolled back before the duration limit
+  Duration decisionTime{};     // since the release: promotion began or the rollback came
+  Duration duration{};         // since the release: until the run ended
+  std::int64_t badRequestsServed = 0;  // failed or slow canary requests before the decision
+  std::int64_t canaryRequests = 0;     // canary requests before the decision
+  std::string reason;                  // the last Warning event's message, for rollbacks
+  std::vector<TimelineEntry> timeline;
+};
+
+struct RunOptions {
+  std::uint64_t seed = 1;
+  // Overrides the Canary's judge: threshold (Flagger's fixed thresholds), mann-whitney or
+  // sequential (keeping the judge block's parameters where it has one).
+  std::optional<std::string> judge;
+  bool keepTimeline = true;  // many-run benchmarks skip it
+  // Told of each entry as it happens (the live timeline).
+  std::function<void(const TimelineEntry&)> onEntry;
+};
+
+RunResult runScenario(const Scenario& scenario, const RunOptions& options);
+
+// What of the scenario's `expect` the run missed, one sentence each; empty when it met all.
+std::vector<std::string> unmetExpectations(const Expect& expect, const RunResult& result);
+
+// The Canary with the judge of `judge` (see RunOptions::judge); an error for other names.
+Result<api::Canary> withJudge(const api::Canary& canary, const std::string& judge);
+
+}  // namespace canaryd::sim

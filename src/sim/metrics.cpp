@@ -1,0 +1,158 @@
+#include "canaryd/sim/metrics.h"
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "canaryd/metrics/builtin_queries.h"
+#include "canaryd/metrics/query_template.h"
+
+namespace canaryd::sim {
+namespace {
+
+enum class Kind { kSuccessRate, kDuration, kRequests, kErrors };
+
+struct Recognised {
+  Kind kind = Kind::kRequests;
+  bool canary = true;
+  Duration window{};
+};
+
+double value(Kind kind, const Side& side) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  if (side.requests == 0) return kNaN;  // no requests: Prometheus has nothing (or NaN)
+  switch (kind) {
+    case Kind::kSuccessRate:
+      return 100.0 * static_cast<double>(side.requests - side.errors) /
+             static_cast<double>(side.requests);
+    case Kind::kDuration:
+      return latencyQuantileMs(side, 0.99);
+    case Kind::kRequests:
+      return static_cast<double>(side.requests);
+    case Kind::kErrors:
+      return side.errors == 0 ? kNaN : static_cast<double>(side.errors);  // no 5xx series yet
+  }
+  return kNaN;
+}
+
+class SimProvider final : public metrics::Provider {
+ public:
+  SimProvider(const Clock& clock, const TrafficLedger& ledger, MetricsSource source)
+      : clock_(clock), ledger_(ledger), source_(std::move(source)) {}
+
+  Result<double> query(const std::string& text) override {
+    Result<Recognised> r = recognise(text);
+    if (!r) return r.error();
+    const TimePoint now = clock_.now();
+    const double v = at(*r, now);
+    if (std::isnan(v)) return Error::notFound("no values found for the query (no requests)");
+    return v;
+  }
+
+  Result<std::vector<double>> queryRange(const std::string& text, TimePoint start, TimePoint end,
+                                         Duration step) override {
+    Result<Recognised> r = recognise(text);
+    if (!r) return r.error();
+    if (step <= Duration::zero()) return Error::invalidInput("the step must be positive");
+    std::vector<double> out;
+    bool any = false;
+    for (TimePoint t = start; t <= end; t += step) {
+      out.push_back(at(*r, t));
+      any = any || !std::isnan(out.back());
+    }
+    if (!any) return Error::notFound("no values found for the query (no requests)");
+    return out;
+  }
+
+ private:
+  double at(const Recognised& r, TimePoint t) const {
+    const IntervalTraffic traffic = ledger_.window(t - r.window, t);
+    return value(r.kind, r.canary ? traffic.canary : traffic.primary);
+  }
+
+  Result<Recognised> recognise(const std::string& text) {
+    if (source_.outage && source_.outage(clock_.now())) {
+      return Error::unavailable("simulated metrics outage: Prometheus does not answer");
+    }
+    // The range selector's `[interval]` (other brackets are regular expressions' classes).
+    for (std::size_t open = text.find('['); open != std::string::npos;
+         open = text.find('[', open + 1)) {
+      const std::size_t close = text.find(']', open);
+      if (close == std::string::npos) break;
+      const std::string interval = text.substr(open + 1, close - open - 1);
+      Result<Duration> window = parseDuration(interval);
+      if (!window || *window <= Duration::zero()) continue;
+      fillCache(interval, *window);
+      auto found = cache_.find(text);
+      if (found != cache_.end()) return found->second;
+    }
+    return Error::invalidInput(
+        "the simulator answers only the " + source_.provider +
+        " provider's built-in queries (request-success-rate, request-duration, and the request "
+        "and error counts of the sequential judge) for " + source_.target + " and " +
+        source_.target + "-primary; not: " + text.substr(0, 200));
+  }
+
+  // Renders the built-in queries for both workloads with `interval`, once per interval.
+  void fillCache(const std::string& interval, Duration window) {
+    if (!rendered_.insert(interval).second) return;
+    Result<metrics::BuiltinQueries> queries = metrics::builtinQueries(source_.provider);
+    if (!queries) return;
+    metrics::QueryContext keys;
+    keys.values = {{"namespace", source_.namespace_}, {"interval", interval}};
+    for (const bool canary : {true, false}) {
+      keys.values["target"] = canary ? source_.target : source_.target + "-primary";
+      for (const auto& [kind, query] :
+           {std::pair{Kind::kSuccessRate, &queries->requestSuccessRate},
+            std::pair{Kind::kDuration, &queries->requestDuration},
+            std::pair{Kind::kRequests, &queries->requests},
+            std::pair{Kind::kErrors, &queries->errors}}) {
+        if (query->empty()) continue;
+        Result<std::string> text = metrics::renderQuery(*query, keys);
+        if (text) cache_[*text] = Recognised{kind, canary, window};
+      }
+    }
+  }
+
+  const Clock& clock_;
+  const TrafficLedger& ledger_;
+  MetricsSource source_;
+  std::set<std::string> rendered_;
+  std::map<std::string, Recognised> cache_;
+};
+
+}  // namespace
+
+IntervalTraffic TrafficLedger::window(TimePoint from, TimePoint to) const {
+  IntervalTraffic sum;
+  if (to <= origin_) return sum;
+  const auto first = std::max<std::int64_t>(0, (from - origin_ + tick_ - Duration(1)) / tick_);
+  const auto last = std::min<std::int64_t>(size(), (to - origin_ + tick_ - Duration(1)) / tick_);
+  for (std::int64_t i = first; i < last; ++i)
+    accumulate(sum, ticks_[static_cast<std::size_t>(i)]);
+  return sum;
+}
+
+double latencyQuantileMs(const Side& side, double quantile) {
+  if (side.requests == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double rank = quantile * static_cast<double>(side.requests);
+  double below = 0;
+  for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+    const double count = static_cast<double>(side.latency[i]);
+    if (below + count >= rank && count > 0) {
+      const double lower = i == 0 ? 0.0 : kLatencyBuckets[i - 1];
+      return 1000.0 * (lower + (kLatencyBuckets[i] - lower) * (rank - below) / count);
+    }
+    below += count;
+  }
+  // The quantile falls in the +Inf bucket: Prometheus answers the highest finite bound.
+  return 1000.0 * kLatencyBuckets.back();
+}
+
+std::unique_ptr<metrics::Provider> makeProvider(const Clock& clock, const TrafficLedger& ledger,
+                                                MetricsSource source) {
+  return std::make_unique<SimProvider>(clock, ledger, std::move(source));
+}
+
+}  // namespace canaryd::sim

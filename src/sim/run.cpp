@@ -1,0 +1,332 @@
+#include "canaryd/sim/run.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "canaryd/api/codec.h"
+#include "canaryd/cluster/typed.h"
+#include "canaryd/controller/reconciler.h"
+#include "canaryd/core/clock.h"
+#include "canaryd/notify/notifier.h"
+#include "canaryd/router/router.h"
+#include "canaryd/sim/cluster.h"
+#include "canaryd/sim/metrics.h"
+#include "canaryd/sim/traffic.h"
+
+namespace canaryd::sim {
+namespace {
+
+using nlohmann::json;
+
+constexpr Duration kTick = std::chrono::seconds(5);
+constexpr Duration kReadinessDelay = std::chrono::seconds(10);
+// Reconciles of the initialisation before the run gives up (the Canary never initialises).
+constexpr int kInitialReconciles = 50;
+// Immediate re-reconciles (conflicts, requeue 0) before the clock is moved anyway.
+constexpr int kImmediateRetries = 3;
+
+// Alerts and webhook calls of the current reconcile, for the timeline. The Reconciler calls in
+// from its own thread only, but a lock keeps the contract of Notifier (thread-safe).
+class Notes {
+ public:
+  void add(std::string note) {
+    std::lock_guard lock(mu_);
+    notes_.push_back(std::move(note));
+  }
+  std::vector<std::string> take() {
+    std::lock_guard lock(mu_);
+    return std::exchange(notes_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> notes_;
+};
+
+class RecordingNotifier final : public notify::Notifier {
+ public:
+  explicit RecordingNotifier(Notes& notes) : notes_(notes) {}
+  Status notify(const api::Canary&, const notify::Alert& alert) override {
+    std::string note = "alert " + alert.severity + ": " + alert.message;
+    notes_.add(std::move(note));
+    return Status();
+  }
+
+ private:
+  Notes& notes_;
+};
+
+bool active(const Scenario& s, std::string_view type, Duration t) {
+  return std::any_of(s.faults.begin(), s.faults.end(), [&](const Fault& f) {
+    return f.type == type && t >= f.from && t < f.until;
+  });
+}
+
+json targetDeployment(const std::string& ns, const std::string& name) {
+  const json labels = {{"app", name}};
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}},
+          {"spec",
+           {{"replicas", 2},
+            {"selector", {{"matchLabels", labels}}},
+            {"template",
+             {{"metadata", {{"labels", labels}}},
+              {"spec",
+               {{"containers",
+                 {{{"name", name},
+                   {"image", "registry.example/" + name + ":1.0.0"},
+                   {"ports", {{{"name", "http"}, {"containerPort", 8080}}}}}}}}}}}}}};
+}
+
+}  // namespace
+
+std::string_view toString(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kPromoted:
+      return "promoted";
+    case Outcome::kRolledBack:
+      return "rolledBack";
+    case Outcome::kInconclusive:
+      return "inconclusive";
+  }
+  return "";
+}
+
+Result<api::Canary> withJudge(const api::Canary& canary, const std::string& judge) {
+  if (judge != "threshold" && judge != "mann-whitney" && judge != "sequential") {
+    return Error::invalidInput("unknown judge \"" + judge +
+                               "\"; allowed: threshold, mann-whitney, sequential");
+  }
+  api::Canary out = canary;
+  if (!out.spec.analysis) return Error::invalidInput("the Canary has no analysis to judge");
+  std::optional<api::CanaryJudge>& j = out.spec.analysis->judge;
+  if (judge == "threshold") {
+    j.reset();
+  } else {
+    if (!j) j.emplace();
+    j->type = judge;
+  }
+  return out;
+}
+
+std::vector<std::string> unmetExpectations(const Expect& expect, const RunResult& result) {
+  std::vector<std::string> unmet;
+  if (expect.phase && *expect.phase != result.phase) {
+    unmet.push_back("phase " + result.phase + ", expected " + *expect.phase);
+  }
+  if (expect.outcome && *expect.outcome != toString(result.outcome)) {
+    unmet.push_back("outcome " + std::string(toString(result.outcome)) + ", expected " +
+                    *expect.outcome);
+  }
+  if (expect.maxDuration && result.duration > *expect.maxDuration) {
+    unmet.push_back("took " + formatDuration(result.duration) + ", expected at most " +
+                    formatDuration(*expect.maxDuration));
+  }
+  if (expect.minDuration && result.duration < *expect.minDuration) {
+    unmet.push_back("took " + formatDuration(result.duration) + ", expected at least " +
+                    formatDuration(*expect.minDuration));
+  }
+  return unmet;
+}
+
+RunResult runScenario(const Scenario& scenario, const RunOptions& options) {
+  RunResult result;
+  api::Canary canary = scenario.canary;
+  if (options.judge) {
+    Result<api::Canary> judged = withJudge(canary, *options.judge);
+    if (judged) canary = *judged;
+  }
+  const std::string ns = canary.metadata.namespace_.value_or("default");
+  const std::string name = canary.metadata.name.value_or("");
+  const std::string target = canary.spec.targetRef->name.value_or("");
+
+  VirtualClock clock;
+  std::optional<TimePoint> release;  // set at the release
+  auto sinceRelease = [&](TimePoint at) {
+    return release ? at - *release : Duration::min() / 2;
+  };
+  Notes notes;
+  std::string lastWarning;
+  ClusterOptions clusterOptions;
+  clusterOptions.readinessDelay = kReadinessDelay;
+  clusterOptions.readyAt = [&](TimePoint changed) {
+    TimePoint ready = changed + kReadinessDelay;
+    for (const Fault& f : scenario.faults) {
+      const Duration t = sinceRelease(changed);
+      if (f.type == "slow-readiness" && t >= f.from && t < f.until && release) {
+        ready = std::max(ready, *release + f.until);
+      }
+    }
+    return ready;
+  };
+  clusterOptions.onEvent = [&](const api::JsonValue& event) {
+    const json& e = event.get();
+    const std::string type = e.value("type", "Normal");
+    const std::string message = e.value("message", "");
+    if (type == "Warning") lastWarning = message;
+    notes.add("event " + type + " " + e.value("reason", "") + ": " + message);
+  };
+  Cluster cluster(clock, clusterOptions);
+
+  TrafficLedger* ledgerPtr = nullptr;
+  std::optional<TrafficLedger> ledger;
+  MetricsSource source;
+  source.provider = canary.spec.provider.value_or("kubernetes");
+  source.namespace_ = ns;
+  source.target = target;
+  source.outage = [&](TimePoint at) {
+    return release && active(scenario, "metrics-outage", sinceRelease(at));
+  };
+
+  controller::ReconcilerOptions reconcilerOptions;
+  reconcilerOptions.metricsServer = "http://prometheus.sim:9090";
+  reconcilerOptions.webhookTransport = [&](const HttpRequest& request) -> Result<HttpResponse> {
+    const Duration t = sinceRelease(clock.now());
+    std::string phase;
+    const json body = json::parse(request.body, nullptr, false);
+    if (body.is_object()) phase = body.value("phase", "");
+    if (release && active(scenario, "webhook-failure", t)) {
+      notes.add("webhook " + request.url + " (" + phase + "): timed out (webhook-failure fault)");
+      return Error::unavailable("simulated webhook failure: " + request.url + " timed out");
+    }
+    HttpResponse response;
+    response.status = 200;
+    if (release && active(scenario, "webhook-refusal", t)) {
+      response.status = 403;
+      response.body = "refused by the simulated gate";
+    }
+    notes.add("webhook " + request.url + " (" + phase + "): " + std::to_string(response.status));
+    return response;
+  };
+  RecordingNotifier notifier(notes);
+  controller::ProviderFactory metricsFactory =
+      [&](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
+    if (!ledgerPtr) return Error::notFound("no traffic before the release");
+    return makeProvider(clock, *ledgerPtr, source);
+  };
+  controller::Reconciler reconciler(cluster, clock, notifier, reconcilerOptions, metricsFactory,
+                                    [](Duration) {});
+  Result<std::unique_ptr<router::Router>> router =
+      router::makeRouter(canary.spec.provider.value_or(""), cluster);
+
+  // Install the target and the Canary, and let the controller initialise them.
+  api::Canary installed = canary;
+  installed.status.reset();
+  const json nsObject = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}};
+  for (const auto& [resource, object] :
+       {std::pair{&cluster::kNamespaces, api::JsonValue(nsObject)},
+        std::pair{&cluster::kDeployments, api::JsonValue(targetDeployment(ns, target))},
+        std::pair{&cluster::kCanaries, api::toJsonValue(installed)}}) {
+    Result<api::JsonValue> created =
+        cluster.create(*resource, resource->namespaced ? ns : "", object);
+    if (!created) {
+      result.reason = "installing the " + resource->kind + ": " + created.error().message();
+      return result;
+    }
+  }
+  const cluster::ObjectRef ref{ns, name};
+  auto status = [&]() -> api::CanaryStatus {
+    Result<api::Canary> current = cluster::getCanary(cluster, ref);
+    return current && current->status ? *current->status : api::CanaryStatus{};
+  };
+  for (int i = 0; i < kInitialReconciles; ++i) {
+    cluster.settle();
+    Result<controller::ReconcileOutcome> out = reconciler.reconcile(ref);
+    const std::string phase = status().phase.value_or("");
+    if (phase == "Initialized") break;
+    clock.advance(out && out->requeueAfter > Duration::zero() ? out->requeueAfter : kTick);
+  }
+  notes.take();
+  lastWarning.clear();
+
+  // The release: a new image, as a CI pipeline or a Git commit would bring.
+  const std::string image = "registry.example/" + target + ":2.0.0";
+  const json patch = {
+      {"spec",
+       {{"template", {{"spec", {{"containers", {{{"name", target}, {"image", image}}}}}}}}}}};
+  (void)cluster.patch(cluster::kDeployments, {ns, target}, cluster::PatchType::kStrategicMerge,
+                      patch.dump());
+  release = clock.now();
+  ledger.emplace(*release, kTick);
+  ledgerPtr = &*ledger;
+  const TrafficModel model(scenario, options.seed);
+
+  const bool judged = canary.spec.analysis && canary.spec.analysis->judge &&
+                      canary.spec.analysis->judge->type.value_or("threshold") != "threshold";
+  int immediate = 0;
+  TimelineEntry last;
+  bool first = true;
+  for (;;) {
+    cluster.settle();
+    Result<controller::ReconcileOutcome> out = reconciler.reconcile(ref);
+    const api::CanaryStatus s = status();
+    TimelineEntry entry;
+    entry.t = sinceRelease(clock.now());
+    entry.phase = s.phase.value_or("");
+    entry.canaryWeight = s.canaryWeight.value_or(0);
+    entry.failedChecks = s.failedChecks.value_or(0);
+    if (out) entry.metrics = out->metricValues;
+    entry.notes = notes.take();
+    if (!out) entry.notes.push_back("reconcile error: " + out.error().message());
+    const bool changed = first || entry.phase != last.phase ||
+                         entry.canaryWeight != last.canaryWeight ||
+                         entry.failedChecks != last.failedChecks || !entry.metrics.empty() ||
+                         !entry.notes.empty();
+    first = false;
+    if (changed) {
+      if (options.onEntry) options.onEntry(entry);
+      if (options.keepTimeline) result.timeline.push_back(entry);
+      last = entry;
+    }
+    result.phase = entry.phase;
+    // The outcome is the evidence's: with a statistical judge, its verdict when the run was
+    // decided (an inconclusive run is inconclusive whether the policy then promotes or rolls
+    // back); with fixed thresholds, what the controller did.
+    const std::string verdict = s.judge ? s.judge->verdict.value_or("") : "";
+    const bool promoting = entry.phase == "Promoting" || entry.phase == "Finalising" ||
+                           entry.phase == "Succeeded";
+    if (!result.decided && (promoting || entry.phase == "Failed")) {
+      result.decided = true;
+      result.decisionTime = entry.t;
+      if (judged && (verdict == "inconclusive" || verdict == "nodata")) {
+        result.outcome = Outcome::kInconclusive;
+      } else {
+        result.outcome = promoting ? Outcome::kPromoted : Outcome::kRolledBack;
+      }
+      if (!promoting) result.reason = lastWarning;
+    }
+    if (entry.phase == "Failed" || entry.phase == "Succeeded" || entry.t >= scenario.durationLimit) {
+      result.duration = entry.t;
+      break;
+    }
+
+    Duration wait = out ? out->requeueAfter : Duration::zero();
+    if (!out && out.error().kind() != ErrorKind::kConflict) wait = kTick;
+    if (wait <= Duration::zero() && ++immediate <= kImmediateRetries) continue;
+    immediate = 0;
+    wait = std::max(wait, Duration(std::chrono::seconds(1)));
+    // The next reconcile, on the tick grid; the traffic up to it flows at the router's weights.
+    const Duration since = sinceRelease(clock.now()) + wait;
+    const std::int64_t ticks = (since + kTick - Duration(1)) / kTick;
+    double weight = 0;
+    if (router) {
+      Result<router::Weights> w = (*router)->getRoutes(canary);
+      if (w) weight = static_cast<double>(w->canary);
+    }
+    while (ledger->size() < ticks) {
+      const IntervalTraffic traffic = model.interval(ledger->size(), kTick, weight);
+      if (!result.decided) {
+        result.badRequestsServed += traffic.canary.bad;
+        result.canaryRequests += traffic.canary.requests;
+      }
+      ledger->append(traffic);
+    }
+    clock.set(*release + ticks * kTick);
+  }
+  return result;
+}
+
+}  // namespace canaryd::sim
