@@ -229,10 +229,9 @@ int runSimulate(const SimulateOptions& options, std::ostream& out, std::ostream&
   const std::string dir = options.file.find('/') == std::string::npos
                               ? std::string(".")
                               : options.file.substr(0, options.file.rfind('/'));
-  sim::ScenarioRead read =
-      sim::readScenario(*text, options.file, [&](const std::string& name) {
-        return readInput(name.starts_with('/') ? name : dir + "/" + name, std::cin);
-      });
+  sim::ScenarioRead read = sim::readScenario(*text, options.file, [&](const std::string& name) {
+    return readInput(name.starts_with('/') ? name : dir + "/" + name, std::cin);
+  });
   for (const api::Problem& p : read.problems) {
     err << options.file << ":" << p.line << ":" << p.column << ": "
         << (p.severity == api::Severity::kError ? "error" : "warning") << ": "

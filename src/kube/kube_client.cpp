@@ -38,7 +38,6 @@ void addQuery(std::string& url, const std::string& key, const std::string& value
   url += key + "=" + urlEncode(value);
 }
 
-
 bool retryable(int status) {
   return status == 429 || status >= 500;
 }

@@ -65,7 +65,8 @@ std::string namespaceOf(const json& object) {
 }  // namespace
 
 struct Cluster::Impl {
-  Impl(const Clock& c, ClusterOptions o) : clock(c), options(std::move(o)), store(registry, kHistory) {
+  Impl(const Clock& c, ClusterOptions o)
+      : clock(c), options(std::move(o)), store(registry, kHistory) {
     registry.addCrd(crd("flagger.app", "v1beta1", "canaries", "Canary"));
     registry.addCrd(crd("flagger.app", "v1beta1", "metrictemplates", "MetricTemplate"));
     registry.addCrd(crd("flagger.app", "v1beta1", "alertproviders", "AlertProvider"));
@@ -84,8 +85,11 @@ struct Cluster::Impl {
 
   kubesim::ResourceType typeOf(const cluster::Resource& r) const {
     std::optional<kubesim::ResourceType> t = registry.find(r.group, r.version, r.resource);
-    if (!t) throw kubesim::ApiError{404, "NotFound", "the server could not find the requested "
-                                                     "resource " + r.resource + "." + r.group};
+    if (!t)
+      throw kubesim::ApiError{404, "NotFound",
+                              "the server could not find the requested "
+                              "resource " +
+                                  r.resource + "." + r.group};
     return *t;
   }
 
@@ -268,7 +272,7 @@ Status Cluster::watch(const cluster::Resource& resource, const std::string& ns,
     kubesim::Event e;
     while (watcher->next(e, std::chrono::milliseconds(0))) {
       cluster::WatchEvent out;
-      out.type = e.type == "ADDED"      ? cluster::WatchEvent::Type::kAdded
+      out.type = e.type == "ADDED"     ? cluster::WatchEvent::Type::kAdded
                  : e.type == "DELETED" ? cluster::WatchEvent::Type::kDeleted
                                        : cluster::WatchEvent::Type::kModified;
       out.resourceVersion = std::to_string(e.resourceVersion);

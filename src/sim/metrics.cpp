@@ -90,8 +90,8 @@ class SimProvider final : public metrics::Provider {
     return Error::invalidInput(
         "the simulator answers only the " + source_.provider +
         " provider's built-in queries (request-success-rate, request-duration, and the request "
-        "and error counts of the sequential judge) for " + source_.target + " and " +
-        source_.target + "-primary; not: " + text.substr(0, 200));
+        "and error counts of the sequential judge) for " +
+        source_.target + " and " + source_.target + "-primary; not: " + text.substr(0, 200));
   }
 
   // Renders the built-in queries for both workloads with `interval`, once per interval.
@@ -103,11 +103,10 @@ class SimProvider final : public metrics::Provider {
     keys.values = {{"namespace", source_.namespace_}, {"interval", interval}};
     for (const bool canary : {true, false}) {
       keys.values["target"] = canary ? source_.target : source_.target + "-primary";
-      for (const auto& [kind, query] :
-           {std::pair{Kind::kSuccessRate, &queries->requestSuccessRate},
-            std::pair{Kind::kDuration, &queries->requestDuration},
-            std::pair{Kind::kRequests, &queries->requests},
-            std::pair{Kind::kErrors, &queries->errors}}) {
+      for (const auto& [kind, query] : {std::pair{Kind::kSuccessRate, &queries->requestSuccessRate},
+                                        std::pair{Kind::kDuration, &queries->requestDuration},
+                                        std::pair{Kind::kRequests, &queries->requests},
+                                        std::pair{Kind::kErrors, &queries->errors}}) {
         if (query->empty()) continue;
         Result<std::string> text = metrics::renderQuery(*query, keys);
         if (text) cache_[*text] = Recognised{kind, canary, window};

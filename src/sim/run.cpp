@@ -59,9 +59,8 @@ class RecordingNotifier final : public notify::Notifier {
 };
 
 bool active(const Scenario& s, std::string_view type, Duration t) {
-  return std::any_of(s.faults.begin(), s.faults.end(), [&](const Fault& f) {
-    return f.type == type && t >= f.from && t < f.until;
-  });
+  return std::any_of(s.faults.begin(), s.faults.end(),
+                     [&](const Fault& f) { return f.type == type && t >= f.from && t < f.until; });
 }
 
 json targetDeployment(const std::string& ns, const std::string& name) {
@@ -145,9 +144,7 @@ RunResult runScenario(const Scenario& scenario, const RunOptions& options) {
 
   VirtualClock clock;
   std::optional<TimePoint> release;  // set at the release
-  auto sinceRelease = [&](TimePoint at) {
-    return release ? at - *release : Duration::min() / 2;
-  };
+  auto sinceRelease = [&](TimePoint at) { return release ? at - *release : Duration::min() / 2; };
   Notes notes;
   std::string lastWarning;
   ClusterOptions clusterOptions;
@@ -271,10 +268,9 @@ RunResult runScenario(const Scenario& scenario, const RunOptions& options) {
     if (out) entry.metrics = out->metricValues;
     entry.notes = notes.take();
     if (!out) entry.notes.push_back("reconcile error: " + out.error().message());
-    const bool changed = first || entry.phase != last.phase ||
-                         entry.canaryWeight != last.canaryWeight ||
-                         entry.failedChecks != last.failedChecks || !entry.metrics.empty() ||
-                         !entry.notes.empty();
+    const bool changed =
+        first || entry.phase != last.phase || entry.canaryWeight != last.canaryWeight ||
+        entry.failedChecks != last.failedChecks || !entry.metrics.empty() || !entry.notes.empty();
     first = false;
     if (changed) {
       if (options.onEntry) options.onEntry(entry);
@@ -286,19 +282,23 @@ RunResult runScenario(const Scenario& scenario, const RunOptions& options) {
     // decided (an inconclusive run is inconclusive whether the policy then promotes or rolls
     // back); with fixed thresholds, what the controller did.
     const std::string verdict = s.judge ? s.judge->verdict.value_or("") : "";
-    const bool promoting = entry.phase == "Promoting" || entry.phase == "Finalising" ||
-                           entry.phase == "Succeeded";
+    const bool promoting =
+        entry.phase == "Promoting" || entry.phase == "Finalising" || entry.phase == "Succeeded";
     if (!result.decided && (promoting || entry.phase == "Failed")) {
       result.decided = true;
       result.decisionTime = entry.t;
-      if (judged && (verdict == "inconclusive" || verdict == "nodata")) {
+      const std::int64_t threshold =
+          canary.spec.analysis ? canary.spec.analysis->threshold.value_or(5) : 5;
+      const bool checksFailed = entry.failedChecks >= threshold;
+      if (judged && (verdict == "inconclusive" || verdict == "nodata") && !checksFailed) {
         result.outcome = Outcome::kInconclusive;
       } else {
         result.outcome = promoting ? Outcome::kPromoted : Outcome::kRolledBack;
       }
       if (!promoting) result.reason = lastWarning;
     }
-    if (entry.phase == "Failed" || entry.phase == "Succeeded" || entry.t >= scenario.durationLimit) {
+    if (entry.phase == "Failed" || entry.phase == "Succeeded" ||
+        entry.t >= scenario.durationLimit) {
       result.duration = entry.t;
       break;
     }

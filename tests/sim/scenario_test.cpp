@@ -24,21 +24,26 @@ std::string problemsOf(const ScenarioRead& read) {
 }
 
 TEST(ScenarioTest, ReadsALibraryScenario) {
-  const std::string file = "simulations/scenarios/error-regression-1pp.yaml";
-  ScenarioRead read = readScenario(readFile(sourcePath(file)), file, noFiles);
+  const std::string file = "simulations/scenarios/error-plus-1pp.yaml";
+  auto files = [](const std::string& name) -> Result<std::string> {
+    return readFile(sourcePath("simulations/scenarios/" + name));
+  };
+  ScenarioRead read = readScenario(readFile(sourcePath(file)), file, files);
   ASSERT_TRUE(read.scenario.has_value()) << problemsOf(read);
   const Scenario& s = *read.scenario;
-  EXPECT_EQ(s.name, "error-regression-1pp");
+  EXPECT_EQ(s.name, "error-plus-1pp");
   EXPECT_EQ(s.canary.metadata.name, "shop");
   EXPECT_EQ(s.canary.spec.analysis->judge->type, "sequential");
+  EXPECT_EQ(s.canary.spec.analysis->judge->inconclusiveLimit, 15);
   EXPECT_EQ(s.traffic.requestsPerSecond, 10);
   EXPECT_EQ(s.traffic.pattern, Pattern::kConstant);
   EXPECT_DOUBLE_EQ(s.primary.errorRate, 0.005);
   EXPECT_DOUBLE_EQ(s.candidate.errorRate, 0.015);
-  EXPECT_EQ(s.candidate.latency, (Latency{20, 120}));
+  EXPECT_EQ(s.candidate.latency, (Latency{20, 200}));
   EXPECT_EQ(s.durationLimit, std::chrono::minutes(60));
   EXPECT_EQ(s.expect.phase, "Failed");
-  EXPECT_EQ(s.expect.maxDuration, std::chrono::minutes(30));
+  EXPECT_EQ(s.expect.outcome, "rolledBack");
+  EXPECT_EQ(s.expect.maxDuration, std::chrono::minutes(25));
 }
 
 TEST(ScenarioTest, TheCanaryMayComeFromAFileAndItsProblemsNameIt) {

@@ -138,14 +138,14 @@ struct SessionAffinity {
 // canaryd's extension (opt-in): judge the canary against the primary with the statistical
 // judges of analysis/ instead of Flagger's fixed per-interval thresholds.
 struct CanaryJudge {
-  std::optional<std::string> type;            // threshold (Flagger's), mann-whitney, sequential
-  std::optional<double> alpha;                // sequential: false-rollback rate over the run
-  std::optional<double> maxErrorIncrease;     // sequential: allowed error-rate increase, points
-  std::optional<double> maxLatencyIncrease;   // allowed latency increase, percent
-  std::optional<double> confidence;           // mann-whitney: confidence of the interval
-  std::optional<double> allowedIncrease;      // mann-whitney: effect size that fails (mean ratio)
-  std::optional<std::int64_t> minSamples;     // below this many requests a window is no data
-  std::optional<std::int64_t> noDataLimit;    // windows without data before a rollback
+  std::optional<std::string> type;           // threshold (Flagger's), mann-whitney, sequential
+  std::optional<double> alpha;               // sequential: false-rollback rate over the run
+  std::optional<double> maxErrorIncrease;    // sequential: allowed error-rate increase, points
+  std::optional<double> maxLatencyIncrease;  // allowed latency increase, percent
+  std::optional<double> confidence;          // mann-whitney: confidence of the interval
+  std::optional<double> allowedIncrease;     // mann-whitney: effect size that fails (mean ratio)
+  std::optional<std::int64_t> minSamples;    // below this many requests a window is no data
+  std::optional<std::int64_t> noDataLimit;   // windows without data before a rollback
   // windows at the top weight without a pass before the run ends (default: analysis.threshold)
   std::optional<std::int64_t> inconclusiveLimit;
   std::optional<bool> promoteOnInconclusive;  // promote when the run ends inconclusive

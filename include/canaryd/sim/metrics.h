@@ -41,9 +41,9 @@ class TrafficLedger {
 };
 
 struct MetricsSource {
-  std::string provider;   // the Canary's provider, whose built-in queries are answered
+  std::string provider;  // the Canary's provider, whose built-in queries are answered
   std::string namespace_;
-  std::string target;     // the target Deployment's name
+  std::string target;                     // the target Deployment's name
   std::function<bool(TimePoint)> outage;  // true while metrics are unavailable
 };
 

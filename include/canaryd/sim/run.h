@@ -45,9 +45,9 @@ struct RunResult {
   // canary (promoteOnInconclusive). With fixed thresholds: what the controller did. A run that
   // reaches the duration limit undecided is inconclusive.
   Outcome outcome = Outcome::kInconclusive;
-  bool decided = false;        // promoted or rolled back before the duration limit
-  Duration decisionTime{};     // since the release: promotion began or the rollback came
-  Duration duration{};         // since the release: until the run ended
+  bool decided = false;                // promoted or rolled back before the duration limit
+  Duration decisionTime{};             // since the release: promotion began or the rollback came
+  Duration duration{};                 // since the release: until the run ended
   std::int64_t badRequestsServed = 0;  // failed or slow canary requests before the decision
   std::int64_t canaryRequests = 0;     // canary requests before the decision
   std::string reason;                  // the last Warning event's message, for rollbacks

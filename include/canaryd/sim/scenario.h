@@ -69,7 +69,7 @@ struct Fault {
 };
 
 struct Expect {
-  std::optional<std::string> phase;    // the phase at the end: Succeeded, Failed, WaitingPromotion...
+  std::optional<std::string> phase;  // the phase at the end: Succeeded, Failed, WaitingPromotion...
   std::optional<std::string> outcome;  // promoted, rolledBack, inconclusive
   std::optional<Duration> maxDuration;
   std::optional<Duration> minDuration;
