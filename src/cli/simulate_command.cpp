@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "canaryd/api/problem.h"
 #include "canaryd/sim/run.h"
 #include "canaryd/sim/scenario.h"
+#include "canaryd/sim/wald.h"
 
 #include "cli/inputs.h"
 
@@ -58,6 +60,7 @@ void printEntry(const api::Canary& canary, const sim::TimelineEntry& e, std::ost
   for (const auto& [name, value] : e.metrics)
     line << "  " << name << " " << number(value) << verdictOf(canary, name, value);
   out << line.str() << "\n";
+  if (!e.judge.empty()) out << std::string(10, ' ') << "judge " << e.judge << "\n";
   for (const std::string& note : e.notes)
     out << std::string(10, ' ') << note << "\n";
   out.flush();
@@ -72,6 +75,7 @@ json entryJson(const sim::TimelineEntry& e) {
           {"canaryWeight", e.canaryWeight},
           {"failedChecks", e.failedChecks},
           {"metrics", metrics},
+          {"judge", e.judge},
           {"notes", e.notes}};
 }
 
@@ -174,15 +178,23 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
   int rolledBack = 0;
   int inconclusive = 0;
   std::vector<double> decision;
+  std::vector<double> toRollback;          // seconds to the rollback, infinite without one
+  std::vector<double> requestsToRollback;  // canary requests served until then
   double bad = 0;
   for (const sim::RunResult& r : results) {
+    // Runs without a rollback count as never reaching one (Wald's bound is about all runs).
+    constexpr double kNever = std::numeric_limits<double>::infinity();
+    const bool back = r.outcome == sim::Outcome::kRolledBack;
+    toRollback.push_back(back ? secondsOf(r.decisionTime) : kNever);
+    requestsToRollback.push_back(back ? static_cast<double>(r.canaryRequests) : kNever);
     promoted += r.outcome == sim::Outcome::kPromoted ? 1 : 0;
     rolledBack += r.outcome == sim::Outcome::kRolledBack ? 1 : 0;
     inconclusive += r.outcome == sim::Outcome::kInconclusive ? 1 : 0;
     if (r.decided) decision.push_back(secondsOf(r.decisionTime));
     bad += static_cast<double>(r.badRequestsServed);
   }
-  std::sort(decision.begin(), decision.end());
+  for (std::vector<double>* v : {&decision, &toRollback, &requestsToRollback})
+    std::sort(v->begin(), v->end());
   using boost::math::binomial_distribution;
   const double rate = static_cast<double>(rolledBack) / runs;
   const double lower = binomial_distribution<>::find_lower_bound_on_p(runs, rolledBack, 0.025);
@@ -191,18 +203,34 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
   const double p90 = quantile(decision, 0.9);
   const double badMean = bad / runs;
   const std::string judge = judgeName(scenario.canary, options);
+  sim::Scenario judged = scenario;
+  if (!options.judge.empty()) judged.canary = *sim::withJudge(scenario.canary, options.judge);
+  const std::optional<sim::WaldFloor> floor = sim::waldFloor(judged);
+  const double medianToRollback = quantile(requestsToRollback, 0.5);
   if (options.output == "json") {
-    auto orNull = [](double v) { return std::isnan(v) ? json() : json(v); };
-    json doc = {{"scenario", scenario.name},
-                {"judge", judge},
-                {"seeds", {options.seed, options.seed + static_cast<std::uint64_t>(runs) - 1}},
-                {"runs", runs},
-                {"promoted", promoted},
-                {"rolledBack", rolledBack},
-                {"inconclusive", inconclusive},
-                {"rollbackRate", {{"value", rate}, {"lower95", lower}, {"upper95", upper}}},
-                {"secondsToDecision", {{"median", orNull(median)}, {"p90", orNull(p90)}}},
-                {"badRequestsServed", {{"meanPerRun", badMean}, {"total", bad}}}};
+    auto orNull = [](double v) { return std::isfinite(v) ? json(v) : json(); };
+    json doc = {
+        {"scenario", scenario.name},
+        {"judge", judge},
+        {"seeds", {options.seed, options.seed + static_cast<std::uint64_t>(runs) - 1}},
+        {"runs", runs},
+        {"promoted", promoted},
+        {"rolledBack", rolledBack},
+        {"inconclusive", inconclusive},
+        {"rollbackRate", {{"value", rate}, {"lower95", lower}, {"upper95", upper}}},
+        {"secondsToDecision", {{"median", orNull(median)}, {"p90", orNull(p90)}}},
+        {"secondsToRollback",
+         {{"median", orNull(quantile(toRollback, 0.5))},
+          {"p90", orNull(quantile(toRollback, 0.9))}}},
+        {"canaryRequestsToRollback", {{"median", orNull(quantile(requestsToRollback, 0.5))}}},
+        {"badRequestsServed", {{"meanPerRun", badMean}, {"total", bad}}}};
+    if (floor) {
+      doc["waldFloor"] = {{"canaryRequests", floor->canaryRequests},
+                          {"seconds", secondsOf(floor->time)},
+                          {"knownBaselineRequests", floor->knownBaselineRequests},
+                          {"withinDurationLimit", floor->time <= scenario.durationLimit},
+                          {"medianRatio", orNull(medianToRollback / floor->canaryRequests)}};
+    }
     out << doc.dump(2) << "\n";
     return 0;
   }
@@ -215,6 +243,16 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
       << "% to " << number(100 * upper) << "%)\n"
       << "  secondsToDecision  median " << number(median) << ", p90 " << number(p90) << "\n"
       << "  badRequestsServed  " << number(badMean) << " per run (" << number(bad) << " in all)\n";
+  if (floor) {
+    out << "  Wald's floor       " << number(floor->canaryRequests) << " canary requests ("
+        << formatDuration(std::chrono::duration_cast<std::chrono::seconds>(floor->time))
+        << " into the rollout); median to a rollback "
+        << (std::isfinite(medianToRollback)
+                ? number(medianToRollback) + " (" +
+                      number(medianToRollback / floor->canaryRequests) + "x)"
+                : std::string("never: fewer than half the runs rolled back"))
+        << "\n";
+  }
   return 0;
 }
 

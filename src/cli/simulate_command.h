@@ -6,7 +6,9 @@
 // one object with phase, outcome, durationSeconds and the timeline. Several runs (seeds N,
 // N+1, ...) run on `--jobs` threads with a progress bar on stderr and print a summary: runs,
 // promoted, rolledBack, inconclusive, the rollback rate with its exact (Clopper-Pearson) 95%
-// interval, the median and p90 seconds to decision, and the bad requests served.
+// interval, the median and p90 seconds to decision (and to a rollback, with the canary
+// requests served until then: the samples a detection took, a run without a rollback counting
+// as never), the bad requests served, and for error regressions Wald's floor (sim/wald.h).
 #pragma once
 
 #include <cstdint>

@@ -254,6 +254,7 @@ RunResult runScenario(const Scenario& scenario, const RunOptions& options) {
   const bool judged = canary.spec.analysis && canary.spec.analysis->judge &&
                       canary.spec.analysis->judge->type.value_or("threshold") != "threshold";
   int immediate = 0;
+  std::string lastJudge;
   TimelineEntry last;
   bool first = true;
   for (;;) {
@@ -266,6 +267,10 @@ RunResult runScenario(const Scenario& scenario, const RunOptions& options) {
     entry.canaryWeight = s.canaryWeight.value_or(0);
     entry.failedChecks = s.failedChecks.value_or(0);
     if (out) entry.metrics = out->metricValues;
+    if (s.judge && s.judge->verdict && s.judge->explanation && *s.judge->explanation != lastJudge) {
+      lastJudge = *s.judge->explanation;
+      entry.judge = *s.judge->verdict + ": " + lastJudge;
+    }
     entry.notes = notes.take();
     if (!out) entry.notes.push_back("reconcile error: " + out.error().message());
     const bool changed =

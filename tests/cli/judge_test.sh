@@ -3,12 +3,9 @@
 # Usage: judge_test.sh CANARYD
 set -uo pipefail
 canaryd=$1
+source "$(dirname "$0")/../support/shell.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-expect_exit() { [[ $2 -eq $1 ]] || fail "$3: exit $2, want $1"; }
-expect_line() { grep -Eq -- "$2" "$1" || { fail "$3: no line matching /$2/ in:"; sed 's/^/    /' "$1"; }; }
 
 # Mann-Whitney: Kayenta's published reference point.
 printf '# baseline latencies\n1 2\n3\n4\n' >"$tmp/baseline.txt"

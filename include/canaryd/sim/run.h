@@ -31,6 +31,7 @@ struct TimelineEntry {
   std::int64_t canaryWeight = 0;
   std::int64_t failedChecks = 0;
   std::vector<std::pair<std::string, double>> metrics;  // each value measured
+  std::string judge;               // the statistical judge's verdict of this window and its numbers
   std::vector<std::string> notes;  // events, webhook calls and alerts, in order
 };
 

@@ -1,0 +1,98 @@
+#include "canaryd/sim/wald.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/math/tools/minima.hpp>
+
+#include "canaryd/api/defaults.h"
+#include "canaryd/sim/traffic.h"
+
+namespace canaryd::sim {
+namespace {
+
+double seconds(Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// The information `canary` requests at error rate p1 and `primary` requests at p0 carry
+// against the closest pair (p' + margin, p') of the null hypothesis.
+double twoSampleInformation(double canary, double primary, double p1, double p0, double margin) {
+  auto information = [&](double p) {
+    return canary * bernoulliKl(p1, std::min(p + margin, 1 - 1e-12)) + primary * bernoulliKl(p0, p);
+  };
+  const double hi = std::max(1e-9, std::min(1 - margin - 1e-9, std::max(p0, p1)));
+  const auto [at, value] = boost::math::tools::brent_find_minima(
+      information, 1e-12, hi, std::numeric_limits<double>::digits / 2);
+  (void)at;
+  return value;
+}
+
+}  // namespace
+
+double waldNumerator(double alpha, double beta) {
+  return (1 - beta) * std::log((1 - beta) / alpha) + beta * std::log(beta / (1 - alpha));
+}
+
+double bernoulliKl(double p, double q) {
+  auto term = [](double a, double b) { return a <= 0 ? 0.0 : a * std::log(a / b); };
+  return term(p, q) + term(1 - p, 1 - q);
+}
+
+std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta) {
+  const api::Canary& canary = scenario.canary;
+  if (!canary.spec.analysis) return std::nullopt;
+  const api::CanaryAnalysis& analysis = *canary.spec.analysis;
+  const std::optional<api::CanaryJudge>& judge = analysis.judge;
+  const double alpha = judge ? judge->alpha.value_or(0.01) : 0.01;
+  const double margin = judge ? judge->maxErrorIncrease.value_or(0) / 100.0 : 0.0;
+  const double p0 = scenario.primary.errorRate;
+  const double p1 = scenario.candidate.errorRate;
+  if (p1 <= p0 + margin) return std::nullopt;
+  const double numerator = waldNumerator(alpha, beta);
+  WaldFloor floor;
+  floor.knownBaselineRequests = numerator / bernoulliKl(p1, p0 + margin);
+
+  const Duration interval =
+      parseDuration(analysis.interval.value_or("1m")).valueOr(std::chrono::minutes(1));
+  std::vector<std::int64_t> steps = api::weightSteps(analysis);
+  if (steps.empty()) steps = {100};
+  const TrafficModel model(scenario, 0);
+  // The primary's rate is one unknown for the whole run: the information is that of all the
+  // requests so far against the one closest null pair, not a sum of per-interval minima.
+  double canaryServed = 0;
+  double primaryServed = 0;
+  constexpr std::int64_t kIntervals = 100'000;  // a floor beyond this is no floor at all
+  for (std::int64_t i = 0; i < kIntervals; ++i) {
+    // The first interval runs only the pre-rollout gates, at weight 0.
+    const double weight =
+        i == 0
+            ? 0.0
+            : static_cast<double>(
+                  steps[std::min<std::size_t>(static_cast<std::size_t>(i - 1), steps.size() - 1)]) /
+                  100.0;
+    const double requests = model.meanRate(interval * i + interval / 2) * seconds(interval);
+    auto informationAt = [&](double fraction) {
+      return twoSampleInformation(canaryServed + fraction * requests * weight,
+                                  primaryServed + fraction * requests * (1 - weight), p1, p0,
+                                  margin);
+    };
+    if (informationAt(1.0) >= numerator) {
+      double lo = 0;  // the information grows with the requests: bisect for the crossing
+      double hi = 1;
+      for (int step = 0; step < 50; ++step) {
+        const double mid = (lo + hi) / 2;
+        (informationAt(mid) >= numerator ? hi : lo) = mid;
+      }
+      floor.canaryRequests = canaryServed + hi * requests * weight;
+      floor.time = std::chrono::duration_cast<Duration>(
+          interval * i + hi * std::chrono::duration<double>(interval));
+      return floor;
+    }
+    canaryServed += requests * weight;
+    primaryServed += requests * (1 - weight);
+  }
+  return std::nullopt;
+}
+
+}  // namespace canaryd::sim
