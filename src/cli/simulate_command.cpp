@@ -225,11 +225,15 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
         {"canaryRequestsToRollback", {{"median", orNull(quantile(requestsToRollback, 0.5))}}},
         {"badRequestsServed", {{"meanPerRun", badMean}, {"total", bad}}}};
     if (floor) {
-      doc["waldFloor"] = {{"canaryRequests", floor->canaryRequests},
-                          {"seconds", secondsOf(floor->time)},
-                          {"knownBaselineRequests", floor->knownBaselineRequests},
-                          {"withinDurationLimit", floor->time <= scenario.durationLimit},
-                          {"medianRatio", orNull(medianToRollback / floor->canaryRequests)}};
+      doc["waldFloor"] = {
+          {"canaryRequests", floor->canaryRequests},
+          {"seconds", secondsOf(floor->time)},
+          {"knownBaselineRequests", floor->knownBaselineRequests},
+          {"firstCheckSeconds", secondsOf(floor->firstCheck)},
+          {"canaryRequestsAtFirstCheck", floor->canaryRequestsAtFirstCheck},
+          {"medianRatioToFirstCheck", orNull(medianToRollback / floor->canaryRequestsAtFirstCheck)},
+          {"withinDurationLimit", floor->time <= scenario.durationLimit},
+          {"medianRatio", orNull(medianToRollback / floor->canaryRequests)}};
     }
     out << doc.dump(2) << "\n";
     return 0;
@@ -246,7 +250,9 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
   if (floor) {
     out << "  Wald's floor       " << number(floor->canaryRequests) << " canary requests ("
         << formatDuration(std::chrono::duration_cast<std::chrono::seconds>(floor->time))
-        << " into the rollout); median to a rollback "
+        << " into the rollout; the first check after it, at "
+        << formatDuration(std::chrono::duration_cast<std::chrono::seconds>(floor->firstCheck))
+        << ", has " << number(floor->canaryRequestsAtFirstCheck) << "); median to a rollback "
         << (std::isfinite(medianToRollback)
                 ? number(medianToRollback) + " (" +
                       number(medianToRollback / floor->canaryRequests) + "x)"

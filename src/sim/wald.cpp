@@ -85,6 +85,8 @@ std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta) {
         (informationAt(mid) >= numerator ? hi : lo) = mid;
       }
       floor.canaryRequests = canaryServed + hi * requests * weight;
+      floor.firstCheck = interval * (i + 1);
+      floor.canaryRequestsAtFirstCheck = canaryServed + requests * weight;
       floor.time = std::chrono::duration_cast<Duration>(
           interval * i + hi * std::chrono::duration<double>(interval));
       return floor;

@@ -44,7 +44,10 @@ TEST(WaldTest, TheTwoSampleFloorLiesAboveTheKnownBaselineOne) {
   EXPECT_GT(f->canaryRequests, 900);
   EXPECT_LT(f->canaryRequests, 1200);
   EXPECT_GT(f->time, std::chrono::minutes(6));
-  EXPECT_LT(f->time, std::chrono::minutes(8));
+  EXPECT_LT(f->time, std::chrono::minutes(7));
+  // The first check after it, at 7 minutes: 60 + 120 + 180 + 240 + 300 + 300 canary requests.
+  EXPECT_EQ(f->firstCheck, std::chrono::minutes(7));
+  EXPECT_NEAR(f->canaryRequestsAtFirstCheck, 1200, 1e-6);
   // Ten times the traffic: the same samples, a tenth of the time after the first interval.
   const std::optional<WaldFloor> fast = waldFloor(regression(100, 0.005, 0.015));
   ASSERT_TRUE(fast.has_value());
