@@ -131,7 +131,9 @@ std::vector<std::string> unmetExpectations(const Expect& expect, const RunResult
   return unmet;
 }
 
-RunResult runScenario(const Scenario& scenario, const RunOptions& options) {
+namespace {
+
+RunResult run(const Scenario& scenario, const RunOptions& options) {
   RunResult result;
   api::Canary canary = scenario.canary;
   if (options.judge) {
@@ -332,6 +334,19 @@ RunResult runScenario(const Scenario& scenario, const RunOptions& options) {
     clock.set(*release + ticks * kTick);
   }
   return result;
+}
+
+}  // namespace
+
+RunResult runScenario(const Scenario& scenario, const RunOptions& options) {
+  // A bug must end one run with a message, not a benchmark of thousands with a crash.
+  try {
+    return run(scenario, options);
+  } catch (const std::exception& e) {
+    RunResult failed;
+    failed.reason = std::string("the simulation failed: ") + e.what();
+    return failed;
+  }
 }
 
 }  // namespace canaryd::sim
