@@ -41,9 +41,12 @@ void EventRecorder::record(const api::JsonValue& involved, const std::string& ty
     spdlog::debug("event {} could not be updated ({}); recording a new one", s.name,
                   r.error().message());
   }
+  // Named after the time, as client-go names them; two events in the same nanosecond (a
+  // virtual clock stands still during a reconcile) get consecutive names, not a conflict.
+  const auto nanos = static_cast<unsigned long long>(now.time_since_epoch().count());
+  lastSuffix_ = std::max(nanos, lastSuffix_ + 1);
   char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".%llx",
-                static_cast<unsigned long long>(now.time_since_epoch().count()));
+  std::snprintf(suffix, sizeof suffix, ".%llx", lastSuffix_);
   const std::string eventName = name + suffix;
   json event = {{"metadata", {{"name", eventName}, {"namespace", ns}}},
                 {"involvedObject",

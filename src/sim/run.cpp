@@ -323,12 +323,15 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
       Result<router::Weights> w = (*router)->getRoutes(canary);
       if (w) weight = static_cast<double>(w->canary);
     }
+    // A load tester sends its requests to the canary while it is analysed.
+    const bool testing = entry.phase == "Progressing";
     while (ledger->size() < ticks) {
-      const IntervalTraffic traffic = model.interval(ledger->size(), kTick, weight);
-      if (!result.decided) {
+      IntervalTraffic traffic = model.interval(ledger->size(), kTick, weight);
+      if (!result.decided) {  // harm: users' requests, not the load tester's
         result.badRequestsServed += traffic.canary.bad;
         result.canaryRequests += traffic.canary.requests;
       }
+      if (testing) accumulate(traffic.canary, model.testTraffic(ledger->size(), kTick));
       ledger->append(traffic);
     }
     clock.set(*release + ticks * kTick);

@@ -238,7 +238,7 @@ ScenarioRead readScenario(std::string_view text, const std::string& source,
     if (const json* t = r.object(*spec, "traffic", "spec")) {
       r.onlyFields(*t, "spec.traffic",
                    {"requestsPerSecond", "pattern", "amplitude", "period", "burstFactor",
-                    "burstProbability"});
+                    "burstProbability", "testRequestsPerSecond"});
       s.traffic.requestsPerSecond =
           r.number(*t, "requestsPerSecond", "spec.traffic", 0.001, 1e6, "requests per second")
               .value_or(s.traffic.requestsPerSecond);
@@ -256,6 +256,9 @@ ScenarioRead readScenario(std::string_view text, const std::string& source,
       s.traffic.burstProbability =
           r.number(*t, "burstProbability", "spec.traffic", 0, 1, "a probability")
               .value_or(s.traffic.burstProbability);
+      s.traffic.testRequestsPerSecond =
+          r.number(*t, "testRequestsPerSecond", "spec.traffic", 0, 1e6, "requests per second")
+              .value_or(s.traffic.testRequestsPerSecond);
     } else if (!spec->contains("traffic")) {
       r.error("spec.traffic", "required field is missing: requestsPerSecond and pattern");
     }

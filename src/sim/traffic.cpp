@@ -67,11 +67,7 @@ IntervalTraffic TrafficModel::interval(std::int64_t index, Duration length, doub
   }
   std::poisson_distribution<std::int64_t> arrivals(std::max(0.0, rate * seconds(length)));
   const std::int64_t n = arrivals(random);
-  // The candidate regresses from release + onset; before that it behaves as the primary.
-  const bool regressed =
-      !scenario_.candidate.onset || start + length / 2 >= release + *scenario_.candidate.onset;
-  const Behaviour& candidate = regressed ? scenario_.candidate : scenario_.primary;
-  const double slowAbove = scenario_.primary.latency.p99Ms / 1000.0;
+  const Behaviour& candidate = candidateAt(start + length / 2, release);
   IntervalTraffic out;
   for (std::int64_t i = 0; i < n; ++i) {
     // Always the same three draws per request, so the streams stay aligned across weights.
@@ -79,19 +75,49 @@ IntervalTraffic TrafficModel::interval(std::int64_t index, Duration length, doub
     const double fail = uniform(random);
     const double z = normal(random);
     const bool toCanary = route * 100.0 < canaryWeight;
-    const Behaviour& b = toCanary ? candidate : scenario_.primary;
-    Side& side = toCanary ? out.canary : out.primary;
-    const double sigma = std::log(b.latency.p99Ms / b.latency.p50Ms) / kZ99;
-    const double latency = b.latency.p50Ms / 1000.0 * std::exp(sigma * z);
-    ++side.requests;
-    const bool failed = fail < b.errorRate;
-    const bool slow = latency > slowAbove;
-    side.errors += failed ? 1 : 0;
-    side.slow += slow ? 1 : 0;
-    side.bad += failed || slow ? 1 : 0;
-    ++side.latency[bucketOf(latency)];
+    serve(toCanary ? candidate : scenario_.primary, fail, z, toCanary ? out.canary : out.primary);
   }
   return out;
+}
+
+Side TrafficModel::testTraffic(std::int64_t index, Duration length, Duration release) const {
+  Side out;
+  if (scenario_.traffic.testRequestsPerSecond <= 0) return out;
+  constexpr std::uint64_t kTestStream = 0x7465737474726166ULL;  // "testtraf"
+  std::mt19937_64 random(mix(seed_ ^ kTestStream ^ mix(static_cast<std::uint64_t>(index))));
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::poisson_distribution<std::int64_t> arrivals(scenario_.traffic.testRequestsPerSecond *
+                                                   seconds(length));
+  const std::int64_t n = arrivals(random);
+  const Behaviour& candidate = candidateAt(length * index + length / 2, release);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double fail = uniform(random);
+    const double z = normal(random);
+    serve(candidate, fail, z, out);
+  }
+  return out;
+}
+
+// The candidate regresses from release + onset; before that it behaves as the primary.
+const Behaviour& TrafficModel::candidateAt(Duration t, Duration release) const {
+  const bool regressed = !scenario_.candidate.onset || t >= release + *scenario_.candidate.onset;
+  return regressed ? scenario_.candidate : scenario_.primary;
+}
+
+// One request of behaviour `b`: it fails when `fail` < the error rate; its latency is
+// log-normal with the behaviour's p50 and p99 (z a standard normal draw).
+void TrafficModel::serve(const Behaviour& b, double fail, double z, Side& side) const {
+  const double slowAbove = scenario_.primary.latency.p99Ms / 1000.0;
+  const double sigma = std::log(b.latency.p99Ms / b.latency.p50Ms) / kZ99;
+  const double latency = b.latency.p50Ms / 1000.0 * std::exp(sigma * z);
+  ++side.requests;
+  const bool failed = fail < b.errorRate;
+  const bool slow = latency > slowAbove;
+  side.errors += failed ? 1 : 0;
+  side.slow += slow ? 1 : 0;
+  side.bad += failed || slow ? 1 : 0;
+  ++side.latency[bucketOf(latency)];
 }
 
 }  // namespace canaryd::sim

@@ -55,8 +55,9 @@ std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta) {
 
   const Duration interval =
       parseDuration(analysis.interval.value_or("1m")).valueOr(std::chrono::minutes(1));
-  std::vector<std::int64_t> steps = api::weightSteps(analysis);
-  if (steps.empty()) steps = {100};
+  // Users' requests reach the canary by weight; blue/green and A/B testing have no steps.
+  const std::vector<std::int64_t> steps = api::weightSteps(analysis);
+  if (steps.empty()) return std::nullopt;
   const TrafficModel model(scenario, 0);
   // The primary's rate is one unknown for the whole run: the information is that of all the
   // requests so far against the one closest null pair, not a sum of per-interval minima.

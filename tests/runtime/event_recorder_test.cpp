@@ -33,10 +33,13 @@ TEST(EventRecorderTest, AggregatesRepeatsWithinTenMinutes) {
   recorder.record(canary, "Normal", "Synced", "Advance web canary weight 10");
   clock.advance(std::chrono::minutes(11));
   recorder.record(canary, "Warning", "Synced", "Halt advancement: canary not ready");
+  // Two new events at the same instant (a virtual clock stands still): both recorded.
+  recorder.record(canary, "Normal", "Synced", "Advance web canary weight 20");
+  recorder.record(canary, "Normal", "Synced", "Advance web canary weight 30");
 
   auto events = client.list(cluster::kEvents, "shop", {});
   ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->items.size(), 3u);
+  ASSERT_EQ(events->items.size(), 5u);
   std::map<std::string, int> counts;
   for (const auto& e : events->items) {
     const json& j = e.get();
@@ -47,6 +50,8 @@ TEST(EventRecorderTest, AggregatesRepeatsWithinTenMinutes) {
   }
   EXPECT_EQ(counts["Halt advancement: canary not ready"], 3);  // 2 aggregated + 1 after the window
   EXPECT_EQ(counts["Advance web canary weight 10"], 1);
+  EXPECT_EQ(counts["Advance web canary weight 20"], 1);
+  EXPECT_EQ(counts["Advance web canary weight 30"], 1);
 }
 
 TEST(EventRecorderTest, FailuresAreSwallowed) {

@@ -111,6 +111,23 @@ TEST(SimRunTest, AMetricsOutageHaltsTheRolloutUntilPrometheusAnswers) {
   EXPECT_GT(r.decisionTime, runScenario(library("healthy-aa"), {}).decisionTime);
 }
 
+TEST(SimRunTest, BlueGreenIsJudgedOnTheLoadTestersRequestsAlone) {
+  const RunResult healthy = runScenario(library("blue-green"), {});
+  EXPECT_EQ(healthy.phase, "Succeeded");
+  // Users stay on the primary during the analysis; Flagger's blue/green switches them to the
+  // canary only while the primary is updated.
+  for (const TimelineEntry& e : healthy.timeline) {
+    if (e.phase == "Progressing") {
+      EXPECT_EQ(e.canaryWeight, 0) << "at " << e.t.count();
+    }
+  }
+  EXPECT_EQ(healthy.canaryRequests, 0);  // users never reached the canary
+  const RunResult bad = runScenario(library("blue-green-error-plus-5pp"), {});
+  EXPECT_EQ(bad.phase, "Failed");
+  EXPECT_EQ(bad.outcome, Outcome::kRolledBack);
+  EXPECT_EQ(bad.badRequestsServed, 0);
+}
+
 TEST(SimRunTest, UnmetExpectationsAreNamed) {
   Expect e;
   e.phase = "Failed";

@@ -19,6 +19,23 @@ Scenario scenario(double rps, Pattern pattern = Pattern::kConstant) {
   return s;
 }
 
+TEST(TrafficTest, ALoadTestersRequestsGoToTheCanaryFromAStreamOfTheirOwn) {
+  Scenario s = scenario(10);
+  const IntervalTraffic before = TrafficModel(s, 5).interval(3, seconds(60), 20);
+  EXPECT_EQ(TrafficModel(s, 5).testTraffic(3, seconds(60)).requests, 0);  // none configured
+  s.traffic.testRequestsPerSecond = 50;
+  const TrafficModel model(s, 5);
+  // Users' requests are the same with or without a load tester.
+  const IntervalTraffic after = model.interval(3, seconds(60), 20);
+  EXPECT_EQ(after.canary.requests, before.canary.requests);
+  EXPECT_EQ(after.primary.errors, before.primary.errors);
+  Side tests;
+  for (int i = 0; i < 100; ++i)
+    accumulate(tests, model.testTraffic(i, seconds(60)));
+  EXPECT_NEAR(static_cast<double>(tests.requests) / (100 * 60), 50, 0.5);
+  EXPECT_NEAR(static_cast<double>(tests.errors) / tests.requests, 0.05, 0.003);  // the candidate's
+}
+
 TEST(TrafficTest, RatesErrorsAndLatenciesMatchTheScenarioOnAverage) {
   const Scenario s = scenario(100);
   const TrafficModel model(s, 42);

@@ -60,6 +60,12 @@ TEST(WaldTest, TheTwoSampleFloorLiesAboveTheKnownBaselineOne) {
   EXPECT_GT(slow->time, std::chrono::minutes(30));
   // No regression (or one within the allowed increase): no floor.
   EXPECT_FALSE(waldFloor(regression(10, 0.005, 0.005)).has_value());
+  // Blue/green (iterations, no weights): users' requests never reach the canary.
+  Scenario blueGreen = regression(10, 0.005, 0.015);
+  blueGreen.canary.spec.analysis->stepWeight.reset();
+  blueGreen.canary.spec.analysis->maxWeight.reset();
+  blueGreen.canary.spec.analysis->iterations = 10;
+  EXPECT_FALSE(waldFloor(blueGreen).has_value());
 }
 
 }  // namespace

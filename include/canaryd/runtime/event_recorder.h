@@ -32,6 +32,7 @@ class EventRecorder {
   std::string component_;
   std::mutex mu_;
   std::map<std::string, Seen> seen_;
+  unsigned long long lastSuffix_ = 0;  // the last name's time suffix, kept increasing
 };
 
 }  // namespace canaryd::runtime

@@ -7,9 +7,10 @@
 // is Initialized, then releases the candidate (a new image) at t = 0 and reconciles whenever
 // the controller asks to be called again, until the Canary is Succeeded or Failed or the
 // scenario's durationLimit has passed. Traffic is drawn tick by tick (5 seconds) at the weights
-// the router holds, from a stream keyed by the seed and the tick: runs with the same seed see
-// the same requests whatever the judge (common random numbers). Faults apply from their `from`
-// to their `until`, measured from the release. Deterministic for a seed.
+// the router holds (plus a load tester's requests to the canary while the Canary is
+// Progressing, when the scenario has them), from a stream keyed by the seed and the tick: runs
+// with the same seed see the same requests whatever the judge (common random numbers). Faults apply
+// from their `from` to their `until`, measured from the release. Deterministic for a seed.
 #pragma once
 
 #include <cstdint>
@@ -46,12 +47,14 @@ struct RunResult {
   // canary (promoteOnInconclusive). With fixed thresholds: what the controller did. A run that
   // reaches the duration limit undecided is inconclusive.
   Outcome outcome = Outcome::kInconclusive;
-  bool decided = false;                // promoted or rolled back before the duration limit
-  Duration decisionTime{};             // since the release: promotion began or the rollback came
-  Duration duration{};                 // since the release: until the run ended
-  std::int64_t badRequestsServed = 0;  // failed or slow canary requests before the decision
-  std::int64_t canaryRequests = 0;     // canary requests before the decision
-  std::string reason;                  // the last Warning event's message, for rollbacks
+  bool decided = false;     // promoted or rolled back before the duration limit
+  Duration decisionTime{};  // since the release: promotion began or the rollback came
+  Duration duration{};      // since the release: until the run ended
+  // Users' failed or slow requests the canary served before the decision, and all users'
+  // requests it served (a load tester's are not counted).
+  std::int64_t badRequestsServed = 0;
+  std::int64_t canaryRequests = 0;
+  std::string reason;  // the last Warning event's message, for rollbacks
   std::vector<TimelineEntry> timeline;
 };
 

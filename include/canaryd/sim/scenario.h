@@ -8,7 +8,9 @@
 //     canaryFile: canary.yaml    # one read from a file (relative to the scenario)
 //     traffic: {requestsPerSecond: 10, pattern: constant}   # or diurnal (amplitude, period),
 //                                                           # bursty (burstFactor,
-//                                                           burstProbability)
+//                                                           burstProbability);
+//                                                           # testRequestsPerSecond: a load
+//                                                           # tester's, to the canary
 //     primary:   {errorRate: 0.005, latency: {p50: 20, p99: 120}}
 //     candidate: {errorRate: 0.015, latency: {p50: 20, p99: 120}, onset: 2m}
 //     faults: [{type: metrics-outage, from: 3m, until: 5m}]  # also webhook-failure,
@@ -58,6 +60,9 @@ struct Traffic {
   Duration period = std::chrono::hours(24);
   double burstFactor = 5;         // bursty: a burst multiplies the rate by this
   double burstProbability = 0.1;  // bursty: chance that an interval is a burst
+  // Requests a load tester sends to the canary itself while it is analysed (what blue/green
+  // and A/B testing rely on: users' traffic reaches the canary only by weight).
+  double testRequestsPerSecond = 0;
   friend bool operator==(const Traffic&, const Traffic&) = default;
 };
 

@@ -47,8 +47,14 @@ class TrafficModel {
   // regression starts `onset` later).
   IntervalTraffic interval(std::int64_t index, Duration length, double canaryWeight,
                            Duration release = Duration::zero()) const;
+  // The load tester's requests to the canary in that interval (traffic.testRequestsPerSecond),
+  // from a stream of their own: adding them changes no user request.
+  Side testTraffic(std::int64_t index, Duration length, Duration release = Duration::zero()) const;
 
  private:
+  const Behaviour& candidateAt(Duration t, Duration release) const;
+  void serve(const Behaviour& b, double fail, double z, Side& side) const;
+
   const Scenario& scenario_;
   std::uint64_t seed_;
 };

@@ -40,7 +40,9 @@ struct WaldFloor {
 
 // For an error regression (the candidate's error rate above the primary's plus the judge's
 // maxErrorIncrease): the floor at the judge's alpha (0.01 without one) and `beta`, wherever it
-// falls (compare its time with the scenario's durationLimit). Nothing for other scenarios.
+// falls (compare its time with the scenario's durationLimit). Nothing for other scenarios, nor
+// for Canaries without weight steps (blue/green, A/B testing: users' requests never reach the
+// canary there, so there are no samples to count).
 std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta = 0.05);
 
 }  // namespace canaryd::sim
