@@ -26,10 +26,6 @@ namespace {
 
 using nlohmann::json;
 
-double secondsOf(Duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
 std::string number(double v) {
   std::ostringstream s;
   s << std::setprecision(4) << v;
@@ -70,7 +66,7 @@ json entryJson(const sim::TimelineEntry& e) {
   json metrics = json::object();
   for (const auto& [name, value] : e.metrics)
     metrics[name] = value;
-  return {{"t", secondsOf(e.t)},
+  return {{"t", toSeconds(e.t)},
           {"phase", e.phase},
           {"canaryWeight", e.canaryWeight},
           {"failedChecks", e.failedChecks},
@@ -102,7 +98,7 @@ int single(const sim::Scenario& scenario, const SimulateOptions& options, std::o
   if (text) {
     out << "final phase " << r.phase << " at " << at(r.duration) << ": "
         << sim::toString(r.outcome);
-    if (r.decided) out << " after " << secondsOf(r.decisionTime) << "s";
+    if (r.decided) out << " after " << toSeconds(r.decisionTime) << "s";
     if (!r.reason.empty() && r.outcome != sim::Outcome::kPromoted) out << " (" << r.reason << ")";
     out << "; bad canary requests served " << r.badRequestsServed << " of " << r.canaryRequests
         << "\n";
@@ -117,8 +113,8 @@ int single(const sim::Scenario& scenario, const SimulateOptions& options, std::o
                 {"seed", options.seed},
                 {"phase", r.phase},
                 {"outcome", sim::toString(r.outcome)},
-                {"durationSeconds", secondsOf(r.duration)},
-                {"secondsToDecision", r.decided ? json(secondsOf(r.decisionTime)) : json()},
+                {"durationSeconds", toSeconds(r.duration)},
+                {"secondsToDecision", r.decided ? json(toSeconds(r.decisionTime)) : json()},
                 {"badRequestsServed", r.badRequestsServed},
                 {"canaryRequests", r.canaryRequests},
                 {"reason", r.reason},
@@ -185,12 +181,12 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
     // Runs without a rollback count as never reaching one (Wald's bound is about all runs).
     constexpr double kNever = std::numeric_limits<double>::infinity();
     const bool back = r.outcome == sim::Outcome::kRolledBack;
-    toRollback.push_back(back ? secondsOf(r.decisionTime) : kNever);
+    toRollback.push_back(back ? toSeconds(r.decisionTime) : kNever);
     requestsToRollback.push_back(back ? static_cast<double>(r.canaryRequests) : kNever);
     promoted += r.outcome == sim::Outcome::kPromoted ? 1 : 0;
     rolledBack += r.outcome == sim::Outcome::kRolledBack ? 1 : 0;
     inconclusive += r.outcome == sim::Outcome::kInconclusive ? 1 : 0;
-    if (r.decided) decision.push_back(secondsOf(r.decisionTime));
+    if (r.decided) decision.push_back(toSeconds(r.decisionTime));
     bad += static_cast<double>(r.badRequestsServed);
   }
   for (std::vector<double>* v : {&decision, &toRollback, &requestsToRollback})
@@ -227,9 +223,9 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
     if (floor) {
       doc["waldFloor"] = {
           {"canaryRequests", floor->canaryRequests},
-          {"seconds", secondsOf(floor->time)},
+          {"seconds", toSeconds(floor->time)},
           {"knownBaselineRequests", floor->knownBaselineRequests},
-          {"firstCheckSeconds", secondsOf(floor->firstCheck)},
+          {"firstCheckSeconds", toSeconds(floor->firstCheck)},
           {"canaryRequestsAtFirstCheck", floor->canaryRequestsAtFirstCheck},
           {"medianRatioToFirstCheck", orNull(medianToRollback / floor->canaryRequestsAtFirstCheck)},
           {"withinDurationLimit", floor->time <= scenario.durationLimit},

@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "canaryd/api/codec.h"
+#include "canaryd/api/defaults.h"
 #include "canaryd/cluster/typed.h"
+#include "canaryd/controller/judging.h"
 #include "canaryd/controller/reconciler.h"
 #include "canaryd/core/clock.h"
 #include "canaryd/notify/notifier.h"
@@ -170,8 +172,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   };
   Cluster cluster(clock, clusterOptions);
 
-  TrafficLedger* ledgerPtr = nullptr;
-  std::optional<TrafficLedger> ledger;
+  std::optional<TrafficLedger> ledger;  // from the release
   MetricsSource source;
   source.provider = canary.spec.provider.value_or("kubernetes");
   source.namespace_ = ns;
@@ -203,8 +204,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   RecordingNotifier notifier(notes);
   controller::ProviderFactory metricsFactory =
       [&](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
-    if (!ledgerPtr) return Error::notFound("no traffic before the release");
-    return makeProvider(clock, *ledgerPtr, source);
+    if (!ledger) return Error::notFound("no traffic before the release");
+    return makeProvider(clock, *ledger, source);
   };
   controller::Reconciler reconciler(cluster, clock, notifier, reconcilerOptions, metricsFactory,
                                     [](Duration) {});
@@ -250,11 +251,9 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
                       patch.dump());
   release = clock.now();
   ledger.emplace(*release, kTick);
-  ledgerPtr = &*ledger;
   const TrafficModel model(scenario, options.seed);
 
-  const bool judged = canary.spec.analysis && canary.spec.analysis->judge &&
-                      canary.spec.analysis->judge->type.value_or("threshold") != "threshold";
+  const bool judged = controller::usesStatisticalJudge(canary);
   int immediate = 0;
   std::string lastJudge;
   TimelineEntry last;
@@ -295,7 +294,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
       result.decided = true;
       result.decisionTime = entry.t;
       const std::int64_t threshold =
-          canary.spec.analysis ? canary.spec.analysis->threshold.value_or(5) : 5;
+          canary.spec.analysis ? canary.spec.analysis->threshold.value_or(api::kDefaultThreshold)
+                               : api::kDefaultThreshold;
       const bool checksFailed = entry.failedChecks >= threshold;
       if (judged && (verdict == "inconclusive" || verdict == "nodata") && !checksFailed) {
         result.outcome = Outcome::kInconclusive;

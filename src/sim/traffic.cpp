@@ -11,10 +11,6 @@ namespace {
 // The standard normal's quantile at 0.99: p99 = p50 * exp(z99 * sigma).
 constexpr double kZ99 = 2.3263478740408408;
 
-double seconds(Duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
 // splitmix64: a well-mixed stream seed from (run seed, interval index).
 std::uint64_t mix(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -50,7 +46,7 @@ TrafficModel::TrafficModel(const Scenario& scenario, std::uint64_t seed)
 double TrafficModel::meanRate(Duration t) const {
   const Traffic& traffic = scenario_.traffic;
   if (traffic.pattern != Pattern::kDiurnal) return traffic.requestsPerSecond;
-  const double phase = 2 * std::numbers::pi * seconds(t) / seconds(traffic.period);
+  const double phase = 2 * std::numbers::pi * toSeconds(t) / toSeconds(traffic.period);
   return traffic.requestsPerSecond * (1 + traffic.amplitude * std::sin(phase));
 }
 
@@ -65,7 +61,7 @@ IntervalTraffic TrafficModel::interval(std::int64_t index, Duration length, doub
       uniform(random) < scenario_.traffic.burstProbability) {
     rate *= scenario_.traffic.burstFactor;
   }
-  std::poisson_distribution<std::int64_t> arrivals(std::max(0.0, rate * seconds(length)));
+  std::poisson_distribution<std::int64_t> arrivals(std::max(0.0, rate * toSeconds(length)));
   const std::int64_t n = arrivals(random);
   const Behaviour& candidate = candidateAt(start + length / 2, release);
   IntervalTraffic out;
@@ -88,7 +84,7 @@ Side TrafficModel::testTraffic(std::int64_t index, Duration length, Duration rel
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::poisson_distribution<std::int64_t> arrivals(scenario_.traffic.testRequestsPerSecond *
-                                                   seconds(length));
+                                                   toSeconds(length));
   const std::int64_t n = arrivals(random);
   const Behaviour& candidate = candidateAt(length * index + length / 2, release);
   for (std::int64_t i = 0; i < n; ++i) {

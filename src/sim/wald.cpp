@@ -11,10 +11,6 @@
 namespace canaryd::sim {
 namespace {
 
-double seconds(Duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
 // The information `canary` requests at error rate p1 and `primary` requests at p0 carry
 // against the closest pair (p' + margin, p') of the null hypothesis.
 double twoSampleInformation(double canary, double primary, double p1, double p0, double margin) {
@@ -72,7 +68,7 @@ std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta) {
             : static_cast<double>(
                   steps[std::min<std::size_t>(static_cast<std::size_t>(i - 1), steps.size() - 1)]) /
                   100.0;
-    const double requests = model.meanRate(interval * i + interval / 2) * seconds(interval);
+    const double requests = model.meanRate(interval * i + interval / 2) * toSeconds(interval);
     auto informationAt = [&](double fraction) {
       return twoSampleInformation(canaryServed + fraction * requests * weight,
                                   primaryServed + fraction * requests * (1 - weight), p1, p0,

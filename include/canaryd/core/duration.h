@@ -23,4 +23,9 @@ Result<Duration> parseDuration(std::string_view text);
 // Formats `d` the way Go's Duration.String() does.
 std::string formatDuration(Duration d);
 
+// `d` in (fractional) seconds.
+inline double toSeconds(Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
 }  // namespace canaryd
