@@ -274,9 +274,10 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     }
     entry.notes = notes.take();
     if (!out) entry.notes.push_back("reconcile error: " + out.error().message());
-    const bool changed =
-        first || entry.phase != last.phase || entry.canaryWeight != last.canaryWeight ||
-        entry.failedChecks != last.failedChecks || !entry.metrics.empty() || !entry.notes.empty();
+    const bool changed = first || entry.phase != last.phase ||
+                         entry.canaryWeight != last.canaryWeight ||
+                         entry.failedChecks != last.failedChecks || !entry.metrics.empty() ||
+                         !entry.judge.empty() || !entry.notes.empty();
     first = false;
     if (changed) {
       if (options.onEntry) options.onEntry(entry);
