@@ -58,6 +58,18 @@ Duration effectiveInterval(const CanaryAnalysis& analysis, Duration floor) {
   return std::max(*parsed, floor);
 }
 
+std::optional<Duration> judgeCheckInterval(const CanaryAnalysis& analysis, Duration interval) {
+  if (!analysis.judge || analysis.judge->type.value_or("") != "sequential" ||
+      !analysis.judge->checkInterval) {
+    return std::nullopt;
+  }
+  Result<Duration> parsed = parseDuration(*analysis.judge->checkInterval);
+  if (!parsed) return std::nullopt;
+  const Duration every = std::max(*parsed, kMinJudgeCheckInterval);
+  if (every >= interval) return std::nullopt;
+  return every;
+}
+
 std::string_view toString(Strategy strategy) {
   switch (strategy) {
     case Strategy::kCanary:

@@ -175,6 +175,7 @@ void fields(V& v, CanaryJudge& j) {
   v("noDataLimit", j.noDataLimit);
   v("inconclusiveLimit", j.inconclusiveLimit);
   v("promoteOnInconclusive", j.promoteOnInconclusive);
+  v("checkInterval", j.checkInterval);
 }
 
 template <class V>
@@ -234,6 +235,7 @@ void fields(V& v, CanaryJudgeStatus& j) {
   v("noDataChecks", j.noDataChecks);
   v("inconclusiveChecks", j.inconclusiveChecks);
   v("state", j.state);
+  v("lastCheckTime", j.lastCheckTime);
 }
 
 template <class V>

@@ -182,7 +182,9 @@ void realRange(Checker& c, const std::string& p, const std::optional<double>& v,
   if (low || *v > hi) c.error(p, "must be " + what + ", got " + formatNumber(*v));
 }
 
-void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j) {
+// `interval`: the analysis interval, when it parses.
+void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j,
+                const std::optional<Duration>& interval) {
   if (c.requiredText(child(p, "type"), j.type, "threshold, mann-whitney or sequential")) {
     c.oneOf(child(p, "type"), j.type, allowed::judgeTypes());
   }
@@ -197,6 +199,23 @@ void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j) {
   c.atLeast(child(p, "minSamples"), j.minSamples, 1);
   c.atLeast(child(p, "noDataLimit"), j.noDataLimit, 1);
   c.atLeast(child(p, "inconclusiveLimit"), j.inconclusiveLimit, 1);
+  if (j.checkInterval) {
+    const std::string at = child(p, "checkInterval");
+    c.duration(at, j.checkInterval, true);
+    Result<Duration> every = parseDuration(*j.checkInterval);
+    if (every && *every < kMinJudgeCheckInterval) {
+      c.error(at, "must be at least " + formatDuration(kMinJudgeCheckInterval) +
+                      " (a counter's increase needs two Prometheus scrapes), got " +
+                      formatDuration(*every));
+    } else if (every && interval && *every >= *interval) {
+      c.warn(at, "not shorter than the analysis interval (" + formatDuration(*interval) +
+                     "): the judge runs once per step");
+    }
+    if (j.type && *j.type != "sequential") {
+      c.warn(at,
+             "applies to the sequential judge only (the " + *j.type + " judge runs once per step)");
+    }
+  }
   if (j.type == "sequential" && (j.confidence || j.allowedIncrease)) {
     c.warn(p,
            "confidence and allowedIncrease apply to the mann-whitney judge; sequential uses "
@@ -290,7 +309,13 @@ void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,
     c.oneOf(child(sp, "sameSite"), a.sessionAffinity->sameSite, allowed::sameSiteValues());
   }
 
-  if (a.judge) checkJudge(c, child(p, "judge"), *a.judge);
+  if (a.judge) {
+    std::optional<Duration> interval;
+    if (a.interval) {
+      if (Result<Duration> parsed = parseDuration(*a.interval)) interval = *parsed;
+    }
+    checkJudge(c, child(p, "judge"), *a.judge, interval);
+  }
 
   Duration interval = effectiveInterval(a);
   for (std::size_t i = 0; i < a.metrics.size(); ++i) {

@@ -127,6 +127,8 @@ int main(int argc, char** argv) {
   simulateCmd->add_option("--seed", simulate.seed, "Seed of the first run");
   simulateCmd->add_option("--judge", simulate.judge, "threshold, mann-whitney or sequential")
       ->check(CLI::IsMember({"threshold", "mann-whitney", "sequential"}));
+  simulateCmd->add_option("--check-interval", simulate.checkInterval,
+                          "Sequential judge: also judge between steps this often (e.g. 15s)");
   simulateCmd->add_option("--runs", simulate.runs, "Runs (seeds seed, seed+1, ...): a summary")
       ->check(CLI::Range(1, 1'000'000));
   simulateCmd->add_option("--jobs", simulate.jobs, "Threads for many runs (default: one per core)")

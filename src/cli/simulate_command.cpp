@@ -14,6 +14,7 @@
 #include <boost/math/distributions/binomial.hpp>
 #include <nlohmann/json.hpp>
 
+#include "canaryd/api/defaults.h"
 #include "canaryd/api/problem.h"
 #include "canaryd/sim/run.h"
 #include "canaryd/sim/scenario.h"
@@ -75,21 +76,25 @@ json entryJson(const sim::TimelineEntry& e) {
           {"notes", e.notes}};
 }
 
-std::string judgeName(const api::Canary& canary, const SimulateOptions& options) {
-  if (!options.judge.empty()) return options.judge;
+// The judge and, when it checks between steps, how often ("sequential, checks every 15s").
+std::string judgeName(const api::Canary& canary) {
   const auto& analysis = canary.spec.analysis;
-  if (analysis && analysis->judge && analysis->judge->type) return *analysis->judge->type;
-  return "threshold";
+  if (!analysis || !analysis->judge || !analysis->judge->type) return "threshold";
+  std::string name = *analysis->judge->type;
+  if (std::optional<Duration> every =
+          api::judgeCheckInterval(*analysis, api::effectiveInterval(*analysis))) {
+    name += ", checks every " + formatDuration(*every);
+  }
+  return name;
 }
 
 int single(const sim::Scenario& scenario, const SimulateOptions& options, std::ostream& out) {
   sim::RunOptions run;
   run.seed = options.seed;
-  if (!options.judge.empty()) run.judge = options.judge;
   const bool text = options.output == "text";
   const api::Canary canary = scenario.canary;
   if (text) {
-    out << "scenario " << scenario.name << ", judge " << judgeName(canary, options) << ", seed "
+    out << "scenario " << scenario.name << ", judge " << judgeName(canary) << ", seed "
         << options.seed << "; t is virtual time since the release\n";
     run.onEntry = [&](const sim::TimelineEntry& e) { printEntry(canary, e, out); };
   }
@@ -109,7 +114,7 @@ int single(const sim::Scenario& scenario, const SimulateOptions& options, std::o
     for (const sim::TimelineEntry& e : r.timeline)
       timeline.push_back(entryJson(e));
     json doc = {{"scenario", scenario.name},
-                {"judge", judgeName(canary, options)},
+                {"judge", judgeName(canary)},
                 {"seed", options.seed},
                 {"phase", r.phase},
                 {"outcome", sim::toString(r.outcome)},
@@ -153,7 +158,6 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
     for (int i = next++; i < runs; i = next++) {
       sim::RunOptions run;
       run.seed = options.seed + static_cast<std::uint64_t>(i);
-      if (!options.judge.empty()) run.judge = options.judge;
       run.keepTimeline = false;
       results[static_cast<std::size_t>(i)] = sim::runScenario(scenario, run);
       const int finished = ++done;
@@ -198,10 +202,8 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
   const double median = quantile(decision, 0.5);
   const double p90 = quantile(decision, 0.9);
   const double badMean = bad / runs;
-  const std::string judge = judgeName(scenario.canary, options);
-  sim::Scenario judged = scenario;
-  if (!options.judge.empty()) judged.canary = *sim::withJudge(scenario.canary, options.judge);
-  const std::optional<sim::WaldFloor> floor = sim::waldFloor(judged);
+  const std::string judge = judgeName(scenario.canary);
+  const std::optional<sim::WaldFloor> floor = sim::waldFloor(scenario);
   const double medianToRollback = quantile(requestsToRollback, 0.5);
   if (options.output == "json") {
     auto orNull = [](double v) { return std::isfinite(v) ? json(v) : json(); };
@@ -278,15 +280,29 @@ int runSimulate(const SimulateOptions& options, std::ostream& out, std::ostream&
         << (p.path.empty() ? "" : p.path + ": ") << p.message << "\n";
   }
   if (!read.scenario) return 1;
+  // The overrides are applied once, to the scenario's Canary; the runs take it as it is.
+  sim::Scenario scenario = *read.scenario;
   if (!options.judge.empty()) {
-    Result<api::Canary> judged = sim::withJudge(read.scenario->canary, options.judge);
+    Result<api::Canary> judged = sim::withJudge(scenario.canary, options.judge);
     if (!judged) {
       err << "canaryd simulate: " << judged.error().message() << "\n";
       return 1;
     }
+    scenario.canary = *judged;
   }
-  if (options.runs <= 1) return single(*read.scenario, options, out);
-  return many(*read.scenario, options, out, err);
+  if (!options.checkInterval.empty()) {
+    Result<api::Canary> often = sim::withCheckInterval(scenario.canary, options.checkInterval);
+    if (!often) {
+      err << "canaryd simulate: --check-interval: " << often.error().message() << "\n";
+      return 2;
+    }
+    scenario.canary = *often;
+  }
+  SimulateOptions applied = options;
+  applied.judge.clear();
+  applied.checkInterval.clear();
+  if (applied.runs <= 1) return single(scenario, applied, out);
+  return many(scenario, applied, out, err);
 }
 
 }  // namespace canaryd::cli

@@ -20,7 +20,8 @@ namespace canaryd::cli {
 struct SimulateOptions {
   std::string file;
   std::uint64_t seed = 1;
-  std::string judge;  // "" keeps the scenario's
+  std::string judge;          // "" keeps the scenario's
+  std::string checkInterval;  // "" keeps the scenario's judge.checkInterval
   int runs = 1;
   int jobs = 0;  // 0: one per core
   std::string output = "text";

@@ -218,12 +218,30 @@ bool usesStatisticalJudge(const api::Canary& canary) {
          canary.spec.analysis->judge->type.value_or("threshold") != "threshold";
 }
 
+Duration judgeWindow(const api::Canary& canary, TimePoint now, Duration interval) {
+  if (!api::judgeCheckInterval(*canary.spec.analysis, interval) || !canary.status) return interval;
+  std::optional<TimePoint> start;
+  for (const api::CanaryCondition& c : canary.status->conditions) {
+    if (c.type == "Promoted" && c.lastUpdateTime) start = parseRfc3339(*c.lastUpdateTime);
+  }
+  if (canary.status->judge && canary.status->judge->lastCheckTime) {
+    if (std::optional<TimePoint> last = parseRfc3339(*canary.status->judge->lastCheckTime)) {
+      start = start ? std::max(*start, *last) : *last;
+    }
+  }
+  if (!start || *start >= now) return interval;
+  return now - *start;
+}
+
 JudgeRun runJudge(const api::Canary& canary, const MetricCheckContext& context, TimePoint now,
-                  Duration interval) {
+                  Duration window) {
   const api::CanaryJudge& judge = *canary.spec.analysis->judge;
   JudgeRun run = judge.type.value_or("") == "sequential"
-                     ? sequential(canary, judge, context, interval)
+                     ? sequential(canary, judge, context, window)
                      : mannWhitney(canary, judge, context, now);
+  if (judge.checkInterval && judge.type.value_or("") == "sequential") {
+    run.status.lastCheckTime = formatRfc3339(now);
+  }
   run.status.verdict = std::string(analysis::toString(run.judgement.verdict));
   run.status.explanation = run.judgement.evidence.explanation;
   return run;

@@ -215,7 +215,17 @@ class ReconcileGates final : public Gates {
       values_ = others.values;
       if (!others.passed) return others;
     }
-    JudgeRun run = runJudge(canary_, metrics_, now_, interval_);
+    return judge();
+  }
+  CheckOutcome judgeBetweenSteps() override { return judge(); }
+  // The metric values this step measured.
+  const std::vector<std::pair<std::string, double>>& values() const { return values_; }
+  bool confirmTrafficIncrease() override { return hooks("confirm-traffic-increase"); }
+  bool confirmPromotion() override { return hooks("confirm-promotion"); }
+
+ private:
+  CheckOutcome judge() {
+    JudgeRun run = runJudge(canary_, metrics_, now_, judgeWindow(canary_, now_, interval_));
     return {run.judgement.verdict != analysis::Verdict::kFail,
             run.judgement.evidence.explanation,
             evidenceOf(canary_.spec.analysis->judge->type.value_or(""), run.judgement),
@@ -223,12 +233,6 @@ class ReconcileGates final : public Gates {
             run.judgement.verdict,
             run.status};
   }
-  // The metric values this step measured.
-  const std::vector<std::pair<std::string, double>>& values() const { return values_; }
-  bool confirmTrafficIncrease() override { return hooks("confirm-traffic-increase"); }
-  bool confirmPromotion() override { return hooks("confirm-promotion"); }
-
- private:
   bool hooks(const char* type) {
     WebhookResult r = webhooks_.run(canary_, type, phaseOf(canary_), checksum_);
     if (!r.ok)

@@ -31,6 +31,12 @@ class Stepper {
 
   Step run() {
     advance();
+    if (out_.status.phase == "Progressing") {
+      // Come back for the judge between steps (judge.checkInterval).
+      if (std::optional<Duration> every = api::judgeCheckInterval(analysis_, interval_)) {
+        out_.requeueAfter = std::min(out_.requeueAfter, *every);
+      }
+    }
     gitopsStatus();
     return std::move(out_);
   }
@@ -48,7 +54,11 @@ class Stepper {
                phase == "Waiting") {
       idleOrStart(phase);
     } else if (phase == "Progressing" || phase == "WaitingPromotion") {
-      if (restartOnNewRevision() || !intervalDue()) return;
+      if (restartOnNewRevision()) return;
+      if (!intervalDue()) {
+        if (phase == "Progressing") judgeBetweenSteps();
+        return;
+      }
       markStep();
       progress();
     } else if (phase == "Promoting") {
@@ -381,13 +391,7 @@ class Stepper {
       return;
     }
     const CheckOutcome checks = gates_.runChecks();
-    if (checks.judge) {
-      // The judge reports its evidence; the run's counters are the state machine's.
-      api::CanaryJudgeStatus next = *checks.judge;
-      next.noDataChecks = s.judge ? s.judge->noDataChecks : std::nullopt;
-      next.inconclusiveChecks = s.judge ? s.judge->inconclusiveChecks : std::nullopt;
-      s.judge = next;
-    }
+    keepJudgeStatus(checks);
     if (checks.verdict) {
       judged(*checks.verdict, checks.failure, checks.evidence);
       return;
@@ -403,6 +407,50 @@ class Stepper {
     }
   }
 
+  // The judge reports its evidence; the run's counters are the state machine's.
+  void keepJudgeStatus(const CheckOutcome& checks) {
+    if (!checks.judge) return;
+    CanaryStatus& s = out_.status;
+    api::CanaryJudgeStatus next = *checks.judge;
+    next.noDataChecks = s.judge ? s.judge->noDataChecks : std::nullopt;
+    next.inconclusiveChecks = s.judge ? s.judge->inconclusiveChecks : std::nullopt;
+    s.judge = next;
+  }
+
+  // judge.checkInterval (sequential only): between two steps the judge alone looks at the
+  // window since its last one, and a fail rolls back at once — an anytime-valid test may be
+  // checked as often as one likes without more false rollbacks. Nothing else happens between
+  // steps: no weight change, no webhooks, no threshold checks, no counters; a pass or an
+  // inconclusive window is acted on at the next step.
+  void judgeBetweenSteps() {
+    const std::optional<Duration> every = api::judgeCheckInterval(analysis_, interval_);
+    if (!every || !observed_.canaryReady || canary_.spec.skipAnalysis.value_or(false)) return;
+    if (weight() == 0 && out_.status.iterations.value_or(0) == 0) return;  // no canary traffic
+    TimePoint last = now_ - *every;
+    if (const api::CanaryCondition* promoted = promotedCondition();
+        promoted && promoted->lastUpdateTime) {
+      last = parseRfc3339(*promoted->lastUpdateTime).value_or(last);
+    }
+    if (out_.status.judge && out_.status.judge->lastCheckTime) {
+      last = std::max(last, parseRfc3339(*out_.status.judge->lastCheckTime).value_or(last));
+    }
+    const Duration elapsed = now_ - last;
+    if (elapsed < *every) {
+      out_.requeueAfter = std::min(out_.requeueAfter, *every - elapsed);
+      return;
+    }
+    out_.requeueAfter = std::min(out_.requeueAfter, *every);
+    const CheckOutcome checks = gates_.judgeBetweenSteps();
+    keepJudgeStatus(checks);
+    if (checks.verdict == analysis::Verdict::kFail) judgeFailed(checks.failure, checks.evidence);
+  }
+
+  void judgeFailed(const std::string& explanation, const Facts& evidence) {
+    rollback(
+        "the " + analysis_.judge->type.value_or("") + " judge failed the canary: " + explanation,
+        evidence);
+  }
+
   // The statistical judge's verdict (spec.analysis.judge): a fail rolls back at once (the test
   // already controls false alarms); no data holds the weight and counts toward noDataLimit,
   // never toward a pass; pass or inconclusive advance; at the top, promotion needs a pass, and
@@ -416,7 +464,7 @@ class Stepper {
     const std::string type = judge.type.value_or("");
     switch (verdict) {
       case analysis::Verdict::kFail:
-        rollback("the " + type + " judge failed the canary: " + explanation, evidence);
+        judgeFailed(explanation, evidence);
         return;
       case analysis::Verdict::kNoData: {
         j.noDataChecks = j.noDataChecks.value_or(0) + 1;

@@ -113,6 +113,23 @@ Result<api::Canary> withJudge(const api::Canary& canary, const std::string& judg
   return out;
 }
 
+Result<api::Canary> withCheckInterval(const api::Canary& canary, const std::string& every) {
+  Result<Duration> parsed = parseDuration(every);
+  if (!parsed) return parsed.error();
+  if (*parsed < api::kMinJudgeCheckInterval) {
+    return Error::invalidInput("must be at least " + formatDuration(api::kMinJudgeCheckInterval) +
+                               ", got " + every);
+  }
+  if (!controller::usesStatisticalJudge(canary) ||
+      canary.spec.analysis->judge->type.value_or("") != "sequential") {
+    return Error::invalidInput(
+        "applies to the sequential judge only (the scenario's Canary, or --judge sequential)");
+  }
+  api::Canary out = canary;
+  out.spec.analysis->judge->checkInterval = every;
+  return out;
+}
+
 std::vector<std::string> unmetExpectations(const Expect& expect, const RunResult& result) {
   std::vector<std::string> unmet;
   if (expect.phase && *expect.phase != result.phase) {

@@ -51,6 +51,8 @@ std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta) {
 
   const Duration interval =
       parseDuration(analysis.interval.value_or("1m")).valueOr(std::chrono::minutes(1));
+  // The judge looks at the steps and, with judge.checkInterval, this often between them.
+  const Duration every = api::judgeCheckInterval(analysis, interval).value_or(interval);
   // Users' requests reach the canary by weight; blue/green and A/B testing have no steps.
   const std::vector<std::int64_t> steps = api::weightSteps(analysis);
   if (steps.empty()) return std::nullopt;
@@ -82,8 +84,13 @@ std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta) {
         (informationAt(mid) >= numerator ? hi : lo) = mid;
       }
       floor.canaryRequests = canaryServed + hi * requests * weight;
-      floor.firstCheck = interval * (i + 1);
-      floor.canaryRequestsAtFirstCheck = canaryServed + requests * weight;
+      // The first check at or after the crossing within this interval (or at its end).
+      const double checks = std::ceil(hi * toSeconds(interval) / toSeconds(every) - 1e-9);
+      const double at =
+          std::min(1.0, std::max(1.0, checks) * toSeconds(every) / toSeconds(interval));
+      floor.firstCheck = interval * i + std::chrono::duration_cast<Duration>(
+                                            at * std::chrono::duration<double>(interval));
+      floor.canaryRequestsAtFirstCheck = canaryServed + at * requests * weight;
       floor.time = std::chrono::duration_cast<Duration>(
           interval * i + hi * std::chrono::duration<double>(interval));
       return floor;

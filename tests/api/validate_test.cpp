@@ -240,6 +240,15 @@ const InvalidCase kInvalid[] = {
      CANARY(c["spec"]["analysis"]["judge"] =
                 json::parse(R"({"type":"mann-whitney","confidence":1})")),
      "spec.analysis.judge.confidence", "must be below 1"},
+    {"JudgeCheckIntervalTooShort",
+     CANARY(c["spec"]["analysis"]["judge"] =
+                json::parse(R"({"type":"sequential","checkInterval":"2s"})")),
+     "spec.analysis.judge.checkInterval",
+     "must be at least 5s (a counter's increase needs two Prometheus scrapes), got 2s"},
+    {"JudgeCheckIntervalNotADuration",
+     CANARY(c["spec"]["analysis"]["judge"] =
+                json::parse(R"({"type":"sequential","checkInterval":"often"})")),
+     "spec.analysis.judge.checkInterval", "often"},
     {"TemplateProviderTypeUnknown", TEMPLATE(t["spec"]["provider"]["type"] = "prom"),
      "spec.provider.type", "\"prom\" is not allowed; must be one of: prometheus, influxdb"},
     {"TemplateProviderNotYetSupported", TEMPLATE(t["spec"]["provider"]["type"] = "datadog"),
@@ -367,6 +376,25 @@ TEST(ValidateTest, WarnsWhenTheQueryWindowIsLongerThanTheInterval) {
   EXPECT_NE(reports[0].problems[0].message.find("query window 1m0s is longer than "
                                                 "analysis.interval 30s"),
             std::string::npos);
+}
+
+TEST(ValidateTest, WarnsWhenJudgeCheckIntervalCannotTakeEffect) {
+  for (const auto& [judge, expected] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"type":"sequential","checkInterval":"2m"})",
+            "not shorter than the analysis interval (1m0s): the judge runs once per step"},
+           {R"({"type":"mann-whitney","checkInterval":"15s"})",
+            "applies to the sequential judge only (the mann-whitney judge runs once per step)"}}) {
+    json c = validCanary();
+    c["spec"]["analysis"]["interval"] = "1m";
+    c["spec"]["analysis"]["judge"] = json::parse(judge);
+    std::vector<Document> docs;
+    std::vector<DocumentReport> reports = check(c, docs);
+    EXPECT_EQ(reports[0].verdict, DocumentVerdict::kValid) << judge;
+    ASSERT_EQ(reports[0].problems.size(), 1u) << judge;
+    EXPECT_EQ(reports[0].problems[0].severity, Severity::kWarning);
+    EXPECT_EQ(reports[0].problems[0].path, "spec.analysis.judge.checkInterval");
+    EXPECT_EQ(reports[0].problems[0].message, expected);
+  }
 }
 
 TEST(ValidateTest, WarnsWhenTargetDeploymentSetsReplicasInGit) {

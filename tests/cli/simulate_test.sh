@@ -83,5 +83,17 @@ expect_line "$tmp/out" "cannot read .*none.yaml" "missing file message"
 "$canaryd" simulate "$scenarios/healthy-aa.yaml" --judge bayes >"$tmp/out" 2>&1
 expect_exit 2 $? "unknown judge"
 
+# --check-interval: the sequential judge also between steps; named in the summary.
+"$canaryd" simulate "$scenarios/error-plus-5pp.yaml" --check-interval 15s --runs 20 \
+  --no-progress >"$tmp/out" 2>&1
+expect_exit 0 $? "check interval"
+expect_line "$tmp/out" '^scenario error-plus-5pp, judge sequential, checks every 15s, 20 runs' \
+  "the judge's cadence"
+expect_line "$tmp/out" 'the first check after it, at [0-9]+m(0|15|30|45)s' "the floor's first check"
+"$canaryd" simulate "$scenarios/error-plus-5pp.yaml" --judge threshold --check-interval 15s \
+  >"$tmp/out" 2>&1
+expect_exit 2 $? "check interval with thresholds"
+expect_line "$tmp/out" 'check-interval: applies to the sequential judge only' "why not"
+
 [[ $failures -eq 0 ]] && echo "simulate: all checks passed"
 exit $((failures > 0))

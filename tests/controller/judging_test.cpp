@@ -132,6 +132,38 @@ TEST(JudgingTest, SequentialReplaysTheStoredWindowsSoARestartDecidesTheSame) {
     EXPECT_NE(v, "fail");
 }
 
+TEST(JudgingTest, WithCheckIntervalEachWindowStartsWhereTheLastEnded) {
+  Fixture f;
+  f.instant = [](const std::string&) -> Result<double> { return 100.0; };
+  api::Canary c = canaryWith(R"({"type":"sequential","checkInterval":"15s"})");
+  const Duration minute = std::chrono::minutes(1);
+  // No status yet: the analysis interval.
+  EXPECT_EQ(judgeWindow(c, f.clock.now(), minute), minute);
+  // The last step 40s ago, no check since: the window starts at the step.
+  api::CanaryStatus status;
+  api::CanaryCondition promoted;
+  promoted.type = "Promoted";
+  promoted.lastUpdateTime = formatRfc3339(f.clock.now());
+  status.conditions.push_back(promoted);
+  c.status = status;
+  f.clock.advance(std::chrono::seconds(40));
+  EXPECT_EQ(judgeWindow(c, f.clock.now(), minute), std::chrono::seconds(40));
+  JudgeRun run = runJudge(c, f.context, f.clock.now(), judgeWindow(c, f.clock.now(), minute));
+  EXPECT_NE(f.queries[0].find("[40s]"), std::string::npos) << f.queries[0];
+  EXPECT_EQ(run.status.lastCheckTime, formatRfc3339(f.clock.now()));
+  // 15s after that check: the window starts at the check.
+  c.status->judge = run.status;
+  f.clock.advance(std::chrono::seconds(15));
+  EXPECT_EQ(judgeWindow(c, f.clock.now(), minute), std::chrono::seconds(15));
+  // Without checkInterval, or for another judge: always the interval.
+  api::Canary plain = canaryWith(R"({"type":"sequential"})");
+  plain.status = c.status;
+  EXPECT_EQ(judgeWindow(plain, f.clock.now(), minute), minute);
+  // ... and the end of the window is not recorded (the stored one is kept as it was).
+  EXPECT_EQ(runJudge(plain, f.context, f.clock.now(), minute).status.lastCheckTime,
+            c.status->judge->lastCheckTime);
+}
+
 TEST(JudgingTest, MissingDataOrTooFewRequestsIsNoDataAndAddsNothing) {
   Fixture f;
   f.instant = [](const std::string& q) -> Result<double> {

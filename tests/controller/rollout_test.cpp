@@ -20,7 +20,8 @@ class ScriptedGates final : public Gates {
   bool confirmRolloutAnswer = true;
   bool preRolloutAnswer = true;
   bool rollbackAnswer = false;
-  std::deque<CheckOutcome> checks;  // empty: pass
+  std::deque<CheckOutcome> checks;   // empty: pass
+  std::deque<CheckOutcome> between;  // the judge between steps; empty: no verdict
   bool trafficAnswer = true;
   std::deque<bool> promotionAnswers;  // empty: accept
 
@@ -32,6 +33,13 @@ class ScriptedGates final : public Gates {
     if (checks.empty()) return {};
     CheckOutcome c = checks.front();
     if (checks.size() > 1) checks.pop_front();
+    return c;
+  }
+  CheckOutcome judgeBetweenSteps() override {
+    calls.push_back("judge");
+    if (between.empty()) return {};
+    CheckOutcome c = between.front();
+    between.pop_front();
     return c;
   }
   bool confirmTrafficIncrease() override { return log("confirm-traffic-increase", trafficAnswer); }
@@ -675,6 +683,65 @@ TEST(JudgeRolloutTest, InconclusiveLimitReplacesThresholdAtTheTop) {
   EXPECT_EQ(d.alerts.back(),
             "error: Canary podinfo.test rolled back: the sequential judge stayed "
             "inconclusive for 4 windows at the top weight: rate ratio 1.0 [0.4, 2.6]");
+}
+
+const char* kJudgedOften =
+    R"({"interval":"1m","threshold":2,"maxWeight":30,"stepWeight":10,
+        "judge":{"type":"sequential","checkInterval":"15s"}})";
+
+TEST(JudgeRolloutTest, CheckIntervalJudgesBetweenStepsWithoutMovingTheWeight) {
+  Driver d(canaryFrom(kJudgedOften));
+  d.tick();
+  d.observed.revision = "rev-2";
+  const TimePoint start = d.clock.now();
+  d.tick();  // Progressing, weight 0: nothing reaches the canary, nothing to judge
+  d.gates.calls.clear();
+  while (d.status().canaryWeight.value_or(0) == 0)
+    d.tick();  // pre-rollout hooks at 1m, weight 10
+  EXPECT_EQ(d.clock.now() - start, std::chrono::minutes(1) + std::chrono::seconds(15));
+  d.gates.checks = {judged(analysis::Verdict::kInconclusive)};
+  for (int i = 0; i < 4; ++i)
+    d.tick();  // three checks between steps, 15s apart, then the step to 20
+  EXPECT_EQ(d.gates.calls,
+            (std::vector<std::string>{"rollback", "pre-rollout", "confirm-traffic-increase",
+                                      "judge", "judge", "judge", "rollback", "checks",
+                                      "confirm-traffic-increase"}));
+  EXPECT_EQ(d.weights, (std::vector<std::int64_t>{10, 20}));
+  EXPECT_EQ(d.clock.now() - start, std::chrono::minutes(2) + std::chrono::seconds(15));
+  EXPECT_EQ(d.status().failedChecks, 0);
+  EXPECT_FALSE(d.status().judge->noDataChecks.has_value());
+}
+
+TEST(JudgeRolloutTest, AFailBetweenStepsRollsBackAtOnce) {
+  Driver d(canaryFrom(kJudgedOften));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  while (d.status().canaryWeight.value_or(0) == 0)
+    d.tick();  // weight 10 at 1m
+  d.gates.between = {judged(analysis::Verdict::kInconclusive),
+                     judged(analysis::Verdict::kFail, "errors: rate ratio 3.1")};
+  d.tick();  // 1m15s: inconclusive
+  EXPECT_EQ(d.phase(), "Progressing");
+  d.tick();  // 1m30s: fail
+  ASSERT_EQ(d.phase(), "Failed");
+  EXPECT_EQ(d.weights.back(), 0);
+  EXPECT_EQ(d.alerts.back(),
+            "error: Canary podinfo.test rolled back: the sequential judge failed the canary: "
+            "errors: rate ratio 3.1");
+  EXPECT_EQ(d.status().judge->verdict, "fail");
+}
+
+TEST(JudgeRolloutTest, WithoutCheckIntervalTheJudgeRunsOncePerStep) {
+  Driver d(canaryFrom(kJudged));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  d.gates.checks = {judged(analysis::Verdict::kInconclusive)};
+  for (int i = 0; i < 3; ++i)
+    d.tick();
+  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "judge"), 0);
+  EXPECT_EQ(std::count(d.gates.calls.begin(), d.gates.calls.end(), "checks"), 2);
 }
 
 TEST(JudgeRolloutTest, ANewRunForgetsThePreviousRunsEvidence) {

@@ -61,6 +61,27 @@ TEST(SimRunTest, AnErrorRegressionIsRolledBackWithTheJudgesNumbers) {
   EXPECT_EQ(r.timeline.back().canaryWeight, 0);
 }
 
+TEST(SimRunTest, CheckIntervalRollsBackBetweenStepsOnTheSameTraffic) {
+  Scenario often = library("error-plus-5pp");
+  Result<api::Canary> canary = withCheckInterval(often.canary, "15s");
+  ASSERT_TRUE(canary.ok()) << canary.error().message();
+  often.canary = *canary;
+  const RunResult stepwise = runScenario(library("error-plus-5pp"), {});
+  const RunResult r = runScenario(often, {});
+  EXPECT_EQ(r.outcome, Outcome::kRolledBack);
+  // The judge looked every 15s: a verdict between the steps, and the rollback no later.
+  bool between = false;
+  for (const TimelineEntry& e : r.timeline) {
+    if (!e.judge.empty() && e.t % minutes(1) != Duration::zero()) between = true;
+  }
+  EXPECT_TRUE(between);
+  EXPECT_LE(r.decisionTime, stepwise.decisionTime);
+  EXPECT_LE(r.canaryRequests, stepwise.canaryRequests);
+  // Only the sequential judge can be checked that often.
+  EXPECT_FALSE(withCheckInterval(*withJudge(often.canary, "threshold"), "15s").ok());
+  EXPECT_FALSE(withCheckInterval(often.canary, "2s").ok());
+}
+
 TEST(SimRunTest, TheSameSeedGivesTheSameRunAndJudgesSeeTheSameTraffic) {
   const Scenario s = library("error-plus-1pp");
   RunOptions a;

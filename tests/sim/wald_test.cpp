@@ -48,6 +48,20 @@ TEST(WaldTest, TheTwoSampleFloorLiesAboveTheKnownBaselineOne) {
   // The first check after it, at 7 minutes: 60 + 120 + 180 + 240 + 300 + 300 canary requests.
   EXPECT_EQ(f->firstCheck, std::chrono::minutes(7));
   EXPECT_NEAR(f->canaryRequestsAtFirstCheck, 1200, 1e-6);
+  // A sequential judge that also checks every 15s between steps: its first check after the
+  // floor comes within 15s of it, with the canary's 5 requests a second up to then.
+  Scenario often = regression(10, 0.005, 0.015);
+  often.canary.spec.analysis->judge->type = "sequential";
+  often.canary.spec.analysis->judge->checkInterval = "15s";
+  const std::optional<WaldFloor> sooner = waldFloor(often);
+  ASSERT_TRUE(sooner.has_value());
+  EXPECT_DOUBLE_EQ(sooner->canaryRequests, f->canaryRequests);
+  EXPECT_GE(sooner->firstCheck, sooner->time);
+  EXPECT_LT(sooner->firstCheck, sooner->time + std::chrono::seconds(15));
+  EXPECT_EQ(sooner->firstCheck.count() % std::chrono::nanoseconds(std::chrono::seconds(15)).count(),
+            0);
+  EXPECT_NEAR(sooner->canaryRequestsAtFirstCheck,
+              900 + 5 * toSeconds(sooner->firstCheck - std::chrono::minutes(6)), 1e-6);
   // Ten times the traffic: the same samples, a tenth of the time after the first interval.
   const std::optional<WaldFloor> fast = waldFloor(regression(100, 0.005, 0.015));
   ASSERT_TRUE(fast.has_value());

@@ -149,6 +149,9 @@ struct CanaryJudge {
   // windows at the top weight without a pass before the run ends (default: analysis.threshold)
   std::optional<std::int64_t> inconclusiveLimit;
   std::optional<bool> promoteOnInconclusive;  // promote when the run ends inconclusive
+  // sequential: also judge between the analysis steps, this often ("15s"); the weights and the
+  // other checks still move once per interval. Unset: once per interval, as Flagger does.
+  std::optional<std::string> checkInterval;
   friend bool operator==(const CanaryJudge&, const CanaryJudge&) = default;
 };
 
@@ -209,6 +212,9 @@ struct CanaryJudgeStatus {
   std::optional<std::int64_t> noDataChecks;  // windows without data in this run
   std::optional<std::int64_t> inconclusiveChecks;  // windows at the top weight without a pass
   StringMap state;  // sequential: each test's evidence so far, as numbers in text
+  // sequential with checkInterval: when the last window judged ended (RFC 3339); the next
+  // window starts there, so the windows between steps and at the steps do not overlap
+  std::optional<std::string> lastCheckTime;
   friend bool operator==(const CanaryJudgeStatus&, const CanaryJudgeStatus&) = default;
 };
 

@@ -15,6 +15,8 @@ namespace canaryd::api {
 
 inline constexpr Duration kDefaultAnalysisInterval = std::chrono::seconds(60);
 inline constexpr Duration kMinAnalysisInterval = std::chrono::seconds(10);
+// The shortest judge.checkInterval: a counter's increase needs two Prometheus scrapes.
+inline constexpr Duration kMinJudgeCheckInterval = std::chrono::seconds(5);
 inline constexpr std::int64_t kDefaultThreshold = 1;
 inline constexpr std::int64_t kDefaultMaxWeight = 100;
 inline constexpr std::string_view kDefaultMetricInterval = "1m";
@@ -41,6 +43,12 @@ AlertProvider withDefaults(AlertProvider provider);
 // The analysis interval as Flagger runs it: 60s when unset or unparsable, never below `floor`
 // (Flagger's 10s; `canaryd run --min-interval` lowers it for tests and demos).
 Duration effectiveInterval(const CanaryAnalysis& analysis, Duration floor = kMinAnalysisInterval);
+
+// How often the sequential judge also checks between the analysis steps
+// (spec.analysis.judge.checkInterval, never below kMinJudgeCheckInterval); nothing when the
+// judge is not sequential, the field is unset or unparsable, or it is not shorter than
+// `interval` (the analysis interval in effect): then the judge runs once per step.
+std::optional<Duration> judgeCheckInterval(const CanaryAnalysis& analysis, Duration interval);
 
 enum class Strategy {
   kCanary,              // progressive traffic shifting by stepWeight(s)

@@ -34,8 +34,15 @@ Facts evidenceOf(const std::string& judgeType, const analysis::Judgement& judgem
 // Whether the Canary is judged statistically (a judge block whose type is not threshold).
 bool usesStatisticalJudge(const api::Canary& canary);
 
-// `canary` must have Flagger's defaults applied; its status.judge is the run so far.
+// The window the judge looks at now: the analysis interval; with judge.checkInterval (see
+// api::judgeCheckInterval) the time since the later of the judge's last window and the last
+// analysis step (both read from the status as it was before this reconcile).
+Duration judgeWindow(const api::Canary& canary, TimePoint now, Duration interval);
+
+// `canary` must have Flagger's defaults applied; its status.judge is the run so far. `window`:
+// what judgeWindow() says. With judge.checkInterval the returned status records `now` as the
+// end of the window judged (lastCheckTime).
 JudgeRun runJudge(const api::Canary& canary, const MetricCheckContext& context, TimePoint now,
-                  Duration interval);
+                  Duration window);
 
 }  // namespace canaryd::controller

@@ -61,10 +61,12 @@ inline CheckOutcome checkFailed(std::string why) {
 class Gates {
  public:
   virtual ~Gates() = default;
-  virtual bool confirmRollout() = 0;          // confirm-rollout hooks accept the start
-  virtual bool preRollout() = 0;              // pre-rollout hooks succeed (at weight 0)
-  virtual bool rollbackRequested() = 0;       // a rollback hook answered 2xx
-  virtual CheckOutcome runChecks() = 0;       // rollout hooks, then the metrics
+  virtual bool confirmRollout() = 0;     // confirm-rollout hooks accept the start
+  virtual bool preRollout() = 0;         // pre-rollout hooks succeed (at weight 0)
+  virtual bool rollbackRequested() = 0;  // a rollback hook answered 2xx
+  virtual CheckOutcome runChecks() = 0;  // rollout hooks, then the metrics
+  // The sequential judge alone, over the window since its last check (judge.checkInterval).
+  virtual CheckOutcome judgeBetweenSteps() = 0;
   virtual bool confirmTrafficIncrease() = 0;  // confirm-traffic-increase hooks
   virtual bool confirmPromotion() = 0;        // confirm-promotion hooks
 };

@@ -71,6 +71,10 @@ struct RunOptions {
 RunResult runScenario(const Scenario& scenario, const RunOptions& options);
 
 // What of the scenario's `expect` the run missed, one sentence each; empty when it met all.
+// The Canary with its sequential judge also checking between steps, every `every` (a duration,
+// at least 5s; judge.checkInterval). An error when the judge is not sequential.
+Result<api::Canary> withCheckInterval(const api::Canary& canary, const std::string& every);
+
 std::vector<std::string> unmetExpectations(const Expect& expect, const RunResult& result);
 
 // The Canary with the judge of `judge` (see RunOptions::judge); an error for other names.

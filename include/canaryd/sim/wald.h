@@ -32,8 +32,9 @@ struct WaldFloor {
   double canaryRequests = 0;         // two-sample, along the rollout's weights
   Duration time{};                   // since the release, when that many have been served
   double knownBaselineRequests = 0;  // with the primary's error rate known
-  // The controller judges once per interval: the first check at or after the floor, and the
-  // canary requests served by then (the fewest any judge checked there can decide on).
+  // The controller judges once per interval (with judge.checkInterval, that often between
+  // steps too): the first check at or after the floor, and the canary requests served by then
+  // (the fewest any judge checked there can decide on).
   Duration firstCheck{};
   double canaryRequestsAtFirstCheck = 0;
 };
