@@ -181,9 +181,9 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
   std::vector<double> toRollback;          // seconds to the rollback, infinite without one
   std::vector<double> requestsToRollback;  // canary requests served until then
   double bad = 0;
+  // Runs without a rollback count as never reaching one (Wald's bound is about all runs).
+  constexpr double kNever = std::numeric_limits<double>::infinity();
   for (const sim::RunResult& r : results) {
-    // Runs without a rollback count as never reaching one (Wald's bound is about all runs).
-    constexpr double kNever = std::numeric_limits<double>::infinity();
     const bool back = r.outcome == sim::Outcome::kRolledBack;
     toRollback.push_back(back ? toSeconds(r.decisionTime) : kNever);
     requestsToRollback.push_back(back ? static_cast<double>(r.canaryRequests) : kNever);
@@ -205,6 +205,8 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
   const std::string judge = judgeName(scenario.canary);
   const std::optional<sim::WaldFloor> floor = sim::waldFloor(scenario);
   const double medianToRollback = quantile(requestsToRollback, 0.5);
+  const double knownEffect =
+      floor ? sim::knownEffectMedian(scenario, runs, options.seed).value_or(kNever) : kNever;
   if (options.output == "json") {
     auto orNull = [](double v) { return std::isfinite(v) ? json(v) : json(); };
     json doc = {
@@ -231,7 +233,9 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
           {"canaryRequestsAtFirstCheck", floor->canaryRequestsAtFirstCheck},
           {"medianRatioToFirstCheck", orNull(medianToRollback / floor->canaryRequestsAtFirstCheck)},
           {"withinDurationLimit", floor->time <= scenario.durationLimit},
-          {"medianRatio", orNull(medianToRollback / floor->canaryRequests)}};
+          {"medianRatio", orNull(medianToRollback / floor->canaryRequests)},
+          {"knownEffectMedian", orNull(knownEffect)},
+          {"knownEffectRatio", orNull(knownEffect / floor->canaryRequests)}};
     }
     out << doc.dump(2) << "\n";
     return 0;
@@ -255,6 +259,12 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
                 ? number(medianToRollback) + " (" +
                       number(medianToRollback / floor->canaryRequests) + "x)"
                 : std::string("never: fewer than half the runs rolled back"))
+        << "\n";
+    out << "  told the effect    the probability ratio test at the true ratio, checked at the "
+           "same moments: median "
+        << (std::isfinite(knownEffect)
+                ? number(knownEffect) + " (" + number(knownEffect / floor->canaryRequests) + "x)"
+                : std::string("never"))
         << "\n";
   }
   return 0;

@@ -101,4 +101,59 @@ std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta) {
   return std::nullopt;
 }
 
+std::optional<double> knownEffectMedian(const Scenario& scenario, int runs, std::uint64_t seed) {
+  if (!waldFloor(scenario) || runs <= 0) return std::nullopt;
+  const api::CanaryAnalysis& analysis = *scenario.canary.spec.analysis;
+  const std::optional<api::CanaryJudge>& judge = analysis.judge;
+  const double logThreshold = -std::log(judge ? judge->alpha.value_or(0.01) : 0.01);
+  const double margin = judge ? judge->maxErrorIncrease.value_or(0) / 100.0 : 0.0;
+  const double p0 = scenario.primary.errorRate;
+  const double ratio0 = p0 > 0 ? 1 + margin / p0 : 1;  // the judge's bound on the ratio
+  const double ratio1 = p0 > 0 ? scenario.candidate.errorRate / p0 : 1e6;
+  const Duration interval =
+      parseDuration(analysis.interval.value_or("1m")).valueOr(std::chrono::minutes(1));
+  const Duration every = api::judgeCheckInterval(analysis, interval).value_or(interval);
+  const std::vector<std::int64_t> steps = api::weightSteps(analysis);
+  auto weightAt = [&](Duration t) -> double {
+    const std::int64_t i = t / interval;
+    if (i == 0) return 0;
+    return static_cast<double>(
+        steps[std::min<std::size_t>(static_cast<std::size_t>(i - 1), steps.size() - 1)]);
+  };
+  constexpr Duration kTick = std::chrono::seconds(5);  // the simulator's traffic ticks
+  std::vector<double> decided;
+  for (int r = 0; r < runs; ++r) {
+    const TrafficModel model(scenario, seed + static_cast<std::uint64_t>(r));
+    double logRatio = 0;
+    double served = 0;
+    IntervalTraffic window;
+    for (Duration t = Duration::zero(); t < scenario.durationLimit; t += kTick) {
+      accumulate(window, model.interval(t / kTick, kTick, weightAt(t)));
+      const Duration end = t + kTick;
+      const bool check = end % every == Duration::zero() || end % interval == Duration::zero();
+      if (!check) continue;
+      served += static_cast<double>(window.canary.requests);
+      const double nc = static_cast<double>(window.canary.requests);
+      const double np = static_cast<double>(window.primary.requests);
+      if (nc > 0 && np > 0) {
+        // Each bad request is the canary's with probability rho q / (rho q + 1 - q).
+        const double q = nc / (nc + np);
+        const double pi0 = ratio0 * q / (ratio0 * q + 1 - q);
+        const double pi1 = ratio1 * q / (ratio1 * q + 1 - q);
+        logRatio += static_cast<double>(window.canary.errors) * std::log(pi1 / pi0) +
+                    static_cast<double>(window.primary.errors) * std::log((1 - pi1) / (1 - pi0));
+      }
+      window = {};
+      if (logRatio >= logThreshold) {
+        decided.push_back(served);
+        break;
+      }
+    }
+  }
+  if (decided.size() * 2 < static_cast<std::size_t>(runs)) return std::nullopt;
+  // The median of all runs, the undecided ones counting as never (above every decided one).
+  std::sort(decided.begin(), decided.end());
+  return decided[static_cast<std::size_t>(runs - 1) / 2];
+}
+
 }  // namespace canaryd::sim

@@ -25,6 +25,27 @@ Scenario regression(double rps, double primary, double candidate) {
   return s;
 }
 
+TEST(WaldTest, ATestToldTheEffectNeedsAboutTheFloorAndTheCadenceAddsToIt) {
+  Scenario s = regression(10, 0.005, 0.015);
+  s.canary.spec.analysis->judge->type = "sequential";
+  const std::optional<WaldFloor> f = waldFloor(s);
+  ASSERT_TRUE(f.has_value());
+  const std::optional<double> stepwise = knownEffectMedian(s, 200, 1);
+  ASSERT_TRUE(stepwise.has_value());
+  // Checked once a minute: decided at a step, never before the floor's neighbourhood.
+  EXPECT_GT(*stepwise, 0.8 * f->canaryRequests);
+  EXPECT_LT(*stepwise, 2.5 * f->canaryRequests);
+  // Every 15 seconds: decided sooner (the same traffic, more moments to stop at).
+  s.canary.spec.analysis->judge->checkInterval = "15s";
+  const std::optional<double> often = knownEffectMedian(s, 200, 1);
+  ASSERT_TRUE(often.has_value());
+  EXPECT_LE(*often, *stepwise);
+  // No regression: no floor, nothing to tell.
+  EXPECT_FALSE(knownEffectMedian(regression(10, 0.005, 0.005), 50, 1).has_value());
+  // Deterministic per seed.
+  EXPECT_EQ(knownEffectMedian(s, 50, 7), knownEffectMedian(s, 50, 7));
+}
+
 TEST(WaldTest, NumeratorAndKullbackLeibler) {
   // alpha 1%, beta 5%: 0.95 ln 95 + 0.05 ln(0.05/0.99).
   EXPECT_NEAR(waldNumerator(0.01, 0.05), 0.95 * std::log(95.0) + 0.05 * std::log(0.05 / 0.99),

@@ -46,4 +46,15 @@ struct WaldFloor {
 // canary there, so there are no samples to count).
 std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta = 0.05);
 
+// What a test that is told the effect reaches on the same rollout: Wald's sequential
+// probability ratio test of the candidate's true bad-request ratio against the judge's bound,
+// on the bad requests of each window (the primary's rate unknown, as for the judge), checked
+// when the controller checks (every interval, or judge.checkInterval) until it reaches
+// 1/alpha. It is the best any judge checked at those moments can hope for, so it tells how
+// much of the gap to the floor is the cadence and how much is not knowing the effect. Runs
+// the scenario's traffic with seeds seed..seed+runs-1; the median canary requests served
+// when it decided (runs that never decided within durationLimit count as never; nothing when
+// fewer than half decided, or for the scenarios waldFloor() has nothing for).
+std::optional<double> knownEffectMedian(const Scenario& scenario, int runs, std::uint64_t seed);
+
 }  // namespace canaryd::sim
