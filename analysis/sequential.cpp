@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include <Eigen/Core>
 
@@ -116,6 +118,77 @@ Verdict RateRatioTest::update(const IntervalCounts& c) {
   pass_.add(c.canaryBad, bad, p0);
   state_ = decide(fail_, pass_, policy_.alpha);
   return last_ = state_;
+}
+
+namespace {
+
+void appendNumber(std::string& out, double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", v);
+  out += text;
+}
+
+// Reads `count` comma-separated numbers from `text`, starting at `pos`; false on anything else.
+bool readNumbers(std::string_view text, std::size_t& pos, double* out, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) {
+      if (pos >= text.size() || text[pos] != ',') return false;
+      ++pos;
+    }
+    const std::string number(text.substr(pos, text.find_first_of(",;", pos) - pos));
+    char* end = nullptr;
+    out[i] = std::strtod(number.c_str(), &end);
+    if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(out[i])) {
+      return false;
+    }
+    pos += number.size();
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string RateRatioTest::save() const {
+  std::string out = "totals=";
+  const double totals[] = {total_.canaryRequests, total_.canaryBad, total_.primaryRequests,
+                           total_.primaryBad};
+  for (std::size_t i = 0; i < 4; ++i) {
+    if (i > 0) out += ',';
+    appendNumber(out, totals[i]);
+  }
+  for (const auto& [name, mixture] : {std::pair{";fail=", &fail_}, std::pair{";pass=", &pass_}}) {
+    out += name;
+    const auto& llr = mixture->logLikelihoodRatios();
+    for (std::size_t g = 0; g < llr.size(); ++g) {
+      if (g > 0) out += ',';
+      appendNumber(out, llr[g]);
+    }
+  }
+  return out;
+}
+
+bool RateRatioTest::restore(std::string_view text) {
+  double totals[4];
+  std::array<double, BernoulliMixture::kGrid> fail{};
+  std::array<double, BernoulliMixture::kGrid> pass{};
+  std::size_t pos = 0;
+  auto expect = [&](std::string_view word) {
+    if (text.substr(pos, word.size()) != word) return false;
+    pos += word.size();
+    return true;
+  };
+  if (!expect("totals=") || !readNumbers(text, pos, totals, 4) || !expect(";fail=") ||
+      !readNumbers(text, pos, fail.data(), fail.size()) || !expect(";pass=") ||
+      !readNumbers(text, pos, pass.data(), pass.size()) || pos != text.size()) {
+    return false;
+  }
+  total_ = {totals[0], totals[1], totals[2], totals[3]};
+  fail_.setLogLikelihoodRatios(fail);
+  pass_.setLogLikelihoodRatios(pass);
+  judged_ = total_.canaryRequests > 0;
+  state_ = judged_ ? decide(fail_, pass_, policy_.alpha) : Verdict::kInconclusive;
+  last_ = state_;
+  return true;
 }
 
 Judgement RateRatioTest::judgement() const {

@@ -299,13 +299,7 @@ Decoded<T> decodeJson(const json& body, const Document* document) {
 }
 
 template <typename T>
-Result<T> fromJsonText(std::string_view text, std::string_view what) {
-  json body;
-  try {
-    body = json::parse(text);
-  } catch (const json::exception& e) {
-    return Error::invalidInput(std::string(what) + ": malformed JSON: " + e.what());
-  }
+Result<T> fromJsonBody(const json& body, std::string_view what) {
   Decoded<T> decoded = decodeJson<T>(body, nullptr);
   for (const Problem& p : decoded.problems) {
     if (p.severity == Severity::kError) {
@@ -313,6 +307,17 @@ Result<T> fromJsonText(std::string_view text, std::string_view what) {
     }
   }
   return std::move(decoded.value);
+}
+
+template <typename T>
+Result<T> fromJsonText(std::string_view text, std::string_view what) {
+  json body;
+  try {
+    body = json::parse(text);
+  } catch (const json::exception& e) {
+    return Error::invalidInput(std::string(what) + ": malformed JSON: " + e.what());
+  }
+  return fromJsonBody<T>(body, what);
 }
 
 }  // namespace
@@ -342,6 +347,15 @@ Result<MetricTemplate> metricTemplateFromJson(std::string_view text) {
 }
 Result<AlertProvider> alertProviderFromJson(std::string_view text) {
   return fromJsonText<AlertProvider>(text, "AlertProvider");
+}
+Result<Canary> canaryFromJson(const JsonValue& value) {
+  return fromJsonBody<Canary>(value.get(), "Canary");
+}
+Result<MetricTemplate> metricTemplateFromJson(const JsonValue& value) {
+  return fromJsonBody<MetricTemplate>(value.get(), "MetricTemplate");
+}
+Result<AlertProvider> alertProviderFromJson(const JsonValue& value) {
+  return fromJsonBody<AlertProvider>(value.get(), "AlertProvider");
 }
 
 JsonValue toJsonValue(const Canary& canary) {

@@ -33,7 +33,7 @@ analysis::Judgement noData(std::string why) {
   return j;
 }
 
-// "cr,ce,pr,pe;..." <-> the windows' counts.
+// "cr,ce,pr,pe;...": the windows' counts, as canaryd before the saved test kept them.
 std::vector<analysis::IntervalCounts> parseWindows(const std::string& text) {
   std::vector<analysis::IntervalCounts> out;
   std::stringstream windows(text);
@@ -50,16 +50,20 @@ std::vector<analysis::IntervalCounts> parseWindows(const std::string& text) {
   return out;
 }
 
-std::string formatWindow(const analysis::IntervalCounts& c) {
-  return formatNumber(c.canaryRequests) + "," + formatNumber(c.canaryBad) + "," +
-         formatNumber(c.primaryRequests) + "," + formatNumber(c.primaryBad);
-}
-
 JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
-                    const MetricCheckContext& context, Duration interval) {
+                    const MetricCheckContext& context, TimePoint now, Duration interval) {
   JudgeRun run;
   if (canary.status && canary.status->judge) run.status = *canary.status->judge;
-  std::vector<analysis::IntervalCounts> windows = parseWindows(run.status.state[kErrorsState]);
+  analysis::SequentialPolicy policy;
+  policy.alpha = judge.alpha.value_or(0.01);
+  policy.maxIncrease = judge.maxErrorIncrease.value_or(0) / 100.0;
+  analysis::RateRatioTest test(policy);
+  std::string& state = run.status.state[kErrorsState];
+  if (!test.restore(state)) {
+    // A run judged by an earlier canaryd kept its windows' counts: replay them.
+    for (const analysis::IntervalCounts& c : parseWindows(state))
+      test.update(c);
+  }
 
   // This window's counts, canary and primary.
   analysis::Judgement window;
@@ -106,27 +110,20 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
             noData("no data: the canary served " + formatNumber(counts.canaryRequests) +
                    " requests in the window, fewer than minSamples " + std::to_string(minSamples));
       } else {
-        windows.push_back(counts);
+        test.update(counts);
+        // With checkInterval the next window starts here; a window without enough data is
+        // not consumed, so the next one covers its time too (minSamples keeps its meaning).
+        if (judge.checkInterval) run.status.lastCheckTime = formatRfc3339(now);
       }
     }
   }
 
-  analysis::SequentialPolicy policy;
-  policy.alpha = judge.alpha.value_or(0.01);
-  policy.maxIncrease = judge.maxErrorIncrease.value_or(0) / 100.0;
-  analysis::RateRatioTest test(policy);
-  for (const analysis::IntervalCounts& c : windows)
-    test.update(c);
   run.judgement = test.judgement();
   if (run.judgement.verdict != Verdict::kPass && run.judgement.verdict != Verdict::kFail &&
       window.verdict == Verdict::kNoData && !window.evidence.explanation.empty()) {
     run.judgement = window;  // nothing new to decide on
   }
-  std::string state;
-  for (const analysis::IntervalCounts& c : windows) {
-    state += (state.empty() ? "" : ";") + formatWindow(c);
-  }
-  run.status.state[kErrorsState] = state;
+  state = test.save();
   return run;
 }
 
@@ -237,11 +234,8 @@ JudgeRun runJudge(const api::Canary& canary, const MetricCheckContext& context, 
                   Duration window) {
   const api::CanaryJudge& judge = *canary.spec.analysis->judge;
   JudgeRun run = judge.type.value_or("") == "sequential"
-                     ? sequential(canary, judge, context, window)
+                     ? sequential(canary, judge, context, now, window)
                      : mannWhitney(canary, judge, context, now);
-  if (judge.checkInterval && judge.type.value_or("") == "sequential") {
-    run.status.lastCheckTime = formatRfc3339(now);
-  }
   run.status.verdict = std::string(analysis::toString(run.judgement.verdict));
   run.status.explanation = run.judgement.evidence.explanation;
   return run;

@@ -305,7 +305,7 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
     if (raw.error().kind() == ErrorKind::kNotFound) return outcome(false, {}, "");
     return raw.error();
   }
-  Result<api::Canary> decoded = api::canaryFromJson(raw->dump());
+  Result<api::Canary> decoded = api::canaryFromJson(*raw);
   if (!decoded) {
     const std::string message =
         "canary " + keyOf(ref) + " cannot be read: " + decoded.error().message();
@@ -393,7 +393,7 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   if (!canary.status || !(next.status == *canary.status)) {
     api::Canary written = *decoded;  // as read: the precondition is its resourceVersion
     written.status = next.status;
-    Result<api::Canary> updated = cluster::updateCanaryStatus(client, written);
+    Result<std::string> updated = cluster::updateCanaryStatus(client, written);
     if (!updated) return updated.error().withContext("status of canary " + keyOf(ref));
   }
   announce(canary, *raw, next, revision, imagesOf(*target));
@@ -719,7 +719,7 @@ Result<ReconcileOutcome> Reconciler::Impl::finalize(const api::Canary& canary,
     written.status = canary.status.value_or(api::CanaryStatus{});
     written.status->phase = "Terminating";
     written.status->lastTransitionTime = formatRfc3339(clock.now());
-    Result<api::Canary> updated = cluster::updateCanaryStatus(client, written);
+    Result<std::string> updated = cluster::updateCanaryStatus(client, written);
     if (!updated) return updated.error();
     events.record(raw, "Normal", "Synced", "Terminating: reverting " + ns + "/" + targetName);
   }

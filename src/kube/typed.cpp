@@ -9,9 +9,10 @@ namespace canaryd::cluster {
 namespace {
 
 template <typename T>
-Result<T> decode(const Result<api::JsonValue>& object, Result<T> (*fromJson)(std::string_view)) {
+Result<T> decode(const Result<api::JsonValue>& object,
+                 Result<T> (*fromJson)(const api::JsonValue&)) {
   if (!object) return object.error();
-  return fromJson(object->dump());
+  return fromJson(*object);
 }
 
 }  // namespace
@@ -28,7 +29,7 @@ Result<std::vector<api::Canary>> listCanaries(Client& client, const std::string&
     Result<ObjectList> page = client.list(kCanaries, ns, options);
     if (!page) return page.error();
     for (const api::JsonValue& item : page->items) {
-      Result<api::Canary> canary = api::canaryFromJson(item.dump());
+      Result<api::Canary> canary = api::canaryFromJson(item);
       if (!canary) return canary.error();
       out.push_back(std::move(canary).value());
     }
@@ -37,9 +38,11 @@ Result<std::vector<api::Canary>> listCanaries(Client& client, const std::string&
   return out;
 }
 
-Result<api::Canary> updateCanaryStatus(Client& client, const api::Canary& canary) {
-  return decode<api::Canary>(client.updateStatus(kCanaries, api::toJsonValue(canary)),
-                             &api::canaryFromJson);
+Result<std::string> updateCanaryStatus(Client& client, const api::Canary& canary) {
+  Result<api::JsonValue> written = client.updateStatus(kCanaries, api::toJsonValue(canary));
+  if (!written) return written.error();
+  const nlohmann::json& metadata = written->get().value("metadata", nlohmann::json::object());
+  return metadata.value("resourceVersion", std::string());
 }
 
 Result<api::MetricTemplate> getMetricTemplate(Client& client, const ObjectRef& ref) {

@@ -78,6 +78,41 @@ TEST(RateRatioTestTest, DecisionIsSticky) {
   EXPECT_EQ(test.update({0, 0, 0, 0}), Verdict::kFail);
 }
 
+TEST(RateRatioTestTest, ASavedTestContinuesExactlyWhereItWas) {
+  const std::vector<IntervalCounts> windows = {
+      {600, 7, 5400, 30}, {1200, 9, 4800, 25}, {1800, 20, 4200, 21}, {2400, 15, 3600, 18}};
+  for (double margin : {0.0, 0.005}) {
+    RateRatioTest straight({0.01, margin});
+    RateRatioTest saved({0.01, margin});
+    for (const IntervalCounts& w : windows) {
+      straight.update(w);
+      RateRatioTest restored({0.01, margin});
+      ASSERT_TRUE(restored.restore(saved.save())) << saved.save();
+      restored.update(w);
+      saved = restored;
+    }
+    EXPECT_EQ(saved.save(), straight.save());
+    EXPECT_DOUBLE_EQ(saved.failEValue(), straight.failEValue());
+    EXPECT_DOUBLE_EQ(saved.passEValue(), straight.passEValue());
+    EXPECT_EQ(saved.judgement().verdict, straight.judgement().verdict);
+    EXPECT_EQ(saved.judgement().evidence.explanation, straight.judgement().evidence.explanation);
+  }
+  // A decided test stays decided after a restore.
+  RateRatioTest failed({0.01, 0});
+  ASSERT_EQ(failed.update({600, 60, 5400, 27}), Verdict::kFail);
+  RateRatioTest again({0.01, 0});
+  ASSERT_TRUE(again.restore(failed.save()));
+  EXPECT_EQ(again.update({600, 0, 5400, 1000}), Verdict::kFail);
+  // Anything else is refused and leaves the test as it was.
+  for (const char* text : {"", "1000,50,1000,5", "totals=1,2,3;fail=0;pass=0",
+                           "totals=1,2,3,4;fail=0,0,0,0,0,0,0,x;pass=0,0,0,0,0,0,0,0",
+                           "totals=1,2,3,4;fail=0,0,0,0,0,0,0,0;pass=0,0,0,0,0,0,0,0;more"}) {
+    RateRatioTest fresh;
+    EXPECT_FALSE(fresh.restore(text)) << text;
+    EXPECT_EQ(fresh.save(), RateRatioTest().save());
+  }
+}
+
 TEST(ExceedanceTestTest, P99ObjectiveFailsAndPasses) {
   ExceedanceTest slow({0.01, 0.99});
   EXPECT_EQ(slow.update(2000, 100), Verdict::kFail);  // 5% above the bound, 1% allowed

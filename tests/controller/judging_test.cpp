@@ -85,7 +85,9 @@ TEST(JudgingTest, SequentialRendersCanaryAndPrimaryCountsAndKeepsTheWindows) {
   EXPECT_NE(f.queries[0].find("[60s]"), std::string::npos) << f.queries[0];
   EXPECT_FALSE(isPrimary(f.queries[0]));
   EXPECT_TRUE(isPrimary(f.queries[2]));
-  EXPECT_EQ(run.status.state["errors"], "1000,50,1000,5");
+  // The test's memory: the totals and each alternative's evidence.
+  EXPECT_EQ(run.status.state["errors"].rfind("totals=1000,50,1000,5;fail=", 0), 0u)
+      << run.status.state["errors"];
   // Ten times the primary's error rate on 2,000 requests is decisive at once.
   EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kFail);
   EXPECT_EQ(run.status.verdict, "fail");
@@ -126,10 +128,18 @@ TEST(JudgingTest, SequentialReplaysTheStoredWindowsSoARestartDecidesTheSame) {
     status.judge = run.status;
     c.status = status;  // what the reconciler writes; a restarted daemon reads it back
   }
-  EXPECT_EQ(c.status->judge->state["errors"], "1000,11,1000,10;1000,11,1000,10;1000,11,1000,10");
+  EXPECT_EQ(c.status->judge->state["errors"].rfind("totals=3000,33,3000,30;", 0), 0u)
+      << c.status->judge->state["errors"];
   // Similar error rates: no reason to fail; not yet enough to pass either.
   for (const std::string& v : verdicts)
     EXPECT_NE(v, "fail");
+  // A status written by an earlier canaryd (the windows' counts) is replayed: same evidence.
+  api::Canary old = canaryWith(R"({"type":"sequential","alpha":0.01})");
+  old.status = api::CanaryStatus{};
+  old.status->judge = api::CanaryJudgeStatus{};
+  old.status->judge->state["errors"] = "1000,11,1000,10;1000,11,1000,10";
+  JudgeRun replayed = runJudge(old, f.context, f.clock.now(), std::chrono::minutes(1));
+  EXPECT_EQ(replayed.status.state["errors"], c.status->judge->state["errors"]);
 }
 
 TEST(JudgingTest, WithCheckIntervalEachWindowStartsWhereTheLastEnded) {
@@ -155,6 +165,18 @@ TEST(JudgingTest, WithCheckIntervalEachWindowStartsWhereTheLastEnded) {
   c.status->judge = run.status;
   f.clock.advance(std::chrono::seconds(15));
   EXPECT_EQ(judgeWindow(c, f.clock.now(), minute), std::chrono::seconds(15));
+  // A window with fewer than minSamples canary requests is not consumed: the next one starts
+  // where it did, so a quiet 15s window is not lost and minSamples keeps its meaning.
+  api::Canary strict =
+      canaryWith(R"({"type":"sequential","checkInterval":"15s","minSamples":500})");
+  strict.status = c.status;
+  JudgeRun quiet =
+      runJudge(strict, f.context, f.clock.now(), judgeWindow(strict, f.clock.now(), minute));
+  EXPECT_EQ(quiet.judgement.verdict, analysis::Verdict::kNoData);
+  EXPECT_EQ(quiet.status.lastCheckTime, run.status.lastCheckTime);
+  strict.status->judge = quiet.status;
+  f.clock.advance(std::chrono::seconds(15));
+  EXPECT_EQ(judgeWindow(strict, f.clock.now(), minute), std::chrono::seconds(30));
   // Without checkInterval, or for another judge: always the interval.
   api::Canary plain = canaryWith(R"({"type":"sequential"})");
   plain.status = c.status;
@@ -174,7 +196,8 @@ TEST(JudgingTest, MissingDataOrTooFewRequestsIsNoDataAndAddsNothing) {
   JudgeRun run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
   EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kNoData);
   EXPECT_NE(run.status.explanation->find("no values found"), std::string::npos);
-  EXPECT_EQ(run.status.state["errors"], "");
+  EXPECT_EQ(run.status.state["errors"].rfind("totals=0,0,0,0;", 0), 0u)
+      << run.status.state["errors"];
   f.instant = [](const std::string& q) -> Result<double> { return isErrors(q) ? 0.0 : 40.0; };
   run = runJudge(canaryWith(R"({"type":"sequential","minSamples":200})"), f.context, f.clock.now(),
                  std::chrono::minutes(1));

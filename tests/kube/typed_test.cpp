@@ -46,13 +46,16 @@ TEST(TypedClientTest, CanaryRoundTripsThroughTheApiWithItsStatus) {
   next.status = api::CanaryStatus{};
   next.status->phase = "Initialized";
   next.status->canaryWeight = 0;
-  Result<api::Canary> written = updateCanaryStatus(client, next);
+  Result<std::string> written = updateCanaryStatus(client, next);
   ASSERT_TRUE(written.ok()) << written.error().message();
-  EXPECT_EQ(written->status->phase, "Initialized");
-  EXPECT_NE(written->metadata.resourceVersion, canary->metadata.resourceVersion);
+  EXPECT_NE(*written, canary->metadata.resourceVersion);
+  Result<api::Canary> reread = getCanary(client, {"production", "my-app"});
+  ASSERT_TRUE(reread.ok()) << reread.error().message();
+  EXPECT_EQ(reread->status->phase, "Initialized");
+  EXPECT_EQ(reread->metadata.resourceVersion, *written);
 
   // Writing from the stale copy again is a conflict: re-read and retry.
-  Result<api::Canary> stale = updateCanaryStatus(client, next);
+  Result<std::string> stale = updateCanaryStatus(client, next);
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.error().kind(), ErrorKind::kConflict);
 

@@ -19,6 +19,8 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "canaryd/analysis/judgement.h"
 
@@ -45,6 +47,11 @@ class BernoulliMixture {
   void add(double hits, double trials, double p0);
   double eValue() const;
   double logEValue() const;
+  // Each alternative's log likelihood ratio so far: the whole memory of the mixture.
+  const std::array<double, kGrid>& logLikelihoodRatios() const { return logLikelihoodRatio_; }
+  void setLogLikelihoodRatios(const std::array<double, kGrid>& values) {
+    logLikelihoodRatio_ = values;
+  }
 
  private:
   std::array<double, kGrid> logOddsFactor_{};
@@ -72,6 +79,12 @@ class RateRatioTest {
   Judgement judgement() const;
   double failEValue() const { return fail_.eValue(); }
   double passEValue() const { return pass_.eValue(); }
+  // The test's memory as text (the totals and both mixtures' log likelihood ratios, to 17
+  // significant digits), for the Canary's status: restore() of it continues exactly where
+  // this test is, in constant space however many windows there were.
+  std::string save() const;
+  // Continues from what save() wrote; false (and the test unchanged) when `text` is not that.
+  bool restore(std::string_view text);
 
  private:
   double boundaryRatio() const;

@@ -35,6 +35,10 @@ Decoded<AlertProvider> decodeAlertProvider(const Document& document);
 Result<Canary> canaryFromJson(std::string_view json);
 Result<MetricTemplate> metricTemplateFromJson(std::string_view json);
 Result<AlertProvider> alertProviderFromJson(std::string_view json);
+// The same from an object already parsed (what the cluster client returns): no text between.
+Result<Canary> canaryFromJson(const JsonValue& value);
+Result<MetricTemplate> metricTemplateFromJson(const JsonValue& value);
+Result<AlertProvider> alertProviderFromJson(const JsonValue& value);
 
 JsonValue toJsonValue(const Canary& canary);
 JsonValue toJsonValue(const MetricTemplate& metricTemplate);

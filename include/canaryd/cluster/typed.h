@@ -19,8 +19,9 @@ namespace canaryd::cluster {
 Result<api::Canary> getCanary(Client& client, const ObjectRef& ref);
 Result<std::vector<api::Canary>> listCanaries(Client& client, const std::string& ns);
 // Writes `canary.status` through the status subresource; metadata.resourceVersion is the
-// precondition (kConflict when someone wrote in between).
-Result<api::Canary> updateCanaryStatus(Client& client, const api::Canary& canary);
+// precondition (kConflict when someone wrote in between). Returns the new resourceVersion (the
+// object written is not decoded again: a reconcile never needs it).
+Result<std::string> updateCanaryStatus(Client& client, const api::Canary& canary);
 Result<api::MetricTemplate> getMetricTemplate(Client& client, const ObjectRef& ref);
 Result<api::AlertProvider> getAlertProvider(Client& client, const ObjectRef& ref);
 

@@ -4,10 +4,11 @@
 // - sequential: the request and 5xx counter increments of the canary and of the primary over
 //   the analysis interval (the provider's built-in count queries, rendered once with target =
 //   the canary and once with `<target>-primary`) feed an anytime-valid rate-ratio test
-//   (analysis/sequential.h) at `alpha` with the allowed `maxErrorIncrease`. The windows' counts
-//   are the run's memory: they are kept in status.judge.state and replayed each time, so a
-//   restarted daemon reaches exactly the same verdict. A window with a query error, no data, or
-//   fewer than `minSamples` canary requests is no data and adds nothing.
+//   (analysis/sequential.h) at `alpha` with the allowed `maxErrorIncrease`. The test's memory
+//   (RateRatioTest::save) is kept in status.judge.state, so a restarted daemon continues
+//   exactly where it was; a status written by an earlier canaryd (each window's counts) is
+//   replayed. A window with a query error, no data, or fewer than `minSamples` canary requests
+//   is no data and adds nothing.
 // - mann-whitney: each metric of analysis.metrics is queried over the metric's interval as a
 //   range (every interval/12, at least 1s) for the canary and for the primary, and the two
 //   samples go to the rank-sum judge (analysis/mann_whitney.h) at `confidence`; a metric with
@@ -41,7 +42,8 @@ Duration judgeWindow(const api::Canary& canary, TimePoint now, Duration interval
 
 // `canary` must have Flagger's defaults applied; its status.judge is the run so far. `window`:
 // what judgeWindow() says. With judge.checkInterval the returned status records `now` as the
-// end of the window judged (lastCheckTime).
+// end of the window judged (lastCheckTime) when the window had data (at least minSamples
+// canary requests); otherwise the next window starts where this one did.
 JudgeRun runJudge(const api::Canary& canary, const MetricCheckContext& context, TimePoint now,
                   Duration window);
 
