@@ -359,7 +359,19 @@ json Store::commitUpdate(const ResourceType& type, const std::string& ns, const 
   updated["apiVersion"] = type.groupVersion();
   updated["kind"] = type.kind;
   updated["metadata"]["resourceVersion"] = currentMeta["resourceVersion"];
-  if (comparable(updated) == comparable(current)) return current;  // no-op: no new version
+  // No-op: no new version. The resourceVersions are equal here, so the objects compare as
+  // they are unless their managedFields differ (then without them).
+  const json none;
+  auto managed = [&none](const json& o) -> const json& {
+    const auto m = o.find("metadata");
+    if (m == o.end() || !m->is_object()) return none;
+    const auto f = m->find("managedFields");
+    return f == m->end() ? none : *f;
+  };
+  const bool unchanged = managed(updated) == managed(current)
+                             ? updated == current
+                             : comparable(updated) == comparable(current);
+  if (unchanged) return current;
 
   const bool terminating = updated["metadata"].contains("deletionTimestamp");
   const json finalizers = updated["metadata"].value("finalizers", json::array());
@@ -371,9 +383,9 @@ json Store::commitUpdate(const ResourceType& type, const std::string& ns, const 
     collectGarbage(removed["metadata"].value("uid", ""), "Background", events);
     return removed;
   }
-  it->second = updated;
-  record(type, "MODIFIED", type.namespaced ? ns : "", updated, events);
-  return updated;
+  it->second = std::move(updated);
+  record(type, "MODIFIED", type.namespaced ? ns : "", it->second, events);
+  return it->second;
 }
 
 json Store::update(const ResourceType& type, const std::string& ns, const std::string& name,

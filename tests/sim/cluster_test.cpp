@@ -101,6 +101,36 @@ TEST(SimClusterTest, StaleWritesConflictAndSpecChangesBumpTheGeneration) {
             ErrorKind::kInvalidInput);
 }
 
+TEST(SimClusterTest, AnUpdateThatChangesNothingMakesNoNewVersion) {
+  VirtualClock clock;
+  Cluster cluster(clock);
+  createNamespace(cluster);
+  Result<api::JsonValue> created = cluster.create(cluster::kDeployments, "sim", deployment("a"));
+  ASSERT_TRUE(created.ok());
+  const json version = created->get()["metadata"]["resourceVersion"];
+  // The same object again: the same version, as the API server answers a no-op.
+  Result<api::JsonValue> same = cluster.update(cluster::kDeployments, *created);
+  ASSERT_TRUE(same.ok()) << same.error().message();
+  EXPECT_EQ(same->get()["metadata"]["resourceVersion"], version);
+  // Only managedFields differ: still no new version.
+  json managed = created->get();
+  managed["metadata"]["managedFields"] = json::array({{{"manager", "kubectl"}}});
+  Result<api::JsonValue> fields = cluster.update(cluster::kDeployments, api::JsonValue(managed));
+  ASSERT_TRUE(fields.ok()) << fields.error().message();
+  EXPECT_EQ(fields->get()["metadata"]["resourceVersion"], version);
+  // A label changes: a new version, and the stored object is the one written.
+  json labelled = created->get();
+  labelled["metadata"]["labels"] = {{"team", "shop"}};
+  Result<api::JsonValue> changed = cluster.update(cluster::kDeployments, api::JsonValue(labelled));
+  ASSERT_TRUE(changed.ok()) << changed.error().message();
+  EXPECT_NE(changed->get()["metadata"]["resourceVersion"], version);
+  Result<api::JsonValue> stored = cluster.get(cluster::kDeployments, {"sim", "shop"});
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->get()["metadata"]["labels"]["team"], "shop");
+  EXPECT_EQ(stored->get()["metadata"]["resourceVersion"],
+            changed->get()["metadata"]["resourceVersion"]);
+}
+
 TEST(SimClusterTest, AcceptsHttpRoutesAndReportsEvents) {
   VirtualClock clock;
   std::vector<std::string> events;
