@@ -217,15 +217,7 @@ bool usesStatisticalJudge(const api::Canary& canary) {
 
 Duration judgeWindow(const api::Canary& canary, TimePoint now, Duration interval) {
   if (!api::judgeCheckInterval(*canary.spec.analysis, interval) || !canary.status) return interval;
-  std::optional<TimePoint> start;
-  for (const api::CanaryCondition& c : canary.status->conditions) {
-    if (c.type == "Promoted" && c.lastUpdateTime) start = parseRfc3339(*c.lastUpdateTime);
-  }
-  if (canary.status->judge && canary.status->judge->lastCheckTime) {
-    if (std::optional<TimePoint> last = parseRfc3339(*canary.status->judge->lastCheckTime)) {
-      start = start ? std::max(*start, *last) : *last;
-    }
-  }
+  const std::optional<TimePoint> start = judgeWindowStart(*canary.status);
   if (!start || *start >= now) return interval;
   return now - *start;
 }

@@ -426,15 +426,7 @@ class Stepper {
     const std::optional<Duration> every = api::judgeCheckInterval(analysis_, interval_);
     if (!every || !observed_.canaryReady || canary_.spec.skipAnalysis.value_or(false)) return;
     if (weight() == 0 && out_.status.iterations.value_or(0) == 0) return;  // no canary traffic
-    TimePoint last = now_ - *every;
-    if (const api::CanaryCondition* promoted = promotedCondition();
-        promoted && promoted->lastUpdateTime) {
-      last = parseRfc3339(*promoted->lastUpdateTime).value_or(last);
-    }
-    if (out_.status.judge && out_.status.judge->lastCheckTime) {
-      last = std::max(last, parseRfc3339(*out_.status.judge->lastCheckTime).value_or(last));
-    }
-    const Duration elapsed = now_ - last;
+    const Duration elapsed = now_ - judgeWindowStart(out_.status).value_or(now_ - *every);
     if (elapsed < *every) {
       out_.requeueAfter = std::min(out_.requeueAfter, *every - elapsed);
       return;
@@ -639,6 +631,19 @@ class Stepper {
 };
 
 }  // namespace
+
+std::optional<TimePoint> judgeWindowStart(const api::CanaryStatus& status) {
+  std::optional<TimePoint> start;
+  for (const api::CanaryCondition& c : status.conditions) {
+    if (c.type == "Promoted" && c.lastUpdateTime) start = parseRfc3339(*c.lastUpdateTime);
+  }
+  if (status.judge && status.judge->lastCheckTime) {
+    if (std::optional<TimePoint> last = parseRfc3339(*status.judge->lastCheckTime)) {
+      start = start ? std::max(*start, *last) : *last;
+    }
+  }
+  return start;
+}
 
 Observation observe(const api::Canary& canary, const api::JsonValue& target,
                     const std::optional<api::JsonValue>& primary,

@@ -120,7 +120,7 @@ Result<api::Canary> withCheckInterval(const api::Canary& canary, const std::stri
     return Error::invalidInput("must be at least " + formatDuration(api::kMinJudgeCheckInterval) +
                                ", got " + every);
   }
-  if (!controller::usesStatisticalJudge(canary) ||
+  if (!canary.spec.analysis || !canary.spec.analysis->judge ||
       canary.spec.analysis->judge->type.value_or("") != "sequential") {
     return Error::invalidInput(
         "applies to the sequential judge only (the scenario's Canary, or --judge sequential)");

@@ -24,6 +24,14 @@ double twoSampleInformation(double canary, double primary, double p1, double p0,
   return value;
 }
 
+// The canary's weight in percent during interval `index` of the rollout: 0 in the first (it
+// runs only the pre-rollout gates), then each step, then the top one.
+double stepWeight(const std::vector<std::int64_t>& steps, std::int64_t index) {
+  if (index == 0) return 0;
+  return static_cast<double>(
+      steps[std::min<std::size_t>(static_cast<std::size_t>(index - 1), steps.size() - 1)]);
+}
+
 }  // namespace
 
 double waldNumerator(double alpha, double beta) {
@@ -49,8 +57,7 @@ std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta) {
   WaldFloor floor;
   floor.knownBaselineRequests = numerator / bernoulliKl(p1, p0 + margin);
 
-  const Duration interval =
-      parseDuration(analysis.interval.value_or("1m")).valueOr(std::chrono::minutes(1));
+  const Duration interval = api::effectiveInterval(analysis);
   // The judge looks at the steps and, with judge.checkInterval, this often between them.
   const Duration every = api::judgeCheckInterval(analysis, interval).value_or(interval);
   // Users' requests reach the canary by weight; blue/green and A/B testing have no steps.
@@ -63,13 +70,7 @@ std::optional<WaldFloor> waldFloor(const Scenario& scenario, double beta) {
   double primaryServed = 0;
   constexpr std::int64_t kIntervals = 100'000;  // a floor beyond this is no floor at all
   for (std::int64_t i = 0; i < kIntervals; ++i) {
-    // The first interval runs only the pre-rollout gates, at weight 0.
-    const double weight =
-        i == 0
-            ? 0.0
-            : static_cast<double>(
-                  steps[std::min<std::size_t>(static_cast<std::size_t>(i - 1), steps.size() - 1)]) /
-                  100.0;
+    const double weight = stepWeight(steps, i) / 100.0;
     const double requests = model.meanRate(interval * i + interval / 2) * toSeconds(interval);
     auto informationAt = [&](double fraction) {
       return twoSampleInformation(canaryServed + fraction * requests * weight,
@@ -110,16 +111,9 @@ std::optional<double> knownEffectMedian(const Scenario& scenario, int runs, std:
   const double p0 = scenario.primary.errorRate;
   const double ratio0 = p0 > 0 ? 1 + margin / p0 : 1;  // the judge's bound on the ratio
   const double ratio1 = p0 > 0 ? scenario.candidate.errorRate / p0 : 1e6;
-  const Duration interval =
-      parseDuration(analysis.interval.value_or("1m")).valueOr(std::chrono::minutes(1));
+  const Duration interval = api::effectiveInterval(analysis);
   const Duration every = api::judgeCheckInterval(analysis, interval).value_or(interval);
   const std::vector<std::int64_t> steps = api::weightSteps(analysis);
-  auto weightAt = [&](Duration t) -> double {
-    const std::int64_t i = t / interval;
-    if (i == 0) return 0;
-    return static_cast<double>(
-        steps[std::min<std::size_t>(static_cast<std::size_t>(i - 1), steps.size() - 1)]);
-  };
   constexpr Duration kTick = std::chrono::seconds(5);  // the simulator's traffic ticks
   std::vector<double> decided;
   for (int r = 0; r < runs; ++r) {
@@ -128,7 +122,7 @@ std::optional<double> knownEffectMedian(const Scenario& scenario, int runs, std:
     double served = 0;
     IntervalTraffic window;
     for (Duration t = Duration::zero(); t < scenario.durationLimit; t += kTick) {
-      accumulate(window, model.interval(t / kTick, kTick, weightAt(t)));
+      accumulate(window, model.interval(t / kTick, kTick, stepWeight(steps, t / interval)));
       const Duration end = t + kTick;
       const bool check = end % every == Duration::zero() || end % interval == Duration::zero();
       if (!check) continue;

@@ -125,4 +125,9 @@ Observation observe(const api::Canary& canary, const api::JsonValue& target,
 Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now,
           Duration minInterval = api::kMinAnalysisInterval);
 
+// Where the statistical judge's next window starts (judge.checkInterval): the later of the
+// last analysis step (the Promoted condition's lastUpdateTime) and the end of the judge's last
+// window (status.judge.lastCheckTime); nothing when the status records neither.
+std::optional<TimePoint> judgeWindowStart(const api::CanaryStatus& status);
+
 }  // namespace canaryd::controller
