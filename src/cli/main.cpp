@@ -116,6 +116,9 @@ int main(int argc, char** argv) {
       ->add_option("--max-concurrent-canaries", run.maxConcurrentCanaries,
                    "Canaries reconciled at once (worker threads)")
       ->check(CLI::Range(1, 256));
+  runCmd->add_option("--allow-address", run.allowAddresses,
+                     "HOST, CIDR or URL prefix that MetricTemplates, webhooks and alert providers "
+                     "may reach; repeat for several (default: any address)");
   runCmd->add_option("--min-interval", run.minInterval,
                      "Floor of analysis intervals (Flagger's 10s; lower only for tests and demos)");
 

@@ -59,6 +59,14 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
         << options.minInterval << "\n";
     return 2;
   }
+  std::vector<std::string> allowed = options.allowAddresses;
+  if (!allowed.empty()) allowed.push_back(options.metricsServer);  // the operator's own
+  Result<AddressPolicy> parsedPolicy = AddressPolicy::parse(allowed);
+  if (!parsedPolicy) {
+    err << "canaryd run: " << parsedPolicy.error().message() << "\n";
+    return 2;
+  }
+  auto addresses = std::make_shared<AddressPolicy>(std::move(*parsedPolicy));
   Result<kube::ConnectionConfig> config = connection(options.kubeconfig);
   if (!config) {
     err << "canaryd run: " << config.error().message() << "\n";
@@ -73,6 +81,8 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   controller::ControllerMetrics metrics(options.provider);
+  addresses->onRefusal(
+      [&metrics](const std::string& purpose) { metrics.recordAddressRefusal(purpose); });
   kube::ClientOptions clientOptions;
   clientOptions.observer = metrics.kubeApiObserver();
   kube::KubeClient client(*config, clientOptions);
@@ -82,17 +92,20 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   providers.onDelivery([&metrics](const std::string& type, bool delivered) {
     metrics.recordNotification(type, delivered);
   });
+  providers.restrictAddresses(addresses);
   notify::FanOutNotifier notifier(log, providers);
   controller::ReconcilerOptions reconcilerOptions;
   reconcilerOptions.provider = options.provider;
   reconcilerOptions.metricsServer = options.metricsServer;
   reconcilerOptions.minInterval = *minInterval;
   reconcilerOptions.gitCredentialsSecret = options.gitCredentialsSecret;
-  controller::ProviderFactory providerFactory =
-      [observer = metrics.prometheusObserver()](metrics::ProviderConfig provider) {
-        provider.observer = observer;
-        return metrics::makeProvider(provider);
-      };
+  reconcilerOptions.addresses = addresses;
+  controller::ProviderFactory providerFactory = [observer = metrics.prometheusObserver(),
+                                                 addresses](metrics::ProviderConfig provider) {
+    provider.observer = observer;
+    provider.addresses = addresses;
+    return metrics::makeProvider(provider);
+  };
   controller::Reconciler reconciler(client, clock, notifier, reconcilerOptions, providerFactory);
   controller::ControllerOptions controllerOptions;
   controllerOptions.metrics = &metrics;
@@ -125,6 +138,12 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
     err << "canaryd run: cannot listen on " << options.listen << ": " << health.error().message()
         << "\n";
     return 1;
+  }
+  if (addresses->restricts()) {
+    std::string list;
+    for (const std::string& a : allowed)
+      list += (list.empty() ? "" : ", ") + a;
+    spdlog::info("templates, webhooks and alert providers may reach only: {}", list);
   }
   spdlog::info(
       "canaryd running against {}; health on {}:{}; namespaces: {}", config->server,

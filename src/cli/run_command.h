@@ -21,6 +21,9 @@ struct RunOptions {
   std::string gitCredentialsSecret;  // "namespace/name" for Git write-back
   int maxConcurrentCanaries = 4;
   std::string minInterval = "10s";
+  // Addresses that tenants' templates, webhooks and alert providers may reach (empty: any);
+  // --metrics-server is always allowed.
+  std::vector<std::string> allowAddresses;
 };
 
 // Exit codes: 0 stopped by a signal, 1 lost leadership or could not start, 2 bad flags.

@@ -6,22 +6,28 @@
 #include <spdlog/spdlog.h>
 
 #include "canaryd/controller/controller_metrics.h"
+#include "canaryd/core/json_read.h"
 
 namespace canaryd::controller {
 namespace {
 
 using nlohmann::json;
 
+const json& member(const json& object, std::string_view key) {
+  static const json kNone;
+  const json* m = jsonread::member(object, key);
+  return m == nullptr ? kNone : *m;
+}
+
 std::string keyOf(const json& object) {
-  const json meta = object.value("metadata", json::object());
-  return meta.value("namespace", "") + "/" + meta.value("name", "");
+  const json& meta = member(object, "metadata");
+  return jsonread::string(meta, "namespace") + "/" + jsonread::string(meta, "name");
 }
 
 std::string targetKeyOf(const json& canary) {
-  const std::string name =
-      canary.value("spec", json::object()).value("targetRef", json::object()).value("name", "");
+  const std::string name = jsonread::string(member(member(canary, "spec"), "targetRef"), "name");
   if (name.empty()) return "";
-  return canary["metadata"].value("namespace", "") + "/" + name;
+  return jsonread::string(member(canary, "metadata"), "namespace") + "/" + name;
 }
 
 }  // namespace
@@ -92,12 +98,14 @@ void CanaryController::watchCanary(const api::JsonValue* before, const api::Json
     }
   }
   if (before != nullptr) {
-    const json& b = before->get()["metadata"];
-    const json& a = object["metadata"];
-    const bool resync = b.value("resourceVersion", "") == a.value("resourceVersion", "");
-    const bool specChanged = b.value("generation", 0) != a.value("generation", 0);
-    const bool metaChanged = b.value("finalizers", json()) != a.value("finalizers", json()) ||
-                             a.contains("deletionTimestamp");
+    const json& b = member(before->get(), "metadata");
+    const json& a = member(object, "metadata");
+    const bool resync =
+        jsonread::string(b, "resourceVersion") == jsonread::string(a, "resourceVersion");
+    const bool specChanged =
+        jsonread::integer(b, "generation") != jsonread::integer(a, "generation");
+    const bool metaChanged = member(b, "finalizers") != member(a, "finalizers") ||
+                             jsonread::member(a, "deletionTimestamp") != nullptr;
     if (!resync && !specChanged && !metaChanged) return;  // a status write: nothing to do
   }
   queue_.add(key);
@@ -120,6 +128,22 @@ void CanaryController::watchDeployment(const api::JsonValue& deployment) {
     queue_.add(canary);
 }
 
+// The reconcile boundary: nothing that escapes one Canary's reconcile stops the others. An
+// exception here is a defect in canaryd (every parser of outside bytes returns errors): it is
+// logged with the Canary, counted as an error and retried with backoff.
+Result<ReconcileOutcome> CanaryController::reconcileGuarded(const cluster::ObjectRef& ref) {
+  std::string what;
+  try {
+    return reconciler_.reconcile(ref);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "an exception that is not a std::exception";
+  }
+  spdlog::error("defect: the reconcile of canary {}/{} threw: {}", ref.namespace_, ref.name, what);
+  return Error::internal("defect: the reconcile threw: " + what);
+}
+
 bool CanaryController::processNext() {
   std::optional<std::string> key = queue_.tryGet();
   if (!key) return false;
@@ -131,7 +155,7 @@ void CanaryController::process(const std::string& key) {
   const auto slash = key.find('/');
   const cluster::ObjectRef ref{key.substr(0, slash), key.substr(slash + 1)};
   const auto started = std::chrono::steady_clock::now();
-  Result<ReconcileOutcome> outcome = reconciler_.reconcile(ref);
+  Result<ReconcileOutcome> outcome = reconcileGuarded(ref);
   ++reconciles_;
   if (options_.metrics != nullptr) {
     options_.metrics->recordReconcile(

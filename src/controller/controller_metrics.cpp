@@ -86,6 +86,9 @@ struct ControllerMetrics::Impl {
   prometheus::Family<prometheus::Counter>& notifications =
       family(prometheus::BuildCounter(), "canaryd_notifications_total",
              "Alert deliveries by provider type and result: sent, failed", r);
+  prometheus::Family<prometheus::Counter>& refusals =
+      family(prometheus::BuildCounter(), "canaryd_address_refusals_total",
+             "Requests refused by the --allow-address list, by purpose: metric, webhook, alert", r);
   prometheus::Gauge& leader = family(prometheus::BuildGauge(), "canaryd_leader",
                                      "1 while this replica holds the leader Lease", r)
                                   .Add({});
@@ -159,6 +162,10 @@ void ControllerMetrics::observeQueue(Duration waited, std::size_t depth) {
 void ControllerMetrics::recordNotification(const std::string& providerType, bool delivered) {
   impl_->notifications.Add({{"provider", providerType}, {"result", delivered ? "sent" : "failed"}})
       .Increment();
+}
+
+void ControllerMetrics::recordAddressRefusal(const std::string& purpose) {
+  impl_->refusals.Add({{"purpose", purpose}}).Increment();
 }
 
 void ControllerMetrics::setLeader(bool leading) {

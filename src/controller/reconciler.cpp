@@ -259,7 +259,7 @@ struct Reconciler::Impl {
         notifier(n),
         options(std::move(o)),
         metrics(std::move(m)),
-        webhooks(k, std::move(sleep), options.webhookTransport),
+        webhooks(k, std::move(sleep), options.webhookTransport, options.addresses),
         events(c, k) {}
 
   Result<ReconcileOutcome> reconcile(const cluster::ObjectRef& ref);

@@ -7,12 +7,17 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/core/http.h"
+#include "canaryd/core/json_read.h"
 
 namespace canaryd::controller {
 
 WebhookRunner::WebhookRunner(const Clock& clock, std::function<void(Duration)> sleep,
-                             HttpTransport transport)
-    : clock_(clock), sleep_(std::move(sleep)), transport_(std::move(transport)) {
+                             HttpTransport transport,
+                             std::shared_ptr<const AddressPolicy> addresses)
+    : clock_(clock),
+      sleep_(std::move(sleep)),
+      transport_(std::move(transport)),
+      addresses_(std::move(addresses)) {
   if (!sleep_) sleep_ = [](Duration d) { std::this_thread::sleep_for(d); };
 }
 
@@ -43,13 +48,16 @@ WebhookResult WebhookRunner::send(
     if (!transport_) {
       HttpClientOptions options;
       options.tls.insecureSkipVerify = hook.disableTLS.value_or(false);
+      options.addresses = addresses_;
+      options.purpose = "webhook";
       http.emplace(options);
     }
     HttpRequest request;
     request.method = "POST";
     request.url = hook.url.value_or("");
     request.headers = {{"Content-Type", "application/json"}};
-    request.body = payload.dump();
+    request.body = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    request.maxResponseBytes = kMaxWebhookAnswerBytes;
     request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
         timeout ? *timeout : std::chrono::seconds(10));
     const std::int64_t attempts = 1 + std::max<std::int64_t>(0, hook.retries.value_or(0));
@@ -60,11 +68,12 @@ WebhookResult WebhookRunner::send(
       Result<HttpResponse> response = http ? http->send(request) : transport_(request);
       if (!response) {
         failure = response.error().message();
+        if (!response.error().retryable()) break;  // a refused address stays refused
       } else if (response->status >= 200 && response->status < 300) {
         ok = true;
       } else {
         failure = "answered " + std::to_string(response->status) +
-                  (response->body.empty() ? "" : ": " + response->body.substr(0, 200));
+                  (response->body.empty() ? "" : ": " + jsonread::snippet(response->body, 200));
       }
     }
     if (!ok) {

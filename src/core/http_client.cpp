@@ -4,8 +4,10 @@
 #include <mutex>
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include "canaryd/core/http.h"
+#include "canaryd/core/text.h"
 
 namespace canaryd {
 namespace {
@@ -25,7 +27,11 @@ void globalInit() {
 struct Transfer {
   HttpResponse* response;
   const std::function<bool(std::string_view)>* onData;
+  std::size_t maxBytes = 0;
+  const AddressPolicy* addresses = nullptr;
   bool stoppedByCaller = false;
+  bool tooLarge = false;
+  bool addressRefused = false;
 };
 
 size_t writeBody(char* data, size_t size, size_t count, void* user) {
@@ -38,8 +44,23 @@ size_t writeBody(char* data, size_t size, size_t count, void* user) {
     }
     return n;
   }
+  if (t->response->body.size() + n > t->maxBytes) {
+    t->tooLarge = true;
+    return 0;
+  }
   t->response->body.append(data, n);
   return n;
+}
+
+// Called for each address curl is about to connect to: the allow-list's CIDR entries decide.
+curl_socket_t openSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(user);
+  if (purpose == CURLSOCKTYPE_IPCXN && t->addresses != nullptr &&
+      !t->addresses->allowsSocketAddress(&address->addr)) {
+    t->addressRefused = true;
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
 }
 
 size_t writeHeader(char* data, size_t size, size_t count, void* user) {
@@ -84,8 +105,58 @@ struct HttpClient::Impl {
   Result<HttpResponse> perform(const HttpRequest& request,
                                const std::function<bool(std::string_view)>* onData) {
     curl_easy_reset(curl);  // keeps the connection cache
+    const std::string shownUrl = redactUrl(request.url);
+    const std::string scheme = lower(request.url.substr(0, 8));
+    if (!scheme.starts_with("http://") && !scheme.starts_with("https://")) {
+      const auto colon = request.url.find("://");
+      const std::string what = colon == std::string::npos || colon > 16
+                                   ? "a URL without a scheme"
+                                   : "a " + quote(request.url.substr(0, colon)) + " URL";
+      return Error::invalidInput(what + ": only http and https URLs are allowed");
+    }
+    for (const auto& [name, value] : request.headers) {
+      // A token from a Secret with a line break would add headers (or a request) of its own.
+      if ((name + value).find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+        return Error::invalidInput(shownUrl + ": the header " + quote(name) +
+                                   " holds a line break or NUL (from a Secret or a manifest)");
+      }
+    }
     HttpResponse response;
-    Transfer transfer{&response, onData};
+    Transfer transfer{&response, onData, request.maxResponseBytes};
+    const AddressPolicy* policy = options.addresses.get();
+    if (policy != nullptr && policy->restricts()) {
+      AddressPolicy::Verdict verdict = policy->checkUrl(request.url);
+      if (!options.proxy.empty() && verdict != AddressPolicy::Verdict::kRefused) {
+        // Through a proxy, only the proxy's address is ours to see: the target must be allowed
+        // by its URL, and the proxy by its URL or address.
+        if (verdict == AddressPolicy::Verdict::kIfAddressFits) {
+          verdict = AddressPolicy::Verdict::kRefused;
+        } else {
+          const std::string proxy = options.proxy.find("://") == std::string::npos
+                                        ? "http://" + options.proxy
+                                        : options.proxy;
+          verdict = policy->checkUrl(proxy);
+          if (verdict == AddressPolicy::Verdict::kRefused) {
+            policy->refused(options.purpose);
+            return Error::invalidInput("the proxy " + AddressPolicy::refusal(proxy));
+          }
+        }
+      }
+      switch (verdict) {
+        case AddressPolicy::Verdict::kAllowed:
+          break;
+        case AddressPolicy::Verdict::kIfAddressFits:
+          transfer.addresses = policy;
+          curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, openSocket);
+          curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &transfer);
+          // A reused connection was opened for another URL: decide on a fresh one.
+          curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+          break;
+        case AddressPolicy::Verdict::kRefused:
+          policy->refused(options.purpose);
+          return Error::invalidInput(AddressPolicy::refusal(request.url));
+      }
+    }
     char errorBuffer[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errorBuffer);
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
@@ -98,6 +169,9 @@ struct HttpClient::Impl {
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, writeHeader);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     if (!options.proxy.empty()) curl_easy_setopt(curl, CURLOPT_PROXY, options.proxy.c_str());
 
     const TlsOptions& tls = options.tls;
@@ -135,9 +209,23 @@ struct HttpClient::Impl {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     response.status = static_cast<int>(status);
     if (code == CURLE_WRITE_ERROR && transfer.stoppedByCaller) return response;
+    if (transfer.tooLarge) {
+      return Error::unavailable(request.method + " " + shownUrl +
+                                ": the answer is larger than the limit of " +
+                                std::to_string(request.maxResponseBytes) + " bytes");
+    }
+    if (transfer.addressRefused) {
+      policy->refused(options.purpose);
+      return Error::invalidInput(AddressPolicy::refusal(request.url) +
+                                 ": it resolves outside the allowed ranges");
+    }
     if (code != CURLE_OK) {
       std::string detail = errorBuffer[0] != 0 ? errorBuffer : curl_easy_strerror(code);
-      return Error::unavailable(request.method + " " + request.url + ": " + detail);
+      // curl's own message may repeat the URL with its query (tokens): drop it.
+      if (const auto at = detail.find(request.url); at != std::string::npos) {
+        detail.replace(at, request.url.size(), shownUrl);
+      }
+      return Error::unavailable(request.method + " " + shownUrl + ": " + detail);
     }
     return response;
   }

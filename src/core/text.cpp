@@ -80,33 +80,84 @@ std::string formatNumber(double value) {
   return buf;
 }
 
-std::string quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
+namespace {
+
+// The length of the valid UTF-8 sequence starting at text[i] (1 to 4), or 0 when the bytes
+// there are not one (a stray continuation byte, an overlong form, a surrogate, a cut sequence).
+std::size_t utf8SequenceLength(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  std::size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    length = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead == 0xe0) low = 0xa0;
+    if (lead == 0xed) high = 0x9f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead == 0xf0) low = 0x90;
+    if (lead == 0xf4) high = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    const unsigned char c = byte(i + k);
+    if (c < (k == 1 ? low : 0x80) || c > (k == 1 ? high : 0xbf)) return 0;
+  }
+  return length;
+}
+
+}  // namespace
+
+namespace {
+
+// Appends `text` with control characters and bytes that are not valid UTF-8 escaped as \xNN
+// (\n and \t as such); quotes and backslashes too when `quoting`.
+void appendEscaped(std::string& out, std::string_view text, bool quoting) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoting && (c == '"' || c == '\\')) {
+      out += '\\';
+      out += c;
+      continue;
+    }
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '\t') {
+      out += "\\t";
+      continue;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    const std::size_t valid = u >= 0x80 ? utf8SequenceLength(text, i) : 1;
+    if (u < 0x20 || u == 0x7f || valid == 0) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(u));
+      out += buf;
+    } else {
+      out.append(text.substr(i, valid));
+      i += valid - 1;
     }
   }
+}
+
+}  // namespace
+
+std::string quote(std::string_view text) {
+  std::string out = "\"";
+  appendEscaped(out, text, true);
   out += '"';
+  return out;
+}
+
+std::string printable(std::string_view text) {
+  std::string out;
+  appendEscaped(out, text, false);
   return out;
 }
 

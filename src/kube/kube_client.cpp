@@ -10,6 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "canaryd/core/json_read.h"
+#include "canaryd/core/text.h"
+
 namespace canaryd::kube {
 namespace {
 
@@ -38,6 +41,18 @@ void addQuery(std::string& url, const std::string& key, const std::string& value
   url += key + "=" + urlEncode(value);
 }
 
+// The most canaryd reads of one answer (a page of a list, one watch event).
+constexpr std::size_t kMaxAnswerBytes = 128u << 20;
+constexpr std::size_t kMaxDepth = 256;
+// One object in a watch stream (etcd keeps objects below 1.5 MiB by default).
+constexpr std::size_t kMaxEventBytes = 16u << 20;
+
+// Request bodies: a string that is not valid UTF-8 (which only outside bytes can put there) is
+// written with U+FFFD instead of making the JSON writer throw.
+std::string wire(const json& body) {
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 bool retryable(int status) {
   return status == 429 || status >= 500;
 }
@@ -45,23 +60,28 @@ bool retryable(int status) {
 }  // namespace
 
 Result<api::JsonValue> interpretResponse(int status, std::string_view body, std::string_view what) {
-  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  jsonread::Limits limits;
+  limits.maxBytes = kMaxAnswerBytes;
+  limits.maxDepth = kMaxDepth;
+  Result<json> parsed = jsonread::parse(body, "the API server", limits);
   if (status >= 200 && status < 300) {
-    if (parsed.is_discarded() || !parsed.is_object()) {
+    if (!parsed || !parsed->is_object()) {
       return Error::unavailable(std::string(what) + ": the API server answered " +
-                                std::to_string(status) + " with a body that is not a JSON object");
+                                std::to_string(status) + " with a body that is not a JSON object" +
+                                (parsed ? "" : " (" + parsed.error().message() + ")"));
     }
-    return api::JsonValue(std::move(parsed));
+    return api::JsonValue(std::move(*parsed));
   }
   std::string message;
-  if (!parsed.is_discarded() && parsed.is_object() && parsed.value("kind", "") == "Status") {
-    message = parsed.value("message", "");
-    const json details = parsed.value("details", json::object());
-    if (details.is_object() && details.contains("causes") && details["causes"].is_array()) {
-      for (const json& cause : details["causes"]) {
+  if (parsed && jsonread::string(*parsed, "kind") == "Status") {
+    message = jsonread::string(*parsed, "message");
+    const json* details = jsonread::object(*parsed, "details");
+    const json* causes = details == nullptr ? nullptr : jsonread::array(*details, "causes");
+    if (causes != nullptr) {
+      for (const json& cause : *causes) {
         if (!cause.is_object()) continue;
-        std::string field = cause.value("field", "");
-        std::string text = cause.value("message", "");
+        std::string field = jsonread::string(cause, "field");
+        std::string text = jsonread::string(cause, "message");
         if (message.find(text) == std::string::npos) {
           message += "; " + (field.empty() ? "" : field + ": ") + text;
         }
@@ -69,8 +89,8 @@ Result<api::JsonValue> interpretResponse(int status, std::string_view body, std:
     }
   }
   if (message.empty()) {
-    std::string snippet(body.substr(0, 200));
-    message = "HTTP " + std::to_string(status) + (snippet.empty() ? "" : ": " + snippet);
+    message =
+        "HTTP " + std::to_string(status) + (body.empty() ? "" : ": " + jsonread::snippet(body));
   }
   return Error(errorKindForHttpStatus(status), std::string(what) + ": " + message);
 }
@@ -133,6 +153,7 @@ struct KubeClient::Impl {
                std::string("fieldManager=") + urlEncode(options.fieldManager);
     }
     r.timeout = options.requestTimeout;
+    r.maxResponseBytes = kMaxAnswerBytes;
     r.headers = {{"Accept", "application/json"}, {"User-Agent", options.userAgent}};
     if (!body.empty()) r.headers.emplace_back("Content-Type", contentType);
     if (std::string t = token(); !t.empty()) r.headers.emplace_back("Authorization", "Bearer " + t);
@@ -208,8 +229,10 @@ Result<cluster::ObjectList> KubeClient::list(const Resource& r, const std::strin
   cluster::ObjectList out;
   if (body["items"].is_array()) {
     out.items.reserve(body["items"].size());
-    for (const json& item : body["items"])
+    for (const json& item : body["items"]) {
+      if (!item.is_object()) return Error::unavailable(what + ": an item is not an object");
       out.items.emplace_back(item);
+    }
   }
   const json meta = body.value("metadata", json::object());
   if (meta.is_object()) {
@@ -230,7 +253,7 @@ Result<ObjectRef> refOf(const api::JsonValue& object) {
       !o["metadata"].contains("name") || !o["metadata"]["name"].is_string()) {
     return Error::invalidInput("the object has no metadata.name");
   }
-  return ObjectRef{o["metadata"].value("namespace", ""), o["metadata"]["name"]};
+  return ObjectRef{jsonread::string(o["metadata"], "namespace"), o["metadata"]["name"]};
 }
 
 }  // namespace
@@ -242,21 +265,21 @@ Result<api::JsonValue> KubeClient::create(const Resource& r, const std::string& 
   if (!body.contains("apiVersion")) body["apiVersion"] = r.apiVersion();
   if (!body.contains("kind")) body["kind"] = r.kind;
   std::string name = body.value("metadata", json::object()).value("name", "");
-  return impl_->call(impl_->request("POST", collectionPath(r, ns), body.dump()),
+  return impl_->call(impl_->request("POST", collectionPath(r, ns), wire(body)),
                      "create " + describe(r, {ns, name}));
 }
 
 Result<api::JsonValue> KubeClient::update(const Resource& r, const api::JsonValue& object) {
   Result<ObjectRef> ref = refOf(object);
   if (!ref) return ref.error().withContext("update " + r.resource);
-  return impl_->call(impl_->request("PUT", objectPath(r, *ref), object.dump()),
+  return impl_->call(impl_->request("PUT", objectPath(r, *ref), wire(object.get())),
                      "update " + describe(r, *ref));
 }
 
 Result<api::JsonValue> KubeClient::updateStatus(const Resource& r, const api::JsonValue& object) {
   Result<ObjectRef> ref = refOf(object);
   if (!ref) return ref.error().withContext("update status of " + r.resource);
-  return impl_->call(impl_->request("PUT", objectPath(r, *ref) + "/status", object.dump()),
+  return impl_->call(impl_->request("PUT", objectPath(r, *ref) + "/status", wire(object.get())),
                      "update status of " + describe(r, *ref));
 }
 
@@ -281,7 +304,7 @@ Status KubeClient::remove(const Resource& r, const ObjectRef& ref,
     body["preconditions"]["resourceVersion"] = o.preconditionResourceVersion;
   }
   Result<api::JsonValue> answer = impl_->call(
-      impl_->request("DELETE", objectPath(r, ref), body.dump()), "delete " + describe(r, ref));
+      impl_->request("DELETE", objectPath(r, ref), wire(body)), "delete " + describe(r, ref));
   if (!answer) return answer.error();
   return {};
 }
@@ -302,30 +325,38 @@ Status KubeClient::watch(const Resource& r, const std::string& ns, const cluster
   std::optional<Error> failure;
   bool stopped = false;
   auto onData = [&](std::string_view chunk) {
+    // Only the new bytes are searched for the end of a line: a long line is not rescanned
+    // with every chunk.
+    std::size_t searchFrom = pending.size();
     pending.append(chunk);
     std::size_t newline;
-    while ((newline = pending.find('\n')) != std::string::npos) {
+    while ((newline = pending.find('\n', searchFrom)) != std::string::npos) {
+      searchFrom = 0;
       std::string line = pending.substr(0, newline);
       pending.erase(0, newline + 1);
       if (line.empty()) continue;
-      json event = json::parse(line, nullptr, false);
-      if (event.is_object() && event.value("kind", "") == "Status" && !event.contains("type")) {
-        const int code = event.value("code", 500);
+      json event =
+          line.size() > kMaxEventBytes || jsonread::nestingDepth(line, kMaxDepth) > kMaxDepth
+              ? json(json::value_t::discarded)
+              : json::parse(line, nullptr, false);
+      if (event.is_object() && jsonread::string(event, "kind") == "Status" &&
+          !event.contains("type")) {
+        const int code = static_cast<int>(jsonread::integer(event, "code").value_or(500));
         failure = Error(code == 410 ? ErrorKind::kExpired : errorKindForHttpStatus(code),
-                        what + ": " + event.value("message", "watch refused"));
+                        what + ": " + jsonread::string(event, "message", "watch refused"));
         return false;
       }
       if (event.is_discarded() || !event.is_object() || !event.contains("type") ||
           !event["type"].is_string() || !event.contains("object") || !event["object"].is_object()) {
-        failure = Error::unavailable(what + ": malformed watch event: " + line.substr(0, 200));
+        failure = Error::unavailable(what + ": malformed watch event: " + jsonread::snippet(line));
         return false;
       }
       const std::string type = event["type"];
       if (type == "ERROR") {
         const json& status = event["object"];
-        const int code = status.value("code", 500);
+        const int code = static_cast<int>(jsonread::integer(status, "code").value_or(500));
         failure = Error(code == 410 ? ErrorKind::kExpired : errorKindForHttpStatus(code),
-                        what + ": " + status.value("message", "watch error"));
+                        what + ": " + jsonread::string(status, "message", "watch error"));
         return false;
       }
       cluster::WatchEvent e;
@@ -338,19 +369,22 @@ Status KubeClient::watch(const Resource& r, const std::string& ns, const cluster
       } else if (type == "BOOKMARK") {
         e.type = cluster::WatchEvent::Type::kBookmark;
       } else {
-        failure = Error::unavailable(what + ": unknown watch event type " + type);
+        failure = Error::unavailable(what + ": unknown watch event type " + quote(type));
         return false;
       }
-      const json meta = event["object"].value("metadata", json::object());
-      if (meta.is_object() && meta.contains("resourceVersion") &&
-          meta["resourceVersion"].is_string()) {
-        e.resourceVersion = meta["resourceVersion"];
+      if (const json* meta = jsonread::object(event["object"], "metadata")) {
+        e.resourceVersion = jsonread::string(*meta, "resourceVersion");
       }
       e.object = api::JsonValue(std::move(event["object"]));
       if (!onEvent(e)) {
         stopped = true;
         return false;
       }
+    }
+    if (pending.size() > kMaxEventBytes) {
+      failure = Error::unavailable(what + ": a watch event longer than the limit of " +
+                                   std::to_string(kMaxEventBytes) + " bytes");
+      return false;
     }
     return true;
   };
@@ -365,7 +399,7 @@ Status KubeClient::watch(const Resource& r, const std::string& ns, const cluster
   const bool partial = pending.find_first_not_of(" \t\r\n") != std::string::npos;
   if (response->status >= 200 && response->status < 300 && partial) {
     return Error::unavailable(
-        what + ": the stream ended in the middle of an event: " + pending.substr(0, 200));
+        what + ": the stream ended in the middle of an event: " + jsonread::snippet(pending));
   }
   if (response->status < 200 || response->status >= 300) {
     Result<api::JsonValue> err = interpretResponse(response->status, pending, what);

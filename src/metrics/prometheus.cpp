@@ -8,6 +8,7 @@
 
 #include "canaryd/core/base64.h"
 #include "canaryd/core/http.h"
+#include "canaryd/core/json_read.h"
 #include "canaryd/core/text.h"
 
 namespace canaryd::metrics {
@@ -15,25 +16,39 @@ namespace {
 
 using nlohmann::json;
 
-// A sample value as Prometheus encodes it: a JSON string ("0.5", "NaN", "+Inf").
-Result<double> sampleValue(const json& value, const std::string& query) {
-  if (!value.is_array() || value.size() != 2 || !value[1].is_string()) {
-    return Error::unavailable("Prometheus answered a malformed sample for " + quote(query));
+// Prometheus' own cap on the points of one range query series.
+constexpr std::size_t kMaxRangePoints = 11000;
+// Series named in the message when several came back where one was expected.
+constexpr std::size_t kSeriesShown = 3;
+
+// A sample value as Prometheus encodes it: [time, "0.5"] (the value a string: "NaN", "+Inf").
+Result<double> sampleValue(const json* value, const std::string& server, const std::string& query) {
+  if (value == nullptr || !value->is_array() || value->size() != 2 || !(*value)[1].is_string()) {
+    return Error::unavailable("Prometheus " + server + " answered a malformed sample for " +
+                              quote(query) + ": " +
+                              (value == nullptr ? "none" : jsonread::snippet(value->dump(), 100)));
   }
-  const std::string text = value[1].get<std::string>();
+  const std::string& text = (*value)[1].get_ref<const std::string&>();
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str()) {
-    return Error::unavailable("Prometheus answered a non-numeric sample " + quote(text));
+  if (end == text.c_str() || *end != '\0') {
+    return Error::unavailable("Prometheus " + server + " answered a non-numeric sample " +
+                              quote(jsonread::snippet(text, 100)));
   }
   return v;
 }
 
-// Several series where one number was expected: which ones, so the user can aggregate.
+// Several series where one number was expected: the first few, so the user can aggregate.
 Error severalSeries(const std::string& query, const json& result) {
   std::vector<std::string> labels;
-  for (const json& series : result)
-    labels.push_back(series.value("metric", json::object()).dump());
+  for (const json& series : result) {
+    if (labels.size() == kSeriesShown) {
+      labels.push_back("...");
+      break;
+    }
+    const json* metric = jsonread::object(series, "metric");
+    labels.push_back(metric == nullptr ? "{}" : jsonread::snippet(metric->dump(), 300));
+  }
   return Error::invalidInput(
       "the query " + quote(query) + " returned " + std::to_string(result.size()) +
       " series where one was expected: " + join(labels, ", ") + "; aggregate it (sum, avg, ...)");
@@ -44,6 +59,7 @@ Error severalSeries(const std::string& query, const json& result) {
 PrometheusProvider::PrometheusProvider(ProviderConfig config) : config_(std::move(config)) {
   while (!config_.address.empty() && config_.address.back() == '/')
     config_.address.pop_back();
+  server_ = redactUrl(config_.address);
 }
 
 Result<json> PrometheusProvider::get(const std::string& pathAndQuery, const std::string& query) {
@@ -56,10 +72,13 @@ Result<json> PrometheusProvider::get(const std::string& pathAndQuery, const std:
   options.tls.insecureSkipVerify = config_.insecureSkipVerify;
   options.tls.caFile = config_.caFile;
   options.observer = config_.observer;
+  options.addresses = config_.addresses;
+  options.purpose = "metric";
   HttpClient http(options);
   HttpRequest request;
   request.url = config_.address + pathAndQuery;
   request.timeout = config_.timeout;
+  request.maxResponseBytes = config_.maxResponseBytes;
   if (!config_.bearerToken.empty()) {
     request.headers.emplace_back("Authorization", "Bearer " + config_.bearerToken);
   } else if (!config_.username.empty()) {
@@ -73,54 +92,79 @@ Result<json> PrometheusProvider::get(const std::string& pathAndQuery, const std:
   Result<HttpResponse> response = http.send(request);
   auto backoff = config_.retryBackoff;
   for (int attempt = 0; attempt < config_.retries &&
-                        (!response || (response->status >= 500 && response->status <= 599));
+                        (!response || (response->status >= 500 && response->status <= 599)) &&
+                        (response || response.error().retryable());
        ++attempt) {
     std::this_thread::sleep_for(backoff);
     backoff *= 2;
     response = http.send(request);
   }
   if (!response) {
-    return Error::unavailable("Prometheus " + config_.address +
+    if (response.error().kind() == ErrorKind::kInvalidInput) return response.error();
+    return Error::unavailable("Prometheus " + server_ +
                               " did not answer: " + response.error().message());
   }
-  json body = json::parse(response->body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return Error::unavailable("Prometheus " + config_.address + " answered HTTP " +
-                              std::to_string(response->status) + " with a body that is not JSON");
+  jsonread::Limits limits;
+  limits.maxBytes = config_.maxResponseBytes;
+  Result<json> parsed = jsonread::parse(
+      response->body, "Prometheus " + server_ + " (HTTP " + std::to_string(response->status) + ")",
+      limits);
+  if (!parsed) return parsed.error();
+  const json& body = *parsed;
+  if (!body.is_object()) {
+    return Error::unavailable("Prometheus " + server_ + " answered HTTP " +
+                              std::to_string(response->status) +
+                              " with JSON that is not an object");
   }
-  if (body.value("status", "") != "success") {
-    const std::string message = "Prometheus refused the query " + quote(query) + ": " +
-                                body.value("errorType", "error") + ": " +
-                                body.value("error", "HTTP " + std::to_string(response->status));
+  if (jsonread::string(body, "status") != "success") {
+    const std::string errorType = jsonread::string(body, "errorType", "error");
+    const std::string message =
+        "Prometheus " + server_ + " refused the query " + quote(query) + ": " +
+        jsonread::snippet(errorType, 100) + ": " +
+        jsonread::snippet(
+            jsonread::string(body, "error", "HTTP " + std::to_string(response->status)), 500);
     // A bad query is the user's to fix; anything else may pass.
-    if (response->status == 400 || body.value("errorType", "") == "bad_data") {
-      return Error::invalidInput(message);
-    }
+    if (response->status == 400 || errorType == "bad_data") return Error::invalidInput(message);
     return Error::unavailable(message);
   }
-  return body.value("data", json::object());
+  const json* data = jsonread::object(body, "data");
+  if (data == nullptr) {
+    return Error::unavailable("Prometheus " + server_ + " answered success without a data object");
+  }
+  return *data;
 }
 
 Result<double> PrometheusProvider::query(const std::string& query) {
   Result<json> data = get("/api/v1/query?query=" + urlEncode(query), query);
   if (!data) return data.error();
-  const std::string type = data->value("resultType", "");
-  const json result = data->value("result", json::array());
+  const std::string type = jsonread::string(*data, "resultType");
+  const json* result = jsonread::member(*data, "result");
   std::optional<double> value;
   if (type == "scalar") {
-    Result<double> v = sampleValue(result, query);
+    Result<double> v = sampleValue(result, server_, query);
     if (!v) return v.error();
     value = *v;
   } else if (type == "vector") {
-    if (result.size() > 1) return severalSeries(query, result);
-    for (const json& series : result) {
-      Result<double> v = sampleValue(series.value("value", json()), query);
+    if (result == nullptr || !result->is_array()) {
+      return Error::unavailable("Prometheus " + server_ +
+                                " answered a vector whose result is not an array");
+    }
+    if (result->size() > 1) return severalSeries(query, *result);
+    for (const json& series : *result) {
+      if (!series.is_object()) {
+        return Error::unavailable(
+            "Prometheus " + server_ +
+            " answered a series that is not an object: " + jsonread::snippet(series.dump(), 100));
+      }
+      Result<double> v = sampleValue(jsonread::member(series, "value"), server_, query);
       if (!v) return v.error();
       value = *v;
     }
   } else {
-    return Error::invalidInput("the query " + quote(query) + " returned a " + type +
-                               "; a check needs an instant vector or a scalar");
+    return Error::invalidInput(
+        "the query " + quote(query) + " returned " +
+        (type.empty() ? "no resultType" : "a " + jsonread::snippet(type, 40)) +
+        "; a check needs an instant vector or a scalar");
   }
   if (!value || !std::isfinite(*value)) {
     return Error::notFound("no values found for the query " + quote(query) +
@@ -141,16 +185,28 @@ Result<std::vector<double>> PrometheusProvider::queryRange(const std::string& qu
               "&end=" + unix(end) + "&step=" + formatNumber(stepSeconds),
           query);
   if (!data) return data.error();
-  if (data->value("resultType", "") != "matrix") {
-    return Error::unavailable("Prometheus answered a " + data->value("resultType", "") +
-                              " to a range query");
+  const std::string type = jsonread::string(*data, "resultType");
+  const json* result = jsonread::array(*data, "result");
+  if (type != "matrix" || result == nullptr) {
+    return Error::unavailable(
+        "Prometheus " + server_ + " answered " +
+        (type.empty() ? "no resultType" : "a " + jsonread::snippet(type, 40)) +
+        " to a range query");
   }
-  const json result = data->value("result", json::array());
-  if (result.empty()) return Error::notFound("no values found for the query " + quote(query));
-  if (result.size() > 1) return severalSeries(query, result);
+  if (result->empty()) return Error::notFound("no values found for the query " + quote(query));
+  if (result->size() > 1) return severalSeries(query, *result);
+  const json* points = jsonread::array((*result)[0], "values");
+  if (points == nullptr) {
+    return Error::unavailable("Prometheus " + server_ + " answered a series without values");
+  }
+  if (points->size() > kMaxRangePoints) {
+    return Error::unavailable("Prometheus " + server_ + " answered " +
+                              std::to_string(points->size()) + " points, more than the limit of " +
+                              std::to_string(kMaxRangePoints));
+  }
   std::vector<double> values;
-  for (const json& point : result[0].value("values", json::array())) {
-    Result<double> v = sampleValue(point, query);
+  for (const json& point : *points) {
+    Result<double> v = sampleValue(&point, server_, query);
     if (!v) return v.error();
     values.push_back(*v);
   }

@@ -20,6 +20,7 @@ class PrometheusProvider final : public Provider {
   Result<nlohmann::json> get(const std::string& pathAndQuery, const std::string& query);
 
   ProviderConfig config_;
+  std::string server_;  // the address as messages show it (no userinfo, no query)
 };
 
 }  // namespace canaryd::metrics

@@ -13,14 +13,10 @@
 namespace canaryd::notify {
 namespace {
 
-// "https://hooks.slack.com/services/T/B/X" -> "https://hooks.slack.com/...".
-std::string siteOf(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto path = url.find_first_of("/?#", scheme == std::string::npos ? 0 : scheme + 3);
-  return path == std::string::npos ? url : url.substr(0, path) + "/...";
-}
-
 using nlohmann::json;
+
+// Chat services answer "ok" or a short JSON; anything longer is not theirs.
+constexpr std::size_t kMaxAnswerBytes = 1u << 20;
 
 int rank(const std::string& severity) {
   if (severity == "error") return 2;
@@ -246,13 +242,17 @@ Status AlertProviderNotifier::notify(const api::Canary& canary, const Alert& ale
     if (!*delivery) continue;
     HttpClientOptions options;
     options.proxy = destination->proxy;
+    options.addresses = addresses_;
+    options.purpose = "alert";
     HttpClient http(options);
     HttpRequest request{"POST", (*delivery)->url, (*delivery)->headers, (*delivery)->body,
                         timeout_};
+    request.maxResponseBytes = kMaxAnswerBytes;
     Result<HttpResponse> response = http.send(request);
     auto backoff = backoff_;
     for (int attempt = 0;
-         attempt < retries_ && (!response || response->status >= 500 || response->status == 429);
+         attempt < retries_ && (!response || response->status >= 500 || response->status == 429) &&
+         (response || response.error().retryable());
          ++attempt) {
       std::this_thread::sleep_for(backoff);
       backoff *= 2;
@@ -265,10 +265,12 @@ Status AlertProviderNotifier::notify(const api::Canary& canary, const Alert& ale
       // a token in the query): keep only its scheme and host.
       std::string why = response.error().message();
       const std::string& url = (*delivery)->url;
-      for (auto at = why.find(url); at != std::string::npos; at = why.find(url, at)) {
-        const std::string shown = siteOf(url);
-        why.replace(at, url.size(), shown);
-        at += shown.size();
+      const std::string shown = redactUrl(url, /*keepPath=*/false);
+      for (const std::string& form : {url, redactUrl(url)}) {
+        for (auto at = why.find(form); at != std::string::npos; at = why.find(form, at)) {
+          why.replace(at, form.size(), shown);
+          at += shown.size();
+        }
       }
       failures.push_back(label + " (" + destination->type + "): " + why);
     } else if (!delivered) {

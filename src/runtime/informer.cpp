@@ -6,19 +6,28 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "canaryd/core/json_read.h"
+
 namespace canaryd::runtime {
 namespace {
 
 using nlohmann::json;
 
+// Objects come from the API server: a member of another type than the API's is read as
+// missing (jsonread), never an exception on the informer's thread.
+const json& metadataOf(const api::JsonValue& object) {
+  static const json kNone = json::object();
+  const json* meta = jsonread::object(object.get(), "metadata");
+  return meta == nullptr ? kNone : *meta;
+}
+
 std::string keyOf(const api::JsonValue& object) {
-  const json& meta = object.get().value("metadata", json::object());
-  return meta.value("namespace", "") + "/" + meta.value("name", "");
+  const json& meta = metadataOf(object);
+  return jsonread::string(meta, "namespace") + "/" + jsonread::string(meta, "name");
 }
 
 std::string versionOf(const api::JsonValue& object) {
-  const json& meta = object.get().value("metadata", json::object());
-  return meta.value("resourceVersion", "");
+  return jsonread::string(metadataOf(object), "resourceVersion");
 }
 
 api::JsonValue parse(const std::string& text) {
@@ -39,11 +48,25 @@ std::string compact(const api::JsonValue& object) {
 
 std::vector<std::string> ownerUids(const api::JsonValue& object) {
   std::vector<std::string> out;
-  const json& meta = object.get().value("metadata", json::object());
-  for (const json& ref : meta.value("ownerReferences", json::array())) {
-    if (ref.is_object() && ref.contains("uid") && ref["uid"].is_string()) out.push_back(ref["uid"]);
+  if (const json* refs = jsonread::array(metadataOf(object), "ownerReferences")) {
+    for (const json& ref : *refs) {
+      if (std::string uid = jsonread::string(ref, "uid"); !uid.empty()) out.push_back(uid);
+    }
   }
   return out;
+}
+
+// Runs one handler: an exception from it is a defect in canaryd, logged with the object's key;
+// the informer (and every other object's handlers) go on.
+template <typename F>
+void notify(const std::string& key, F&& handler) {
+  try {
+    handler();
+  } catch (const std::exception& e) {
+    spdlog::error("defect: an informer handler threw on {}: {}", key, e.what());
+  } catch (...) {
+    spdlog::error("defect: an informer handler threw on {}", key);
+  }
 }
 
 }  // namespace
@@ -63,7 +86,7 @@ void Informer::addHandlers(InformerHandlers handlers) {
 }
 
 void Informer::indexLocked(const std::string& key, const api::JsonValue& object, bool add) {
-  const std::string ns = object.get().value("metadata", json::object()).value("namespace", "");
+  const std::string ns = jsonread::string(metadataOf(object), "namespace");
   auto edit = [&](std::set<std::string>& keys) {
     if (add) {
       keys.insert(key);
@@ -96,13 +119,15 @@ void Informer::apply(const std::string& type, const api::JsonValue& object) {
   }
   ++eventsApplied_;
   for (const InformerHandlers& h : handlers_) {
-    if (type == "DELETED") {
-      if (before && h.onDelete) h.onDelete(object);
-    } else if (before) {
-      if (h.onUpdate) h.onUpdate(*before, object);
-    } else if (h.onAdd) {
-      h.onAdd(object);
-    }
+    notify(key, [&] {
+      if (type == "DELETED") {
+        if (before && h.onDelete) h.onDelete(object);
+      } else if (before) {
+        if (h.onUpdate) h.onUpdate(*before, object);
+      } else if (h.onAdd) {
+        h.onAdd(object);
+      }
+    });
   }
 }
 
@@ -182,7 +207,7 @@ void Informer::resync() {
   std::vector<api::JsonValue> objects = list();
   for (const api::JsonValue& o : objects) {
     for (const InformerHandlers& h : handlers_) {
-      if (h.onUpdate) h.onUpdate(o, o);
+      if (h.onUpdate) notify(keyOf(o), [&] { h.onUpdate(o, o); });
     }
   }
 }

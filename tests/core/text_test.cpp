@@ -43,6 +43,11 @@ TEST(TextTest, QuoteEscapes) {
   EXPECT_EQ(quote("plain"), "\"plain\"");
   EXPECT_EQ(quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
   EXPECT_EQ(quote(std::string_view("\x01", 1)), "\"\\x01\"");
+  // Valid UTF-8 is kept; bytes that are not (stray, overlong, surrogate, cut) are escaped, so the
+  // result is always valid UTF-8.
+  EXPECT_EQ(quote("caf\xc3\xa9 \xf0\x9f\x8e\x89"), "\"caf\xc3\xa9 \xf0\x9f\x8e\x89\"");
+  EXPECT_EQ(quote("\xff\xc0\xaf\xed\xa0\x80\xe2\x82"),
+            "\"\\xff\\xc0\\xaf\\xed\\xa0\\x80\\xe2\\x82\"");
 }
 
 }  // namespace

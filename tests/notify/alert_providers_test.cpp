@@ -13,6 +13,7 @@
 #include "canaryd/cluster/null_client.h"
 #include "canaryd/core/base64.h"
 
+#include "support/objects_client.h"
 #include "support/raw_http_server.h"
 #include "support/source_files.h"
 
@@ -188,16 +189,7 @@ TEST(AlertPayloadTest, UnknownTypesAndMissingAddressesAreErrors) {
 }
 
 // AlertProviders and their Secrets, served as a cluster would.
-class Providers final : public cluster::NullClient {
- public:
-  Providers() : NullClient("not in this test") {}
-  std::map<std::string, json> objects;  // "kind/ns/name"
-  Result<api::JsonValue> get(const cluster::Resource& r, const cluster::ObjectRef& ref) override {
-    auto it = objects.find(r.kind + "/" + ref.namespace_ + "/" + ref.name);
-    if (it == objects.end()) return NullClient::get(r, ref);
-    return api::JsonValue(it->second);
-  }
-};
+using Providers = testing::ObjectsClient;
 
 TEST(AlertProviderNotifierTest, RoutesBySeverityAndTakesTheAddressFromTheSecret) {
   std::vector<std::string> received;

@@ -16,20 +16,26 @@
 
 namespace canaryd::testing {
 
+// A listening TCP socket on 127.0.0.1 with a free port; returns its descriptor.
+inline int listenOnLoopback(int& port, int backlog = 16) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  listen(fd, backlog);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 class RawHttpServer {
  public:
   using Answer = std::function<std::string(const std::string& request)>;
 
   explicit RawHttpServer(Answer answer) : answer_(std::move(answer)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    listen(fd_, 16);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = listenOnLoopback(port_);
     thread_ = std::thread([this] { serve(); });
   }
   ~RawHttpServer() {
@@ -82,7 +88,12 @@ class RawHttpServer {
         requests_.push_back(data);
         reply = answer_(data);
       }
-      (void)!write(c, reply.data(), reply.size());
+      // MSG_NOSIGNAL: a client that hangs up on a long answer must not SIGPIPE the test.
+      for (std::size_t sent = 0; sent < reply.size();) {
+        const ssize_t n = send(c, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += static_cast<std::size_t>(n);
+      }
       close(c);
     }
   }

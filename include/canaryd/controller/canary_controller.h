@@ -56,6 +56,7 @@ class CanaryController {
   void watchCanary(const api::JsonValue* before, const api::JsonValue& after, bool deleted);
   void watchDeployment(const api::JsonValue& deployment);
   void process(const std::string& key);
+  Result<ReconcileOutcome> reconcileGuarded(const cluster::ObjectRef& ref);
 
   const Clock& clock_;
   Reconciler& reconciler_;

@@ -41,6 +41,8 @@ class ControllerMetrics {
                        double seconds);
   void observeQueue(Duration waited, std::size_t depth);
   void recordNotification(const std::string& providerType, bool delivered);
+  // A request refused by the address allow-list (canaryd_address_refusals_total{purpose}).
+  void recordAddressRefusal(const std::string& purpose);
   void setLeader(bool leading);
   // Observers for the Kubernetes API client's and the Prometheus providers' requests.
   HttpObserver kubeApiObserver();

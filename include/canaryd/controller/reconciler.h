@@ -46,6 +46,8 @@ struct ReconcilerOptions {
       gitWriter = gitops::writeBack;
   // Sends the webhooks (empty: HTTP; the simulator answers them itself).
   HttpTransport webhookTransport;
+  // The addresses webhooks may reach (--allow-address); null: any.
+  std::shared_ptr<const AddressPolicy> addresses;
 };
 
 struct ReconcileOutcome {

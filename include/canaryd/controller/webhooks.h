@@ -5,10 +5,13 @@
 // eventType and timestamp (unix milliseconds, as a string) to the metadata. A hook succeeds on
 // any 2xx answer (Flagger accepts only <= 202: a 204 fails there, not here). Each hook has its
 // own timeout (default 10s) and number of retries; a failing hook stops the gate at once.
-// Thread-compatible; the HTTP client is created per call.
+// Only http and https URLs are called, within the operator's allow-list when one is set; an
+// answer is read up to kMaxWebhookAnswerBytes, and only its first 200 bytes, escaped, reach a
+// message. Thread-compatible; the HTTP client is created per call.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +34,8 @@ class WebhookRunner {
   // `sleep` waits between retries (tests pass one that does not sleep); `transport` sends the
   // requests (default: HTTP; the simulator answers them itself).
   explicit WebhookRunner(const Clock& clock, std::function<void(Duration)> sleep = nullptr,
-                         HttpTransport transport = nullptr);
+                         HttpTransport transport = nullptr,
+                         std::shared_ptr<const AddressPolicy> addresses = nullptr);
 
   // Runs the hooks of `type` ("rollout" also matches hooks without a type).
   WebhookResult run(const api::Canary& canary, std::string_view type, std::string_view phase,
@@ -48,6 +52,9 @@ class WebhookRunner {
   const Clock& clock_;
   std::function<void(Duration)> sleep_;
   HttpTransport transport_;
+  std::shared_ptr<const AddressPolicy> addresses_;
 };
+
+inline constexpr std::size_t kMaxWebhookAnswerBytes = 1u << 20;
 
 }  // namespace canaryd::controller

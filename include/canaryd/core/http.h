@@ -1,6 +1,12 @@
 // HttpClient: HTTP/1.1 and HTTPS requests over libcurl, for the Kubernetes API, Prometheus,
 // webhooks and notifiers.
 //
+// Only http and https are spoken (libcurl is limited to them, and redirects are not
+// followed): a tenant's `file://` or `gopher://` URL is an error, never a read. Every answer
+// is bounded in time (HttpRequest::timeout) and size (maxResponseBytes). With an
+// AddressPolicy, a URL outside the operator's allow-list is refused before any connection.
+// Messages show URLs without userinfo and query (redactUrl).
+//
 // One client owns one connection cache (keep-alive reuse across requests) and is NOT
 // thread-safe: give each thread its own. Every failure is a Result error: a connection
 // failure or timeout is kUnavailable (retryable); an HTTP error status is not an error here,
@@ -15,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "canaryd/core/address_policy.h"
 #include "canaryd/core/result.h"
 
 namespace canaryd {
@@ -28,6 +35,10 @@ struct HttpRequest {
   std::string body;
   // Whole request, including reading the body; 0 means no limit (watch streams).
   std::chrono::milliseconds timeout{5000};
+  // A longer answer is an error naming the limit (send() only; stream() callers bound what
+  // they keep themselves).
+  std::size_t maxResponseBytes = kDefaultMaxResponseBytes;
+  static constexpr std::size_t kDefaultMaxResponseBytes = 16u << 20;
 };
 
 struct HttpResponse {
@@ -62,6 +73,10 @@ struct HttpClientOptions {
   TlsOptions tls;
   std::string proxy;      // empty: libcurl's environment defaults (http_proxy, no_proxy...)
   HttpObserver observer;  // optional; not told of stream() (watches)
+  // The operator's allow-list for addresses that tenants' objects name (null: any address),
+  // and what the requests are for ("metric", "webhook", "alert"), for its refusal counter.
+  std::shared_ptr<const AddressPolicy> addresses;
+  std::string purpose;
 };
 
 class HttpClient {

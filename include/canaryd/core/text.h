@@ -24,7 +24,12 @@ std::optional<std::string> closestMatch(std::string_view word,
 // A number as people write it: 99, 0.5, 1e-06 (no trailing ".0"); nan, inf, -inf.
 std::string formatNumber(double value);
 
-// `text` quoted for messages, with control characters and quotes escaped: "a\"b".
+// `text` quoted for messages, with control characters, quotes and bytes that are not valid
+// UTF-8 escaped ("a\"b\x00\xff"): the result is always valid UTF-8, so outside bytes quoted
+// into a status, an Event or a log line cannot make the JSON writer refuse them.
 std::string quote(std::string_view text);
+// The same escapes, without the quotes (quotes and backslashes kept as they are): outside text
+// shown as it reads ("answered 403: not allowed").
+std::string printable(std::string_view text);
 
 }  // namespace canaryd

@@ -50,6 +50,10 @@ struct ProviderConfig {
   std::chrono::milliseconds retryBackoff{200};
   std::string caFile;     // PEM bundle to verify an https address with (default: the system's)
   HttpObserver observer;  // told of every request (request metrics)
+  // The operator's allow-list (--allow-address); null: any address.
+  std::shared_ptr<const AddressPolicy> addresses;
+  // A longer answer is an error naming the server and the limit.
+  std::size_t maxResponseBytes = 10u << 20;
 };
 
 // The provider for `config.type`; an unknown or unsupported type is an error naming the

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "canaryd/cluster/client.h"
@@ -53,6 +54,11 @@ class AlertProviderNotifier final : public Notifier {
   void onDelivery(std::function<void(const std::string& type, bool delivered)> observer) {
     onDelivery_ = std::move(observer);
   }
+  // The operator's allow-list for provider addresses and proxies (--allow-address). Set before
+  // use.
+  void restrictAddresses(std::shared_ptr<const AddressPolicy> addresses) {
+    addresses_ = std::move(addresses);
+  }
 
  private:
   Result<Destination> resolve(const api::Canary& canary, const api::CanaryAlert& entry);
@@ -62,6 +68,7 @@ class AlertProviderNotifier final : public Notifier {
   int retries_;
   std::chrono::milliseconds backoff_;
   std::function<void(const std::string&, bool)> onDelivery_;
+  std::shared_ptr<const AddressPolicy> addresses_;
 };
 
 // Both: canaryd's log always, then the AlertProviders.

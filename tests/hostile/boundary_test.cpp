@@ -1,0 +1,140 @@
+// The reconcile boundary: an exception that escapes one Canary's reconcile (a defect: every
+// parser of outside bytes returns errors) is logged, counted as an error and retried with
+// backoff, and every other Canary keeps its schedule. Driven in virtual time against the
+// simulator's in-memory cluster, with reads of one namespace throwing.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "canaryd/cluster/typed.h"
+#include "canaryd/controller/canary_controller.h"
+#include "canaryd/controller/controller_metrics.h"
+#include "canaryd/notify/notifier.h"
+#include "canaryd/sim/cluster.h"
+
+namespace canaryd::controller {
+namespace {
+
+using nlohmann::json;
+
+// The simulator's cluster, but every read in namespace `evil` throws what nlohmann::json throws
+// on an answer of the wrong shape.
+class ThrowingClient final : public cluster::Client {
+ public:
+  explicit ThrowingClient(sim::Cluster& base) : base_(base) {}
+  int thrown = 0;
+  Result<api::JsonValue> get(const cluster::Resource& r, const cluster::ObjectRef& ref) override {
+    if (ref.namespace_ == "evil") {
+      ++thrown;
+      (void)json::array().value("name", "");  // throws type_error 306
+    }
+    return base_.get(r, ref);
+  }
+  Result<cluster::ObjectList> list(const cluster::Resource& r, const std::string& ns,
+                                   const cluster::ListOptions& o) override {
+    return base_.list(r, ns, o);
+  }
+  Result<api::JsonValue> create(const cluster::Resource& r, const std::string& ns,
+                                const api::JsonValue& o) override {
+    return base_.create(r, ns, o);
+  }
+  Result<api::JsonValue> update(const cluster::Resource& r, const api::JsonValue& o) override {
+    return base_.update(r, o);
+  }
+  Result<api::JsonValue> updateStatus(const cluster::Resource& r,
+                                      const api::JsonValue& o) override {
+    return base_.updateStatus(r, o);
+  }
+  Result<api::JsonValue> patch(const cluster::Resource& r, const cluster::ObjectRef& ref,
+                               cluster::PatchType type, std::string_view patch,
+                               bool status) override {
+    return base_.patch(r, ref, type, patch, status);
+  }
+  Status remove(const cluster::Resource& r, const cluster::ObjectRef& ref,
+                const cluster::DeleteOptions& o) override {
+    return base_.remove(r, ref, o);
+  }
+  Status watch(const cluster::Resource& r, const std::string& ns, const cluster::WatchOptions& o,
+               const std::function<bool(const cluster::WatchEvent&)>& onEvent) override {
+    return base_.watch(r, ns, o, onEvent);
+  }
+
+ private:
+  sim::Cluster& base_;
+};
+
+class QuietNotifier final : public notify::Notifier {
+ public:
+  Status notify(const api::Canary&, const notify::Alert&) override { return {}; }
+};
+
+void install(sim::Cluster& cluster, const std::string& ns) {
+  ASSERT_TRUE(
+      cluster.create(cluster::kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", ns}}}}))
+          .ok());
+  const json deployment = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", "podinfo"}, {"namespace", ns}}},
+      {"spec",
+       {{"replicas", 2},
+        {"selector", {{"matchLabels", {{"app", "podinfo"}}}}},
+        {"template",
+         {{"metadata", {{"labels", {{"app", "podinfo"}}}}},
+          {"spec", {{"containers", {{{"name", "podinfo"}, {"image", "podinfo:1"}}}}}}}}}}};
+  ASSERT_TRUE(cluster.create(cluster::kDeployments, ns, api::JsonValue(deployment)).ok());
+  const json canary = {
+      {"apiVersion", "flagger.app/v1beta1"},
+      {"kind", "Canary"},
+      {"metadata", {{"name", "podinfo"}, {"namespace", ns}}},
+      {"spec",
+       {{"provider", "kubernetes"},
+        {"targetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", "podinfo"}}},
+        {"service", {{"port", 9898}}},
+        {"analysis", {{"interval", "10s"}, {"threshold", 2}, {"iterations", 2}}}}}};
+  ASSERT_TRUE(cluster.create(cluster::kCanaries, ns, api::JsonValue(canary)).ok());
+}
+
+TEST(ReconcileBoundaryTest, AThrowingCanaryIsAnErrorAndTheOthersKeepTheirSchedule) {
+  VirtualClock clock;
+  sim::ClusterOptions options;
+  options.readinessDelay = std::chrono::seconds(1);
+  sim::Cluster cluster(clock, options);
+  install(cluster, "good");
+  install(cluster, "evil");
+  ThrowingClient client(cluster);
+  QuietNotifier notifier;
+  Reconciler reconciler(
+      client, clock, notifier, {},
+      [](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
+        return Error::unavailable("no metrics in this test");
+      });
+  ControllerMetrics metrics("kubernetes");
+  ControllerOptions controllerOptions;
+  controllerOptions.metrics = &metrics;
+  CanaryController controller(client, clock, reconciler, controllerOptions);
+  controller.queue().add("evil/podinfo");
+  controller.queue().add("good/podinfo");
+
+  std::string phase;
+  for (int tick = 0; tick < 120 && phase != "Initialized"; ++tick) {
+    cluster.settle();
+    while (controller.processNext()) {
+    }
+    Result<api::Canary> good = cluster::getCanary(cluster, {"good", "podinfo"});
+    ASSERT_TRUE(good.ok());
+    if (good->status) phase = good->status->phase.value_or("");
+    clock.advance(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(phase, "Initialized");
+  // The evil Canary was tried again (backoff), each time an error, never a status.
+  EXPECT_GE(client.thrown, 3);
+  EXPECT_GE(controller.failures(), 3u);
+  Result<api::Canary> evil = cluster::getCanary(cluster, {"evil", "podinfo"});
+  ASSERT_TRUE(evil.ok());
+  EXPECT_FALSE(evil->status && evil->status->phase);
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find("canaryd_reconciles_total{result=\"error\"}"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace canaryd::controller
