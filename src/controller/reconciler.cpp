@@ -222,6 +222,7 @@ class ReconcileGates final : public Gates {
   const std::vector<std::pair<std::string, double>>& values() const { return values_; }
   bool confirmTrafficIncrease() override { return hooks("confirm-traffic-increase"); }
   bool confirmPromotion() override { return hooks("confirm-promotion"); }
+  std::string lastHookFailure() const override { return lastHookFailure_; }
 
  private:
   CheckOutcome judge() {
@@ -237,6 +238,7 @@ class ReconcileGates final : public Gates {
     WebhookResult r = webhooks_.run(canary_, type, phaseOf(canary_), checksum_);
     if (!r.ok)
       spdlog::info("{} hooks of {}: {}", type, canary_.metadata.name.value_or(""), r.failure);
+    lastHookFailure_ = r.failure;
     return r.ok;
   }
 
@@ -247,6 +249,7 @@ class ReconcileGates final : public Gates {
   TimePoint now_;
   Duration interval_;
   std::vector<std::pair<std::string, double>> values_;
+  std::string lastHookFailure_;
 };
 
 }  // namespace

@@ -380,7 +380,8 @@ class Stepper {
       // Flagger: no traffic reaches the canary yet, so there is nothing to analyse; the
       // pre-rollout hooks run instead, and their success takes the first step.
       if (!gates_.preRollout()) {
-        failCheck("pre-rollout hooks failed");
+        const std::string why = gates_.lastHookFailure();
+        failCheck(why.empty() ? "pre-rollout hooks failed" : why);
         return;
       }
       if (api::strategyOf(analysis_) == Strategy::kCanary) {

@@ -39,7 +39,7 @@ Result<double> sampleValue(const json* value, const std::string& server, const s
 }
 
 // Several series where one number was expected: the first few, so the user can aggregate.
-Error severalSeries(const std::string& query, const json& result) {
+Error severalSeries(const std::string& server, const std::string& query, const json& result) {
   std::vector<std::string> labels;
   for (const json& series : result) {
     if (labels.size() == kSeriesShown) {
@@ -49,9 +49,9 @@ Error severalSeries(const std::string& query, const json& result) {
     const json* metric = jsonread::object(series, "metric");
     labels.push_back(metric == nullptr ? "{}" : jsonread::snippet(metric->dump(), 300));
   }
-  return Error::invalidInput(
-      "the query " + quote(query) + " returned " + std::to_string(result.size()) +
-      " series where one was expected: " + join(labels, ", ") + "; aggregate it (sum, avg, ...)");
+  return Error::invalidInput("Prometheus " + server + ": the query " + quote(query) + " returned " +
+                             std::to_string(result.size()) + " series where one was expected: " +
+                             join(labels, ", ") + "; aggregate it (sum, avg, ...)");
 }
 
 }  // namespace
@@ -100,7 +100,9 @@ Result<json> PrometheusProvider::get(const std::string& pathAndQuery, const std:
     response = http.send(request);
   }
   if (!response) {
-    if (response.error().kind() == ErrorKind::kInvalidInput) return response.error();
+    if (response.error().kind() == ErrorKind::kInvalidInput) {  // refused before sending
+      return response.error().withContext("Prometheus " + server_ + " not queried");
+    }
     return Error::unavailable("Prometheus " + server_ +
                               " did not answer: " + response.error().message());
   }
@@ -149,7 +151,7 @@ Result<double> PrometheusProvider::query(const std::string& query) {
       return Error::unavailable("Prometheus " + server_ +
                                 " answered a vector whose result is not an array");
     }
-    if (result->size() > 1) return severalSeries(query, *result);
+    if (result->size() > 1) return severalSeries(server_, query, *result);
     for (const json& series : *result) {
       if (!series.is_object()) {
         return Error::unavailable(
@@ -162,7 +164,7 @@ Result<double> PrometheusProvider::query(const std::string& query) {
     }
   } else {
     return Error::invalidInput(
-        "the query " + quote(query) + " returned " +
+        "Prometheus " + server_ + ": the query " + quote(query) + " returned " +
         (type.empty() ? "no resultType" : "a " + jsonread::snippet(type, 40)) +
         "; a check needs an instant vector or a scalar");
   }
@@ -194,7 +196,7 @@ Result<std::vector<double>> PrometheusProvider::queryRange(const std::string& qu
         " to a range query");
   }
   if (result->empty()) return Error::notFound("no values found for the query " + quote(query));
-  if (result->size() > 1) return severalSeries(query, *result);
+  if (result->size() > 1) return severalSeries(server_, query, *result);
   const json* points = jsonread::array((*result)[0], "values");
   if (points == nullptr) {
     return Error::unavailable("Prometheus " + server_ + " answered a series without values");

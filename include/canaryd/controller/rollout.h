@@ -69,6 +69,9 @@ class Gates {
   virtual CheckOutcome judgeBetweenSteps() = 0;
   virtual bool confirmTrafficIncrease() = 0;  // confirm-traffic-increase hooks
   virtual bool confirmPromotion() = 0;        // confirm-promotion hooks
+  // Why the last hooks asked for failed ("pre-rollout webhook gate failed: answered 500"),
+  // for the failed check's event; "" when not known.
+  virtual std::string lastHookFailure() const { return ""; }
 };
 
 struct Action {

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# `canaryd run` with tenants that misbehave, against kubesim and Debian's Prometheus:
+#   - namespace evil: its MetricTemplate names a server that answers Prometheus-shaped JSON of
+#     the wrong shape (the answer that aborted canaryd before): its checks fail with a message
+#     naming that server, and the Canary is rolled back;
+#   - namespace nosy: its pre-rollout webhook names an address outside --allow-address (the
+#     Kubernetes API's Secrets): refused with an event and canaryd_address_refusals_total,
+#     never called; its Canary is rolled back;
+#   - namespace good: an ordinary Canary goes 10..50 and is promoted on its schedule meanwhile;
+#   - canaryd keeps running throughout, and logs no defect.
+# Usage: run_hostile_test.sh CANARYD KUBESIM HOSTILE_SERVER SOURCE_DIR
+set -uo pipefail
+canaryd=$1
+kubesim=$2
+hostile=$3
+src=$4
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  jobs -p | xargs -r kill 2>/dev/null
+  [[ -n ${KEEP_TMP:-} ]] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+source "$(dirname "$0")/../support/shell.sh"
+
+"$kubesim" --listen 127.0.0.1:0 --ready-delay 200ms >"$tmp/kubesim.out" 2>&1 &
+pids+=($!)
+wait_for 10 grep -q '^listening on http://127.0.0.1:' "$tmp/kubesim.out" || {
+  echo "kubesim did not start"; cat "$tmp/kubesim.out"; exit 1; }
+server=$(sed -n 's/^listening on //p' "$tmp/kubesim.out" | head -1)
+cat >"$tmp/kubeconfig" <<EOF2
+apiVersion: v1
+kind: Config
+clusters: [{name: sim, cluster: {server: "$server"}}]
+contexts: [{name: sim, context: {cluster: sim, user: sim}}]
+users: [{name: sim, user: {}}]
+current-context: sim
+EOF2
+export KUBECONFIG=$tmp/kubeconfig
+k() { kubectl "$@"; }
+
+prom_port=$(free_port)
+echo 'global: {scrape_interval: 1s}' >"$tmp/prometheus.yml"
+prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prometheus" \
+  --web.listen-address="127.0.0.1:$prom_port" >"$tmp/prometheus.out" 2>&1 &
+pids+=($!)
+wait_for 20 curl -sf "http://127.0.0.1:$prom_port/-/ready" || {
+  echo "prometheus did not start"; tail "$tmp/prometheus.out"; exit 1; }
+
+"$hostile" "$src/tests/hostile/corpus/prometheus/result-one-array.json" >"$tmp/hostile.out" 2>&1 &
+pids+=($!)
+wait_for 10 grep -q '^listening on ' "$tmp/hostile.out" || { echo "hostile-server did not start"; exit 1; }
+hostile_url=$(sed -n 's/^listening on //p' "$tmp/hostile.out")
+
+k apply -f "$src/crds/" -f "$src/tests/data/gateway-api-httproute-crd.yaml" >/dev/null || exit 1
+
+metrics_port=$(free_port)
+"$canaryd" run --min-interval 1s --listen "127.0.0.1:$metrics_port" \
+  --metrics-server "http://127.0.0.1:$prom_port" --allow-address "$hostile_url/" \
+  >"$tmp/canaryd.out" 2>&1 &
+daemon=$!
+pids+=($daemon)
+
+# $2: the template's address; $3: the Canary's webhooks (YAML flow list).
+make_app() {
+  local ns=$1 address=$2 webhooks=$3
+  cat <<EOF2 | k apply -f - >/dev/null
+apiVersion: v1
+kind: Namespace
+metadata: {name: $ns}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: podinfo, namespace: $ns}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: podinfo}}
+  template:
+    metadata: {labels: {app: podinfo}}
+    spec:
+      containers: [{name: podinfo, image: "ghcr.io/stefanprodan/podinfo:6.0.0"}]
+---
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: error-rate, namespace: $ns}
+spec:
+  provider: {type: prometheus, address: "$address"}
+  query: vector(0.5)
+---
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: podinfo, namespace: $ns}
+spec:
+  provider: gatewayapi:v1
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  progressDeadlineSeconds: 60
+  service:
+    port: 9898
+    gatewayRefs: [{name: public-gateway, namespace: gateway}]
+  analysis:
+    interval: 2s
+    threshold: 2
+    maxWeight: 50
+    stepWeight: 10
+    webhooks: $webhooks
+    metrics:
+      - name: error-rate
+        templateRef: {name: error-rate}
+        thresholdRange: {max: 1}
+        interval: 1m
+EOF2
+}
+phase() { k -n "$1" get canary podinfo -o jsonpath='{.status.phase}'; }
+phase_is() { [[ $(phase "$1") == "$2" ]]; }
+events_of() { k -n "$1" get events -o jsonpath='{range .items[*]}{.message}{"\n"}{end}'; }
+
+make_app good "http://127.0.0.1:$prom_port" '[]'
+make_app evil "$hostile_url" '[]'
+make_app nosy "http://127.0.0.1:$prom_port" \
+  "[{name: steal, type: pre-rollout, url: '$server/api/v1/secrets', timeout: 5s}]"
+for ns in good evil nosy; do
+  wait_for 30 phase_is $ns Initialized || fail "$ns: not Initialized: $(phase $ns)"
+done
+k -n good get httproute podinfo --watch \
+  -o jsonpath='{.spec.rules[0].backendRefs[1].weight}{"\n"}' >"$tmp/weights-good" 2>&1 &
+pids+=($!)
+for ns in good evil nosy; do
+  k -n $ns set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
+done
+
+wait_for 60 phase_is good Succeeded || fail "good: not Succeeded: $(phase good)"
+steps=$(uniq "$tmp/weights-good" | tr '\n' ' ' | sed 's/ $//')
+[[ $steps == "0 10 20 30 40 50 0" ]] || fail "good: route weights went '$steps', want '0 10 20 30 40 50 0'"
+wait_for 60 phase_is evil Failed || fail "evil: not rolled back: $(phase evil)"
+wait_for 60 phase_is nosy Failed || fail "nosy: not rolled back: $(phase nosy)"
+kill -0 $daemon 2>/dev/null || fail "canaryd is not running: $(tail -5 "$tmp/canaryd.out")"
+
+events_of evil >"$tmp/events-evil"
+expect_line "$tmp/events-evil" "error-rate: Prometheus $hostile_url answered a series that is not an object" \
+  "evil: the failed check names the hostile server"
+events_of nosy >"$tmp/events-nosy"
+expect_line "$tmp/events-nosy" "pre-rollout webhook steal failed: ${server//./\\.}/\.\.\. is not an allowed address \(canaryd run --allow-address" \
+  "nosy: the refusal is an event"
+curl -s "http://127.0.0.1:$metrics_port/metrics" >"$tmp/metrics"
+expect_line "$tmp/metrics" '^canaryd_address_refusals_total\{purpose="webhook"\} [1-9]' "refusals counted"
+grep -q 'defect' "$tmp/canaryd.out" && fail "canaryd logged a defect: $(grep defect "$tmp/canaryd.out" | head -3)"
+grep -q "may reach only: $hostile_url/, http://127.0.0.1:$prom_port" "$tmp/canaryd.out" ||
+  fail "the allow-list is not logged at start"
+
+if ((failures)); then
+  echo "--- canaryd log (tail)"; tail -40 "$tmp/canaryd.out"
+  exit 1
+fi
+echo "ok: run_hostile_test"

@@ -1,0 +1,25 @@
+// hostile-server FILE [STATUS]: an HTTP server on 127.0.0.1 (a free port) that answers every
+// request with the bytes of FILE and STATUS (default 200), for the shell tests of tenants'
+// hostile servers. Prints "listening on http://127.0.0.1:PORT" and serves until killed.
+#include <cstdio>
+#include <cstdlib>
+
+#include <unistd.h>
+
+#include "support/raw_http_server.h"
+#include "support/source_files.h"
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: hostile-server FILE [STATUS]\n");
+    return 2;
+  }
+  const std::string body = canaryd::testing::readFile(argv[1]);
+  const int status = argc > 2 ? std::atoi(argv[2]) : 200;
+  canaryd::testing::RawHttpServer server(
+      [&](const std::string&) { return canaryd::testing::RawHttpServer::response(status, body); });
+  std::printf("listening on %s\n", server.url().c_str());
+  std::fflush(stdout);
+  for (;;)
+    pause();  // until SIGTERM ends the process
+}
