@@ -461,6 +461,13 @@ std::vector<Problem> validate(const MetricTemplate& t) {
     c.url("spec.provider.address", p.address);
     if (p.secretRef) {
       c.requiredText("spec.provider.secretRef.name", p.secretRef->name, "the Secret's name");
+      if (!p.address || p.address->empty()) {
+        // canaryd run refuses it too: the credentials would go to whatever server a Canary
+        // names in spec.metricsServer.
+        c.error("spec.provider.address",
+                "required with secretRef: canaryd sends a template's credentials only to an "
+                "address the template names");
+      }
     }
   }
   if (c.requiredText("spec.query", t.spec.query, "the query whose result is judged")) {

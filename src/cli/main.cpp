@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
   runCmd->add_option("--allow-address", run.allowAddresses,
                      "HOST, CIDR or URL prefix that MetricTemplates, webhooks and alert providers "
                      "may reach; repeat for several (default: any address)");
+  runCmd->add_flag("--no-cross-namespace-refs", run.noCrossNamespaceRefs,
+                   "Refuse templateRef and providerRef to another namespace than the Canary's");
   runCmd->add_option("--min-interval", run.minInterval,
                      "Floor of analysis intervals (Flagger's 10s; lower only for tests and demos)");
 

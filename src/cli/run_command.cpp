@@ -93,6 +93,7 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
     metrics.recordNotification(type, delivered);
   });
   providers.restrictAddresses(addresses);
+  providers.refuseCrossNamespaceRefs(options.noCrossNamespaceRefs);
   notify::FanOutNotifier notifier(log, providers);
   controller::ReconcilerOptions reconcilerOptions;
   reconcilerOptions.provider = options.provider;
@@ -100,6 +101,7 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   reconcilerOptions.minInterval = *minInterval;
   reconcilerOptions.gitCredentialsSecret = options.gitCredentialsSecret;
   reconcilerOptions.addresses = addresses;
+  reconcilerOptions.noCrossNamespaceRefs = options.noCrossNamespaceRefs;
   controller::ProviderFactory providerFactory = [observer = metrics.prometheusObserver(),
                                                  addresses](metrics::ProviderConfig provider) {
     provider.observer = observer;

@@ -24,6 +24,9 @@ struct RunOptions {
   // Addresses that tenants' templates, webhooks and alert providers may reach (empty: any);
   // --metrics-server is always allowed.
   std::vector<std::string> allowAddresses;
+  // Flagger's -no-cross-namespace-refs: templateRef and providerRef stay in the Canary's
+  // namespace.
+  bool noCrossNamespaceRefs = false;
 };
 
 // Exit codes: 0 stopped by a signal, 1 lost leadership or could not start, 2 bad flags.

@@ -72,6 +72,11 @@ Result<std::unique_ptr<metrics::Provider>> providerFor(const api::Canary& canary
   if (metric.templateRef) {
     const std::string templateNs = metric.templateRef->namespace_.value_or(ns);
     const std::string templateName = metric.templateRef->name.value_or("");
+    if (context.noCrossNamespaceRefs && templateNs != ns) {
+      return Error::invalidInput("templateRef " + templateNs + "/" + templateName +
+                                 " is in another namespace than the Canary (" + ns +
+                                 "), which canaryd run --no-cross-namespace-refs refuses");
+    }
     Result<api::MetricTemplate> found =
         cluster::getMetricTemplate(context.client, {templateNs, templateName});
     if (!found) {
@@ -86,6 +91,12 @@ Result<std::unique_ptr<metrics::Provider>> providerFor(const api::Canary& canary
       config.insecureSkipVerify = spec.provider->insecureSkipVerify.value_or(false);
       config.headers = spec.provider->headers;
       if (spec.provider->secretRef && spec.provider->secretRef->name) {
+        if (!spec.provider->address || spec.provider->address->empty()) {
+          return Error::invalidInput(
+              "MetricTemplate " + templateNs + "/" + templateName +
+              " has a secretRef but no provider.address: its credentials are sent only to an "
+              "address the template names, not to the Canary's metricsServer or the daemon's");
+        }
         Status credentials =
             readCredentials(context.client, templateNs, *spec.provider->secretRef->name, config);
         if (!credentials) return credentials.error();

@@ -371,7 +371,8 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
 
   const TimePoint now = clock.now();
   const Observation observed = observe(canary, *target, primary, tracked->checksums, now);
-  const MetricCheckContext metricContext{client, metrics, options.metricsServer, options.provider};
+  const MetricCheckContext metricContext{client, metrics, options.metricsServer, options.provider,
+                                         options.noCrossNamespaceRefs};
   ReconcileGates gates(canary, webhooks, metricContext, revision, now,
                        api::effectiveInterval(*canary.spec.analysis, options.minInterval));
   Step next = step(canary, observed, gates, now, options.minInterval);

@@ -197,6 +197,12 @@ Result<Destination> AlertProviderNotifier::resolve(const api::Canary& canary,
                              ? *entry.providerRef->namespace_
                              : canary.metadata.namespace_.value_or("default");
   const std::string name = entry.providerRef ? entry.providerRef->name.value_or("") : "";
+  const std::string own = canary.metadata.namespace_.value_or("default");
+  if (noCrossNamespaceRefs_ && ns != own) {
+    return Error::invalidInput("providerRef " + ns + "/" + name +
+                               " is in another namespace than the Canary (" + own +
+                               "), which canaryd run --no-cross-namespace-refs refuses");
+  }
   Result<api::AlertProvider> found = cluster::getAlertProvider(client_, {ns, name});
   if (!found) return found.error().withContext("AlertProvider " + ns + "/" + name);
   const api::AlertProvider provider = api::withDefaults(*found);

@@ -1,6 +1,7 @@
 #include "canaryd/runtime/manager.h"
 
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -31,6 +32,7 @@ struct Manager::Impl {
   std::mutex mu;
   std::condition_variable cv;
 
+  std::atomic<int> healthConnections{0};  // before io: its sessions count down on destruction
   net::io_context io;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::thread healthThread;
@@ -45,37 +47,68 @@ struct Manager::Impl {
     return true;
   }
 
-  void serveHealth() {
-    while (!stopping) {
-      tcp::socket socket(io);
-      beast::error_code ec;
-      acceptor->accept(socket, ec);
-      if (ec || stopping) break;
-      beast::flat_buffer buffer;
-      http::request<http::string_body> req;
-      http::read(socket, buffer, req, ec);
-      if (ec) continue;
-      const std::string target(req.target().data(), req.target().size());
-      http::response<http::string_body> res{http::status::ok, req.version()};
-      res.set(http::field::content_type, "text/plain");
-      if (target == "/healthz" || target == "/livez") {
-        res.body() = "ok";
-      } else if (target == "/readyz") {
-        const bool isReady = ready();
-        res.result(isReady ? http::status::ok : http::status::service_unavailable);
-        res.body() = isReady ? "ok" : "informers not synced";
-      } else if (target == "/metrics" && options.metrics) {
-        res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-        res.body() = options.metrics();
-      } else {
-        res.result(http::status::not_found);
-        res.body() = "not found";
-      }
-      res.keep_alive(false);
-      res.prepare_payload();
-      http::write(socket, res, ec);
-      socket.shutdown(tcp::socket::shutdown_both, ec);
+  // The health server: asynchronous on its own thread, each connection with a deadline, so
+  // that clients that connect and say nothing (or read nothing) cannot stall /healthz for the
+  // kubelet's probes. At most kMaxHealthConnections at once; more are closed at once.
+  static constexpr int kMaxHealthConnections = 64;
+  static constexpr std::chrono::seconds kHealthDeadline{5};
+  http::response<http::string_body> answer(const http::request<http::string_body>& req) {
+    const std::string target(req.target().data(), req.target().size());
+    http::response<http::string_body> res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/plain");
+    if (target == "/healthz" || target == "/livez") {
+      res.body() = "ok";
+    } else if (target == "/readyz") {
+      const bool isReady = ready();
+      res.result(isReady ? http::status::ok : http::status::service_unavailable);
+      res.body() = isReady ? "ok" : "informers not synced";
+    } else if (target == "/metrics" && options.metrics) {
+      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = options.metrics();
+    } else {
+      res.result(http::status::not_found);
+      res.body() = "not found";
     }
+    res.keep_alive(false);
+    res.prepare_payload();
+    return res;
+  }
+
+  struct HealthSession : std::enable_shared_from_this<HealthSession> {
+    Impl& impl;
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    http::request<http::string_body> req;
+    http::response<http::string_body> res;
+    HealthSession(Impl& i, tcp::socket socket) : impl(i), stream(std::move(socket)) {}
+    ~HealthSession() { --impl.healthConnections; }
+    void start() {
+      stream.expires_after(kHealthDeadline);
+      http::async_read(
+          stream, buffer, req, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return;
+            self->res = self->impl.answer(self->req);
+            self->stream.expires_after(kHealthDeadline);
+            http::async_write(self->stream, self->res, [self](beast::error_code, std::size_t) {
+              beast::error_code ignored;
+              self->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+            });
+          });
+    }
+  };
+
+  void acceptHealth() {
+    acceptor->async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec || stopping) return;
+      if (++healthConnections > kMaxHealthConnections) {
+        --healthConnections;
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::make_shared<HealthSession>(*this, std::move(socket))->start();
+      }
+      acceptHealth();
+    });
   }
 
   void sleepFor(std::chrono::milliseconds d) {
@@ -93,12 +126,7 @@ Manager::Manager(cluster::Client& client, const Clock& clock, ManagerOptions opt
 
 Manager::~Manager() {
   stop();
-  if (impl_->acceptor) {
-    beast::error_code ec;
-    tcp::socket wake(impl_->io);
-    wake.connect(impl_->acceptor->local_endpoint(), ec);
-    impl_->acceptor->close(ec);
-  }
+  impl_->io.stop();
   if (impl_->healthThread.joinable()) impl_->healthThread.join();
 }
 
@@ -119,7 +147,8 @@ Result<std::uint16_t> Manager::startHealth() {
     return Error::unavailable("health endpoints cannot listen on " + impl_->options.healthHost +
                               ":" + std::to_string(impl_->options.healthPort) + ": " + e.what());
   }
-  impl_->healthThread = std::thread([this] { impl_->serveHealth(); });
+  impl_->acceptHealth();
+  impl_->healthThread = std::thread([this] { impl_->io.run(); });
   return impl_->acceptor->local_endpoint().port();
 }
 

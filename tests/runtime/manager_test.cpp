@@ -5,7 +5,10 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "canaryd/core/http.h"
 #include "canaryd/kube/kube_client.h"
@@ -108,6 +111,42 @@ TEST(ManagerTest, OnlyTheLeaderRunsControllersAndLeadershipHandsOver) {
   b.stop();
   runB.join();
   EXPECT_EQ(runningB, 0);
+}
+
+// Clients that connect and send nothing (or half a request) do not stall the health endpoints:
+// each connection has its own deadline and the server never waits on one of them.
+TEST(ManagerTest, IdleConnectionsDoNotStallHealth) {
+  testing::KubesimProcess sim;
+  kube::ConnectionConfig config;
+  config.server = sim.url();
+  kube::KubeClient client(config);
+  SystemClock clock;
+  ManagerOptions options;
+  Manager manager(client, clock, options);
+  auto port = manager.startHealth();
+  ASSERT_TRUE(port.ok()) << port.error().message();
+  std::vector<int> idle;
+  for (int i = 0; i < 10; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(*port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    if (i % 2 == 1) (void)!write(fd, "GET /heal", 9);  // half a request
+    idle.push_back(fd);
+  }
+  HttpClient http;
+  HttpRequest req;
+  req.url = "http://127.0.0.1:" + std::to_string(*port) + "/healthz";
+  req.timeout = milliseconds(1000);  // a kubelet probe's default timeout is 1 s
+  for (int probe = 0; probe < 3; ++probe) {
+    auto r = http.send(req);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(r->status, 200);
+  }
+  for (int fd : idle)
+    close(fd);
 }
 
 }  // namespace

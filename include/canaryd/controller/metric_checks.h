@@ -3,8 +3,11 @@
 //
 // A metric with a templateRef is the MetricTemplate's query, rendered with the Canary's names
 // and the metric's templateVariables, sent to the template's provider (its address, else the
-// daemon's --metrics-server; credentials from its secretRef). A query error, no data (empty
-// or NaN) or a value out of range each fail the check, with a message that names the metric
+// Canary's metricsServer, else the daemon's --metrics-server; credentials from its secretRef,
+// sent only to the address the template itself names: a template with a secretRef and no
+// address is refused, so no Canary can point another's credentials at its own server). With
+// --no-cross-namespace-refs a templateRef to another namespace is refused. A query error, no data
+// (empty or NaN) or a value out of range each fail the check, with a message that names the metric
 // and the numbers ("error-rate 4.2 > 1"). Built-in metrics (request-success-rate,
 // request-duration) without a template use the provider's built-in queries
 // (metrics/builtin_queries.h); a provider without them fails the check with a message saying
@@ -33,6 +36,7 @@ struct MetricCheckContext {
   const ProviderFactory& providers;
   std::string defaultAddress;                  // --metrics-server
   std::string defaultProvider = "kubernetes";  // --provider, for built-in metrics
+  bool noCrossNamespaceRefs = false;           // --no-cross-namespace-refs
 };
 
 // One metric's check, with everything a person needs to see why it passed or failed.

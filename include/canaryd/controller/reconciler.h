@@ -48,6 +48,8 @@ struct ReconcilerOptions {
   HttpTransport webhookTransport;
   // The addresses webhooks may reach (--allow-address); null: any.
   std::shared_ptr<const AddressPolicy> addresses;
+  // templateRefs to another namespace than the Canary's are refused (--no-cross-namespace-refs).
+  bool noCrossNamespaceRefs = false;
 };
 
 struct ReconcileOutcome {

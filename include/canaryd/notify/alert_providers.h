@@ -59,6 +59,8 @@ class AlertProviderNotifier final : public Notifier {
   void restrictAddresses(std::shared_ptr<const AddressPolicy> addresses) {
     addresses_ = std::move(addresses);
   }
+  // Refuse providerRefs to another namespace than the Canary's (--no-cross-namespace-refs).
+  void refuseCrossNamespaceRefs(bool refuse) { noCrossNamespaceRefs_ = refuse; }
 
  private:
   Result<Destination> resolve(const api::Canary& canary, const api::CanaryAlert& entry);
@@ -69,6 +71,7 @@ class AlertProviderNotifier final : public Notifier {
   std::chrono::milliseconds backoff_;
   std::function<void(const std::string&, bool)> onDelivery_;
   std::shared_ptr<const AddressPolicy> addresses_;
+  bool noCrossNamespaceRefs_ = false;
 };
 
 // Both: canaryd's log always, then the AlertProviders.
