@@ -1,5 +1,6 @@
 #include "canaryd/api/validate.h"
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
@@ -149,7 +150,20 @@ void checkWebhook(Checker& c, const std::string& p, const CanaryWebhook& w) {
   }
   c.oneOf(child(p, "type"), w.type, allowed::webhookTypes());
   c.duration(child(p, "timeout"), w.timeout, true);
+  if (w.timeout) {
+    if (Result<Duration> d = parseDuration(*w.timeout);
+        d && (*d < std::chrono::seconds(1) || *d > kMaxWebhookTimeout)) {
+      c.error(child(p, "timeout"),
+              quote(*w.timeout) +
+                  " is out of range: a webhook holds a worker while it runs, so its timeout is "
+                  "1s..10m (0s would mean none)");
+    }
+  }
   c.atLeast(child(p, "retries"), w.retries, 0);
+  if (w.retries && *w.retries > kMaxWebhookRetries) {
+    c.error(child(p, "retries"), std::to_string(*w.retries) + " is more than the maximum of " +
+                                     std::to_string(kMaxWebhookRetries));
+  }
 }
 
 void checkAlert(Checker& c, const std::string& p, const CanaryAlert& a) {
@@ -497,6 +511,21 @@ std::vector<std::pair<std::string, std::string>> haproxyAnnotationProblems(const
       problems.emplace_back(field, "\"" + address +
                                        "\" is neither a socket path (unix:/path, /path) nor "
                                        "HOST:PORT");
+    }
+  }
+  // Names go into Runtime API commands: only HAProxy's own characters, so that no line break,
+  // ';' or space can add a command of the tenant's.
+  for (const char* key : {"haproxy.canaryd.dev/backend", "haproxy.canaryd.dev/primary-server",
+                          "haproxy.canaryd.dev/canary-server"}) {
+    const std::string name = annotation(key);
+    const bool safe = std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+      return std::isalnum(ch) || ch == '.' || ch == '-' || ch == '_' || ch == ':';
+    });
+    if (!safe || name.size() > 128) {
+      problems.emplace_back(std::string("metadata.annotations[") + key + "]",
+                            quote(name) +
+                                " is not an HAProxy name (letters, digits, '.', '-', '_', ':'; "
+                                "at most 128)");
     }
   }
   const std::string syncKey = "haproxy.canaryd.dev/sync-endpoints";

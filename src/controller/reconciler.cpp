@@ -329,7 +329,8 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   }
   const std::string targetName = canary.spec.targetRef->name.value_or("");
   const std::string provider = canary.spec.provider.value_or(options.provider);
-  Result<std::unique_ptr<router::Router>> router = router::makeRouter(provider, client);
+  Result<std::unique_ptr<router::Router>> router =
+      router::makeRouter(provider, client, options.addresses);
   if (!router) {
     const std::string message = "canary " + keyOf(ref) + ": " + router.error().message();
     events.record(*raw, "Warning", "InvalidSpec", message);

@@ -44,6 +44,20 @@ WebhookResult WebhookRunner::send(
                               {"metadata", metadata}};
     Result<Duration> timeout =
         parseDuration(hook.timeout.value_or(std::string(api::kDefaultWebhookTimeout)));
+    // What validation refuses is never done differently: out of range, the hook fails.
+    if (timeout && (*timeout < std::chrono::seconds(1) || *timeout > api::kMaxWebhookTimeout)) {
+      result.ok = false;
+      result.failure = std::string(type) + " webhook " + name + " failed: its timeout " +
+                       *hook.timeout + " is out of range (1s..10m)";
+      return result;
+    }
+    if (hook.retries.value_or(0) > api::kMaxWebhookRetries) {
+      result.ok = false;
+      result.failure = std::string(type) + " webhook " + name + " failed: retries " +
+                       std::to_string(*hook.retries) + " is more than the maximum of " +
+                       std::to_string(api::kMaxWebhookRetries);
+      return result;
+    }
     std::optional<HttpClient> http;
     if (!transport_) {
       HttpClientOptions options;

@@ -125,6 +125,7 @@ struct AddressPolicy::Impl {
     std::string path;    // as written, "/" at least
   };
   std::vector<Prefix> prefixes;
+  std::vector<std::string> socketPaths;
   std::function<void(const std::string&)> hook;
 };
 
@@ -136,7 +137,9 @@ AddressPolicy& AddressPolicy::operator=(AddressPolicy&&) noexcept = default;
 Result<AddressPolicy> AddressPolicy::parse(const std::vector<std::string>& entries) {
   AddressPolicy policy;
   for (const std::string& entry : entries) {
-    if (entry.find("://") != std::string::npos) {
+    if (entry.starts_with("unix:/")) {
+      policy.impl_->socketPaths.push_back(entry.substr(5));
+    } else if (entry.find("://") != std::string::npos) {
       std::optional<UrlParts> url = parseUrl(entry);
       if (!url || (url->scheme != "http" && url->scheme != "https")) {
         return Error::invalidInput("--allow-address " + entry +
@@ -156,7 +159,14 @@ Result<AddressPolicy> AddressPolicy::parse(const std::vector<std::string>& entri
 }
 
 bool AddressPolicy::restricts() const {
-  return !impl_->hosts.empty() || !impl_->networks.empty() || !impl_->prefixes.empty();
+  return !impl_->hosts.empty() || !impl_->networks.empty() || !impl_->prefixes.empty() ||
+         !impl_->socketPaths.empty();
+}
+
+bool AddressPolicy::allowsSocketPath(std::string_view path) const {
+  if (!restricts()) return true;
+  return std::find(impl_->socketPaths.begin(), impl_->socketPaths.end(), path) !=
+         impl_->socketPaths.end();
 }
 
 AddressPolicy::Verdict AddressPolicy::checkUrl(std::string_view url) const {

@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
   std::string workloadLogs;
   std::string workloadTargets;
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)");
+  bool allowRemote = false;
+  app.add_flag("--allow-remote", allowRemote,
+               "Listen on and answer for addresses other than loopback (no authentication!)");
   app.add_option("--data", dataDir, "Directory whose state.json keeps the objects across restarts");
   app.add_option("--ready-delay", readyDelayText, "How long Deployments take to become ready");
   app.add_option("--bookmark-interval", bookmarkText, "How often watches get a BOOKMARK");
@@ -88,6 +91,21 @@ int main(int argc, char** argv) {
 
   ServerOptions options;
   options.host = listen.substr(0, colon);
+  options.allowRemote = allowRemote;
+  const bool loopback = options.host == "127.0.0.1" || options.host == "localhost" ||
+                        options.host == "::1" || options.host == "[::1]" ||
+                        options.host.starts_with("127.");
+  if (!loopback && !allowRemote) {
+    std::cerr << "kubesim: --listen " << listen
+              << " is not a loopback address; kubesim has no authentication, and with "
+                 "--run-workloads anyone who reaches it runs commands as you. Add --allow-remote "
+                 "to do it anyway.\n";
+    return 2;
+  }
+  if (!loopback) {
+    std::cerr << "kubesim: warning: listening on " << listen
+              << " without authentication (--allow-remote)\n";
+  }
   options.port = static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)));
   options.bookmarkInterval = std::chrono::duration_cast<std::chrono::milliseconds>(*bookmark);
   Server server(registry, store, options);

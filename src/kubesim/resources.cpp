@@ -80,6 +80,14 @@ ResourceRegistry::ResourceRegistry() {
       builtin("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true,
               true, {"hpa"}),
       builtin("coordination.k8s.io", "v1", "leases", "Lease", true, false),
+      // Stored, not enforced (kubesim has no authentication): so that `kubectl apply -k
+      // deploy/base` works as against a cluster.
+      builtin("", "v1", "serviceaccounts", "ServiceAccount", true, false, {"sa"}),
+      builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, false),
+      builtin("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false,
+              false),
+      builtin("rbac.authorization.k8s.io", "v1", "roles", "Role", true, false),
+      builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, false),
       builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
               false, true, {"crd", "crds"}),
   };

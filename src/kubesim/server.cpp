@@ -18,6 +18,18 @@
 namespace canaryd::kubesim {
 namespace {
 
+// The host part of a Host header ("localhost:8080", "[::1]:80", "127.0.0.1") is a loopback name.
+bool loopbackHost(const std::string& header) {
+  std::string host = header;
+  if (host.starts_with("[")) {
+    host = host.substr(
+        1, host.find(']') == std::string::npos ? std::string::npos : host.find(']') - 1);
+  } else if (const auto colon = host.rfind(':'); colon != std::string::npos) {
+    host = host.substr(0, colon);
+  }
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
@@ -327,6 +339,26 @@ struct Server::Impl {
       return !ec && req.keep_alive();
     };
     try {
+      if (!options.allowRemote && !loopbackHost(std::string(req[http::field::host]))) {
+        throw ApiError{403, "Forbidden",
+                       "kubesim answers only requests for localhost, 127.0.0.1 or [::1] (start it "
+                       "with --allow-remote to serve others)"};
+      }
+      // A web page can send a cross-origin POST without asking first only as text/plain, a
+      // form or multipart: every write must say JSON (or a JSON patch type).
+      if (method == "POST" || method == "PUT" || method == "PATCH") {
+        const std::string type(req[http::field::content_type]);
+        if (type.find("protobuf") != std::string::npos) {
+          throw ApiError{415, "UnsupportedMediaType",
+                         "kubesim speaks JSON only; use kubectl apply -f with a manifest instead "
+                         "of commands that send protobuf (kubectl create namespace, ...)"};
+        }
+        if (type.find("json") == std::string::npos && type.find("yaml") == std::string::npos) {
+          throw ApiError{415, "UnsupportedMediaType",
+                         "a write must be sent as application/json (or a JSON patch type), got " +
+                             (type.empty() ? std::string("no Content-Type") : type)};
+        }
+      }
       if (s.empty()) return reply(http::status::ok, {{"paths", {"/api", "/apis", "/version"}}});
       if (s[0] == "version") {
         return reply(http::status::ok, {{"major", "1"},
@@ -416,12 +448,6 @@ struct Server::Impl {
         json object = store.get(r->type, r->ns, r->name);
         return reply(http::status::ok,
                      asTable ? toTable(r->type, json::array({object}), false) : object);
-      }
-      const std::string requestType(req[http::field::content_type]);
-      if (requestType.find("protobuf") != std::string::npos) {
-        throw ApiError{415, "UnsupportedMediaType",
-                       "kubesim speaks JSON only; use kubectl apply -f with a manifest instead of "
-                       "commands that send protobuf (kubectl create namespace, ...)"};
       }
       if (method == "POST") {
         injectFaults("create");

@@ -19,6 +19,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0 picks a free port
   std::chrono::milliseconds bookmarkInterval{1000};
+  // Off (the default): requests must name a loopback Host (localhost, 127.0.0.1, [::1]), so
+  // that a web page cannot reach kubesim through DNS rebinding.
+  bool allowRemote = false;
 };
 
 class Server {

@@ -1,6 +1,7 @@
 #include "canaryd/router/haproxy.h"
 
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include <boost/asio/connect.hpp>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "canaryd/api/validate.h"
+#include "canaryd/core/text.h"
 
 namespace canaryd::router {
 namespace {
@@ -18,6 +20,7 @@ namespace {
 using nlohmann::json;
 
 struct Config {
+  const AddressPolicy* addresses = nullptr;
   std::string address;
   std::string backend;
   std::string primary;
@@ -30,7 +33,7 @@ std::string annotation(const api::Canary& canary, const char* key, std::string f
   return it == canary.metadata.annotations.end() || it->second.empty() ? fallback : it->second;
 }
 
-Result<Config> configOf(const api::Canary& canary) {
+Result<Config> configOf(const api::Canary& canary, const AddressPolicy* addresses) {
   const auto problems = api::haproxyAnnotationProblems(canary);
   if (!problems.empty()) {
     std::string all;
@@ -39,27 +42,13 @@ Result<Config> configOf(const api::Canary& canary) {
     return Error::invalidInput(all);
   }
   Config c;
+  c.addresses = addresses;
   c.address = annotation(canary, kHaproxyRuntimeApi);
   c.backend = annotation(canary, kHaproxyBackend, apexServiceName(canary));
   c.primary = annotation(canary, kHaproxyPrimaryServer, "primary");
   c.canary = annotation(canary, kHaproxyCanaryServer, "canary");
   c.syncEndpoints = annotation(canary, kHaproxySyncEndpoints) == "true";
   return c;
-}
-
-template <class Socket>
-Result<std::string> exchange(Socket& socket, const std::string& command) {
-  boost::system::error_code ec;
-  boost::asio::write(socket, boost::asio::buffer(command + "\n"), ec);
-  if (ec) return Error::unavailable("HAProxy Runtime API: " + ec.message());
-  std::string answer;
-  boost::asio::read(socket, boost::asio::dynamic_buffer(answer), ec);  // until HAProxy closes
-  if (ec && ec != boost::asio::error::eof) {
-    return Error::unavailable("HAProxy Runtime API: " + ec.message());
-  }
-  while (!answer.empty() && (answer.back() == '\n' || answer.back() == ' '))
-    answer.pop_back();
-  return answer;
 }
 
 // HAProxy answers errors in words; anything that is not the expected answer is one.
@@ -72,7 +61,7 @@ Status expectEmpty(const std::string& what, const Result<std::string>& answer,
 
 Result<std::int64_t> weightOf(const Config& c, const std::string& server) {
   const std::string what = "get weight " + c.backend + "/" + server;
-  Result<std::string> answer = haproxyCommand(c.address, what);
+  Result<std::string> answer = haproxyCommand(c.address, what, c.addresses);
   if (!answer) return answer.error().withContext(what);
   // "26 (initial 1)"
   std::istringstream in(*answer);
@@ -110,9 +99,15 @@ Status syncServer(cluster::Client& client, const api::Canary& canary, const Conf
     }
     return at.error();
   }
+  boost::system::error_code invalid;
+  (void)boost::asio::ip::make_address(at->first, invalid);
+  if (invalid) {
+    return Error::invalidInput("endpoints of " + service + ": " + quote(at->first) +
+                               " is not an IP address");
+  }
   const std::string command = "set server " + c.backend + "/" + server + " addr " + at->first +
                               " port " + std::to_string(at->second);
-  Result<std::string> answer = haproxyCommand(c.address, command);
+  Result<std::string> answer = haproxyCommand(c.address, command, c.addresses);
   if (!answer) return answer.error().withContext(command);
   // HAProxy confirms address changes in words ("IP changed from ... to ..., port changed ...",
   // or "no need to change the addr"); errors start with "No such".
@@ -124,25 +119,105 @@ Status syncServer(cluster::Client& client, const api::Canary& canary, const Conf
 
 }  // namespace
 
-Result<std::string> haproxyCommand(const std::string& address, const std::string& command) {
+namespace {
+
+// Connects (`connect` starts it), writes the command, reads until HAProxy closes: all within
+// `deadline`, and at most kRuntimeApiMaxAnswer bytes.
+template <class Socket, class Connect>
+Result<std::string> exchange(boost::asio::io_context& io, Socket& socket, Connect connect,
+                             const std::string& where, const std::string& command,
+                             std::chrono::milliseconds deadline) {
+  const std::string line = command + "\n";
+  std::string answer;
+  std::optional<boost::system::error_code> done;
+  connect([&](boost::system::error_code ec) {
+    if (ec) {
+      done = ec;
+      return;
+    }
+    boost::asio::async_write(
+        socket, boost::asio::buffer(line), [&](boost::system::error_code wec, std::size_t) {
+          if (wec) {
+            done = wec;
+            return;
+          }
+          boost::asio::async_read(socket, boost::asio::dynamic_buffer(answer, kRuntimeApiMaxAnswer),
+                                  [&](boost::system::error_code rec, std::size_t) { done = rec; });
+        });
+  });
+  io.run_for(deadline);
+  if (!done) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    io.run();  // lets the cancelled handlers finish before the locals go
+    return Error::unavailable("HAProxy Runtime API at " + where + " did not answer within " +
+                              std::to_string(deadline.count()) + " ms");
+  }
+  if (answer.size() >= kRuntimeApiMaxAnswer) {
+    return Error::unavailable("HAProxy Runtime API at " + where + " answered more than " +
+                              std::to_string(kRuntimeApiMaxAnswer) + " bytes");
+  }
+  if (*done && *done != boost::asio::error::eof) {
+    return Error::unavailable("HAProxy Runtime API at " + where + ": " + done->message());
+  }
+  while (!answer.empty() && (answer.back() == '\n' || answer.back() == ' '))
+    answer.pop_back();
+  return answer;
+}
+
+}  // namespace
+
+Result<std::string> haproxyCommand(const std::string& address, const std::string& command,
+                                   const AddressPolicy* addresses,
+                                   std::chrono::milliseconds deadline) {
+  if (command.find_first_of("\r\n;") != std::string::npos) {
+    return Error::invalidInput("HAProxy command " + quote(command) + " holds a line break or ';'");
+  }
   boost::asio::io_context io;
   boost::system::error_code ec;
   std::string path = address;
   if (path.rfind("unix:", 0) == 0) path = path.substr(5);
   if (!path.empty() && path.front() == '/') {
+    if (addresses != nullptr && !addresses->allowsSocketPath(path)) {
+      addresses->refused("runtime-api");
+      return Error::invalidInput("the HAProxy Runtime API socket unix:" + path +
+                                 " is not an allowed address (add --allow-address unix:" + path +
+                                 ")");
+    }
     boost::asio::local::stream_protocol::socket socket(io);
-    socket.connect(boost::asio::local::stream_protocol::endpoint(path), ec);
-    if (ec) return Error::unavailable("HAProxy Runtime API at " + path + ": " + ec.message());
-    return exchange(socket, command);
+    const boost::asio::local::stream_protocol::endpoint endpoint(path);
+    return exchange(
+        io, socket, [&](auto then) { socket.async_connect(endpoint, then); }, path, command,
+        deadline);
   }
   const auto colon = address.rfind(':');
+  const std::string host = address.substr(0, colon);
+  if (addresses != nullptr && addresses->restricts() &&
+      addresses->checkUrl("http://" + address + "/") == AddressPolicy::Verdict::kRefused) {
+    addresses->refused("runtime-api");
+    return Error::invalidInput("the HAProxy Runtime API at " + address +
+                               " is not an allowed address (canaryd run --allow-address)");
+  }
   boost::asio::ip::tcp::resolver resolver(io);
-  auto endpoints = resolver.resolve(address.substr(0, colon), address.substr(colon + 1), ec);
+  auto endpoints = resolver.resolve(host, address.substr(colon + 1), ec);
   if (ec) return Error::unavailable("HAProxy Runtime API at " + address + ": " + ec.message());
+  if (addresses != nullptr && addresses->restricts() &&
+      addresses->checkUrl("http://" + address + "/") != AddressPolicy::Verdict::kAllowed) {
+    for (const auto& entry : endpoints) {
+      if (!addresses->allowsSocketAddress(entry.endpoint().data())) {
+        addresses->refused("runtime-api");
+        return Error::invalidInput("the HAProxy Runtime API at " + address +
+                                   " resolves outside the allowed ranges (--allow-address)");
+      }
+    }
+  }
   boost::asio::ip::tcp::socket socket(io);
-  boost::asio::connect(socket, endpoints, ec);
-  if (ec) return Error::unavailable("HAProxy Runtime API at " + address + ": " + ec.message());
-  return exchange(socket, command);
+  return exchange(
+      io, socket,
+      [&](auto then) {
+        boost::asio::async_connect(socket, endpoints, [then](auto e, auto) { then(e); });
+      },
+      address, command, deadline);
 }
 
 std::int64_t toHaproxyWeight(std::int64_t percent) {
@@ -156,7 +231,7 @@ std::int64_t fromHaproxyWeights(std::int64_t canary, std::int64_t primary) {
 }
 
 Status HaproxyRouter::reconcile(const api::Canary& canary) {
-  Result<Config> c = configOf(canary);
+  Result<Config> c = configOf(canary, addresses_.get());
   if (!c) return c.error();
   // The backend and both servers must exist; a typo is reported, not retried forever.
   for (const std::string& server : {c->primary, c->canary}) {
@@ -175,7 +250,7 @@ Status HaproxyRouter::setRoutes(const api::Canary& canary, const Weights& weight
         "provider haproxy cannot mirror traffic (HAProxy has no request mirroring); use "
         "analysis.iterations without mirror");
   }
-  Result<Config> c = configOf(canary);
+  Result<Config> c = configOf(canary, addresses_.get());
   if (!c) return c.error();
   const std::int64_t canaryWeight = toHaproxyWeight(weights.canary);
   const std::string hint = std::string(" (check the ") + kHaproxyBackend + ", " +
@@ -187,13 +262,15 @@ Status HaproxyRouter::setRoutes(const api::Canary& canary, const Weights& weight
   for (const auto& [server, weight] : order) {
     const std::string command =
         "set weight " + c->backend + "/" + server + " " + std::to_string(weight);
-    if (Status s = expectEmpty(command, haproxyCommand(c->address, command), hint); !s) return s;
+    if (Status s = expectEmpty(command, haproxyCommand(c->address, command, c->addresses), hint);
+        !s)
+      return s;
   }
   return {};
 }
 
 Result<Weights> HaproxyRouter::getRoutes(const api::Canary& canary) {
-  Result<Config> c = configOf(canary);
+  Result<Config> c = configOf(canary, addresses_.get());
   if (!c) return c.error();
   Result<std::int64_t> primary = weightOf(*c, c->primary);
   if (!primary) return primary.error();

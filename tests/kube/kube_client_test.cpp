@@ -46,6 +46,7 @@ class KubeClientTest : public ::testing::Test {
     HttpRequest req;
     req.method = "POST";
     req.url = sim_.url() + "/admin/" + what;
+    req.headers = {{"Content-Type", "application/json"}};
     req.body = body.dump();
     auto r = http.send(req);
     ASSERT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.error().message());

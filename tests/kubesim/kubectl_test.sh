@@ -110,6 +110,21 @@ k delete namespace shop >/dev/null 2>&1 || fail "delete namespace"
 k get canaries -n shop >"$tmp/out" 2>&1
 expect_line "$tmp/out" 'No resources found' "namespace contents deleted"
 
+# Hardening: kubesim has no authentication, so it listens on loopback only, answers only
+# requests for a loopback Host (DNS rebinding), and takes writes only as JSON (a web page's
+# cross-origin text/plain or form POST is refused before it is read).
+"$kubesim" --listen 0.0.0.0:0 >"$tmp/remote.out" 2>&1
+[[ $? == 2 ]] || fail "--listen 0.0.0.0 without --allow-remote did not exit 2"
+expect_line "$tmp/remote.out" 'is not a loopback address.*--allow-remote' "remote listen refused"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H 'Host: attacker.example:80' "$server/api/v1/namespaces")
+[[ $code == 403 ]] || fail "a foreign Host header got $code, want 403"
+expect_line "$tmp/out" 'answers only requests for localhost' "foreign Host message"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' -X POST -H 'Content-Type: text/plain' \
+  --data '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"x"}}' \
+  "$server/apis/apps/v1/namespaces/test/deployments")
+[[ $code == 415 ]] || fail "a text/plain POST got $code, want 415"
+k get deployment x -n test >/dev/null 2>&1 && fail "a text/plain POST created a Deployment"
+
 if ((failures)); then
   echo "$failures check(s) failed"
   exit 1

@@ -41,6 +41,7 @@ class InformerTest : public ::testing::Test {
     HttpRequest req;
     req.method = "POST";
     req.url = sim_.url() + "/admin/" + what;
+    req.headers = {{"Content-Type", "application/json"}};
     ASSERT_TRUE(http.send(req).ok());
   }
   testing::KubesimProcess sim_;

@@ -21,6 +21,10 @@ inline constexpr std::int64_t kDefaultThreshold = 1;
 inline constexpr std::int64_t kDefaultMaxWeight = 100;
 inline constexpr std::string_view kDefaultMetricInterval = "1m";
 inline constexpr std::string_view kDefaultWebhookTimeout = "10s";
+// A webhook holds a reconcile worker while it runs: its timeout is 1s..10m (0s, which Flagger
+// takes as "no timeout", is refused) and it is retried at most 10 times.
+inline constexpr std::chrono::seconds kMaxWebhookTimeout{600};
+inline constexpr std::int64_t kMaxWebhookRetries = 10;
 inline constexpr std::string_view kDefaultPortName = "http";
 inline constexpr std::int64_t kDefaultProgressDeadlineSeconds = 600;
 inline constexpr std::int64_t kDefaultReadyThreshold = 100;

@@ -6,6 +6,7 @@
 //   - its host is a listed HOST (case-insensitive; "*.example.com" also matches subdomains),
 //   - it starts with a listed URL prefix (scheme, host and port compared case-insensitively,
 //     the path as written; "http://prom:9090/" allows that server and no other), or
+//   - (a Unix socket, the HAProxy Runtime API's) its path is listed as "unix:/path",
 //   - every address canaryd connects to for it lies in a listed CIDR (10.0.0.0/8, fd00::/8,
 //     or a single IP): checked on the socket's address itself, after name resolution, so a
 //     name that resolves inside a listed range is allowed and a name that is made to resolve
@@ -34,8 +35,8 @@ class AddressPolicy {
   AddressPolicy(AddressPolicy&&) noexcept;
   AddressPolicy& operator=(AddressPolicy&&) noexcept;
 
-  // Each entry a HOST, a CIDR or IP, or a URL prefix (it has "://"); an entry that is none of
-  // them is an error naming it.
+  // Each entry a HOST, a CIDR or IP, a URL prefix (it has "://") or a Unix socket
+  // ("unix:/path"); an entry that is none of them is an error naming it.
   static Result<AddressPolicy> parse(const std::vector<std::string>& entries);
 
   bool restricts() const;
@@ -48,6 +49,8 @@ class AddressPolicy {
   Verdict checkUrl(std::string_view url) const;
   // Whether a socket address (AF_INET or AF_INET6) lies in a listed CIDR.
   bool allowsSocketAddress(const sockaddr* address) const;
+  // Whether a Unix socket path may be reached (listed as "unix:PATH", or no restriction).
+  bool allowsSocketPath(std::string_view path) const;
 
   // The message of a refusal: the URL (redacted to scheme and host) and the flag to change.
   static std::string refusal(std::string_view url);

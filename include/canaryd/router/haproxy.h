@@ -17,8 +17,15 @@
 //                                        as an ingress controller does; off by default, for
 //                                        servers that name the Services themselves.
 // Mirroring is not supported (HAProxy has no request mirroring of its own): an error.
+// The annotations are a tenant's: names are limited to HAProxy's own characters (letters,
+// digits, '.', '-', '_', ':'), so no line break or ';' can add a command; each exchange has a
+// deadline (kRuntimeApiDeadline for connecting, writing and reading) and an answer limit; and
+// with an allow-list (--allow-address) the address must be in it (a socket path as an
+// "unix:/path" entry).
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -32,9 +39,14 @@ inline constexpr const char* kHaproxyPrimaryServer = "haproxy.canaryd.dev/primar
 inline constexpr const char* kHaproxyCanaryServer = "haproxy.canaryd.dev/canary-server";
 inline constexpr const char* kHaproxySyncEndpoints = "haproxy.canaryd.dev/sync-endpoints";
 
-// One Runtime API command on a fresh connection; the answer as HAProxy wrote it.
-// Connection failures are kUnavailable.
-Result<std::string> haproxyCommand(const std::string& address, const std::string& command);
+inline constexpr std::chrono::milliseconds kRuntimeApiDeadline{5000};
+inline constexpr std::size_t kRuntimeApiMaxAnswer = 64 * 1024;
+
+// One Runtime API command on a fresh connection; the answer as HAProxy wrote it. Connection
+// failures and a silent peer are kUnavailable; an address outside `addresses` kInvalidInput.
+Result<std::string> haproxyCommand(const std::string& address, const std::string& command,
+                                   const AddressPolicy* addresses = nullptr,
+                                   std::chrono::milliseconds deadline = kRuntimeApiDeadline);
 
 // canaryd's percent (0..100) as HAProxy's weight (0..256), and back.
 std::int64_t toHaproxyWeight(std::int64_t percent);
@@ -42,13 +54,16 @@ std::int64_t fromHaproxyWeights(std::int64_t canary, std::int64_t primary);
 
 class HaproxyRouter final : public Router {
  public:
-  explicit HaproxyRouter(cluster::Client& client) : client_(client) {}
+  explicit HaproxyRouter(cluster::Client& client,
+                         std::shared_ptr<const AddressPolicy> addresses = nullptr)
+      : client_(client), addresses_(std::move(addresses)) {}
   Status reconcile(const api::Canary& canary) override;
   Status setRoutes(const api::Canary& canary, const Weights& weights) override;
   Result<Weights> getRoutes(const api::Canary& canary) override;
 
  private:
   cluster::Client& client_;
+  std::shared_ptr<const AddressPolicy> addresses_;
 };
 
 }  // namespace canaryd::router

@@ -12,6 +12,7 @@
 
 #include "canaryd/api/canary.h"
 #include "canaryd/cluster/client.h"
+#include "canaryd/core/address_policy.h"
 #include "canaryd/core/result.h"
 
 namespace canaryd::router {
@@ -34,7 +35,11 @@ class Router {
 };
 
 // The router for `provider` ("" means the Canary's own spec.provider, then "kubernetes").
-Result<std::unique_ptr<Router>> makeRouter(std::string_view provider, cluster::Client& client);
+// `addresses`: the operator's allow-list for data-plane addresses that Canaries name (the
+// HAProxy Runtime API); null: any.
+Result<std::unique_ptr<Router>> makeRouter(
+    std::string_view provider, cluster::Client& client,
+    std::shared_ptr<const AddressPolicy> addresses = nullptr);
 
 // Names derived from the Canary as Flagger derives them.
 std::string apexServiceName(const api::Canary& canary);  // service.name, else targetRef.name
