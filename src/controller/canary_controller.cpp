@@ -1,5 +1,6 @@
 #include "canaryd/controller/canary_controller.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -40,6 +41,8 @@ CanaryController::CanaryController(cluster::Client& client, const Clock& clock,
       metrics->observeQueue(waited, depth);
     });
   }
+  // One namespace never holds every worker: with N workers, at most N-1 (at least 1).
+  queue_.setFairShare(std::max(1, options_.workers - 1));
   std::vector<std::string> namespaces = options_.namespaces;
   if (namespaces.empty()) namespaces.push_back("");
   for (const std::string& ns : namespaces) {

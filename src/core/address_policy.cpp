@@ -151,8 +151,9 @@ Result<AddressPolicy> AddressPolicy::parse(const std::vector<std::string>& entri
     } else if (isHostName(entry) && entry.find('/') == std::string::npos) {
       policy.impl_->hosts.push_back(lower(entry));
     } else {
-      return Error::invalidInput("--allow-address " + entry +
-                                 ": not a host name, an IP address or CIDR, or a URL prefix");
+      return Error::invalidInput(
+          "--allow-address " + entry +
+          ": not a host name, an IP address or CIDR, a URL prefix or unix:/path");
     }
   }
   return policy;

@@ -21,11 +21,42 @@ void WorkQueue::pushReadyLocked(const std::string& key, TimePoint readySince) {
   cv_.notify_one();
 }
 
-std::string WorkQueue::handOut(std::unique_lock<std::mutex>& lock) {
-  std::string key = queue_.front();
-  queue_.pop_front();
+namespace {
+
+std::string namespaceOf(const std::string& key) {
+  return key.substr(0, key.find('/'));
+}
+
+}  // namespace
+
+std::optional<std::size_t> WorkQueue::pickLocked() const {
+  if (queue_.empty()) return std::nullopt;
+  if (fairShare_ <= 0) return 0;
+  std::optional<std::size_t> best;
+  int fewest = fairShare_;  // a namespace at its share gets nothing more
+  for (std::size_t i = 0; i < queue_.size(); ++i) {
+    auto it = busyByNamespace_.find(namespaceOf(queue_[i]));
+    const int busy = it == busyByNamespace_.end() ? 0 : it->second;
+    if (busy < fewest) {
+      best = i;
+      fewest = busy;
+      if (busy == 0) break;  // the oldest key of an idle namespace
+    }
+  }
+  return best;
+}
+
+void WorkQueue::setFairShare(int perNamespace) {
+  std::lock_guard lock(mu_);
+  fairShare_ = perNamespace;
+}
+
+std::string WorkQueue::handOut(std::unique_lock<std::mutex>& lock, std::size_t at) {
+  std::string key = queue_[at];
+  queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(at));
   dirty_.erase(key);
   processing_.insert(key);
+  ++busyByNamespace_[namespaceOf(key)];
   auto since = readySince_.find(key);
   const Duration waited =
       since == readySince_.end() ? Duration::zero() : clock_.now() - since->second;
@@ -112,8 +143,9 @@ void WorkQueue::promoteDueLocked() {
 std::optional<std::string> WorkQueue::tryGet() {
   std::unique_lock lock(mu_);
   promoteDueLocked();
-  if (queue_.empty()) return std::nullopt;
-  return handOut(lock);
+  const std::optional<std::size_t> at = pickLocked();
+  if (!at) return std::nullopt;
+  return handOut(lock, *at);
 }
 
 std::optional<std::string> WorkQueue::get(std::chrono::milliseconds timeout) {
@@ -121,7 +153,7 @@ std::optional<std::string> WorkQueue::get(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   while (true) {
     promoteDueLocked();
-    if (!queue_.empty() || shutDown_) break;
+    if (pickLocked() || shutDown_) break;
     auto wake = deadline;
     if (!waiting_.empty()) {
       auto untilDue = waiting_.begin()->first - clock_.now();
@@ -132,14 +164,19 @@ std::optional<std::string> WorkQueue::get(std::chrono::milliseconds timeout) {
     if (std::chrono::steady_clock::now() >= deadline) break;
     cv_.wait_until(lock, wake);
   }
-  if (queue_.empty() || shutDown_) return std::nullopt;
-  return handOut(lock);
+  const std::optional<std::size_t> at = pickLocked();
+  if (!at || shutDown_) return std::nullopt;
+  return handOut(lock, *at);
 }
 
 void WorkQueue::done(const std::string& key) {
   std::lock_guard lock(mu_);
-  processing_.erase(key);
+  if (processing_.erase(key) > 0) {
+    auto busy = busyByNamespace_.find(namespaceOf(key));
+    if (busy != busyByNamespace_.end() && --busy->second <= 0) busyByNamespace_.erase(busy);
+  }
   if (dirty_.contains(key)) pushReadyLocked(key, clock_.now());
+  if (fairShare_ > 0) cv_.notify_all();  // a namespace below its share again may be served
 }
 
 std::optional<TimePoint> WorkQueue::nextReadyTime() const {

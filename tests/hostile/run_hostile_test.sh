@@ -6,7 +6,10 @@
 #   - namespace nosy: its pre-rollout webhook names an address outside --allow-address (the
 #     Kubernetes API's Secrets): refused with an event and canaryd_address_refusals_total,
 #     never called; its Canary is rolled back;
-#   - namespace good: an ordinary Canary goes 10..50 and is promoted on its schedule meanwhile;
+#   - namespace slow: four Canaries whose confirm-rollout gate is a listener that never answers
+#     (each call costs its 5s timeout, every interval, for as long as the gate holds);
+#   - namespace good: an ordinary Canary goes 10..50 and is promoted on its schedule meanwhile,
+#     though canaryd has only two workers (the slow namespace may hold one of them at most);
 #   - canaryd keeps running throughout, and logs no defect.
 # Usage: run_hostile_test.sh CANARYD KUBESIM HOSTILE_SERVER SOURCE_DIR
 set -uo pipefail
@@ -53,19 +56,25 @@ wait_for 20 curl -sf "http://127.0.0.1:$prom_port/-/ready" || {
 pids+=($!)
 wait_for 10 grep -q '^listening on ' "$tmp/hostile.out" || { echo "hostile-server did not start"; exit 1; }
 hostile_url=$(sed -n 's/^listening on //p' "$tmp/hostile.out")
+"$hostile" --silent >"$tmp/silent.out" 2>&1 &
+pids+=($!)
+wait_for 10 grep -q '^listening on ' "$tmp/silent.out" || { echo "hostile-server --silent did not start"; exit 1; }
+silent_url=$(sed -n 's/^listening on //p' "$tmp/silent.out")
 
 k apply -f "$src/crds/" -f "$src/tests/data/gateway-api-httproute-crd.yaml" >/dev/null || exit 1
 
 metrics_port=$(free_port)
-"$canaryd" run --min-interval 1s --listen "127.0.0.1:$metrics_port" \
+"$canaryd" run --min-interval 1s --listen "127.0.0.1:$metrics_port" --max-concurrent-canaries 2 \
   --metrics-server "http://127.0.0.1:$prom_port" --allow-address "$hostile_url/" \
+  --allow-address "$silent_url/" \
   >"$tmp/canaryd.out" 2>&1 &
 daemon=$!
 pids+=($daemon)
 
-# $2: the template's address; $3: the Canary's webhooks (YAML flow list).
+# $2: the template's address; $3: the Canary's webhooks (YAML flow list); $4: the name of
+# the Deployment and the Canary (default podinfo).
 make_app() {
-  local ns=$1 address=$2 webhooks=$3
+  local ns=$1 address=$2 webhooks=$3 name=${4:-podinfo}
   cat <<EOF2 | k apply -f - >/dev/null
 apiVersion: v1
 kind: Namespace
@@ -73,12 +82,12 @@ metadata: {name: $ns}
 ---
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: podinfo, namespace: $ns}
+metadata: {name: $name, namespace: $ns}
 spec:
   replicas: 1
-  selector: {matchLabels: {app: podinfo}}
+  selector: {matchLabels: {app: $name}}
   template:
-    metadata: {labels: {app: podinfo}}
+    metadata: {labels: {app: $name}}
     spec:
       containers: [{name: podinfo, image: "ghcr.io/stefanprodan/podinfo:6.0.0"}]
 ---
@@ -91,10 +100,10 @@ spec:
 ---
 apiVersion: flagger.app/v1beta1
 kind: Canary
-metadata: {name: podinfo, namespace: $ns}
+metadata: {name: $name, namespace: $ns}
 spec:
   provider: gatewayapi:v1
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: $name}
   progressDeadlineSeconds: 60
   service:
     port: 9898
@@ -112,17 +121,26 @@ spec:
         interval: 1m
 EOF2
 }
-phase() { k -n "$1" get canary podinfo -o jsonpath='{.status.phase}'; }
-phase_is() { [[ $(phase "$1") == "$2" ]]; }
+phase() { k -n "$1" get canary "${3:-podinfo}" -o jsonpath='{.status.phase}'; }
+phase_is() { [[ $(phase "$1" "$2" "${3:-podinfo}") == "$2" ]]; }
 events_of() { k -n "$1" get events -o jsonpath='{range .items[*]}{.message}{"\n"}{end}'; }
 
 make_app good "http://127.0.0.1:$prom_port" '[]'
 make_app evil "$hostile_url" '[]'
 make_app nosy "http://127.0.0.1:$prom_port" \
   "[{name: steal, type: pre-rollout, url: '$server/api/v1/secrets', timeout: 5s}]"
+gate="[{name: gate, type: confirm-rollout, url: '$silent_url/gate', timeout: 5s}]"
+for name in one two three four; do
+  make_app slow "http://127.0.0.1:$prom_port" "$gate" $name
+done
 for ns in good evil nosy; do
   wait_for 30 phase_is $ns Initialized || fail "$ns: not Initialized: $(phase $ns)"
 done
+for name in one two three four; do
+  wait_for 30 phase_is slow Initialized $name || fail "slow/$name: not Initialized"
+  k -n slow set image deploy/$name podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
+done
+wait_for 30 phase_is slow Waiting one || fail "slow/one: not Waiting at its gate: $(phase slow x one)"
 k -n good get httproute podinfo --watch \
   -o jsonpath='{.spec.rules[0].backendRefs[1].weight}{"\n"}' >"$tmp/weights-good" 2>&1 &
 pids+=($!)
@@ -130,7 +148,13 @@ for ns in good evil nosy; do
   k -n $ns set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
 done
 
+released=$SECONDS
 wait_for 60 phase_is good Succeeded || fail "good: not Succeeded: $(phase good)"
+took=$((SECONDS - released))
+# Seven analysis steps two seconds apart, about 16 s; with the slow namespace holding both
+# workers (no fair share) it took 56 s.
+((took <= 35)) || fail "good took ${took}s to promote beside the slow namespace"
+echo "good promoted ${took}s after its release, beside four Canaries at a silent gate"
 steps=$(uniq "$tmp/weights-good" | tr '\n' ' ' | sed 's/ $//')
 [[ $steps == "0 10 20 30 40 50 0" ]] || fail "good: route weights went '$steps', want '0 10 20 30 40 50 0'"
 wait_for 60 phase_is evil Failed || fail "evil: not rolled back: $(phase evil)"
@@ -146,7 +170,7 @@ expect_line "$tmp/events-nosy" "pre-rollout webhook steal failed: ${server//./\\
 curl -s "http://127.0.0.1:$metrics_port/metrics" >"$tmp/metrics"
 expect_line "$tmp/metrics" '^canaryd_address_refusals_total\{purpose="webhook"\} [1-9]' "refusals counted"
 grep -q 'defect' "$tmp/canaryd.out" && fail "canaryd logged a defect: $(grep defect "$tmp/canaryd.out" | head -3)"
-grep -q "may reach only: $hostile_url/, http://127.0.0.1:$prom_port" "$tmp/canaryd.out" ||
+grep -q "may reach only: $hostile_url/, $silent_url/, http://127.0.0.1:$prom_port" "$tmp/canaryd.out" ||
   fail "the allow-list is not logged at start"
 
 if ((failures)); then

@@ -128,5 +128,36 @@ TEST(WorkQueueTest, BlockingGetWakesForDelayedKeys) {
   EXPECT_EQ(q.get(milliseconds(2000)), "a");
 }
 
+// One namespace with many slow keys cannot take every worker: keys of an idle namespace go
+// first, and no namespace holds more than its share.
+TEST(WorkQueueTest, FairShareServesEveryNamespace) {
+  VirtualClock clock;
+  WorkQueue q(clock);
+  q.setFairShare(2);  // e.g. three workers
+  for (const char* key : {"evil/a", "evil/b", "evil/c", "evil/d", "good/x", "other/y"}) {
+    q.add(key);
+  }
+  EXPECT_EQ(q.tryGet(), "evil/a");
+  EXPECT_EQ(q.tryGet(), "good/x");      // evil has one in processing, good none
+  EXPECT_EQ(q.tryGet(), "other/y");     // likewise
+  EXPECT_EQ(q.tryGet(), "evil/b");      // evil's second, up to its share
+  EXPECT_EQ(q.tryGet(), std::nullopt);  // evil/c waits: evil holds its share
+  q.add("good/z");
+  EXPECT_EQ(q.tryGet(), "good/z");
+  q.done("evil/a");
+  EXPECT_EQ(q.tryGet(), "evil/c");
+  EXPECT_EQ(q.length(), 1u);  // evil/d
+}
+
+TEST(WorkQueueTest, WithoutAShareTheQueueIsFifo) {
+  VirtualClock clock;
+  WorkQueue q(clock);
+  for (const char* key : {"evil/a", "evil/b", "good/x"})
+    q.add(key);
+  EXPECT_EQ(q.tryGet(), "evil/a");
+  EXPECT_EQ(q.tryGet(), "evil/b");
+  EXPECT_EQ(q.tryGet(), "good/x");
+}
+
 }  // namespace
 }  // namespace canaryd::runtime

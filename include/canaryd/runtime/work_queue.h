@@ -5,8 +5,11 @@
 // Delays come from the injected Clock: addAfter() (the analysis interval is a delayed re-add,
 // not a thread per Canary) and addRateLimited() (per-key exponential backoff, 5ms doubling to
 // 1000s as client-go, combined with a global token bucket, 10/s with a burst of 100).
-// Thread-safe. tryGet() never blocks, for deterministic tests with a VirtualClock; get()
-// blocks in real time for the daemon.
+// Fair across namespaces (setFairShare): the next key handed out is the oldest ready key of a
+// namespace with the fewest keys in processing, and no namespace holds more than the share, so
+// one namespace whose Canaries are slow (silent webhooks, a slow metrics server) cannot take
+// every worker. Thread-safe. tryGet() never blocks, for deterministic tests with a
+// VirtualClock; get() blocks in real time for the daemon.
 #pragma once
 
 #include <chrono>
@@ -57,14 +60,19 @@ class WorkQueue {
   // Told, as each key is handed out, how long it waited ready and how many ready keys remain
   // (queue metrics). Called without the queue's lock held.
   void setObserver(std::function<void(Duration waited, std::size_t depth)> observer);
+  // At most `perNamespace` keys of one namespace (the part of the key before '/') in
+  // processing at once; 0: no limit, plain FIFO.
+  void setFairShare(int perNamespace);
 
  private:
   void promoteDueLocked();
   // A delayed key is ready since it fell due (its wait counts from then).
   void addLocked(const std::string& key, std::optional<TimePoint> readySince = std::nullopt);
   void pushReadyLocked(const std::string& key, TimePoint readySince);
-  // Takes the front key (queue non-empty), unlocks, tells the observer.
-  std::string handOut(std::unique_lock<std::mutex>& lock);
+  // The position in queue_ of the key to hand out next, if any may be.
+  std::optional<std::size_t> pickLocked() const;
+  // Takes the key at `at`, unlocks, tells the observer.
+  std::string handOut(std::unique_lock<std::mutex>& lock, std::size_t at);
 
   const Clock& clock_;
   RateLimits limits_;
@@ -80,6 +88,8 @@ class WorkQueue {
   double tokens_;
   TimePoint lastRefill_;
   bool shutDown_ = false;
+  int fairShare_ = 0;
+  std::map<std::string, int> busyByNamespace_;
 };
 
 }  // namespace canaryd::runtime
