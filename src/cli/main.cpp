@@ -109,9 +109,11 @@ int main(int argc, char** argv) {
                    "Take a Lease so that only one replica drives rollouts");
   runCmd->add_option("--lease-name", run.leaseName, "Name of the leader Lease");
   runCmd->add_option("--lease-namespace", run.leaseNamespace, "Namespace of the leader Lease");
+  runCmd->add_option("--git-write-back-config", run.gitWriteBackConfig,
+                     "File listing the Git repositories and paths each namespace may write back "
+                     "to (default: write-back off)");
   runCmd->add_option("--git-credentials-secret", run.gitCredentialsSecret,
-                     "NAMESPACE/NAME of the Secret with Git credentials for write-back "
-                     "(keys username, token or password, identity)");
+                     "Refused (replaced by --git-write-back-config and per-namespace Secrets)");
   runCmd
       ->add_option("--max-concurrent-canaries", run.maxConcurrentCanaries,
                    "Canaries reconciled at once (worker threads)")

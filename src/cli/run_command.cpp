@@ -67,6 +67,22 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
     return 2;
   }
   auto addresses = std::make_shared<AddressPolicy>(std::move(*parsedPolicy));
+  if (!options.gitCredentialsSecret.empty()) {
+    err << "canaryd run: --git-credentials-secret is no longer taken: one Secret for every "
+           "namespace let any namespace use it. Git credentials now come from a Secret in each "
+           "Canary's own namespace, and --git-write-back-config FILE lists the repositories and "
+           "paths each namespace may write (see the README)\n";
+    return 2;
+  }
+  std::shared_ptr<const gitops::Fence> fence;
+  if (!options.gitWriteBackConfig.empty()) {
+    Result<gitops::Fence> loaded = gitops::Fence::load(options.gitWriteBackConfig);
+    if (!loaded) {
+      err << "canaryd run: --git-write-back-config: " << loaded.error().message() << "\n";
+      return 2;
+    }
+    fence = std::make_shared<const gitops::Fence>(std::move(*loaded));
+  }
   Result<kube::ConnectionConfig> config = connection(options.kubeconfig);
   if (!config) {
     err << "canaryd run: " << config.error().message() << "\n";
@@ -99,7 +115,7 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   reconcilerOptions.provider = options.provider;
   reconcilerOptions.metricsServer = options.metricsServer;
   reconcilerOptions.minInterval = *minInterval;
-  reconcilerOptions.gitCredentialsSecret = options.gitCredentialsSecret;
+  reconcilerOptions.gitFence = fence;
   reconcilerOptions.addresses = addresses;
   reconcilerOptions.noCrossNamespaceRefs = options.noCrossNamespaceRefs;
   controller::ProviderFactory providerFactory = [observer = metrics.prometheusObserver(),

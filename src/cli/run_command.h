@@ -18,7 +18,8 @@ struct RunOptions {
   bool leaderElect = false;
   std::string leaseName = "canaryd-leader";
   std::string leaseNamespace = "canaryd-system";
-  std::string gitCredentialsSecret;  // "namespace/name" for Git write-back
+  std::string gitCredentialsSecret;  // refused: credentials come from each namespace's Secret
+  std::string gitWriteBackConfig;    // the Fence file; "": write-back off
   int maxConcurrentCanaries = 4;
   std::string minInterval = "10s";
   // Addresses that tenants' templates, webhooks and alert providers may reach (empty: any);

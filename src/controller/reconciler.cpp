@@ -14,6 +14,7 @@
 #include "canaryd/controller/rollout.h"
 #include "canaryd/controller/webhooks.h"
 #include "canaryd/core/log.h"
+#include "canaryd/core/text.h"
 #include "canaryd/router/kubernetes.h"
 #include "canaryd/router/router.h"
 #include "canaryd/runtime/event_recorder.h"
@@ -626,37 +627,54 @@ void Reconciler::Impl::tellGit(const api::Canary& canary, const api::JsonValue& 
                       gitops::kWriteBackAnnotation + ")");
     return;
   }
-  gitops::Request request;
-  request.config = **config;
-  request.failedImages = gitops::parseImages(failed);
-  request.primaryImages = gitops::parseImages(primary);
   const std::string ns = canary.metadata.namespace_.value_or("default");
   const std::string name = canary.metadata.name.value_or("");
+  if (!options.gitFence) {
+    events.record(involved, "Warning", "GitWriteBack",
+                  "Git write-back not attempted: it is not enabled in this cluster (the operator "
+                  "lists each namespace's repositories in canaryd run --git-write-back-config)");
+    return;
+  }
+  Result<gitops::Grant> grant = options.gitFence->check(ns, **config);
+  if (!grant) {
+    events.record(involved, "Warning", "GitWriteBack",
+                  "Git write-back refused: " + grant.error().message());
+    return;
+  }
+  gitops::Request request;
+  request.config = **config;
+  request.allowInsecureTransport = grant->insecure;
+  request.failedImages = gitops::parseImages(failed);
+  request.primaryImages = gitops::parseImages(primary);
   std::string why;
   if (status.lastFailedCheck && status.lastFailedCheck->message) {
     why = *status.lastFailedCheck->message;
   } else if (status.judge && status.judge->explanation) {
     why = *status.judge->explanation;
   }
+  // The reason is tenant-influenced text (a metric's name, a server's answer): one line,
+  // escaped and bounded, so it cannot add trailers or lines to the commit message.
+  if (why.size() > 300) why = why.substr(0, 300) + "...";
   request.message = "Revert " + ns + "/" + name + " to " + primary + "\n\ncanaryd rolled back " +
-                    failed + (why.empty() ? "" : ": " + why) + "\n\nCanary: " + ns + "/" + name +
-                    "\n";
+                    failed + (why.empty() ? "" : ": " + printable(why)) + "\n\nCanary: " + ns +
+                    "/" + name + "\n";
   request.reviewBranch =
       "canaryd/rollback-" + ns + "-" + name + "-" + status.lastAppliedSpec.value_or("revision");
   gitops::Credentials credentials;
-  if (const std::string& secret = options.gitCredentialsSecret; !secret.empty()) {
-    const auto slash = secret.find('/');
+  {
+    const std::string secret = options.gitFence->credentialsSecret();
     Result<std::map<std::string, std::string>> data =
-        cluster::readSecret(client, {secret.substr(0, slash), secret.substr(slash + 1)},
-                            {"username", "token", "password", "identity"});
-    if (!data) {
+        cluster::readSecret(client, {ns, secret}, {"username", "token", "password", "identity"});
+    if (!data && data.error().kind() != ErrorKind::kNotFound) {
       events.record(involved, "Warning", "GitWriteBack",
                     "Git write-back failed: " + data.error().message());
       return;
     }
-    credentials.username = (*data)["username"];
-    credentials.token = data->contains("token") ? (*data)["token"] : (*data)["password"];
-    credentials.identity = (*data)["identity"];
+    if (data) {  // no Secret: a repository that needs no credentials
+      credentials.username = (*data)["username"];
+      credentials.token = data->contains("token") ? (*data)["token"] : (*data)["password"];
+      credentials.identity = (*data)["identity"];
+    }
   }
   // A network failure is retried once; a refusal (credentials, a missing file) is reported.
   Result<gitops::Outcome> written = options.gitWriter(request, credentials);

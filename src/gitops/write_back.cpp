@@ -10,6 +10,8 @@
 
 #include <git2.h>
 
+#include "canaryd/gitops/fence.h"
+
 namespace canaryd::gitops {
 namespace {
 
@@ -202,6 +204,11 @@ Result<Outcome> writeBack(const Request& request, const Credentials& credentials
     }
   } cleanup{work};
 
+  const std::string scheme = remoteScheme(config.repository);
+  if (scheme != "https" && scheme != "ssh" && !request.allowInsecureTransport) {
+    return Error::invalidInput(config.repository + ": a " + scheme +
+                               " remote is refused; Git credentials go only over https or ssh");
+  }
   Outcome outcome;
   std::string lastRejection;
   for (int attempt = 1; attempt <= request.attempts; ++attempt) {
@@ -211,6 +218,7 @@ Result<Outcome> writeBack(const Request& request, const Credentials& credentials
     git_clone_options clone = GIT_CLONE_OPTIONS_INIT;
     clone.checkout_branch = config.branch.c_str();
     clone.fetch_opts.callbacks = callbacks(state);
+    clone.fetch_opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
     git_repository* raw = nullptr;
     if (int rc = git_clone(&raw, config.repository.c_str(), dir.c_str(), &clone); rc != 0) {
       return gitError(rc, "cloning branch " + config.branch + " of", config);
@@ -218,7 +226,18 @@ Result<Outcome> writeBack(const Request& request, const Credentials& credentials
     Repository repo(raw);
 
     const fs::path file = dir / config.path;
-    if (!fs::exists(file)) {
+    // No component may be a symbolic link: the repository is the tenant's, and a link would
+    // make canaryd write wherever it points.
+    fs::path walked;
+    for (const fs::path& part : fs::path(config.path)) {
+      walked /= part;
+      std::error_code ec;
+      if (fs::is_symlink(fs::symlink_status(dir / walked, ec))) {
+        return Error::invalidInput(config.path + " in " + config.repository + ": refused, " +
+                                   walked.string() + " is a symbolic link");
+      }
+    }
+    if (!fs::is_regular_file(file)) {
       return Error::invalidInput(config.path + " is not in branch " + config.branch + " of " +
                                  config.repository);
     }
@@ -270,6 +289,7 @@ Result<Outcome> writeBack(const Request& request, const Credentials& credentials
     git_push_options push = GIT_PUSH_OPTIONS_INIT;
     state.credentialCalls = 0;
     push.callbacks = callbacks(state);
+    push.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
     const int rc = git_remote_push(remote.get(), &refspecs, &push);
     if (rc == 0 && state.rejected.empty()) {
       char id[GIT_OID_HEXSZ + 1];

@@ -63,8 +63,17 @@ wait_for 20 curl -sf "http://127.0.0.1:$prom_port/-/ready" || {
 k apply -f "$src/crds/" -f "$src/tests/data/gateway-api-httproute-crd.yaml" >/dev/null || exit 1
 
 daemon_pid=""
+# Git write-back is fenced by the operator's file: bad and gitfail may write their paths (local
+# file:// remotes, hence insecure: true); thief, which names bad's repository and file, may not.
+cat >"$tmp/write-back.yaml" <<EOF
+namespaces:
+  bad:
+    - {repository: "file://$tmp/apps.git", paths: [bad/], commit: true, insecure: true}
+  gitfail:
+    - {repository: "file://$tmp/missing.git", paths: [podinfo.yaml], commit: true, insecure: true}
+EOF
 start_daemon() {
-  "$canaryd" run --min-interval 1s --listen 127.0.0.1:0 \
+  "$canaryd" run --min-interval 1s --listen 127.0.0.1:0 --git-write-back-config "$tmp/write-back.yaml" \
     --metrics-server "http://127.0.0.1:$prom_port" >>"$tmp/canaryd.out" 2>&1 &
   daemon_pid=$!
   pids+=($daemon_pid)
@@ -148,9 +157,12 @@ make_app bad 'vector(5)' false "{gitops.canaryd.dev/write-back: commit, gitops.c
 # The same failure whose write-back cannot reach its repository: the rollback still happens,
 # and a Warning event says why Git was not told.
 make_app gitfail 'vector(5)' false "{gitops.canaryd.dev/write-back: commit, gitops.canaryd.dev/repository: 'file://$tmp/missing.git', gitops.canaryd.dev/path: podinfo.yaml}"
+# Another namespace's Canary naming bad's repository and file: refused, nothing pushed.
+make_app thief 'vector(5)' false "{gitops.canaryd.dev/write-back: branch, gitops.canaryd.dev/repository: 'file://$tmp/apps.git', gitops.canaryd.dev/path: bad/podinfo.yaml}"
 wait_for 30 phase_is good Initialized || fail "good: not Initialized: $(phase good)"
 wait_for 30 phase_is bad Initialized || fail "bad: not Initialized: $(phase bad)"
 wait_for 30 phase_is gitfail Initialized || fail "gitfail: not Initialized: $(phase gitfail)"
+wait_for 30 phase_is thief Initialized || fail "thief: not Initialized: $(phase thief)"
 [[ $(k -n good get deploy podinfo -o jsonpath='{.spec.replicas}') == 0 ]] ||
   fail "good: the target was not scaled to zero"
 [[ $(image_of good podinfo-primary) == "ghcr.io/stefanprodan/podinfo:6.0.0" ]] ||
@@ -162,6 +174,7 @@ record_weights bad
 k -n good set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
 k -n bad set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
 k -n gitfail set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
+k -n thief set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
 wait_for 60 phase_is good Succeeded || fail "good: not Succeeded: $(phase good)"
 wait_for 60 phase_is bad Failed || fail "bad: not Failed: $(phase bad)"
 [[ $(weight_steps good) == "0 10 20 30 40 50 0" ]] ||
@@ -203,6 +216,14 @@ gitfail_event() {
     grep -q "^Warning GitWriteBack Git write-back failed: cloning branch main of file://$tmp/missing.git"
 }
 wait_for 20 gitfail_event || fail "gitfail: no Warning event saying why Git was not told"
+wait_for 60 phase_is thief Failed || fail "thief: not rolled back: $(phase thief)"
+thief_event() {
+  k -n thief get events -o jsonpath='{range .items[*]}{.type} {.reason} {.message}{"\n"}{end}' |
+    grep -q '^Warning GitWriteBack Git write-back refused: Git write-back is not enabled for namespace thief'
+}
+wait_for 20 thief_event || fail "thief: no Warning event refusing the write-back"
+[[ $(git --git-dir="$tmp/apps.git" for-each-ref --format='%(refname)' | wc -l) == 1 ]] ||
+  fail "thief: something was pushed: $(git --git-dir="$tmp/apps.git" for-each-ref)"
 # Events are recorded after the status write: wait for them.
 rollback_event() {
   k -n bad get events -o jsonpath='{range .items[*]}{.type} {.message}{"\n"}{end}' |

@@ -23,6 +23,7 @@
 #include "support/child_process.h"
 #include "support/free_port.h"
 #include "support/raw_http_server.h"
+#include "support/source_files.h"
 
 namespace canaryd::gitops {
 namespace {
@@ -93,6 +94,7 @@ class WriteBackTest : public ::testing::Test {
         "canaryd rolled back podinfo=ghcr.io/stefanprodan/podinfo:6.0.1: "
         "request-success-rate 91.3 < 99\n";
     r.reviewBranch = "canaryd/rollback-test-podinfo";
+    r.allowInsecureTransport = true;  // local file://, git:// and http:// servers
     return r;
   }
   std::string fileUrl() const { return "file://" + (dir / "remote.git").string(); }
@@ -212,6 +214,49 @@ TEST_F(WriteBackTest, RefusedCredentialsAreAClearErrorWithoutTheSecret) {
   Result<Outcome> missing = writeBack(request("file://" + (dir / "nope.git").string()), {});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message().find("cloning branch main of"), std::string::npos);
+}
+
+TEST_F(WriteBackTest, OnlyHttpsAndSshCarryCredentialsUnlessTheOperatorAllows) {
+  int requests = 0;
+  testing::RawHttpServer server([&](const std::string&) {
+    ++requests;
+    return testing::RawHttpServer::response(404, "");
+  });
+  Request r = request(server.url("/shop/apps.git"));
+  r.allowInsecureTransport = false;
+  Result<Outcome> done = writeBack(r, {"deployer", "s3cr3t-token", ""});
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.error().kind(), ErrorKind::kInvalidInput);
+  EXPECT_NE(done.error().message().find("a http remote is refused"), std::string::npos)
+      << done.error().message();
+  EXPECT_EQ(requests, 0);  // the token never left
+  r.config.repository = fileUrl();
+  EXPECT_FALSE(writeBack(r, {}).ok());
+}
+
+TEST_F(WriteBackTest, ASymbolicLinkInTheRepositoryIsNeverWrittenThrough) {
+  // The tenant's repository makes its manifest, or a directory on its path, a link to a file
+  // outside the clone.
+  const fs::path outside = dir / "outside.yaml";
+  std::ofstream(outside) << kManifest;
+  fs::remove(seed() / "apps/podinfo.yaml");
+  fs::create_symlink(outside, seed() / "apps/podinfo.yaml");
+  fs::create_directories(dir / "elsewhere");
+  std::ofstream(dir / "elsewhere/podinfo.yaml") << kManifest;
+  fs::create_directory_symlink(dir / "elsewhere", seed() / "linked");
+  commitInSeed("links");
+  Result<Outcome> file = writeBack(request(fileUrl()), {});
+  ASSERT_FALSE(file.ok());
+  EXPECT_NE(file.error().message().find("apps/podinfo.yaml is a symbolic link"), std::string::npos)
+      << file.error().message();
+  Request throughDir = request(fileUrl());
+  throughDir.config.path = "linked/podinfo.yaml";
+  Result<Outcome> viaDir = writeBack(throughDir, {});
+  ASSERT_FALSE(viaDir.ok());
+  EXPECT_NE(viaDir.error().message().find("linked is a symbolic link"), std::string::npos)
+      << viaDir.error().message();
+  EXPECT_EQ(testing::readFile(outside.string()), kManifest);
+  EXPECT_EQ(testing::readFile((dir / "elsewhere/podinfo.yaml").string()), kManifest);
 }
 
 TEST(GitOpsConfigTest, AnnotationsConfigureItAndMistakesNameTheAnnotation) {

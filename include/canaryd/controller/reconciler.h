@@ -25,6 +25,7 @@
 #include "canaryd/cluster/client.h"
 #include "canaryd/controller/metric_checks.h"
 #include "canaryd/core/clock.h"
+#include "canaryd/gitops/fence.h"
 #include "canaryd/gitops/write_back.h"
 #include "canaryd/notify/notifier.h"
 
@@ -38,10 +39,11 @@ struct ReconcilerOptions {
   std::string provider = "kubernetes";                   // when a Canary names none (--provider)
   std::string metricsServer = "http://prometheus:9090";  // --metrics-server
   Duration minInterval = api::kMinAnalysisInterval;      // --min-interval (Flagger: 10s)
-  // Git write-back on rollback (Canaries that opt in by annotation): the Secret with the
-  // credentials ("namespace/name", keys username, token or password, identity), and the writer
-  // (tests replace it).
-  std::string gitCredentialsSecret;  // --git-credentials-secret
+  // Git write-back on rollback (Canaries that opt in by annotation), fenced by the operator's
+  // file (--git-write-back-config; null: write-back off for every namespace); the credentials
+  // come from the fence's Secret in the Canary's own namespace (keys username, token or
+  // password, identity); the writer (tests replace it).
+  std::shared_ptr<const gitops::Fence> gitFence;
   std::function<Result<gitops::Outcome>(const gitops::Request&, const gitops::Credentials&)>
       gitWriter = gitops::writeBack;
   // Sends the webhooks (empty: HTTP; the simulator answers them itself).

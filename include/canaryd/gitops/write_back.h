@@ -7,8 +7,11 @@
 // it fetches, re-applies the change on the new tip and pushes again (up to `attempts` times);
 // when the file already names the primary's images, there is nothing to commit.
 //
-// Configured per Canary by annotations (see gitOpsConfigOf), credentials from the daemon's
-// Secret: HTTPS `username` + `token`, or an SSH private key `identity`.
+// Configured per Canary by annotations (see gitOpsConfigOf), fenced by the operator's file
+// (gitops/fence.h), credentials from a Secret in the Canary's namespace: HTTPS `username` +
+// `token`, or an SSH private key `identity`. Redirects are not followed (credentials would go
+// with them), and the manifest is written only when no component of its path is a symbolic
+// link (a link in a tenant's repository could point outside the clone).
 #pragma once
 
 #include <functional>
@@ -54,6 +57,9 @@ struct Request {
   int attempts = 3;
   // Called after each commit and before its push (tests use it to race a concurrent push).
   std::function<void()> beforePush;
+  // Remotes other than https and ssh (http, git, file) are refused unless the operator allowed
+  // them for this repository (Fence: insecure).
+  bool allowInsecureTransport = false;
 };
 
 struct Outcome {
