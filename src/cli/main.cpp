@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
   runCmd->add_option("--git-write-back-config", run.gitWriteBackConfig,
                      "File listing the Git repositories and paths each namespace may write back "
                      "to (default: write-back off)");
+  runCmd->add_option("--digest-key-secret", run.digestKeySecret,
+                     "NAMESPACE/NAME of the Secret with the key of status digests (created when "
+                     "missing)");
   runCmd->add_option("--git-credentials-secret", run.gitCredentialsSecret,
                      "Refused (replaced by --git-write-back-config and per-namespace Secrets)");
   runCmd

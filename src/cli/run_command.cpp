@@ -5,13 +5,17 @@
 #include <ostream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "canaryd/cluster/typed.h"
 #include "canaryd/controller/canary_controller.h"
 #include "canaryd/controller/controller_metrics.h"
 #include "canaryd/controller/reconciler.h"
+#include "canaryd/core/base64.h"
+#include "canaryd/core/digest.h"
 #include "canaryd/core/duration.h"
 #include "canaryd/kube/config.h"
 #include "canaryd/kube/kube_client.h"
@@ -33,6 +37,40 @@ std::string identity() {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   return std::string(host) + "_" + std::to_string(getpid());
+}
+
+// The install's key for status digests: the Secret's `key`, created with 32 random bytes when
+// missing (a replica that loses the race reads the winner's). "" when neither works (no such
+// namespace: a local try-out), with a warning: digests are then unkeyed.
+std::string digestKey(cluster::Client& client, const std::string& where) {
+  const auto slash = where.find('/');
+  const cluster::ObjectRef ref{where.substr(0, slash), where.substr(slash + 1)};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Result<std::map<std::string, std::string>> data = cluster::readSecret(client, ref, {"key"});
+    if (data && !(*data)["key"].empty()) return (*data)["key"];
+    if (!data && data.error().kind() != ErrorKind::kNotFound) {
+      spdlog::warn("digest key Secret {}: {}; status digests are unkeyed", where,
+                   data.error().message());
+      return "";
+    }
+    const nlohmann::json secret = {
+        {"apiVersion", "v1"},
+        {"kind", "Secret"},
+        {"metadata", {{"name", ref.name}, {"namespace", ref.namespace_}}},
+        {"type", "Opaque"},
+        {"data", {{"key", base64Encode(randomBytes(32))}}}};
+    Result<api::JsonValue> created =
+        client.create(cluster::kSecrets, ref.namespace_, api::JsonValue(secret));
+    if (created) continue;  // read it back
+    if (created.error().kind() != ErrorKind::kConflict) {
+      spdlog::warn(
+          "cannot create the digest key Secret {}: {}; status digests are unkeyed "
+          "(create the namespace, or pass --digest-key-secret)",
+          where, created.error().message());
+      return "";
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -74,6 +112,11 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
            "paths each namespace may write (see the README)\n";
     return 2;
   }
+  if (options.digestKeySecret.find('/') == std::string::npos) {
+    err << "canaryd run: --digest-key-secret must be NAMESPACE/NAME, got "
+        << options.digestKeySecret << "\n";
+    return 2;
+  }
   std::shared_ptr<const gitops::Fence> fence;
   if (!options.gitWriteBackConfig.empty()) {
     Result<gitops::Fence> loaded = gitops::Fence::load(options.gitWriteBackConfig);
@@ -112,6 +155,7 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   providers.refuseCrossNamespaceRefs(options.noCrossNamespaceRefs);
   notify::FanOutNotifier notifier(log, providers);
   controller::ReconcilerOptions reconcilerOptions;
+  reconcilerOptions.digestKey = digestKey(client, options.digestKeySecret);
   reconcilerOptions.provider = options.provider;
   reconcilerOptions.metricsServer = options.metricsServer;
   reconcilerOptions.minInterval = *minInterval;

@@ -20,6 +20,8 @@ struct RunOptions {
   std::string leaseNamespace = "canaryd-system";
   std::string gitCredentialsSecret;  // refused: credentials come from each namespace's Secret
   std::string gitWriteBackConfig;    // the Fence file; "": write-back off
+  // Where the key of status digests lives (created when missing).
+  std::string digestKeySecret = "canaryd-system/canaryd-digest-key";
   int maxConcurrentCanaries = 4;
   std::string minInterval = "10s";
   // Addresses that tenants' templates, webhooks and alert providers may reach (empty: any);

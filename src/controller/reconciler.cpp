@@ -13,6 +13,7 @@
 #include "canaryd/controller/primary.h"
 #include "canaryd/controller/rollout.h"
 #include "canaryd/controller/webhooks.h"
+#include "canaryd/core/digest.h"
 #include "canaryd/core/log.h"
 #include "canaryd/core/text.h"
 #include "canaryd/router/kubernetes.h"
@@ -62,12 +63,16 @@ bool trackingDisabled(const json& object) {
 // checksums of their data (`configmap/<name>` / `secret/<name>` -> checksum).
 struct TrackedConfigs {
   ConfigRefs refs;
+  // Keyed (HMAC with the install's key) when there is a key: status.trackedConfigs must not let
+  // a reader of the Canary guess a Secret's contents.
   std::map<std::string, std::string> checksums;
+  // The unkeyed digests of canaryd before keys, to recognise a revision recorded by them.
+  std::map<std::string, std::string> legacyChecksums;
   std::vector<std::pair<cluster::Resource, json>> objects;
 };
 
 Result<TrackedConfigs> readTrackedConfigs(cluster::Client& client, const std::string& ns,
-                                          const json& target) {
+                                          const json& target, const std::string& key) {
   TrackedConfigs out;
   const ConfigRefs refs = configReferences(
       api::JsonValue(target.value("spec", json::object()).value("template", json::object())));
@@ -83,7 +88,11 @@ Result<TrackedConfigs> readTrackedConfigs(cluster::Client& client, const std::st
     if (trackingDisabled(o) || (resource == cluster::kSecrets && isRegistrySecret(o))) return {};
     json data = {{"data", o.value("data", json::object())},
                  {"binaryData", o.value("binaryData", json::object())}};
-    out.checksums[std::string(kind) + "/" + name] = digest(api::JsonValue(data)).substr(0, 16);
+    const std::string id = std::string(kind) + "/" + name;
+    const std::string legacy = digest(api::JsonValue(data)).substr(0, 16);
+    out.legacyChecksums[id] = legacy;
+    out.checksums[id] =
+        key.empty() ? legacy : hmacSha256Hex(key, api::JsonValue(data).dump()).substr(0, 16);
     (resource == cluster::kSecrets ? out.refs.secrets : out.refs.configMaps).insert(name);
     out.objects.emplace_back(resource, o);
     return {};
@@ -316,7 +325,7 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
     events.record(*raw, "Warning", "InvalidSpec", message);
     return Error::invalidInput(message);
   }
-  const api::Canary canary = api::withDefaults(*decoded);
+  api::Canary canary = api::withDefaults(*decoded);
   const std::string ns = ref.namespace_;
   if (!canary.spec.targetRef ||
       canary.spec.targetRef->kind.value_or("Deployment") != "Deployment") {
@@ -362,9 +371,17 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
     }
     return target.error();
   }
-  Result<TrackedConfigs> tracked = readTrackedConfigs(client, ns, target->get());
+  Result<TrackedConfigs> tracked = readTrackedConfigs(client, ns, target->get(), options.digestKey);
   if (!tracked) return tracked.error();
   const std::string revision = revisionOf(*target, tracked->checksums);
+  if (canary.status && tracked->checksums != tracked->legacyChecksums) {
+    // Recorded before digests were keyed: the same revision, not a new one to analyse.
+    const std::string legacy = revisionOf(*target, tracked->legacyChecksums);
+    for (std::optional<std::string>* spec :
+         {&canary.status->lastAppliedSpec, &canary.status->lastPromotedSpec}) {
+      if (*spec == legacy) *spec = revision;
+    }
+  }
 
   std::optional<api::JsonValue> primary;
   if (Status s = ensureObjects(canary, target->get(), *tracked, revision, primary, **router); !s) {

@@ -46,6 +46,9 @@ struct ReconcilerOptions {
   std::shared_ptr<const gitops::Fence> gitFence;
   std::function<Result<gitops::Outcome>(const gitops::Request&, const gitops::Credentials&)>
       gitWriter = gitops::writeBack;
+  // The install's key for the digests of tracked ConfigMaps and Secrets in Canary status
+  // (HMAC-SHA256); empty: unkeyed digests (the simulator, tests).
+  std::string digestKey;
   // Sends the webhooks (empty: HTTP; the simulator answers them itself).
   HttpTransport webhookTransport;
   // The addresses webhooks may reach (--allow-address); null: any.
