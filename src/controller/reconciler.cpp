@@ -706,7 +706,8 @@ void Reconciler::Impl::tellGit(const api::Canary& canary, const api::JsonValue& 
     alert.severity = "error";
     alert.phase = "Failed";
     alert.message = "Canary " + name + "." + ns + ": " + message;
-    alert.fields = {{"repository", request.config.repository}, {"path", request.config.path}};
+    alert.fields = {{"repository", gitops::shownRemote(request.config.repository)},
+                    {"path", request.config.path}};
     alert.time = clock.now();
     if (Status s = notifier.notify(canary, alert); !s) {
       spdlog::warn("alert for {}: {}", name, s.error().message());
@@ -720,8 +721,8 @@ void Reconciler::Impl::tellGit(const api::Canary& canary, const api::JsonValue& 
   }
   events.record(involved, "Normal", "GitWriteBack",
                 "Git write-back: commit " + written->commit.substr(0, 12) + " on " +
-                    written->branch + " of " + request.config.repository + " sets " +
-                    request.config.path + " back to " + primary);
+                    written->branch + " of " + gitops::shownRemote(request.config.repository) +
+                    " sets " + request.config.path + " back to " + primary);
 }
 
 Status Reconciler::Impl::setFinalizer(const api::Canary& canary, bool present) {

@@ -6,6 +6,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "canaryd/core/address_policy.h"
+
 namespace canaryd::gitops {
 namespace {
 
@@ -39,6 +41,12 @@ std::string remoteScheme(const std::string& url) {
   const auto colon = url.find(':');
   if (colon != std::string::npos && colon > 0 && url.find('/') > colon) return "ssh";
   return "file";  // a local path
+}
+
+std::string shownRemote(const std::string& url) {
+  if (url.find("://") == std::string::npos || remoteScheme(url) == "file") return url;
+  const std::string shown = redactUrl(url);
+  return shown == "(unparsable URL)" ? url.substr(0, url.find("://") + 3) + "..." : shown;
 }
 
 Result<Fence> Fence::parse(const std::string& text, const std::string& source) {
@@ -127,7 +135,7 @@ Result<Grant> Fence::check(const std::string& ns, const Config& config) const {
         allowed += (allowed.empty() ? "" : ", ") + p;
       return Error::invalidInput(annotationField(kPathAnnotation) + ": " + config.path +
                                  " is outside the paths namespace " + ns + " may write in " +
-                                 config.repository + " (" + allowed + ")");
+                                 shownRemote(config.repository) + " (" + allowed + ")");
     }
     if (config.mode == "commit" && !grant.commit) {
       return Error::invalidInput(annotationField(kWriteBackAnnotation) + ": commit (a push to " +
@@ -139,9 +147,9 @@ Result<Grant> Fence::check(const std::string& ns, const Config& config) const {
   std::string allowed;
   for (const Grant& g : listed->second)
     allowed += (allowed.empty() ? "" : ", ") + g.repository;
-  return Error::invalidInput(annotationField(kRepositoryAnnotation) + ": " + config.repository +
-                             " is not a repository namespace " + ns + " may write (" + allowed +
-                             ")");
+  return Error::invalidInput(annotationField(kRepositoryAnnotation) + ": " +
+                             shownRemote(config.repository) + " is not a repository namespace " +
+                             ns + " may write (" + allowed + ")");
 }
 
 }  // namespace canaryd::gitops

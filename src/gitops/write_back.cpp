@@ -47,11 +47,11 @@ std::string siteOf(const std::string& url) {
 Error gitError(int code, const std::string& what, const Config& config) {
   const git_error* e = git_error_last();
   const std::string detail = e != nullptr && e->message != nullptr ? e->message : "unknown error";
-  std::string message = what + " " + config.repository + ": " + detail;
+  std::string message = what + " " + shownRemote(config.repository) + ": " + detail;
   if (code == GIT_EAUTH || detail.find("authentication") != std::string::npos ||
       detail.find("credentials") != std::string::npos) {
-    return Error::invalidInput(what + " " + config.repository + ": authentication refused by " +
-                               siteOf(config.repository) +
+    return Error::invalidInput(what + " " + shownRemote(config.repository) +
+                               ": authentication refused by " + siteOf(config.repository) +
                                " (check the username, token or identity in canaryd's Git "
                                "credentials Secret)");
   }
@@ -206,7 +206,7 @@ Result<Outcome> writeBack(const Request& request, const Credentials& credentials
 
   const std::string scheme = remoteScheme(config.repository);
   if (scheme != "https" && scheme != "ssh" && !request.allowInsecureTransport) {
-    return Error::invalidInput(config.repository + ": a " + scheme +
+    return Error::invalidInput(shownRemote(config.repository) + ": a " + scheme +
                                " remote is refused; Git credentials go only over https or ssh");
   }
   Outcome outcome;
@@ -233,18 +233,18 @@ Result<Outcome> writeBack(const Request& request, const Credentials& credentials
       walked /= part;
       std::error_code ec;
       if (fs::is_symlink(fs::symlink_status(dir / walked, ec))) {
-        return Error::invalidInput(config.path + " in " + config.repository + ": refused, " +
-                                   walked.string() + " is a symbolic link");
+        return Error::invalidInput(config.path + " in " + shownRemote(config.repository) +
+                                   ": refused, " + walked.string() + " is a symbolic link");
       }
     }
     if (!fs::is_regular_file(file)) {
       return Error::invalidInput(config.path + " is not in branch " + config.branch + " of " +
-                                 config.repository);
+                                 shownRemote(config.repository));
     }
     std::string text = readFile(file);
     if (revertImages(text, request) == 0) {
       if (namesEveryPrimaryImage(text, request)) return outcome;  // already reverted
-      return Error::invalidInput(config.path + " in " + config.repository +
+      return Error::invalidInput(config.path + " in " + shownRemote(config.repository) +
                                  " names neither the failed nor the primary's images");
     }
     std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
@@ -308,11 +308,11 @@ Result<Outcome> writeBack(const Request& request, const Credentials& credentials
                        detail.find("stale") != std::string::npos;
     if (!raced || config.mode == "branch") {
       if (rc != 0 && state.rejected.empty()) return gitError(rc, "pushing to", config);
-      return Error::unavailable("pushing to " + config.repository + ": " + detail);
+      return Error::unavailable("pushing to " + shownRemote(config.repository) + ": " + detail);
     }
     lastRejection = detail;  // someone pushed meanwhile: start again from the new tip
   }
-  return Error::conflict("pushing to " + config.repository + ": still refused after " +
+  return Error::conflict("pushing to " + shownRemote(config.repository) + ": still refused after " +
                          std::to_string(request.attempts) + " attempts (" + lastRejection +
                          "); nothing was forced");
 }

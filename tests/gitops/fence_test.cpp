@@ -98,6 +98,10 @@ TEST(FenceTest, TheFileItselfIsChecked) {
   EXPECT_EQ(remoteScheme("git@github.com:org/repo.git"), "ssh");
   EXPECT_EQ(remoteScheme("ssh://git@github.com/org/repo.git"), "ssh");
   EXPECT_EQ(remoteScheme("/srv/git/repo.git"), "file");
+  EXPECT_EQ(shownRemote("https://deployer:ghp_token@github.com/org/repo.git?x=1"),
+            "https://github.com/org/repo.git");
+  EXPECT_EQ(shownRemote("file:///srv/git/repo.git"), "file:///srv/git/repo.git");
+  EXPECT_EQ(shownRemote("git@github.com:org/repo.git"), "git@github.com:org/repo.git");
 }
 
 }  // namespace

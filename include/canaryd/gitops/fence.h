@@ -53,5 +53,8 @@ class Fence {
 
 // "https", "ssh" (also scp-like "git@host:path"), "http", "git", "file", ... of a remote URL.
 std::string remoteScheme(const std::string& url);
+// A remote URL for messages, events and alerts: without userinfo (a token written into the URL)
+// and query; scp-like and local remotes as written.
+std::string shownRemote(const std::string& url);
 
 }  // namespace canaryd::gitops
