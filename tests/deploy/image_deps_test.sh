@@ -56,5 +56,16 @@ for resource in endpoints services configmaps secrets events; do
   grep -q "\"$resource\"" <<<"$rules" || fail "the ClusterRole has no rule for $resource"
 done
 
+# deploy/namespaced: the same rights granted in one namespace only, no ClusterRoleBinding.
+kubectl kustomize "$src/deploy/namespaced" >"$tmp/namespaced.yaml" 2>&1 || fail "kustomize deploy/namespaced"
+grep -q '^kind: ClusterRoleBinding' "$tmp/namespaced.yaml" && fail "deploy/namespaced binds cluster-wide"
+grep -q -- '--namespace=team-a' "$tmp/namespaced.yaml" || fail "deploy/namespaced does not watch only team-a"
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n' |
+  kubectl --server "$server" apply -f - >/dev/null 2>&1 || fail "namespace team-a"
+kubectl --server "$server" apply -k "$src/deploy/namespaced" >"$tmp/apply2.out" 2>&1 ||
+  fail "kubectl apply -k deploy/namespaced: $(cat "$tmp/apply2.out")"
+kubectl --server "$server" -n team-a get rolebinding canaryd >/dev/null 2>&1 ||
+  fail "deploy/namespaced: no RoleBinding in team-a"
+
 ((failures)) && exit 1
 echo "ok: image_deps_test"
