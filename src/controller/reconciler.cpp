@@ -14,6 +14,7 @@
 #include "canaryd/controller/rollout.h"
 #include "canaryd/controller/webhooks.h"
 #include "canaryd/core/digest.h"
+#include "canaryd/core/json_read.h"
 #include "canaryd/core/log.h"
 #include "canaryd/core/text.h"
 #include "canaryd/router/kubernetes.h"
@@ -290,6 +291,14 @@ struct Reconciler::Impl {
                 const std::string& checksum, const std::string& images);
   void tellGit(const api::Canary& canary, const api::JsonValue& involved,
                const api::CanaryStatus& status);
+  // A Canary the daemon cannot act on (unreadable spec, unsupported target or provider, missing
+  // target): conditions Ready=False and Stalled=True with `reason` and `message`, and
+  // observedGeneration, so kubectl, Flux and Argo CD see why; one Warning event and one alert
+  // per generation. The error tells the controller to retry after the interval; fixing the
+  // Canary (a new generation) or creating its target wakes it.
+  Error stall(const cluster::ObjectRef& ref, const api::JsonValue& raw,
+              const std::optional<api::Canary>& canary, const std::string& reason,
+              const std::string& message);
 
   cluster::Client& client;
   const Clock& clock;
@@ -320,10 +329,8 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   }
   Result<api::Canary> decoded = api::canaryFromJson(*raw);
   if (!decoded) {
-    const std::string message =
-        "canary " + keyOf(ref) + " cannot be read: " + decoded.error().message();
-    events.record(*raw, "Warning", "InvalidSpec", message);
-    return Error::invalidInput(message);
+    return stall(ref, *raw, std::nullopt, "InvalidSpec",
+                 "canary " + keyOf(ref) + " cannot be read: " + decoded.error().message());
   }
   api::Canary canary = api::withDefaults(*decoded);
   const std::string ns = ref.namespace_;
@@ -334,17 +341,15 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
                                 (canary.spec.targetRef ? canary.spec.targetRef->kind.value_or("")
                                                        : std::string("missing")) +
                                 " is not supported yet)";
-    events.record(*raw, "Warning", "InvalidSpec", message);
-    return Error::invalidInput(message);
+    return stall(ref, *raw, canary, "UnsupportedTarget", message);
   }
   const std::string targetName = canary.spec.targetRef->name.value_or("");
   const std::string provider = canary.spec.provider.value_or(options.provider);
   Result<std::unique_ptr<router::Router>> router =
       router::makeRouter(provider, client, options.addresses);
   if (!router) {
-    const std::string message = "canary " + keyOf(ref) + ": " + router.error().message();
-    events.record(*raw, "Warning", "InvalidSpec", message);
-    return Error::invalidInput(message);
+    return stall(ref, *raw, canary, "UnsupportedProvider",
+                 "canary " + keyOf(ref) + ": " + router.error().message());
   }
 
   // Deletion: revert when asked to (finalizer), otherwise the owner references clean up.
@@ -364,10 +369,8 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   Result<api::JsonValue> target = client.get(cluster::kDeployments, {ns, targetName});
   if (!target) {
     if (target.error().kind() == ErrorKind::kNotFound) {
-      const std::string message =
-          "Halt advancement: target deployment " + ns + "/" + targetName + " not found";
-      events.record(*raw, "Warning", "Synced", message);
-      return Error::invalidInput(message);
+      return stall(ref, *raw, canary, "TargetNotFound",
+                   "Halt advancement: target deployment " + ns + "/" + targetName + " not found");
     }
     return target.error();
   }
@@ -624,6 +627,69 @@ void Reconciler::Impl::announce(const api::Canary& canary, const api::JsonValue&
         break;
     }
   }
+}
+
+Error Reconciler::Impl::stall(const cluster::ObjectRef& ref, const api::JsonValue& raw,
+                              const std::optional<api::Canary>& canary, const std::string& reason,
+                              const std::string& message) {
+  const json& object = raw.get();
+  const json* meta = jsonread::object(object, "metadata");
+  const std::optional<std::int64_t> generation =
+      meta == nullptr ? std::nullopt : jsonread::integer(*meta, "generation");
+  const json* status = jsonread::object(object, "status");
+  json conditions = json::array();
+  if (const json* existing = status == nullptr ? nullptr : jsonread::array(*status, "conditions")) {
+    conditions = *existing;
+  }
+  // Told already for this generation: nothing to write, no event or alert again.
+  for (const json& c : conditions) {
+    if (jsonread::string(c, "type") == "Stalled" && jsonread::string(c, "status") == "True" &&
+        jsonread::string(c, "reason") == reason && jsonread::string(c, "message") == message &&
+        jsonread::integer(c, "observedGeneration") == generation) {
+      return Error::invalidInput(message);
+    }
+  }
+  const std::string now = formatRfc3339(clock.now());
+  auto upsert = [&](const std::string& type, bool value) {
+    json* found = nullptr;
+    for (json& c : conditions) {
+      if (jsonread::string(c, "type") == type) found = &c;
+    }
+    if (found == nullptr) {
+      conditions.push_back({{"type", type}});
+      found = &conditions.back();
+    }
+    const std::string wanted = value ? "True" : "False";
+    if (jsonread::string(*found, "status") != wanted) (*found)["lastTransitionTime"] = now;
+    (*found)["status"] = wanted;
+    (*found)["reason"] = reason;
+    (*found)["message"] = type == "Reconciling" ? "No rollout in flight: " + message : message;
+    if (generation) (*found)["observedGeneration"] = *generation;
+  };
+  upsert("Ready", false);
+  upsert("Stalled", true);
+  upsert("Reconciling", false);
+  json patch = {{"status", {{"conditions", conditions}}}};
+  if (generation) patch["status"]["observedGeneration"] = *generation;
+  Result<api::JsonValue> written =
+      client.patch(cluster::kCanaries, ref, cluster::PatchType::kMerge,
+                   patch.dump(-1, ' ', false, json::error_handler_t::replace), true);
+  if (!written)
+    spdlog::warn("canary {}: status not written: {}", keyOf(ref), written.error().message());
+  events.record(raw, "Warning", reason, message);
+  if (canary) {
+    notify::Alert alert;
+    alert.severity = "error";
+    alert.phase = canary->status ? canary->status->phase.value_or("") : "";
+    alert.message = message;
+    alert.fields = {{"reason", reason},
+                    {"next", "canaryd acts on this Canary again once the problem is fixed"}};
+    alert.time = clock.now();
+    if (Status s = notifier.notify(*canary, alert); !s) {
+      spdlog::warn("alert for {}: {}", keyOf(ref), s.error().message());
+    }
+  }
+  return Error::invalidInput(message);
 }
 
 void Reconciler::Impl::tellGit(const api::Canary& canary, const api::JsonValue& involved,

@@ -292,6 +292,24 @@ wait_for 30 gone || fail "revert: the Canary was not deleted: $(phase revert)"
 primary_gone() { ! k -n revert get deploy podinfo-primary >/dev/null 2>&1; }
 wait_for 30 primary_gone || fail "revert: the primary was not garbage-collected"
 
+# A Canary canaryd cannot act on (a provider without a router) says so in its status within
+# seconds (kstatus Stalled with the reason, observedGeneration); fixing it starts the rollout.
+make_app stuck 'vector(0.5)'
+k -n stuck patch canary podinfo --type merge -p '{"spec":{"provider":"istio"}}' >/dev/null
+stalled_reason() {
+  k -n stuck get canary podinfo \
+    -o jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}/{.status.observedGeneration}/{.metadata.generation}'
+}
+stalled_shows() { [[ $(stalled_reason) =~ ^UnsupportedProvider/([0-9]+)/([0-9]+)$ && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]; }
+wait_for 10 stalled_shows || fail "stuck: no Stalled condition for the generation: $(stalled_reason)"
+k -n stuck patch canary podinfo --type merge -p '{"spec":{"provider":"gatewayapi:v1"}}' >/dev/null
+wait_for 30 phase_is stuck Initialized || fail "stuck: not Initialized once fixed: $(phase stuck)"
+recovered() {
+  [[ $(k -n stuck get canary podinfo -o jsonpath='{.status.conditions[?(@.type=="Stalled")].status}/{.status.observedGeneration}/{.metadata.generation}') =~ ^False/([0-9]+)/([0-9]+)$ &&
+     ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]
+}
+wait_for 30 recovered || fail "stuck: still Stalled after the fix: $(stalled_reason)"
+
 # 5: a tracked ConfigMap and an HPA: copied to -primary on first sight; a change of the
 # ConfigMap alone is a new revision, promoted with the new data.
 cat <<EOF | k apply -f - >/dev/null
