@@ -345,6 +345,22 @@ void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,
   for (std::size_t i = 0; i < a.alerts.size(); ++i) {
     checkAlert(c, element(child(p, "alerts"), i), a.alerts[i]);
   }
+  // What the named provider's router cannot do is refused here, as `canaryd run` would refuse
+  // it (or, before, silently do something else: all traffic to the canary instead of the
+  // matched requests).
+  if (spec.provider == "kubernetes" || spec.provider == "haproxy") {
+    if (!a.match.empty()) {
+      c.error(child(p, "match"),
+              "provider " + *spec.provider +
+                  " cannot route by header, cookie or query, so it cannot run an A/B test; of "
+                  "canaryd's routers gatewayapi:v1 and gatewayapi:v1beta1 can");
+    }
+    if (a.mirror.value_or(false)) {
+      c.error(child(p, "mirror"), "provider " + *spec.provider +
+                                      " cannot mirror traffic; of canaryd's routers "
+                                      "gatewayapi:v1 and gatewayapi:v1beta1 can");
+    }
+  }
   if (spec.provider == "kubernetes" && (hasStep || hasSteps) && !hasIterations) {
     c.warn(child(p, hasStep ? "stepWeight" : "stepWeights"),
            "is ignored: the kubernetes provider cannot split traffic by weight, so this Canary "
@@ -394,6 +410,13 @@ std::vector<Problem> validate(const Canary& canary) {
   checkMeta(c, canary.metadata);
   const CanarySpec& spec = canary.spec;
   c.oneOf("spec.provider", spec.provider, allowed::providers());
+  if (spec.targetRef &&
+      (spec.targetRef->kind == "DaemonSet" || spec.targetRef->kind == "Service")) {
+    // Flagger also takes DaemonSets and Services; canaryd run refuses them yet.
+    c.error("spec.targetRef.kind", quote(*spec.targetRef->kind) +
+                                       " is not supported by canaryd yet; the target must be a "
+                                       "Deployment");
+  }
   c.url("spec.metricsServer", spec.metricsServer);
   if (c.required("spec.targetRef", spec.targetRef, "the Deployment or DaemonSet to roll out")) {
     checkLocalRef(c, "spec.targetRef", *spec.targetRef, allowed::targetKinds());

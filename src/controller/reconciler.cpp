@@ -351,6 +351,19 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
     return stall(ref, *raw, canary, "UnsupportedProvider",
                  "canary " + keyOf(ref) + ": " + router.error().message());
   }
+  if ((provider == "kubernetes" || provider == "haproxy") && canary.spec.analysis) {
+    // What validation refuses is not done differently here: without L7 routing the matched
+    // requests of an A/B test would be all requests.
+    std::string unsupported;
+    if (!canary.spec.analysis->match.empty()) unsupported = "A/B matching (spec.analysis.match)";
+    if (canary.spec.analysis->mirror.value_or(false))
+      unsupported = "mirroring (spec.analysis.mirror)";
+    if (!unsupported.empty()) {
+      return stall(ref, *raw, canary, "UnsupportedFeature",
+                   "canary " + keyOf(ref) + ": provider " + provider + " cannot do " + unsupported +
+                       "; of canaryd's routers gatewayapi:v1 and gatewayapi:v1beta1 can");
+    }
+  }
 
   // Deletion: revert when asked to (finalizer), otherwise the owner references clean up.
   const bool hasFinalizer = std::count(canary.metadata.finalizers.begin(),

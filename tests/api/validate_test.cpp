@@ -170,6 +170,26 @@ const InvalidCase kInvalid[] = {
      "(did you mean \"istio\"?)"},
     {"TargetKindStatefulSet", CANARY(c["spec"]["targetRef"]["kind"] = "StatefulSet"),
      "spec.targetRef.kind", "must be one of: Deployment, DaemonSet, Service"},
+    // What canaryd run cannot do is refused with the field path and what would work.
+    {"TargetKindDaemonSetNotYet", CANARY(c["spec"]["targetRef"]["kind"] = "DaemonSet"),
+     "spec.targetRef.kind", "\"DaemonSet\" is not supported by canaryd yet"},
+    {"ABTestingOnKubernetes",
+     CANARY(c["spec"]["provider"] = "kubernetes"; c["spec"]["analysis"]["iterations"] = 5;
+            c["spec"]["analysis"].erase("stepWeight"); c["spec"]["analysis"].erase("maxWeight");
+            c["spec"]["analysis"]["match"] =
+                json::parse(R"([{"headers":{"x-canary":{"exact":"1"}}}])")),
+     "spec.analysis.match", "provider kubernetes cannot route by header, cookie or query"},
+    {"ABTestingOnHaproxy",
+     CANARY(c["spec"]["provider"] = "haproxy";
+            c["metadata"]["annotations"]["haproxy.canaryd.dev/runtime-api"] = "127.0.0.1:9999";
+            c["spec"]["analysis"]["iterations"] = 5;
+            c["spec"]["analysis"]["match"] =
+                json::parse(R"([{"headers":{"x-canary":{"exact":"1"}}}])")),
+     "spec.analysis.match", "gatewayapi:v1 and gatewayapi:v1beta1 can"},
+    {"MirroringOnKubernetes",
+     CANARY(c["spec"]["provider"] = "kubernetes"; c["spec"]["analysis"]["iterations"] = 5;
+            c["spec"]["analysis"]["mirror"] = true),
+     "spec.analysis.mirror", "provider kubernetes cannot mirror traffic"},
     {"TargetRefMissing", CANARY(c["spec"].erase("targetRef")), "spec.targetRef",
      "required field is missing: the Deployment or DaemonSet to roll out"},
     {"TargetRefWithoutName", CANARY(c["spec"]["targetRef"].erase("name")), "spec.targetRef.name",

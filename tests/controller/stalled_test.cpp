@@ -128,6 +128,25 @@ TEST_F(StalledTest, AnUnsupportedProviderIsStalledOncePerGenerationAndRecoversWh
   EXPECT_EQ(condition(c, "Ready")->status, "True");
 }
 
+TEST_F(StalledTest, ABMatchingOnTheKubernetesProviderIsRefusedNotRunAsAFullSwitch) {
+  ASSERT_TRUE(
+      cluster_.create(cluster::kDeployments, "shop", api::JsonValue(deployment("web"))).ok());
+  createCanary("kubernetes", "web");
+  ASSERT_TRUE(
+      cluster_
+          .patch(cluster::kCanaries, {"shop", "web"}, cluster::PatchType::kMerge,
+                 R"({"spec":{"analysis":{"match":[{"headers":{"x-canary":{"exact":"1"}}}]}}})")
+          .ok());
+  reconcileTimes(3);
+  api::Canary c = canary();
+  ASSERT_NE(condition(c, "Stalled"), nullptr);
+  EXPECT_EQ(condition(c, "Stalled")->reason, "UnsupportedFeature");
+  EXPECT_NE(condition(c, "Stalled")->message->find("provider kubernetes cannot do A/B matching"),
+            std::string::npos);
+  // Nothing was generated: no primary took over, no Service was pointed anywhere.
+  EXPECT_FALSE(cluster_.get(cluster::kDeployments, {"shop", "web-primary"}).ok());
+}
+
 TEST_F(StalledTest, AMissingTargetIsStalledUntilItAppears) {
   createCanary("kubernetes", "web");
   reconcileTimes(2);
