@@ -33,32 +33,11 @@ source "$(dirname "$0")/../support/shell.sh"
   fail "missing kubeconfig: $(cat "$tmp/err")"
 
 # kubesim, with Deployments and HTTPRoutes converging after 200ms.
-"$kubesim" --listen 127.0.0.1:0 --ready-delay 200ms >"$tmp/kubesim.out" 2>&1 &
-pids+=($!)
-wait_for 10 grep -q '^listening on http://127.0.0.1:' "$tmp/kubesim.out" || {
-  echo "kubesim did not start"; cat "$tmp/kubesim.out"; exit 1; }
-server=$(sed -n 's/^listening on //p' "$tmp/kubesim.out" | head -1)
-cat >"$tmp/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters: [{name: sim, cluster: {server: "$server"}}]
-contexts: [{name: sim, context: {cluster: sim, user: sim}}]
-users: [{name: sim, user: {}}]
-current-context: sim
-EOF
-export KUBECONFIG=$tmp/kubeconfig
+start_kubesim "$kubesim"
 k() { kubectl "$@"; }
 
 # Prometheus (Debian's), answering the MetricTemplates' queries.
-prom_port=$(free_port)
-cat >"$tmp/prometheus.yml" <<EOF
-global: {scrape_interval: 1s}
-EOF
-prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prometheus" \
-  --web.listen-address="127.0.0.1:$prom_port" >"$tmp/prometheus.out" 2>&1 &
-pids+=($!)
-wait_for 20 curl -sf "http://127.0.0.1:$prom_port/-/ready" || {
-  echo "prometheus did not start"; tail "$tmp/prometheus.out"; exit 1; }
+start_prometheus
 
 k apply -f "$src/crds/" -f "$src/tests/data/gateway-api-httproute-crd.yaml" >/dev/null || exit 1
 
