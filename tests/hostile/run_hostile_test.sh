@@ -3,6 +3,9 @@
 #   - namespace evil: its MetricTemplate names a server that answers Prometheus-shaped JSON of
 #     the wrong shape (the answer that aborted canaryd before): its checks fail with a message
 #     naming that server, and the Canary is rolled back;
+#   - namespace corpus: its MetricTemplate names a server that answers each request with the
+#     next answer of tests/hostile/corpus/prometheus/ (every one of them, in turn): each check
+#     fails with a message, and canaryd keeps running;
 #   - namespace nosy: its pre-rollout webhook names an address outside --allow-address (the
 #     Kubernetes API's Secrets): refused with an event and canaryd_address_refusals_total,
 #     never called; its Canary is rolled back;
@@ -37,6 +40,10 @@ start_prometheus
 pids+=($!)
 wait_for 10 grep -q '^listening on ' "$tmp/hostile.out" || { echo "hostile-server did not start"; exit 1; }
 hostile_url=$(sed -n 's/^listening on //p' "$tmp/hostile.out")
+"$hostile" "$src/tests/hostile/corpus/prometheus" >"$tmp/corpus.out" 2>&1 &
+pids+=($!)
+wait_for 10 grep -q '^listening on ' "$tmp/corpus.out" || { echo "hostile-server DIR did not start"; exit 1; }
+corpus_url=$(sed -n 's/^listening on //p' "$tmp/corpus.out")
 "$hostile" --silent >"$tmp/silent.out" 2>&1 &
 pids+=($!)
 wait_for 10 grep -q '^listening on ' "$tmp/silent.out" || { echo "hostile-server --silent did not start"; exit 1; }
@@ -47,7 +54,7 @@ k apply -f "$src/crds/" -f "$src/tests/data/gateway-api-httproute-crd.yaml" >/de
 metrics_port=$(free_port)
 "$canaryd" run --min-interval 1s --listen "127.0.0.1:$metrics_port" --max-concurrent-canaries 2 \
   --metrics-server "http://127.0.0.1:$prom_port" --allow-address "$hostile_url/" \
-  --allow-address "$silent_url/" \
+  --allow-address "$silent_url/" --allow-address "$corpus_url/" \
   >"$tmp/canaryd.out" 2>&1 &
 daemon=$!
 pids+=($daemon)
@@ -108,13 +115,17 @@ events_of() { k -n "$1" get events -o jsonpath='{range .items[*]}{.message}{"\n"
 
 make_app good "http://127.0.0.1:$prom_port" '[]'
 make_app evil "$hostile_url" '[]'
+make_app corpus "$corpus_url" '[]'
+# One check a second, and failures never reach the threshold while the corpus is gone through.
+k -n corpus patch canary podinfo --type merge \
+  -p '{"spec":{"analysis":{"interval":"1s","threshold":1000}}}' >/dev/null
 make_app nosy "http://127.0.0.1:$prom_port" \
   "[{name: steal, type: pre-rollout, url: '$server/api/v1/secrets', timeout: 5s}]"
 gate="[{name: gate, type: confirm-rollout, url: '$silent_url/gate', timeout: 5s}]"
 for name in one two three four; do
   make_app slow "http://127.0.0.1:$prom_port" "$gate" $name
 done
-for ns in good evil nosy; do
+for ns in good evil nosy corpus; do
   wait_for 30 phase_is $ns Initialized || fail "$ns: not Initialized: $(phase $ns)"
 done
 for name in one two three four; do
@@ -125,7 +136,7 @@ wait_for 30 phase_is slow Waiting one || fail "slow/one: not Waiting at its gate
 k -n good get httproute podinfo --watch \
   -o jsonpath='{.spec.rules[0].backendRefs[1].weight}{"\n"}' >"$tmp/weights-good" 2>&1 &
 pids+=($!)
-for ns in good evil nosy; do
+for ns in good evil nosy corpus; do
   k -n $ns set image deploy/podinfo podinfo=ghcr.io/stefanprodan/podinfo:6.0.1 >/dev/null
 done
 
@@ -142,6 +153,19 @@ wait_for 60 phase_is evil Failed || fail "evil: not rolled back: $(phase evil)"
 wait_for 60 phase_is nosy Failed || fail "nosy: not rolled back: $(phase nosy)"
 kill -0 $daemon 2>/dev/null || fail "canaryd is not running: $(tail -5 "$tmp/canaryd.out")"
 
+# Every answer of the corpus reached canaryd run; each failed the check, none stopped it.
+answered_all() {
+  local f
+  for f in "$src"/tests/hostile/corpus/prometheus/*; do
+    grep -qx "answered $(basename "$f")" "$tmp/corpus.out" || return 1
+  done
+}
+wait_for 120 answered_all || fail "corpus: not every answer was asked for: $(grep -c answered "$tmp/corpus.out") requests"
+kill -0 $daemon 2>/dev/null || fail "canaryd is not running after the corpus: $(tail -5 "$tmp/canaryd.out")"
+[[ $(phase corpus) == Progressing ]] || fail "corpus: phase $(phase corpus), want Progressing"
+failed_checks=$(k -n corpus get canary podinfo -o jsonpath='{.status.failedChecks}')
+((failed_checks >= 30)) || fail "corpus: only $failed_checks failed checks"
+echo "corpus: $(grep -c '^answered ' "$tmp/corpus.out") answers served, $failed_checks failed checks, canaryd running"
 events_of evil >"$tmp/events-evil"
 expect_line "$tmp/events-evil" "error-rate: Prometheus $hostile_url answered a series that is not an object" \
   "evil: the failed check names the hostile server"
@@ -151,7 +175,7 @@ expect_line "$tmp/events-nosy" "pre-rollout webhook steal failed: ${server//./\\
 curl -s "http://127.0.0.1:$metrics_port/metrics" >"$tmp/metrics"
 expect_line "$tmp/metrics" '^canaryd_address_refusals_total\{purpose="webhook"\} [1-9]' "refusals counted"
 grep -q 'defect' "$tmp/canaryd.out" && fail "canaryd logged a defect: $(grep defect "$tmp/canaryd.out" | head -3)"
-grep -q "may reach only: $hostile_url/, $silent_url/, http://127.0.0.1:$prom_port" "$tmp/canaryd.out" ||
+grep -q "may reach only: $hostile_url/, $silent_url/, $corpus_url/, http://127.0.0.1:$prom_port" "$tmp/canaryd.out" ||
   fail "the allow-list is not logged at start"
 
 if ((failures)); then

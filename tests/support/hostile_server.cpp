@@ -1,11 +1,16 @@
-// hostile-server FILE [STATUS]: an HTTP server on 127.0.0.1 (a free port) that answers every
-// request with the bytes of FILE and STATUS (default 200), for the shell tests of tenants'
-// hostile servers; hostile-server --silent: a listener that accepts connections into its
-// backlog and never answers. Prints "listening on http://127.0.0.1:PORT" and serves until
-// killed.
+// hostile-server FILE|DIR [STATUS]: an HTTP server on 127.0.0.1 (a free port) for the shell
+// tests of tenants' hostile servers. With a FILE it answers every request with its bytes and
+// STATUS (default 200); with a DIR it answers each request with the next file of the
+// directory (sorted, round robin) and prints "answered NAME" for each. hostile-server --silent:
+// a listener that accepts connections into its backlog and never answers. Prints "listening on
+// http://127.0.0.1:PORT" first and serves until killed.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -13,8 +18,9 @@
 #include "support/source_files.h"
 
 int main(int argc, char** argv) {
+  namespace fs = std::filesystem;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: hostile-server FILE [STATUS]\n");
+    std::fprintf(stderr, "usage: hostile-server FILE|DIR [STATUS] | --silent\n");
     return 2;
   }
   if (std::string(argv[1]) == "--silent") {
@@ -25,10 +31,27 @@ int main(int argc, char** argv) {
     for (;;)
       pause();
   }
-  const std::string body = canaryd::testing::readFile(argv[1]);
+  std::vector<std::pair<std::string, std::string>> answers;  // name, body
+  if (fs::is_directory(argv[1])) {
+    for (const auto& entry : fs::directory_iterator(argv[1])) {
+      answers.emplace_back(entry.path().filename().string(),
+                           canaryd::testing::readFile(entry.path().string()));
+    }
+    std::sort(answers.begin(), answers.end());
+  } else {
+    answers.emplace_back(argv[1], canaryd::testing::readFile(argv[1]));
+  }
   const int status = argc > 2 ? std::atoi(argv[2]) : 200;
-  canaryd::testing::RawHttpServer server(
-      [&](const std::string&) { return canaryd::testing::RawHttpServer::response(status, body); });
+  std::size_t next = 0;
+  const bool cycling = answers.size() > 1;
+  canaryd::testing::RawHttpServer server([&](const std::string&) {
+    const auto& [name, body] = answers[next++ % answers.size()];
+    if (cycling) {
+      std::printf("answered %s\n", name.c_str());
+      std::fflush(stdout);
+    }
+    return canaryd::testing::RawHttpServer::response(status, body);
+  });
   std::printf("listening on %s\n", server.url().c_str());
   std::fflush(stdout);
   for (;;)
