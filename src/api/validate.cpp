@@ -345,21 +345,9 @@ void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,
   for (std::size_t i = 0; i < a.alerts.size(); ++i) {
     checkAlert(c, element(child(p, "alerts"), i), a.alerts[i]);
   }
-  // What the named provider's router cannot do is refused here, as `canaryd run` would refuse
-  // it (or, before, silently do something else: all traffic to the canary instead of the
-  // matched requests).
-  if (spec.provider == "kubernetes" || spec.provider == "haproxy") {
-    if (!a.match.empty()) {
-      c.error(child(p, "match"),
-              "provider " + *spec.provider +
-                  " cannot route by header, cookie or query, so it cannot run an A/B test; of "
-                  "canaryd's routers gatewayapi:v1 and gatewayapi:v1beta1 can");
-    }
-    if (a.mirror.value_or(false)) {
-      c.error(child(p, "mirror"), "provider " + *spec.provider +
-                                      " cannot mirror traffic; of canaryd's routers "
-                                      "gatewayapi:v1 and gatewayapi:v1beta1 can");
-    }
+  if (spec.provider) {
+    for (auto& [path, message] : routingProblems(*spec.provider, a, p))
+      c.error(path, message);
   }
   if (spec.provider == "kubernetes" && (hasStep || hasSteps) && !hasIterations) {
     c.warn(child(p, hasStep ? "stepWeight" : "stepWeights"),
@@ -511,6 +499,29 @@ std::vector<Problem> validate(const MetricTemplate& t) {
     checkQueryTemplate(c, "spec.query", *t.spec.query);
   }
   return c.take();
+}
+
+std::vector<std::pair<std::string, std::string>> routingProblems(const std::string& provider,
+                                                                 const CanaryAnalysis& analysis,
+                                                                 const std::string& path) {
+  // Without L7 routing the matched requests of an A/B test would be all requests: refused, as
+  // `canaryd run` refuses it, rather than done differently.
+  std::vector<std::pair<std::string, std::string>> problems;
+  if (provider != "kubernetes" && provider != "haproxy") return problems;
+  const std::string routersThatCan =
+      "; of canaryd's routers gatewayapi:v1 and gatewayapi:v1beta1 can";
+  if (!analysis.match.empty()) {
+    problems.emplace_back(path + ".match",
+                          "provider " + provider +
+                              " cannot route by header, cookie or query, so it cannot run an A/B "
+                              "test" +
+                              routersThatCan);
+  }
+  if (analysis.mirror.value_or(false)) {
+    problems.emplace_back(path + ".mirror",
+                          "provider " + provider + " cannot mirror traffic" + routersThatCan);
+  }
+  return problems;
 }
 
 std::vector<std::pair<std::string, std::string>> haproxyAnnotationProblems(const Canary& canary) {

@@ -7,6 +7,7 @@
 
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
+#include "canaryd/api/validate.h"
 #include "canaryd/cluster/gitops.h"
 #include "canaryd/cluster/typed.h"
 #include "canaryd/controller/judging.h"
@@ -90,10 +91,10 @@ Result<TrackedConfigs> readTrackedConfigs(cluster::Client& client, const std::st
     json data = {{"data", o.value("data", json::object())},
                  {"binaryData", o.value("binaryData", json::object())}};
     const std::string id = std::string(kind) + "/" + name;
-    const std::string legacy = digest(api::JsonValue(data)).substr(0, 16);
+    const api::JsonValue value(std::move(data));
+    const std::string legacy = digest(value).substr(0, 16);
     out.legacyChecksums[id] = legacy;
-    out.checksums[id] =
-        key.empty() ? legacy : hmacSha256Hex(key, api::JsonValue(data).dump()).substr(0, 16);
+    out.checksums[id] = key.empty() ? legacy : hmacSha256Hex(key, value.dump()).substr(0, 16);
     (resource == cluster::kSecrets ? out.refs.secrets : out.refs.configMaps).insert(name);
     out.objects.emplace_back(resource, o);
     return {};
@@ -351,17 +352,12 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
     return stall(ref, *raw, canary, "UnsupportedProvider",
                  "canary " + keyOf(ref) + ": " + router.error().message());
   }
-  if ((provider == "kubernetes" || provider == "haproxy") && canary.spec.analysis) {
-    // What validation refuses is not done differently here: without L7 routing the matched
-    // requests of an A/B test would be all requests.
-    std::string unsupported;
-    if (!canary.spec.analysis->match.empty()) unsupported = "A/B matching (spec.analysis.match)";
-    if (canary.spec.analysis->mirror.value_or(false))
-      unsupported = "mirroring (spec.analysis.mirror)";
+  if (canary.spec.analysis) {
+    const auto unsupported = api::routingProblems(provider, *canary.spec.analysis, "spec.analysis");
     if (!unsupported.empty()) {
       return stall(ref, *raw, canary, "UnsupportedFeature",
-                   "canary " + keyOf(ref) + ": provider " + provider + " cannot do " + unsupported +
-                       "; of canaryd's routers gatewayapi:v1 and gatewayapi:v1beta1 can");
+                   "canary " + keyOf(ref) + ": " + unsupported.front().first + ": " +
+                       unsupported.front().second);
     }
   }
 

@@ -335,10 +335,8 @@ Status KubeClient::watch(const Resource& r, const std::string& ns, const cluster
       std::string line = pending.substr(0, newline);
       pending.erase(0, newline + 1);
       if (line.empty()) continue;
-      json event =
-          line.size() > kMaxEventBytes || jsonread::nestingDepth(line, kMaxDepth) > kMaxDepth
-              ? json(json::value_t::discarded)
-              : json::parse(line, nullptr, false);
+      Result<json> parsed = jsonread::parse(line, what, {kMaxEventBytes, kMaxDepth});
+      json event = parsed ? std::move(*parsed) : json(json::value_t::discarded);
       if (event.is_object() && jsonread::string(event, "kind") == "Status" &&
           !event.contains("type")) {
         const int code = static_cast<int>(jsonread::integer(event, "code").value_or(500));

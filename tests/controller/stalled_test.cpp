@@ -141,8 +141,12 @@ TEST_F(StalledTest, ABMatchingOnTheKubernetesProviderIsRefusedNotRunAsAFullSwitc
   api::Canary c = canary();
   ASSERT_NE(condition(c, "Stalled"), nullptr);
   EXPECT_EQ(condition(c, "Stalled")->reason, "UnsupportedFeature");
-  EXPECT_NE(condition(c, "Stalled")->message->find("provider kubernetes cannot do A/B matching"),
-            std::string::npos);
+  EXPECT_NE(
+      condition(c, "Stalled")
+          ->message->find(
+              "spec.analysis.match: provider kubernetes cannot route by header, cookie or query"),
+      std::string::npos)
+      << *condition(c, "Stalled")->message;
   // Nothing was generated: no primary took over, no Service was pointed anywhere.
   EXPECT_FALSE(cluster_.get(cluster::kDeployments, {"shop", "web-primary"}).ok());
 }

@@ -26,6 +26,13 @@ std::vector<Problem> validate(const AlertProvider& alertProvider);
 // {field path, message}. Part of validate(Canary); the router refuses the same.
 std::vector<std::pair<std::string, std::string>> haproxyAnnotationProblems(const Canary& canary);
 
+// What the named provider's router cannot do of `analysis` (at `path`, e.g. "spec.analysis"):
+// A/B `match` and `mirror` on kubernetes and haproxy; each problem as {field path, message}.
+// Part of validate(Canary); `canaryd run` refuses the same.
+std::vector<std::pair<std::string, std::string>> routingProblems(const std::string& provider,
+                                                                 const CanaryAnalysis& analysis,
+                                                                 const std::string& path);
+
 enum class DocumentVerdict { kValid, kInvalid, kSkipped };
 
 struct DocumentReport {
