@@ -68,12 +68,6 @@ void checkService(Checker& c, const CanarySpec& spec) {
     c.requiredText(child(at, "name"), s.gatewayRefs[i].name, "the Gateway's name");
     c.range(child(at, "port"), s.gatewayRefs[i].port, 1, 65535);
   }
-  bool gatewayApi = spec.provider && spec.provider->starts_with("gatewayapi");
-  if (gatewayApi && s.gatewayRefs.empty()) {
-    c.error(child(p, "gatewayRefs"),
-            "required field is missing: the Gateway API provider attaches the generated HTTPRoute "
-            "to these Gateways");
-  }
   for (std::size_t i = 0; i < s.match.size(); ++i) {
     if (!s.match[i].get().is_object()) {
       c.error(element(child(p, "match"), i), "must be an object (an HTTP match request)");
@@ -243,7 +237,7 @@ void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j,
 }
 
 void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,
-                   const CanarySpec& spec) {
+                   const Catalog& catalog, const CanarySpec& spec) {
   bool intervalKnown = false;
   if (c.requiredText(child(p, "interval"), a.interval,
                      "how often the analysis runs, for example 1m")) {
@@ -345,16 +339,15 @@ void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,
   for (std::size_t i = 0; i < a.alerts.size(); ++i) {
     checkAlert(c, element(child(p, "alerts"), i), a.alerts[i]);
   }
-  if (spec.provider) {
-    for (auto& [path, message] : routingProblems(*spec.provider, a, p))
-      c.error(path, message);
-  }
-  if (spec.provider == "kubernetes" && (hasStep || hasSteps) && !hasIterations) {
+  const RouterEntry* router = catalog.router(spec.provider.value_or(catalog.defaultProvider));
+  if (router && !router->can.weights && (hasStep || hasSteps) && !hasIterations) {
     c.warn(child(p, hasStep ? "stepWeight" : "stepWeights"),
-           "is ignored: the kubernetes provider cannot split traffic by weight, so this Canary "
-           "runs blue/green with " +
+           "is ignored: provider " + router->name +
+               " cannot split traffic by weight, so this Canary runs blue/green with " +
                std::to_string(kKubernetesProviderIterations) +
-               " iterations (as Flagger does); use a provider with L7 routing for weighted steps");
+               " iterations (as Flagger does); of canaryd's routers " +
+               join(catalog.routersThat(&RouterCapabilities::weights), ", ") +
+               " run weighted steps");
   }
 }
 
@@ -393,18 +386,14 @@ void checkQueryTemplate(Checker& c, const std::string& p, const std::string& que
 
 }  // namespace
 
-std::vector<Problem> validate(const Canary& canary) {
+std::vector<Problem> validate(const Canary& canary, const Catalog& catalog) {
   Checker c;
   checkMeta(c, canary.metadata);
   const CanarySpec& spec = canary.spec;
-  c.oneOf("spec.provider", spec.provider, allowed::providers());
-  if (spec.targetRef &&
-      (spec.targetRef->kind == "DaemonSet" || spec.targetRef->kind == "Service")) {
-    // Flagger also takes DaemonSets and Services; canaryd run refuses them yet.
-    c.error("spec.targetRef.kind", quote(*spec.targetRef->kind) +
-                                       " is not supported by canaryd yet; the target must be a "
-                                       "Deployment");
-  }
+  // The provider, the target kind and what the router can do come from the catalog: what
+  // canaryd run cannot do is refused here with the field path and what would work.
+  for (auto& [path, message] : routerProblems(catalog, canary))
+    c.error(path, message);
   c.url("spec.metricsServer", spec.metricsServer);
   if (c.required("spec.targetRef", spec.targetRef, "the Deployment or DaemonSet to roll out")) {
     checkLocalRef(c, "spec.targetRef", *spec.targetRef, allowed::targetKinds());
@@ -438,28 +427,16 @@ std::vector<Problem> validate(const Canary& canary) {
     checkLocalRef(c, "spec.upstreamRef", LocalObjectReference{u.apiVersion, u.kind, u.name},
                   kUpstream);
   }
-  if (spec.provider == "nginx" && !spec.ingressRef) {
-    c.error("spec.ingressRef",
-            "required field is missing: the nginx provider clones the referenced Ingress");
-  }
-  if (spec.provider == "apisix" && !spec.routeRef) {
-    c.error("spec.routeRef",
-            "required field is missing: the apisix provider clones the referenced ApisixRoute");
-  }
-  if (spec.provider == "haproxy") {
-    for (auto& [path, message] : haproxyAnnotationProblems(canary))
-      c.error(path, message);
-  }
   c.atLeast("spec.progressDeadlineSeconds", spec.progressDeadlineSeconds, 1);
   checkService(c, spec);
   if (spec.analysis) {
-    checkAnalysis(c, "spec.analysis", *spec.analysis, spec);
+    checkAnalysis(c, "spec.analysis", *spec.analysis, catalog, spec);
     if (spec.canaryAnalysis) {
       c.warn("spec.canaryAnalysis", "is deprecated and ignored because spec.analysis is set");
     }
   } else if (spec.canaryAnalysis) {
     c.warn("spec.canaryAnalysis", "is deprecated by Flagger; rename it to spec.analysis");
-    checkAnalysis(c, "spec.canaryAnalysis", *spec.canaryAnalysis, spec);
+    checkAnalysis(c, "spec.canaryAnalysis", *spec.canaryAnalysis, catalog, spec);
   } else {
     c.error("spec.analysis",
             "required field is missing: the interval, threshold, traffic steps and metrics of "
@@ -469,18 +446,24 @@ std::vector<Problem> validate(const Canary& canary) {
   return c.take();
 }
 
-std::vector<Problem> validate(const MetricTemplate& t) {
+std::vector<Problem> validate(const MetricTemplate& t, const Catalog& catalog) {
   Checker c;
   checkMeta(c, t.metadata);
   if (c.required("spec.provider", t.spec.provider, "the metrics backend that runs the query")) {
     const MetricTemplateProvider& p = *t.spec.provider;
     if (c.requiredText("spec.provider.type", p.type, "for example prometheus")) {
       c.oneOf("spec.provider.type", p.type, allowed::metricProviderTypes());
-      if (allowed::contains(allowed::metricProviderTypes(), *p.type) && *p.type != "prometheus") {
+      const MetricProviderEntry* entry = catalog.metricProvider(*p.type);
+      if (allowed::contains(allowed::metricProviderTypes(), *p.type) && entry == nullptr) {
         // Valid for Flagger, but canaryd would have nothing to ask: refuse now rather than
         // fail every check of a rollout.
-        c.error("spec.provider.type",
-                "\"" + *p.type + "\" is not supported yet by canaryd; supported: prometheus");
+        c.error("spec.provider.type", quote(*p.type) +
+                                          " is not supported yet by canaryd; supported: " +
+                                          join(catalog.metricProviderTypes(), ", "));
+      }
+      if (entry != nullptr && entry->check) {
+        for (auto& [path, message] : entry->check(t))
+          c.error(path, message);
       }
     }
     c.url("spec.provider.address", p.address);
@@ -501,82 +484,17 @@ std::vector<Problem> validate(const MetricTemplate& t) {
   return c.take();
 }
 
-std::vector<std::pair<std::string, std::string>> routingProblems(const std::string& provider,
-                                                                 const CanaryAnalysis& analysis,
-                                                                 const std::string& path) {
-  // Without L7 routing the matched requests of an A/B test would be all requests: refused, as
-  // `canaryd run` refuses it, rather than done differently.
-  std::vector<std::pair<std::string, std::string>> problems;
-  if (provider != "kubernetes" && provider != "haproxy") return problems;
-  const std::string routersThatCan =
-      "; of canaryd's routers gatewayapi:v1 and gatewayapi:v1beta1 can";
-  if (!analysis.match.empty()) {
-    problems.emplace_back(path + ".match",
-                          "provider " + provider +
-                              " cannot route by header, cookie or query, so it cannot run an A/B "
-                              "test" +
-                              routersThatCan);
-  }
-  if (analysis.mirror.value_or(false)) {
-    problems.emplace_back(path + ".mirror",
-                          "provider " + provider + " cannot mirror traffic" + routersThatCan);
-  }
-  return problems;
-}
-
-std::vector<std::pair<std::string, std::string>> haproxyAnnotationProblems(const Canary& canary) {
-  std::vector<std::pair<std::string, std::string>> problems;
-  auto annotation = [&](const std::string& key) {
-    auto it = canary.metadata.annotations.find(key);
-    return it == canary.metadata.annotations.end() ? std::string() : it->second;
-  };
-  const std::string runtimeApi = "haproxy.canaryd.dev/runtime-api";
-  const std::string field = "metadata.annotations[" + runtimeApi + "]";
-  const std::string address = annotation(runtimeApi);
-  if (address.empty()) {
-    problems.emplace_back(field,
-                          "required with provider haproxy: where HAProxy's Runtime API listens, "
-                          "\"unix:/run/haproxy/admin.sock\", \"/path/to.sock\" or \"HOST:PORT\"");
-  } else if (address.rfind("unix:", 0) != 0 && address.front() != '/') {
-    const auto colon = address.rfind(':');
-    const std::string port = colon == std::string::npos ? "" : address.substr(colon + 1);
-    if (colon == std::string::npos || colon == 0 || port.empty() ||
-        port.find_first_not_of("0123456789") != std::string::npos) {
-      problems.emplace_back(field, "\"" + address +
-                                       "\" is neither a socket path (unix:/path, /path) nor "
-                                       "HOST:PORT");
-    }
-  }
-  // Names go into Runtime API commands: only HAProxy's own characters, so that no line break,
-  // ';' or space can add a command of the tenant's.
-  for (const char* key : {"haproxy.canaryd.dev/backend", "haproxy.canaryd.dev/primary-server",
-                          "haproxy.canaryd.dev/canary-server"}) {
-    const std::string name = annotation(key);
-    const bool safe = std::all_of(name.begin(), name.end(), [](unsigned char ch) {
-      return std::isalnum(ch) || ch == '.' || ch == '-' || ch == '_' || ch == ':';
-    });
-    if (!safe || name.size() > 128) {
-      problems.emplace_back(std::string("metadata.annotations[") + key + "]",
-                            quote(name) +
-                                " is not an HAProxy name (letters, digits, '.', '-', '_', ':'; "
-                                "at most 128)");
-    }
-  }
-  const std::string syncKey = "haproxy.canaryd.dev/sync-endpoints";
-  const std::string sync = annotation(syncKey);
-  if (!sync.empty() && sync != "true" && sync != "false") {
-    problems.emplace_back("metadata.annotations[" + syncKey + "]",
-                          "\"" + sync + "\" must be \"true\" or \"false\"");
-  }
-  return problems;
-}
-
-std::vector<Problem> validate(const AlertProvider& provider) {
+std::vector<Problem> validate(const AlertProvider& provider, const Catalog& catalog) {
   Checker c;
   checkMeta(c, provider.metadata);
   const AlertProviderSpec& s = provider.spec;
   if (c.requiredText("spec.type", s.type, "for example slack")) {
     c.oneOf("spec.type", s.type, allowed::alertProviderTypes());
+    if (allowed::contains(allowed::alertProviderTypes(), *s.type) &&
+        !catalog.hasNotifier(*s.type)) {
+      c.error("spec.type", quote(*s.type) + " is not supported yet by canaryd; supported: " +
+                               join(catalog.notifierTypes(), ", "));
+    }
   }
   c.url("spec.address", s.address);
   c.url("spec.proxy", s.proxy);

@@ -34,10 +34,10 @@ void merge(std::vector<Problem>& into, std::vector<Problem> decodeProblems,
 
 template <typename T>
 void decodeAndValidate(DocumentReport& report, Decoded<T> (*decode)(const Document&),
-                       T* out = nullptr) {
+                       const Catalog& catalog, T* out = nullptr) {
   Decoded<T> decoded = decode(*report.document);
   std::vector<Problem> problems;
-  merge(problems, std::move(decoded.problems), validate(decoded.value));
+  merge(problems, std::move(decoded.problems), validate(decoded.value, catalog));
   report.problems.insert(report.problems.end(), problems.begin(), problems.end());
   if (out != nullptr) *out = std::move(decoded.value);
 }
@@ -101,7 +101,8 @@ void warnReplicasInGit(std::vector<DocumentReport>& reports,
 
 }  // namespace
 
-std::vector<DocumentReport> validateDocuments(const std::vector<Document>& documents) {
+std::vector<DocumentReport> validateDocuments(const std::vector<Document>& documents,
+                                              const Catalog& catalog) {
   std::vector<DocumentReport> reports;
   std::vector<CanaryInput> canaries;
   for (const Document& doc : documents) {
@@ -130,12 +131,12 @@ std::vector<DocumentReport> validateDocuments(const std::vector<Document>& docum
            "\"" + apiVersion + "\" is not supported; must be " + kFlaggerApiVersion, 0, 0});
     } else if (report.kind == "Canary") {
       Canary canary;
-      decodeAndValidate(report, &decodeCanary, &canary);
+      decodeAndValidate(report, &decodeCanary, catalog, &canary);
       canaries.push_back({reports.size(), std::move(canary)});
     } else if (report.kind == "MetricTemplate") {
-      decodeAndValidate<MetricTemplate>(report, &decodeMetricTemplate);
+      decodeAndValidate<MetricTemplate>(report, &decodeMetricTemplate, catalog);
     } else {
-      decodeAndValidate<AlertProvider>(report, &decodeAlertProvider);
+      decodeAndValidate<AlertProvider>(report, &decodeAlertProvider, catalog);
     }
     reports.push_back(std::move(report));
   }

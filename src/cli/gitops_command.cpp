@@ -8,6 +8,7 @@
 #include "canaryd/api/codec.h"
 #include "canaryd/api/document.h"
 #include "canaryd/api/validate.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "cli/inputs.h"
 
@@ -94,7 +95,8 @@ int runGitopsConfig(const GitopsConfigOptions& options, std::istream& in, std::o
     return code;
   }
   std::vector<Target> targets;
-  for (const api::DocumentReport& report : api::validateDocuments(documents)) {
+  for (const api::DocumentReport& report :
+       api::validateDocuments(documents, plugins::builtin().catalog())) {
     if (report.kind != "Canary" || report.verdict == api::DocumentVerdict::kSkipped) continue;
     if (report.verdict == api::DocumentVerdict::kInvalid) {
       err << "canaryd gitops-config: Canary " << report.name

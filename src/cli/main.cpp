@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include "canaryd/core/log.h"
+#include "canaryd/core/text.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "cli/gitops_command.h"
 #include "cli/judge_command.h"
@@ -27,6 +29,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--log-level", logLevel, "trace, debug, info, warn, error, critical or off");
 
+  // The routers canaryd was built with: the choices of every --provider.
+  const std::vector<std::string> routers = canaryd::plugins::builtin().catalog().routerNames();
+  const std::string providerHelp =
+      "Router for Canaries that name no spec.provider: " + canaryd::join(routers, ", ") +
+      " (default kubernetes)";
   canaryd::cli::ValidateOptions validate;
   CLI::App* validateCmd =
       app.add_subcommand("validate", "Validate Canary, MetricTemplate and AlertProvider manifests");
@@ -34,6 +41,8 @@ int main(int argc, char** argv) {
       ->required();
   validateCmd->add_option("-o,--output", validate.output, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
+  validateCmd->add_option("--provider", validate.provider, providerHelp)
+      ->check(CLI::IsMember(routers));
   validateCmd->add_flag("--explain", validate.explain,
                         "Also describe what each valid Canary's rollout will do");
 
@@ -102,8 +111,10 @@ int main(int argc, char** argv) {
                      "Namespace to watch; repeat for several (default: all)");
   runCmd->add_option("--metrics-server", run.metricsServer,
                      "Prometheus address for metrics whose template names none");
-  runCmd->add_option("--provider", run.provider,
-                     "Router for Canaries that name no spec.provider (kubernetes, gatewayapi...)");
+  runCmd->add_option("--provider", run.provider, providerHelp)->check(CLI::IsMember(routers));
+  runCmd->add_option("--selector-labels", run.selectorLabels,
+                     "Labels a target may select its pods by, comma-separated, first found wins "
+                     "(Flagger's default: app,name,app.kubernetes.io/name)");
   runCmd->add_option("--listen", run.listen, "HOST:PORT of /healthz and /readyz");
   runCmd->add_flag("--leader-elect", run.leaderElect,
                    "Take a Lease so that only one replica drives rollouts");

@@ -11,6 +11,7 @@
 #include "canaryd/cluster/null_client.h"
 #include "canaryd/controller/metric_checks.h"
 #include "canaryd/core/text.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "cli/inputs.h"
 
@@ -98,7 +99,7 @@ int runMetrics(const MetricsOptions& options, std::istream& in, std::ostream& ou
   controller::ProviderFactory providers = [&](const metrics::ProviderConfig& config) {
     metrics::ProviderConfig c = config;
     if (!options.prometheus.empty()) c.address = options.prometheus;
-    return metrics::makeProvider(c);
+    return plugins::builtin().makeMetricProvider(c);
   };
   controller::MetricCheckContext context{
       templates, providers,

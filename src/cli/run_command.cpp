@@ -17,14 +17,39 @@
 #include "canaryd/core/base64.h"
 #include "canaryd/core/digest.h"
 #include "canaryd/core/duration.h"
+#include "canaryd/core/text.h"
+#include "canaryd/gitops/write_back_runner.h"
 #include "canaryd/kube/config.h"
 #include "canaryd/kube/kube_client.h"
 #include "canaryd/notify/alert_providers.h"
 #include "canaryd/notify/notifier.h"
+#include "canaryd/plugins/builtin.h"
 #include "canaryd/runtime/manager.h"
 
 namespace canaryd::cli {
 namespace {
+
+// "app,name" -> {"app", "name"}; each a label key (optionally prefixed, as app.kubernetes.io/).
+Result<std::vector<std::string>> labelList(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string label = text.substr(start, comma - start);
+    const auto b = label.find_first_not_of(' ');
+    const auto e = label.find_last_not_of(' ');
+    label = b == std::string::npos ? "" : label.substr(b, e - b + 1);
+    const bool valid = !label.empty() && label.size() <= 316 &&
+                       label.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                           "0123456789-_./") == std::string::npos;
+    if (!valid) return Error::invalidInput(quote(label) + " is not a label key");
+    out.push_back(label);
+    start = comma + 1;
+  }
+  return out;
+}
 
 Result<kube::ConnectionConfig> connection(const std::string& kubeconfig) {
   if (!kubeconfig.empty()) return kube::loadKubeconfig(kubeconfig);
@@ -117,6 +142,11 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
         << options.digestKeySecret << "\n";
     return 2;
   }
+  Result<std::vector<std::string>> selectorLabels = labelList(options.selectorLabels);
+  if (!selectorLabels) {
+    err << "canaryd run: --selector-labels: " << selectorLabels.error().message() << "\n";
+    return 2;
+  }
   std::shared_ptr<const gitops::Fence> fence;
   if (!options.gitWriteBackConfig.empty()) {
     Result<gitops::Fence> loaded = gitops::Fence::load(options.gitWriteBackConfig);
@@ -147,7 +177,8 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   kube::KubeClient client(*config, clientOptions);
   SystemClock clock;
   notify::LogNotifier log;
-  notify::AlertProviderNotifier providers(client);
+  const plugins::Registry& registry = plugins::builtin();
+  notify::AlertProviderNotifier providers(client, registry.notifiers());
   providers.onDelivery([&metrics](const std::string& type, bool delivered) {
     metrics.recordNotification(type, delivered);
   });
@@ -157,16 +188,20 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   controller::ReconcilerOptions reconcilerOptions;
   reconcilerOptions.digestKey = digestKey(client, options.digestKeySecret);
   reconcilerOptions.provider = options.provider;
+  reconcilerOptions.selectorLabels = *selectorLabels;
   reconcilerOptions.metricsServer = options.metricsServer;
   reconcilerOptions.minInterval = *minInterval;
-  reconcilerOptions.gitFence = fence;
+  reconcilerOptions.routers = registry.routerFactory(addresses);
+  reconcilerOptions.catalog = registry.catalog(options.provider);
+  gitops::WriteBackRunner writeBack(client, clock, notifier, fence);
+  reconcilerOptions.rollbacks = &writeBack;
   reconcilerOptions.addresses = addresses;
   reconcilerOptions.noCrossNamespaceRefs = options.noCrossNamespaceRefs;
-  controller::ProviderFactory providerFactory = [observer = metrics.prometheusObserver(),
-                                                 addresses](metrics::ProviderConfig provider) {
+  controller::ProviderFactory providerFactory = [observer = metrics.prometheusObserver(), addresses,
+                                                 &registry](metrics::ProviderConfig provider) {
     provider.observer = observer;
     provider.addresses = addresses;
-    return metrics::makeProvider(provider);
+    return registry.makeMetricProvider(provider);
   };
   controller::Reconciler reconciler(client, clock, notifier, reconcilerOptions, providerFactory);
   controller::ControllerOptions controllerOptions;

@@ -12,6 +12,7 @@
 #include "canaryd/api/document.h"
 #include "canaryd/api/validate.h"
 #include "canaryd/core/text.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "cli/inputs.h"
 
@@ -53,13 +54,13 @@ std::string describeRange(const api::ThresholdRange& r) {
 }
 
 // A short account of what the rollout of a valid Canary will do, with Flagger's defaults.
-void explain(const api::Canary& input, std::ostream& out) {
+void explain(const api::Canary& input, const std::string& defaultProvider, std::ostream& out) {
   api::Canary c = api::withDefaults(input);
   const api::CanaryAnalysis& a = *c.spec.analysis;
   const api::CanaryService& s = *c.spec.service;
   api::Strategy strategy = api::strategyOf(a);
   out << "    strategy: " << api::toString(strategy) << " via provider "
-      << c.spec.provider.value_or("kubernetes (default)") << "\n";
+      << c.spec.provider.value_or(defaultProvider + " (default)") << "\n";
   out << "    target: " << c.spec.targetRef->kind.value_or("") << "/"
       << c.spec.targetRef->name.value_or("") << "; services " << s.name.value_or("") << ", "
       << s.name.value_or("") << "-primary, " << s.name.value_or("") << "-canary on port " << *s.port
@@ -93,7 +94,7 @@ void explain(const api::Canary& input, std::ostream& out) {
 }
 
 void printText(const FileResult& file, const std::vector<DocumentReport>& reports, bool wantExplain,
-               std::ostream& out) {
+               const std::string& defaultProvider, std::ostream& out) {
   if (!file.parseError.empty()) {
     out << "error  " << file.parseError << "\n";
     return;
@@ -118,7 +119,7 @@ void printText(const FileResult& file, const std::vector<DocumentReport>& report
     }
     if (wantExplain && r.verdict == DocumentVerdict::kValid && r.kind == "Canary") {
       api::Decoded<api::Canary> decoded = api::decodeCanary(*r.document);
-      explain(decoded.value, out);
+      explain(decoded.value, defaultProvider, out);
     }
   }
 }
@@ -185,7 +186,8 @@ int runValidate(const ValidateOptions& options, std::istream& in, std::ostream& 
   std::vector<api::Document> all;
   for (const FileResult& f : files)
     all.insert(all.end(), f.documents.begin(), f.documents.end());
-  std::vector<DocumentReport> reports = api::validateDocuments(all);
+  std::vector<DocumentReport> reports =
+      api::validateDocuments(all, plugins::builtin().catalog(options.provider));
 
   bool anyInvalid = false;
   nlohmann::json jsonOut = nlohmann::json::array();
@@ -202,7 +204,7 @@ int runValidate(const ValidateOptions& options, std::istream& in, std::ostream& 
       for (auto& item : toJson(f, mine))
         jsonOut.push_back(item);
     } else {
-      printText(f, mine, options.explain, out);
+      printText(f, mine, options.explain, options.provider, out);
     }
   }
   if (options.output == "json") out << jsonOut.dump(2) << "\n";

@@ -11,6 +11,8 @@ struct ValidateOptions {
   std::vector<std::string> files;  // "-" reads standard input
   std::string output = "text";     // text | json
   bool explain = false;            // also describe what each valid Canary's rollout will do
+  // The router of Canaries that name no spec.provider, as `canaryd run --provider`.
+  std::string provider = "kubernetes";
 };
 
 // Exit codes: 0 all valid (warnings allowed), 1 any document invalid, 2 usage error

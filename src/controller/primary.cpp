@@ -6,13 +6,13 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/core/json_read.h"
+#include "canaryd/core/text.h"
 
 namespace canaryd::controller {
 namespace {
 
 using nlohmann::json;
-
-constexpr const char* kSelectorLabel = "app";
 
 void collect(const json& podSpec, ConfigRefs& refs) {
   for (const json& v : podSpec.value("volumes", json::array())) {
@@ -87,11 +87,12 @@ void renameConfigs(json& podSpec, const ConfigRefs& tracked) {
 }
 
 // Renames selector label values `from` -> `to` wherever pods select each other.
-void renameSelectors(json& podSpec, const std::string& from, const std::string& to) {
+void renameSelectors(json& podSpec, const std::string& label, const std::string& from,
+                     const std::string& to) {
   auto fix = [&](json& selector) {
     if (!selector.is_object() || !selector.contains("matchLabels")) return;
     json& labels = selector["matchLabels"];
-    if (labels.value(kSelectorLabel, "") == from) labels[kSelectorLabel] = to;
+    if (labels.value(label, "") == from) labels[label] = to;
   };
   if (podSpec.contains("affinity")) {
     for (const char* kind : {"podAntiAffinity", "podAffinity"}) {
@@ -165,25 +166,49 @@ std::string revisionOf(const api::JsonValue& target,
   return digest(api::JsonValue(parts));
 }
 
+Result<router::Selector> selectorOf(const api::JsonValue& targetValue,
+                                    const std::vector<std::string>& labels) {
+  const json& target = targetValue.get();
+  const json* spec = jsonread::object(target, "spec");
+  const json* selector = spec == nullptr ? nullptr : jsonread::object(*spec, "selector");
+  const json* matchLabels =
+      selector == nullptr ? nullptr : jsonread::object(*selector, "matchLabels");
+  for (const std::string& label : labels) {
+    if (matchLabels == nullptr) break;
+    const std::string value = jsonread::string(*matchLabels, label);
+    if (!value.empty()) return router::Selector{label, value};
+  }
+  const json* meta = jsonread::object(target, "metadata");
+  return Error::invalidInput(
+      "the target " + (meta == nullptr ? std::string() : jsonread::string(*meta, "name")) +
+      " selects its pods by none of the labels " + join(labels, ", ") +
+      " (spec.selector.matchLabels); canaryd names the primary's pods and the Services' "
+      "selectors after that label (canaryd run --selector-labels)");
+}
+
 api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::JsonValue& targetValue,
-                                      const ConfigRefs& tracked, const std::string& revision) {
+                                      const ConfigRefs& tracked, const std::string& revision,
+                                      const router::Selector& selector) {
   const json& target = targetValue.get();
   const std::string name = target["metadata"].value("name", "");
   const std::string primary = name + "-primary";
+  const std::string& label = selector.label;
+  const std::string pods = selector.value.empty() ? name : selector.value;
+  const std::string primaryPods = pods + "-primary";
   json spec = target.value("spec", json::object());
   json podTemplate = spec.value("template", json::object());
   json& templateMeta = podTemplate["metadata"];
   if (!templateMeta.is_object()) templateMeta = json::object();
   templateMeta["labels"] = withoutFlux(templateMeta.value("labels", json::object()));
-  templateMeta["labels"][kSelectorLabel] = primary;
+  templateMeta["labels"][label] = primaryPods;
   templateMeta["annotations"] = withoutFlux(templateMeta.value("annotations", json::object()));
   templateMeta["annotations"]["flagger-id"] = revision;
   if (podTemplate.contains("spec")) {
     renameConfigs(podTemplate["spec"], tracked);
-    renameSelectors(podTemplate["spec"], name, primary);
+    renameSelectors(podTemplate["spec"], label, pods, primaryPods);
   }
   json labels = withoutTracking(target["metadata"].value("labels", json::object()));
-  labels[kSelectorLabel] = primary;
+  labels[label] = primaryPods;
   json annotations = withoutTracking(target["metadata"].value("annotations", json::object()));
   annotations.erase("kubectl.kubernetes.io/last-applied-configuration");
   for (const auto& [key, value] : cluster::kGitopsOptOut)
@@ -198,7 +223,7 @@ api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::Json
         {"annotations", annotations},
         {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}},
       {"spec",
-       {{"selector", {{"matchLabels", {{kSelectorLabel, primary}}}}}, {"template", podTemplate}}}};
+       {{"selector", {{"matchLabels", {{label, primaryPods}}}}}, {"template", podTemplate}}}};
   for (const char* field :
        {"strategy", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"}) {
     if (spec.contains(field)) out["spec"][field] = spec[field];

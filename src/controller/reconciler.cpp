@@ -18,7 +18,6 @@
 #include "canaryd/core/json_read.h"
 #include "canaryd/core/log.h"
 #include "canaryd/core/text.h"
-#include "canaryd/router/kubernetes.h"
 #include "canaryd/router/router.h"
 #include "canaryd/runtime/event_recorder.h"
 
@@ -275,23 +274,25 @@ struct Reconciler::Impl {
         options(std::move(o)),
         metrics(std::move(m)),
         webhooks(k, std::move(sleep), options.webhookTransport, options.addresses),
-        events(c, k) {}
+        events(c, k) {
+    options.catalog.defaultProvider = options.provider;
+  }
 
   Result<ReconcileOutcome> reconcile(const cluster::ObjectRef& ref);
   Result<ReconcileOutcome> finalize(const api::Canary& canary, const api::JsonValue& raw,
-                                    const std::string& targetName, router::Router& router);
+                                    const std::string& targetName, router::Router& router,
+                                    const router::Selector& selector);
   Status ensureObjects(const api::Canary& canary, const json& target, const TrackedConfigs& tracked,
                        const std::string& revision, std::optional<api::JsonValue>& primary,
-                       router::Router& router);
+                       router::Router& router, const router::Selector& selector);
   Status ensurePrimaryAutoscaler(const api::Canary& canary);
   Status apply(const Action& action, const api::Canary& canary, const json& target,
-               const TrackedConfigs& tracked, const std::string& revision, router::Router& router);
+               const TrackedConfigs& tracked, const std::string& revision, router::Router& router,
+               const router::Selector& selector);
   Status scale(const std::string& ns, const std::string& name, std::int64_t replicas);
   Status setFinalizer(const api::Canary& canary, bool present);
   void announce(const api::Canary& canary, const api::JsonValue& involved, const Step& step,
                 const std::string& checksum, const std::string& images);
-  void tellGit(const api::Canary& canary, const api::JsonValue& involved,
-               const api::CanaryStatus& status);
   // A Canary the daemon cannot act on (unreadable spec, unsupported target or provider, missing
   // target): conditions Ready=False and Stalled=True with `reason` and `message`, and
   // observedGeneration, so kubectl, Flux and Argo CD see why; one Warning event and one alert
@@ -335,30 +336,46 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   }
   api::Canary canary = api::withDefaults(*decoded);
   const std::string ns = ref.namespace_;
-  if (!canary.spec.targetRef ||
-      canary.spec.targetRef->kind.value_or("Deployment") != "Deployment") {
-    const std::string message = "canary " + keyOf(ref) +
-                                ": spec.targetRef must name a Deployment (kind " +
-                                (canary.spec.targetRef ? canary.spec.targetRef->kind.value_or("")
-                                                       : std::string("missing")) +
-                                " is not supported yet)";
-    return stall(ref, *raw, canary, "UnsupportedTarget", message);
+  // What `canaryd validate` refuses is not run: the first error names the field (the decoded
+  // Canary, as written, is what validate judges).
+  for (const api::Problem& problem : api::validate(*decoded, options.catalog)) {
+    if (problem.severity != api::Severity::kError) continue;
+    std::string reason = "InvalidSpec";
+    if (problem.path == "spec.provider" || problem.path == "canaryd run --provider") {
+      reason = "UnsupportedProvider";
+    } else if (problem.path == "spec.targetRef.kind") {
+      reason = "UnsupportedTarget";
+    } else if (problem.message.find("canaryd's routers") != std::string::npos) {
+      reason = "UnsupportedFeature";
+    }
+    return stall(ref, *raw, canary, reason,
+                 "canary " + keyOf(ref) + ": " + problem.path + ": " + problem.message);
+  }
+  if (!canary.spec.targetRef || !canary.spec.analysis) {
+    return stall(ref, *raw, canary, "InvalidSpec",
+                 "canary " + keyOf(ref) + ": spec.targetRef and spec.analysis are required");
   }
   const std::string targetName = canary.spec.targetRef->name.value_or("");
   const std::string provider = canary.spec.provider.value_or(options.provider);
-  Result<std::unique_ptr<router::Router>> router =
-      router::makeRouter(provider, client, options.addresses);
+  if (!options.routers) return Error::internal("the reconciler was given no routers");
+  Result<api::JsonValue> target = client.get(cluster::kDeployments, {ns, targetName});
+  if (!target && target.error().kind() != ErrorKind::kNotFound) return target.error();
+  // The Services select the pods by the target's own selector label (Flagger's
+  // -selector-labels); a deleted target leaves the default.
+  router::Selector selector;
+  if (target) {
+    Result<router::Selector> found = selectorOf(*target, options.selectorLabels);
+    if (found) {
+      selector = *found;
+    } else if (!canary.metadata.deletionTimestamp) {
+      return stall(ref, *raw, canary, "UnsupportedTarget",
+                   "canary " + keyOf(ref) + ": " + found.error().message());
+    }
+  }
+  Result<std::unique_ptr<router::Router>> router = options.routers(provider, client, selector);
   if (!router) {
     return stall(ref, *raw, canary, "UnsupportedProvider",
                  "canary " + keyOf(ref) + ": " + router.error().message());
-  }
-  if (canary.spec.analysis) {
-    const auto unsupported = api::routingProblems(provider, *canary.spec.analysis, "spec.analysis");
-    if (!unsupported.empty()) {
-      return stall(ref, *raw, canary, "UnsupportedFeature",
-                   "canary " + keyOf(ref) + ": " + unsupported.front().first + ": " +
-                       unsupported.front().second);
-    }
   }
 
   // Deletion: revert when asked to (finalizer), otherwise the owner references clean up.
@@ -366,7 +383,7 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
                                        canary.metadata.finalizers.end(), kFinalizer) > 0;
   if (canary.metadata.deletionTimestamp) {
     if (!hasFinalizer) return outcome(true, {}, phaseOf(canary));
-    return finalize(canary, *raw, targetName, **router);
+    return finalize(canary, *raw, targetName, **router, selector);
   }
   const bool wantFinalizer = canary.spec.revertOnDeletion.value_or(false);
   if (wantFinalizer != hasFinalizer) {
@@ -375,13 +392,9 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
     return outcome(true, std::chrono::seconds(0), phaseOf(canary));
   }
 
-  Result<api::JsonValue> target = client.get(cluster::kDeployments, {ns, targetName});
   if (!target) {
-    if (target.error().kind() == ErrorKind::kNotFound) {
-      return stall(ref, *raw, canary, "TargetNotFound",
-                   "Halt advancement: target deployment " + ns + "/" + targetName + " not found");
-    }
-    return target.error();
+    return stall(ref, *raw, canary, "TargetNotFound",
+                 "Halt advancement: target deployment " + ns + "/" + targetName + " not found");
   }
   Result<TrackedConfigs> tracked = readTrackedConfigs(client, ns, target->get(), options.digestKey);
   if (!tracked) return tracked.error();
@@ -396,7 +409,9 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   }
 
   std::optional<api::JsonValue> primary;
-  if (Status s = ensureObjects(canary, target->get(), *tracked, revision, primary, **router); !s) {
+  if (Status s =
+          ensureObjects(canary, target->get(), *tracked, revision, primary, **router, selector);
+      !s) {
     return s.error();
   }
 
@@ -410,7 +425,7 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   next.status.trackedConfigs = tracked->checksums;
 
   for (const Action& action : next.actions) {
-    Status applied = apply(action, canary, target->get(), *tracked, revision, **router);
+    Status applied = apply(action, canary, target->get(), *tracked, revision, **router, selector);
     if (!applied) {
       if (applied.error().kind() == ErrorKind::kUnavailable &&
           action.type == Action::Type::kSetWeights) {
@@ -438,7 +453,9 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
       next.status.phase == "Failed" && phaseOf(canary) != "Failed" &&
       std::any_of(next.actions.begin(), next.actions.end(),
                   [](const Action& a) { return a.type == Action::Type::kScaleCanaryToZero; });
-  if (rolledBack) tellGit(canary, *raw, next.status);
+  if (rolledBack && options.rollbacks != nullptr) {
+    options.rollbacks->rolledBack(canary, *raw, next.status);
+  }
   ReconcileOutcome done = outcome(true, next.requeueAfter, next.status.phase.value_or(""));
   done.target = targetName;
   done.canaryWeight = next.status.canaryWeight.value_or(0);
@@ -465,7 +482,7 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
 Status Reconciler::Impl::ensureObjects(const api::Canary& canary, const json& target,
                                        const TrackedConfigs& tracked, const std::string& revision,
                                        std::optional<api::JsonValue>& primary,
-                                       router::Router& router) {
+                                       router::Router& router, const router::Selector& selector) {
   const std::string ns = canary.metadata.namespace_.value_or("default");
   const std::string primaryName = canary.spec.targetRef->name.value_or("") + "-primary";
   Result<api::JsonValue> existing = client.get(cluster::kDeployments, {ns, primaryName});
@@ -478,18 +495,13 @@ Status Reconciler::Impl::ensureObjects(const api::Canary& canary, const json& ta
     if (Status s = copyConfigsToPrimary(client, canary, tracked); !s) return s;
     Result<api::JsonValue> created = client.create(
         cluster::kDeployments, ns,
-        buildPrimaryDeployment(canary, api::JsonValue(target), tracked.refs, revision));
+        buildPrimaryDeployment(canary, api::JsonValue(target), tracked.refs, revision, selector));
     if (!created && created.error().kind() != ErrorKind::kConflict) return created.error();
     if (created) primary = *created;
   }
   if (Status s = ensurePrimaryAutoscaler(canary); !s) return s;
   // The Services every provider uses, then the provider's own routing object.
-  router::KubernetesRouter services(client);
-  if (Status s = services.reconcile(canary); !s) return s;
-  if (canary.spec.provider.value_or(options.provider) != "kubernetes") {
-    if (Status s = router.reconcile(canary); !s) return s;
-  }
-  return {};
+  return router.reconcile(canary);
 }
 
 Status Reconciler::Impl::ensurePrimaryAutoscaler(const api::Canary& canary) {
@@ -528,7 +540,7 @@ Status Reconciler::Impl::scale(const std::string& ns, const std::string& name,
 
 Status Reconciler::Impl::apply(const Action& action, const api::Canary& canary, const json& target,
                                const TrackedConfigs& tracked, const std::string& revision,
-                               router::Router& router) {
+                               router::Router& router, const router::Selector& selector) {
   const std::string ns = canary.metadata.namespace_.value_or("default");
   const std::string targetName = canary.spec.targetRef->name.value_or("");
   switch (action.type) {
@@ -554,7 +566,8 @@ Status Reconciler::Impl::apply(const Action& action, const api::Canary& canary, 
     case Action::Type::kPromoteToPrimary: {
       if (Status s = copyConfigsToPrimary(client, canary, tracked); !s) return s;
       json wanted =
-          buildPrimaryDeployment(canary, api::JsonValue(target), tracked.refs, revision).get();
+          buildPrimaryDeployment(canary, api::JsonValue(target), tracked.refs, revision, selector)
+              .get();
       // An autoscaler owns the primary's replicas: keep them.
       Result<api::JsonValue> written =
           cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
@@ -701,105 +714,6 @@ Error Reconciler::Impl::stall(const cluster::ObjectRef& ref, const api::JsonValu
   return Error::invalidInput(message);
 }
 
-void Reconciler::Impl::tellGit(const api::Canary& canary, const api::JsonValue& involved,
-                               const api::CanaryStatus& status) {
-  const std::string failed = status.lastAppliedRevision.value_or("");
-  const std::string primary = status.lastPromotedRevision.value_or("");
-  Result<std::optional<gitops::Config>> config = gitops::gitOpsConfigOf(canary);
-  if (!config) {
-    events.record(involved, "Warning", "GitWriteBack",
-                  "Git write-back not attempted: " + config.error().message());
-    return;
-  }
-  if (!*config) {
-    events.record(involved, "Normal", "GitWriteBack",
-                  "Git still names the rolled-back revision " + failed +
-                      " while the primary runs " + primary +
-                      "; revert it in Git (or let canaryd do it: annotation " +
-                      gitops::kWriteBackAnnotation + ")");
-    return;
-  }
-  const std::string ns = canary.metadata.namespace_.value_or("default");
-  const std::string name = canary.metadata.name.value_or("");
-  if (!options.gitFence) {
-    events.record(involved, "Warning", "GitWriteBack",
-                  "Git write-back not attempted: it is not enabled in this cluster (the operator "
-                  "lists each namespace's repositories in canaryd run --git-write-back-config)");
-    return;
-  }
-  Result<gitops::Grant> grant = options.gitFence->check(ns, **config);
-  if (!grant) {
-    events.record(involved, "Warning", "GitWriteBack",
-                  "Git write-back refused: " + grant.error().message());
-    return;
-  }
-  gitops::Request request;
-  request.config = **config;
-  request.allowInsecureTransport = grant->insecure;
-  request.failedImages = gitops::parseImages(failed);
-  request.primaryImages = gitops::parseImages(primary);
-  std::string why;
-  if (status.lastFailedCheck && status.lastFailedCheck->message) {
-    why = *status.lastFailedCheck->message;
-  } else if (status.judge && status.judge->explanation) {
-    why = *status.judge->explanation;
-  }
-  // The reason is tenant-influenced text (a metric's name, a server's answer): one line,
-  // escaped and bounded, so it cannot add trailers or lines to the commit message.
-  if (why.size() > 300) why = why.substr(0, 300) + "...";
-  request.message = "Revert " + ns + "/" + name + " to " + primary + "\n\ncanaryd rolled back " +
-                    failed + (why.empty() ? "" : ": " + printable(why)) + "\n\nCanary: " + ns +
-                    "/" + name + "\n";
-  request.reviewBranch =
-      "canaryd/rollback-" + ns + "-" + name + "-" + status.lastAppliedSpec.value_or("revision");
-  gitops::Credentials credentials;
-  {
-    const std::string secret = options.gitFence->credentialsSecret();
-    Result<std::map<std::string, std::string>> data =
-        cluster::readSecret(client, {ns, secret}, {"username", "token", "password", "identity"});
-    if (!data && data.error().kind() != ErrorKind::kNotFound) {
-      events.record(involved, "Warning", "GitWriteBack",
-                    "Git write-back failed: " + data.error().message());
-      return;
-    }
-    if (data) {  // no Secret: a repository that needs no credentials
-      credentials.username = (*data)["username"];
-      credentials.token = data->contains("token") ? (*data)["token"] : (*data)["password"];
-      credentials.identity = (*data)["identity"];
-    }
-  }
-  // A network failure is retried once; a refusal (credentials, a missing file) is reported.
-  Result<gitops::Outcome> written = options.gitWriter(request, credentials);
-  if (!written && written.error().kind() == ErrorKind::kUnavailable) {
-    written = options.gitWriter(request, credentials);
-  }
-  if (!written) {
-    const std::string message =
-        "Git write-back failed: " + written.error().message() + "; Git still names " + failed;
-    events.record(involved, "Warning", "GitWriteBack", message);
-    notify::Alert alert;
-    alert.severity = "error";
-    alert.phase = "Failed";
-    alert.message = "Canary " + name + "." + ns + ": " + message;
-    alert.fields = {{"repository", gitops::shownRemote(request.config.repository)},
-                    {"path", request.config.path}};
-    alert.time = clock.now();
-    if (Status s = notifier.notify(canary, alert); !s) {
-      spdlog::warn("alert for {}: {}", name, s.error().message());
-    }
-    return;
-  }
-  if (written->commit.empty()) {
-    events.record(involved, "Normal", "GitWriteBack",
-                  "Git already names " + primary + " in " + request.config.path);
-    return;
-  }
-  events.record(involved, "Normal", "GitWriteBack",
-                "Git write-back: commit " + written->commit.substr(0, 12) + " on " +
-                    written->branch + " of " + gitops::shownRemote(request.config.repository) +
-                    " sets " + request.config.path + " back to " + primary);
-}
-
 Status Reconciler::Impl::setFinalizer(const api::Canary& canary, bool present) {
   const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"),
                                canary.metadata.name.value_or("")};
@@ -828,7 +742,8 @@ Status Reconciler::Impl::setFinalizer(const api::Canary& canary, bool present) {
 Result<ReconcileOutcome> Reconciler::Impl::finalize(const api::Canary& canary,
                                                     const api::JsonValue& raw,
                                                     const std::string& targetName,
-                                                    router::Router& router) {
+                                                    router::Router& router,
+                                                    const router::Selector& selector) {
   const std::string ns = canary.metadata.namespace_.value_or("default");
   if (phaseOf(canary) != "Terminating") {
     api::Canary written = canary;
@@ -863,7 +778,8 @@ Result<ReconcileOutcome> Reconciler::Impl::finalize(const api::Canary& canary,
   const std::string apex = router::apexServiceName(canary);
   json servicePatch = {
       {"metadata", {{"ownerReferences", nullptr}}},
-      {"spec", {{"selector", {{"app", targetName}}}}},
+      {"spec",
+       {{"selector", {{selector.label, selector.value.empty() ? targetName : selector.value}}}}},
   };
   Result<api::JsonValue> service =
       client.patch(cluster::kServices, {ns, apex}, cluster::PatchType::kMerge, servicePatch.dump());

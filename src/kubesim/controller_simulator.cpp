@@ -3,6 +3,7 @@
 #include "canaryd/core/clock.h"
 
 #include "kubesim/api_error.h"
+#include "kubesim/nodes.h"
 
 namespace canaryd::kubesim {
 namespace {
@@ -28,22 +29,35 @@ json condition(const std::string& type, bool status, const std::string& reason,
 bool isDeployment(const ResourceType& type) {
   return type.group == "apps" && type.resource == "deployments";
 }
+bool isDaemonSet(const ResourceType& type) {
+  return type.group == "apps" && type.resource == "daemonsets";
+}
 bool isHttpRoute(const ResourceType& type) {
   return type.group == "gateway.networking.k8s.io" && type.resource == "httproutes";
 }
 
 namespace {
 
+bool neverReady(const json& podTemplate) {
+  const json annotations =
+      podTemplate.value("metadata", json::object()).value("annotations", json::object());
+  return annotations.value(kNeverReadyAnnotation, "") == "true";
+}
+
 // The Deployment controller's status for the current spec.
 json deploymentStatus(const json& current, std::int64_t generation) {
   const json& spec = current.value("spec", json::object());
   const std::int64_t replicas = spec.value("replicas", std::int64_t{1});
-  const json annotations = spec.value("template", json::object())
-                               .value("metadata", json::object())
-                               .value("annotations", json::object());
-  const bool neverReady = annotations.value(kNeverReadyAnnotation, "") == "true";
+  const bool ready = !neverReady(spec.value("template", json::object()));
   return deploymentStatusFor(current["metadata"].value("name", ""), generation, replicas, replicas,
-                             neverReady ? 0 : replicas);
+                             ready ? replicas : 0);
+}
+
+// The DaemonSet controller's status for the current spec: a pod on every node that fits.
+json daemonSetStatus(const json& current, std::int64_t generation, std::int64_t nodes) {
+  const json podTemplate = current.value("spec", json::object()).value("template", json::object());
+  const std::int64_t desired = nodesFitting(podTemplate.value("spec", json::object()), nodes);
+  return daemonSetStatusFor(generation, desired, neverReady(podTemplate) ? 0 : desired);
 }
 
 // A Gateway controller's status for an HTTPRoute: every parent accepts it.
@@ -67,7 +81,9 @@ json routeStatus(const json& current, std::int64_t generation) {
 
 std::int64_t observedGeneration(const ResourceType& type, const json& object) {
   const json status = object.value("status", json::object());
-  if (isDeployment(type)) return status.value("observedGeneration", std::int64_t{0});
+  if (isDeployment(type) || isDaemonSet(type)) {
+    return status.value("observedGeneration", std::int64_t{0});
+  }
   // A route is converged when every parent's Accepted condition is at its generation.
   const json parents = status.value("parents", json::array());
   const json refs = object.value("spec", json::object()).value("parentRefs", json::array());
@@ -83,9 +99,22 @@ std::int64_t observedGeneration(const ResourceType& type, const json& object) {
   return observed < 0 ? object["metadata"].value("generation", std::int64_t{1}) : observed;
 }
 
-json convergedStatus(const ResourceType& type, const json& current, std::int64_t generation) {
-  return isDeployment(type) ? deploymentStatus(current, generation)
-                            : routeStatus(current, generation);
+json convergedStatus(const ResourceType& type, const json& current, std::int64_t generation,
+                     std::int64_t nodes) {
+  if (isDeployment(type)) return deploymentStatus(current, generation);
+  if (isDaemonSet(type)) return daemonSetStatus(current, generation, nodes);
+  return routeStatus(current, generation);
+}
+
+json daemonSetStatusFor(std::int64_t generation, std::int64_t desired, std::int64_t ready) {
+  return {{"observedGeneration", generation},
+          {"desiredNumberScheduled", desired},
+          {"currentNumberScheduled", desired},
+          {"updatedNumberScheduled", desired},
+          {"numberReady", ready},
+          {"numberAvailable", ready},
+          {"numberUnavailable", desired - ready},
+          {"numberMisscheduled", 0}};
 }
 
 json deploymentStatusFor(const std::string& name, std::int64_t generation, std::int64_t wanted,
@@ -106,8 +135,9 @@ json deploymentStatusFor(const std::string& name, std::int64_t generation, std::
 }
 
 ControllerSimulator::ControllerSimulator(Store& store, std::chrono::milliseconds delay,
-                                         std::function<bool(const nlohmann::json&)> skip)
-    : store_(store), delay_(delay), skip_(std::move(skip)) {
+                                         std::function<bool(const nlohmann::json&)> skip,
+                                         std::int64_t nodes)
+    : store_(store), delay_(delay), skip_(std::move(skip)), nodes_(nodes) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -121,7 +151,7 @@ ControllerSimulator::~ControllerSimulator() {
 }
 
 void ControllerSimulator::observe(const ResourceType& type, const Event& event) {
-  if (!isDeployment(type) && !isHttpRoute(type)) return;
+  if (!isDeployment(type) && !isDaemonSet(type) && !isHttpRoute(type)) return;
   if (isDeployment(type) && skip_ && skip_(event.object)) return;
   const json& meta = event.object["metadata"];
   const std::string key =
@@ -182,7 +212,7 @@ void ControllerSimulator::converge(const std::string& key, const Due& due) {
             newer = generation;  // changed again meanwhile: converge that generation instead
             return next;
           }
-          next["status"] = convergedStatus(due.type, current, due.generation);
+          next["status"] = convergedStatus(due.type, current, due.generation, nodes_);
           return next;
         },
         /*status=*/true);

@@ -39,7 +39,13 @@ int main(int argc, char** argv) {
   app.add_flag("--allow-remote", allowRemote,
                "Listen on and answer for addresses other than loopback (no authentication!)");
   app.add_option("--data", dataDir, "Directory whose state.json keeps the objects across restarts");
-  app.add_option("--ready-delay", readyDelayText, "How long Deployments take to become ready");
+  app.add_option("--ready-delay", readyDelayText,
+                 "How long Deployments and DaemonSets take to become ready");
+  std::int64_t nodes = 1;
+  app.add_option("--nodes", nodes,
+                 "How many simulated nodes DaemonSets schedule on (labelled kubernetes.io/os=linux "
+                 "and kubernetes.io/hostname=kubesim-node-<i>)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100000}));
   app.add_option("--bookmark-interval", bookmarkText, "How often watches get a BOOKMARK");
   app.add_option("--history", history, "How many events watches can resume from");
   app.add_flag("--run-workloads", runWorkloads,
@@ -80,7 +86,8 @@ int main(int argc, char** argv) {
   }
   ControllerSimulator controllers(
       store, std::chrono::duration_cast<std::chrono::milliseconds>(*readyDelay),
-      runWorkloads ? std::function<bool(const nlohmann::json&)>(&WorkloadRunner::runs) : nullptr);
+      runWorkloads ? std::function<bool(const nlohmann::json&)>(&WorkloadRunner::runs) : nullptr,
+      nodes);
   std::unique_ptr<WorkloadRunner> workloads;
   if (runWorkloads) {
     workloads = std::make_unique<WorkloadRunner>(registry, store,

@@ -1,6 +1,10 @@
 #include "kubesim/resources.h"
 
-#include <set>
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <map>
+#include <string_view>
 
 namespace canaryd::kubesim {
 namespace {
@@ -23,6 +27,7 @@ ResourceType builtin(std::string group, std::string version, std::string resourc
   ResourceType t;
   t.group = std::move(group);
   t.version = std::move(version);
+  t.storageVersion = t.version;
   t.resource = std::move(resource);
   t.kind = std::move(kind);
   t.singular.clear();
@@ -65,7 +70,59 @@ json apiResource(const ResourceType& t) {
   return r;
 }
 
+// A version as Kubernetes ranks it: v<major>[(alpha|beta)<minor>]; nullopt for other names.
+struct KubeVersion {
+  int stage = 2;  // 2 GA, 1 beta, 0 alpha
+  std::int64_t major = 0;
+  std::int64_t minor = 0;
+};
+
+std::optional<std::int64_t> number(std::string_view digits) {
+  if (digits.empty() || digits.size() > 18) return std::nullopt;
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<KubeVersion> parseKubeVersion(std::string_view v) {
+  if (!v.starts_with('v')) return std::nullopt;
+  v.remove_prefix(1);
+  const std::size_t digits = std::min(v.find_first_not_of("0123456789"), v.size());
+  KubeVersion out;
+  auto major = number(v.substr(0, digits));
+  if (!major) return std::nullopt;
+  out.major = *major;
+  std::string_view rest = v.substr(digits);
+  if (rest.empty()) return out;
+  if (rest.starts_with("alpha")) {
+    out.stage = 0;
+    rest.remove_prefix(5);
+  } else if (rest.starts_with("beta")) {
+    out.stage = 1;
+    rest.remove_prefix(4);
+  } else {
+    return std::nullopt;
+  }
+  auto minor = number(rest);
+  if (!minor) return std::nullopt;
+  out.minor = *minor;
+  return out;
+}
+
 }  // namespace
+
+bool kubeVersionPrecedes(const std::string& a, const std::string& b) {
+  const auto ka = parseKubeVersion(a);
+  const auto kb = parseKubeVersion(b);
+  if (ka && kb) {
+    if (ka->stage != kb->stage) return ka->stage > kb->stage;
+    if (ka->major != kb->major) return ka->major > kb->major;
+    return ka->minor > kb->minor;
+  }
+  if (ka || kb) return ka.has_value();
+  return a < b;
+}
 
 ResourceRegistry::ResourceRegistry() {
   types_ = {
@@ -77,9 +134,13 @@ ResourceRegistry::ResourceRegistry() {
       builtin("", "v1", "pods", "Pod", true, true, {"po"}),
       builtin("", "v1", "endpoints", "Endpoints", true, false, {"ep"}),
       builtin("apps", "v1", "deployments", "Deployment", true, true, {"deploy"}),
+      builtin("apps", "v1", "daemonsets", "DaemonSet", true, true, {"ds"}),
       builtin("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true,
               true, {"hpa"}),
       builtin("coordination.k8s.io", "v1", "leases", "Lease", true, false),
+      // Stored only: kubesim runs no ingress controller.
+      builtin("networking.k8s.io", "v1", "ingresses", "Ingress", true, true, {"ing"}),
+      builtin("networking.k8s.io", "v1", "ingressclasses", "IngressClass", false, false),
       // Stored, not enforced (kubesim has no authentication): so that `kubectl apply -k
       // deploy/base` works as against a cluster.
       builtin("", "v1", "serviceaccounts", "ServiceAccount", true, false, {"sa"}),
@@ -92,7 +153,8 @@ ResourceRegistry::ResourceRegistry() {
               false, true, {"crd", "crds"}),
   };
   for (ResourceType& t : types_) {
-    if (t.resource == "deployments" || t.resource == "pods" || t.resource == "services") {
+    if (t.resource == "deployments" || t.resource == "daemonsets" || t.resource == "pods" ||
+        t.resource == "services") {
       t.categories = {"all"};
     }
   }
@@ -111,10 +173,13 @@ std::optional<ResourceType> ResourceRegistry::find(const std::string& group,
 std::optional<ResourceType> ResourceRegistry::findKind(const std::string& group,
                                                        const std::string& kind) const {
   std::lock_guard lock(mu_);
+  std::optional<ResourceType> found;
   for (const ResourceType& t : types_) {
-    if (t.group == group && t.kind == kind) return t;
+    if (t.group != group || t.kind != kind) continue;
+    if (t.version == t.storageVersion) return t;  // the storage version, when served
+    if (!found) found = t;
   }
-  return std::nullopt;
+  return found;
 }
 
 std::vector<ResourceType> ResourceRegistry::all() const {
@@ -126,13 +191,25 @@ void ResourceRegistry::addCrd(const json& crd) {
   removeCrd(crd);
   const json& spec = crd.value("spec", json::object());
   const json& names = spec.value("names", json::object());
+  const json versions = spec.value("versions", json::array());
+  std::string storage;
+  for (const json& v : versions) {
+    if (v.is_object() && v.value("storage", false)) {
+      storage = v.value("name", "");
+      break;
+    }
+  }
+  if (storage.empty() && !versions.empty() && versions[0].is_object()) {
+    storage = versions[0].value("name", "");
+  }
   std::lock_guard lock(mu_);
-  for (const json& v : spec.value("versions", json::array())) {
-    if (!v.value("served", true)) continue;
+  for (const json& v : versions) {
+    if (!v.is_object() || !v.value("served", true)) continue;
     ResourceType t;
     t.fromCrd = true;
     t.group = spec.value("group", "");
     t.version = v.value("name", "");
+    t.storageVersion = storage;
     t.resource = names.value("plural", "");
     t.kind = names.value("kind", "");
     t.singular = names.value("singular", "");
@@ -179,8 +256,10 @@ json ResourceRegistry::discoveryGroups() const {
   }
   json groups = json::array();
   for (const std::string& g : order) {
+    std::vector<std::string>& sorted = versions[g];
+    std::stable_sort(sorted.begin(), sorted.end(), kubeVersionPrecedes);
     json vs = json::array();
-    for (const std::string& v : versions[g]) {
+    for (const std::string& v : sorted) {
       vs.push_back({{"groupVersion", g + "/" + v}, {"version", v}});
     }
     groups.push_back({{"name", g}, {"versions", vs}, {"preferredVersion", vs[0]}});

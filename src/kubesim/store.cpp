@@ -1,5 +1,6 @@
 #include "kubesim/store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <random>
@@ -69,6 +70,24 @@ json comparable(const json& object) {
   return copy;
 }
 
+// `object` as served at `type`'s version (stored objects carry the storage version).
+json served(const ResourceType& type, json object) {
+  if (object.is_object()) object["apiVersion"] = type.groupVersion();
+  return object;
+}
+
+// The types of `registry`, one per storage key (a CRD's served versions share one).
+std::vector<ResourceType> storedTypes(const ResourceRegistry& registry) {
+  std::vector<ResourceType> out;
+  for (ResourceType& t : registry.all()) {
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const ResourceType& o) {
+      return o.storageKey() == t.storageKey();
+    });
+    if (!seen) out.push_back(std::move(t));
+  }
+  return out;
+}
+
 void requireObject(const json& object) {
   if (!object.is_object()) throw badRequest("the request body must be a JSON object");
   if (object.contains("metadata") && !object["metadata"].is_object()) {
@@ -86,10 +105,12 @@ bool Watcher::wants(const Event& e) const {
 }
 
 void Watcher::push(const Event& e) {
+  Event event = e;
+  if (!apiVersion_.empty() && event.object.is_object()) event.object["apiVersion"] = apiVersion_;
   {
     std::lock_guard lock(mu_);
     if (closed_) return;
-    queue_.push_back(e);
+    queue_.push_back(std::move(event));
   }
   cv_.notify_one();
 }
@@ -228,7 +249,7 @@ json Store::create(const ResourceType& type, const std::string& ns, json object)
                      qualified(type) + " \"" + name + "\" already exists",
                      {{"name", name}, {"group", type.group}, {"kind", type.resource}}};
     }
-    object["apiVersion"] = type.groupVersion();
+    object["apiVersion"] = type.storageGroupVersion();
     object["kind"] = type.kind;
     meta["uid"] = newUid();
     meta["creationTimestamp"] = now();
@@ -238,8 +259,12 @@ json Store::create(const ResourceType& type, const std::string& ns, json object)
     if (type.statusSubresource) object.erase("status");
     if (type.resource == "customresourcedefinitions") {
       const json& names = object["spec"].value("names", json::object());
+      json stored = json::array();
+      for (const json& v : object["spec"].value("versions", json::array())) {
+        if (v.is_object() && v.value("storage", false)) stored.push_back(v.value("name", ""));
+      }
       object["status"] = {{"acceptedNames", names},
-                          {"storedVersions", json::array()},
+                          {"storedVersions", stored},
                           {"conditions",
                            {{{"type", "NamesAccepted"},
                              {"status", "True"},
@@ -256,7 +281,7 @@ json Store::create(const ResourceType& type, const std::string& ns, json object)
     meta["resourceVersion"] = std::to_string(++resourceVersion_);
     objects[k] = object;
     record(type, "ADDED", type.namespaced ? ns : "", object, events);
-    result = object;
+    result = served(type, object);
   }
   notify(events);
   return result;
@@ -267,7 +292,7 @@ json Store::get(const ResourceType& type, const std::string& ns, const std::stri
   auto& objects = objects_[type.storageKey()];
   auto it = objects.find(key(type.namespaced ? ns : "", name));
   if (it == objects.end()) throw notFound(qualified(type), name);
-  return it->second;
+  return served(type, it->second);
 }
 
 json Store::list(const ResourceType& type, const std::string& ns, const ListQuery& query) {
@@ -290,7 +315,7 @@ json Store::list(const ResourceType& type, const std::string& ns, const ListQuer
       more = true;
       break;
     }
-    items.push_back(object);
+    items.push_back(served(type, object));
     lastKey = it->first;
   }
   json meta = {{"resourceVersion", std::to_string(resourceVersion_)}};
@@ -356,7 +381,7 @@ json Store::commitUpdate(const ResourceType& type, const std::string& ns, const 
     if (specPart(updated) != specPart(current)) ++generation;
     m["generation"] = generation;
   }
-  updated["apiVersion"] = type.groupVersion();
+  updated["apiVersion"] = type.storageGroupVersion();
   updated["kind"] = type.kind;
   updated["metadata"]["resourceVersion"] = currentMeta["resourceVersion"];
   // No-op: no new version. The resourceVersions are equal here, so the objects compare as
@@ -394,7 +419,7 @@ json Store::update(const ResourceType& type, const std::string& ns, const std::s
   json result;
   {
     std::lock_guard lock(mu_);
-    result = commitUpdate(type, ns, name, std::move(object), status, events);
+    result = served(type, commitUpdate(type, ns, name, std::move(object), status, events));
   }
   notify(events);
   return result;
@@ -409,8 +434,8 @@ json Store::patch(const ResourceType& type, const std::string& ns, const std::st
     Objects& objects = objects_[type.storageKey()];
     auto it = objects.find(key(type.namespaced ? ns : "", name));
     if (it == objects.end()) throw notFound(qualified(type), name);
-    json next = apply(it->second);
-    result = commitUpdate(type, ns, name, std::move(next), status, events);
+    json next = apply(served(type, it->second));
+    result = served(type, commitUpdate(type, ns, name, std::move(next), status, events));
   }
   notify(events);
   return result;
@@ -439,7 +464,7 @@ void Store::deleteLocked(const ResourceType& type, const std::string& k, const j
   if (type.resource == "namespaces" && type.group.empty()) {
     // Deleting a namespace deletes everything in it.
     const std::string name = meta.value("name", "");
-    for (const ResourceType& t : registry_.all()) {
+    for (const ResourceType& t : storedTypes(registry_)) {
       if (!t.namespaced) continue;
       Objects& inType = objects_[t.storageKey()];
       std::vector<std::pair<std::string, json>> doomed;
@@ -456,7 +481,7 @@ void Store::deleteLocked(const ResourceType& type, const std::string& k, const j
 void Store::collectGarbage(const std::string& ownerUid, const std::string& propagation,
                            std::vector<std::pair<ResourceType, Event>>& events) {
   if (ownerUid.empty()) return;
-  for (const ResourceType& t : registry_.all()) {
+  for (const ResourceType& t : storedTypes(registry_)) {
     Objects& objects = objects_[t.storageKey()];
     std::vector<std::pair<std::string, json>> dependents;
     for (const auto& [k, o] : objects) {
@@ -507,7 +532,7 @@ json Store::remove(const ResourceType& type, const std::string& ns, const std::s
                  options.propagationPolicy.empty() ? "Background" : options.propagationPolicy,
                  events);
     auto after = objects.find(k);
-    result = after != objects.end() ? after->second : events.front().second.object;
+    result = served(type, after != objects.end() ? after->second : events.front().second.object);
   }
   notify(events);
   return result;
@@ -515,9 +540,9 @@ json Store::remove(const ResourceType& type, const std::string& ns, const std::s
 
 std::shared_ptr<Watcher> Store::watch(const ResourceType& type, const std::string& ns,
                                       const std::string& resourceVersion, const ListQuery& query) {
-  auto watcher = std::make_shared<Watcher>(type.storageKey(), type.namespaced ? ns : "",
-                                           LabelSelector::parse(query.labelSelector),
-                                           FieldSelector::parse(query.fieldSelector));
+  auto watcher = std::make_shared<Watcher>(
+      type.storageKey(), type.namespaced ? ns : "", LabelSelector::parse(query.labelSelector),
+      FieldSelector::parse(query.fieldSelector), type.groupVersion());
   std::lock_guard lock(mu_);
   if (resourceVersion.empty() || resourceVersion == "0") {
     for (const auto& [k, object] : objects_[type.storageKey()]) {

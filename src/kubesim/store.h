@@ -6,6 +6,10 @@
 // owner references are garbage-collected in the background; watches replay history from a
 // resourceVersion and answer 410 Gone once it has been compacted away. Errors are thrown as
 // ApiError and turned into Status answers by the server. Thread-safe.
+//
+// Objects are kept at their type's storage version; every answer and watch event carries the
+// version of the type asked with (ResourceType::groupVersion()), as for a CRD that serves
+// several versions.
 #pragma once
 
 #include <chrono>
@@ -34,14 +38,17 @@ struct Event {
   nlohmann::json object;
 };
 
-// One open watch: events matching its resource, namespace and selector, in order.
+// One open watch: events matching its resource, namespace and selector, in order; their
+// objects carry `apiVersion` (the version watched) unless it is empty.
 class Watcher {
  public:
-  Watcher(std::string storageKey, std::string ns, LabelSelector labels, FieldSelector fields)
+  Watcher(std::string storageKey, std::string ns, LabelSelector labels, FieldSelector fields,
+          std::string apiVersion = "")
       : storageKey_(std::move(storageKey)),
         ns_(std::move(ns)),
         labels_(std::move(labels)),
-        fields_(std::move(fields)) {}
+        fields_(std::move(fields)),
+        apiVersion_(std::move(apiVersion)) {}
   bool wants(const Event& e) const;
   void push(const Event& e);
   // Waits up to `wait` for the next event; false on timeout or when closed (see closed()).
@@ -54,6 +61,7 @@ class Watcher {
   std::string ns_;
   LabelSelector labels_;
   FieldSelector fields_;
+  std::string apiVersion_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Event> queue_;

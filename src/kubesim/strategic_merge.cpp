@@ -223,6 +223,19 @@ void applyDefaults(const ResourceType& type, json& object) {
     if (!spec.contains("progressDeadlineSeconds")) spec["progressDeadlineSeconds"] = 600;
     if (!spec.contains("revisionHistoryLimit")) spec["revisionHistoryLimit"] = 10;
   }
+  if (type.group == "apps" && type.resource == "daemonsets" && object.contains("spec") &&
+      object["spec"].is_object()) {
+    json& spec = object["spec"];
+    if (!spec.contains("revisionHistoryLimit")) spec["revisionHistoryLimit"] = 10;
+    if (!spec.contains("updateStrategy") || !spec["updateStrategy"].is_object()) {
+      spec["updateStrategy"] = json::object();
+    }
+    json& strategy = spec["updateStrategy"];
+    if (!strategy.contains("type")) strategy["type"] = "RollingUpdate";
+    if (strategy["type"] == "RollingUpdate" && !strategy.contains("rollingUpdate")) {
+      strategy["rollingUpdate"] = {{"maxUnavailable", 1}, {"maxSurge", 0}};
+    }
+  }
 }
 
 }  // namespace canaryd::kubesim

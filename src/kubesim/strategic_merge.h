@@ -24,7 +24,8 @@ nlohmann::json applyPatch(const ResourceType& type, const nlohmann::json& curren
                           std::string_view contentType, const std::string& body);
 
 // The API server's defaults for built-in kinds (a Deployment's replicas,
-// progressDeadlineSeconds, revisionHistoryLimit).
+// progressDeadlineSeconds, revisionHistoryLimit; a DaemonSet's updateStrategy and
+// revisionHistoryLimit).
 void applyDefaults(const ResourceType& type, nlohmann::json& object);
 
 }  // namespace canaryd::kubesim

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <ctime>
+#include <string>
+#include <vector>
 
 namespace canaryd::kubesim {
 namespace {
@@ -42,6 +44,118 @@ json cell(const json& value, const std::string& type) {
   return value.dump();
 }
 
+json column(const std::string& name, const std::string& type) {
+  return {{"name", name}, {"type", type}, {"format", ""}, {"description", name}, {"priority", 0}};
+}
+
+std::string joined(const std::vector<std::string>& parts, const std::string& separator) {
+  std::string out;
+  for (const std::string& p : parts)
+    out += (out.empty() ? "" : separator) + p;
+  return out;
+}
+
+// "k=v,k2=v2" in key order, or <none>, as kubectl prints label maps.
+std::string labelMap(const json& labels) {
+  std::vector<std::string> parts;
+  if (labels.is_object()) {
+    for (auto it = labels.begin(); it != labels.end(); ++it) {
+      parts.push_back(it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump()));
+    }
+  }
+  return parts.empty() ? "<none>" : joined(parts, ",");
+}
+
+std::string text(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+json section(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_object() ? *it : json::object();
+}
+
+json listAt(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_array() ? *it : json::array();
+}
+
+// Hosts of an Ingress's rules as the API server prints them: up to three, "*" for none.
+std::string ingressHosts(const json& rules) {
+  std::vector<std::string> hosts;
+  bool more = false;
+  for (const json& rule : rules) {
+    if (hosts.size() == 3) more = true;
+    if (!more && rule.is_object() && !text(rule, "host").empty())
+      hosts.push_back(text(rule, "host"));
+  }
+  if (hosts.empty()) return "*";
+  std::string out = joined(hosts, ",");
+  if (more) out += " + " + std::to_string(rules.size() - 3) + " more...";
+  return out;
+}
+
+// The columns between Name and Age of the built-in kinds that have them, as the API server's
+// printers show them, and one object's cells for them.
+json builtinColumns(const ResourceType& type) {
+  json columns = json::array();
+  if (type.group == "apps" && type.resource == "deployments") {
+    for (const char* name : {"Ready", "Up-to-date", "Available"})
+      columns.push_back(column(name, "string"));
+  } else if (type.group == "apps" && type.resource == "daemonsets") {
+    for (const char* name : {"Desired", "Current", "Ready", "Up-to-date", "Available"})
+      columns.push_back(column(name, "integer"));
+    columns.push_back(column("Node Selector", "string"));
+  } else if (type.group == "networking.k8s.io" && type.resource == "ingresses") {
+    for (const char* name : {"Class", "Hosts", "Address", "Ports"})
+      columns.push_back(column(name, "string"));
+  } else if (type.group == "networking.k8s.io" && type.resource == "ingressclasses") {
+    for (const char* name : {"Controller", "Parameters"})
+      columns.push_back(column(name, "string"));
+  }
+  return columns;
+}
+
+void addBuiltinCells(const ResourceType& type, const json& o, json& cells) {
+  const json spec = section(o, "spec");
+  const json status = section(o, "status");
+  if (type.group == "apps" && type.resource == "deployments") {
+    const std::int64_t want = spec.value("replicas", 1);
+    cells.push_back(std::to_string(status.value("readyReplicas", 0)) + "/" + std::to_string(want));
+    cells.push_back(status.value("updatedReplicas", 0));
+    cells.push_back(status.value("availableReplicas", 0));
+  } else if (type.group == "apps" && type.resource == "daemonsets") {
+    for (const char* field : {"desiredNumberScheduled", "currentNumberScheduled", "numberReady",
+                              "updatedNumberScheduled", "numberAvailable"}) {
+      cells.push_back(status.value(field, 0));
+    }
+    cells.push_back(labelMap(section(section(section(spec, "template"), "spec"), "nodeSelector")));
+  } else if (type.group == "networking.k8s.io" && type.resource == "ingresses") {
+    const std::string className = text(spec, "ingressClassName");
+    cells.push_back(className.empty() ? "<none>" : className);
+    cells.push_back(ingressHosts(listAt(spec, "rules")));
+    std::vector<std::string> addresses;
+    for (const json& lb : listAt(section(status, "loadBalancer"), "ingress")) {
+      if (!lb.is_object()) continue;
+      const std::string address = text(lb, "ip").empty() ? text(lb, "hostname") : text(lb, "ip");
+      if (!address.empty()) addresses.push_back(address);
+    }
+    cells.push_back(joined(addresses, ","));
+    cells.push_back(listAt(spec, "tls").empty() ? "80" : "80, 443");
+  } else if (type.group == "networking.k8s.io" && type.resource == "ingressclasses") {
+    cells.push_back(text(spec, "controller"));
+    const json parameters = section(spec, "parameters");
+    std::string shown = "<none>";
+    if (!parameters.empty()) {
+      shown = text(parameters, "kind");
+      if (!text(parameters, "apiGroup").empty()) shown += "." + text(parameters, "apiGroup");
+      shown += "/" + text(parameters, "name");
+    }
+    cells.push_back(shown);
+  }
+}
+
 }  // namespace
 
 json toTable(const ResourceType& type, const json& objects, bool includeObject) {
@@ -62,14 +176,9 @@ json toTable(const ResourceType& type, const json& objects, bool includeObject) 
                          {"priority", c.value("priority", 0)}});
       paths.emplace_back(c.value("jsonPath", ""), columnType);
     }
-  } else if (type.resource == "deployments") {
-    for (const char* name : {"Ready", "Up-to-date", "Available"}) {
-      columns.push_back({{"name", name},
-                         {"type", "string"},
-                         {"format", ""},
-                         {"description", name},
-                         {"priority", 0}});
-    }
+  } else {
+    for (const json& c : builtinColumns(type))
+      columns.push_back(c);
   }
   columns.push_back({{"name", "Age"},
                      {"type", "string"},
@@ -82,13 +191,8 @@ json toTable(const ResourceType& type, const json& objects, bool includeObject) 
     if (type.printerColumns.is_array()) {
       for (const auto& [path, columnType] : paths)
         cells.push_back(cell(lookup(o, path), columnType));
-    } else if (type.resource == "deployments") {
-      const json status = o.value("status", json::object());
-      const std::int64_t want = o["spec"].value("replicas", 1);
-      cells.push_back(std::to_string(status.value("readyReplicas", 0)) + "/" +
-                      std::to_string(want));
-      cells.push_back(status.value("updatedReplicas", 0));
-      cells.push_back(status.value("availableReplicas", 0));
+    } else {
+      addBuiltinCells(type, o, cells);
     }
     cells.push_back(age(o["metadata"].value("creationTimestamp", "")));
     json rowObject = includeObject ? o

@@ -10,6 +10,7 @@
 #include "canaryd/core/http.h"
 #include "canaryd/core/json_read.h"
 #include "canaryd/core/text.h"
+#include "canaryd/metrics/prometheus.h"
 
 namespace canaryd::metrics {
 namespace {
@@ -215,12 +216,15 @@ Result<std::vector<double>> PrometheusProvider::queryRange(const std::string& qu
   return values;
 }
 
-Result<std::unique_ptr<Provider>> makeProvider(const ProviderConfig& config) {
-  if (config.type == "prometheus" || config.type.empty()) {
-    return std::unique_ptr<Provider>(std::make_unique<PrometheusProvider>(config));
-  }
-  return Error::invalidInput("metric provider type " + quote(config.type) +
-                             " is not supported; supported: prometheus");
+std::unique_ptr<Provider> makePrometheusProvider(const ProviderConfig& config) {
+  return std::make_unique<PrometheusProvider>(config);
+}
+
+std::vector<MetricProviderPlugin> prometheusProviders() {
+  return {{{"prometheus", nullptr},
+           [](const ProviderConfig& config) -> Result<std::unique_ptr<Provider>> {
+             return makePrometheusProvider(config);
+           }}};
 }
 
 }  // namespace canaryd::metrics

@@ -2,18 +2,16 @@
 
 #include <thread>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/typed.h"
-#include "canaryd/core/base64.h"
 #include "canaryd/core/text.h"
+
+#include "notify/format_util.h"
 
 namespace canaryd::notify {
 namespace {
-
-using nlohmann::json;
 
 // Chat services answer "ok" or a short JSON; anything longer is not theirs.
 constexpr std::size_t kMaxAnswerBytes = 1u << 20;
@@ -24,172 +22,42 @@ int rank(const std::string& severity) {
   return 0;
 }
 
-std::string nameOf(const api::Canary& canary) {
-  return canary.metadata.name.value_or("") + "." + canary.metadata.namespace_.value_or("default");
-}
-
-std::string joinPath(std::string base, const std::string& path) {
-  while (!base.empty() && base.back() == '/')
-    base.pop_back();
-  return base + path;
-}
-
-// Slack's incoming-webhook attachment, which Discord (on its /slack endpoint) and Rocket.Chat
-// also take: Flagger's layout, so existing channels look the same.
-json slackPayload(const Destination& d, const api::Canary& canary, const Alert& alert) {
-  json fields = json::array();
-  for (const auto& [title, value] : alert.fields) {
-    fields.push_back({{"title", title}, {"value", value}, {"short", false}});
+const NotifierPlugin* pluginFor(const std::vector<NotifierPlugin>& formats,
+                                const std::string& type) {
+  for (const NotifierPlugin& plugin : formats) {
+    if (plugin.entry.type == type) return &plugin;
   }
-  return {{"channel", d.channel},
-          {"username", d.username},
-          {"icon_emoji", ":rocket:"},
-          {"attachments",
-           {{{"color", alert.severity == "error" ? "danger" : "good"},
-             {"author_name", nameOf(canary)},
-             {"text", alert.message},
-             {"mrkdwn_in", {"text"}},
-             {"fields", fields}}}}};
-}
-
-json teamsPayload(const api::Canary& canary, const Alert& alert) {
-  json facts = json::array();
-  for (const auto& [name, value] : alert.fields)
-    facts.push_back({{"name", name}, {"value", value}});
-  return {{"@type", "MessageCard"},
-          {"@context", "http://schema.org/extensions"},
-          {"themeColor", alert.severity == "error" ? "FF0000" : "0076D7"},
-          {"summary", nameOf(canary)},
-          {"sections",
-           {{{"activityTitle", nameOf(canary)},
-             {"activitySubtitle", alert.message},
-             {"facts", facts}}}}};
-}
-
-json webhookPayload(const api::Canary& canary, const Alert& alert) {
-  json fields = json::object();
-  for (const auto& [name, value] : alert.fields)
-    fields[name] = value;
-  return {{"canary", canary.metadata.name.value_or("")},
-          {"namespace", canary.metadata.namespace_.value_or("default")},
-          {"phase", alert.phase},
-          {"severity", alert.severity},
-          {"message", alert.message},
-          {"fields", fields},
-          {"timestamp", formatRfc3339(alert.time)}};
-}
-
-// One Alertmanager alert per Canary: a rollback fires it, a later success resolves it (same
-// labels, endsAt now).
-std::optional<json> alertmanagerPayload(const api::Canary& canary, const Alert& alert) {
-  const bool fires = alert.phase == "Failed" && alert.severity == "error";
-  const bool resolves = alert.phase == "Succeeded";
-  if (!fires && !resolves) return std::nullopt;
-  std::string description;
-  for (const auto& [name, value] : alert.fields) {
-    description += (description.empty() ? "" : "\n") + name + ": " + value;
-  }
-  json a = {{"labels",
-             {{"alertname", "CanaryRolledBack"},
-              {"severity", "error"},
-              {"namespace", canary.metadata.namespace_.value_or("default")},
-              {"canary", canary.metadata.name.value_or("")}}},
-            {"annotations", {{"summary", alert.message}, {"description", description}}},
-            {"generatorURL", "canaryd://" + canary.metadata.namespace_.value_or("default") +
-                                 "/canaries/" + canary.metadata.name.value_or("")}};
-  if (fires) a["startsAt"] = formatRfc3339(alert.time);
-  if (resolves) a["endsAt"] = formatRfc3339(alert.time);
-  return json::array({a});
-}
-
-// PagerDuty Events API v2: a rollback triggers an incident, the next success resolves it. One
-// dedup key per Canary, so a second rollback while the first is open joins that incident.
-std::optional<json> pagerdutyPayload(const Destination& d, const api::Canary& canary,
-                                     const Alert& alert) {
-  const bool fires = alert.phase == "Failed" && alert.severity == "error";
-  const bool resolves = alert.phase == "Succeeded";
-  if (!fires && !resolves) return std::nullopt;
-  const std::string ns = canary.metadata.namespace_.value_or("default");
-  const std::string name = canary.metadata.name.value_or("");
-  json body = {{"routing_key", d.token},
-               {"event_action", fires ? "trigger" : "resolve"},
-               {"dedup_key", "canaryd/" + ns + "/" + name}};
-  if (fires) {
-    json details = json::object();
-    for (const auto& [key, value] : alert.fields)
-      details[key] = value;
-    body["payload"] = {
-        {"summary", alert.message},
-        {"source", "canaryd/" + ns + "/" + name},
-        {"severity", "error"},
-        {"timestamp", formatRfc3339(alert.time)},
-        {"component", canary.spec.targetRef ? canary.spec.targetRef->name.value_or(name) : name},
-        {"group", ns},
-        {"class", "canary rollback"},
-        {"custom_details", details}};
-  }
-  return body;
+  return nullptr;
 }
 
 }  // namespace
 
-Result<std::optional<Delivery>> buildDelivery(const Destination& d, const api::Canary& canary,
+Result<std::optional<Delivery>> buildDelivery(const std::vector<NotifierPlugin>& formats,
+                                              const Destination& d, const api::Canary& canary,
                                               const Alert& alert) {
-  Delivery out;
-  out.url = d.address;
-  if (d.type == "pagerduty") {
-    if (d.token.empty()) {
-      return Error::invalidInput(
-          "alert provider of type \"pagerduty\" needs the integration's routing key in the "
-          "secret's token key");
+  const NotifierPlugin* plugin = pluginFor(formats, d.type);
+  if (plugin == nullptr) {
+    std::vector<std::string> types;
+    types.reserve(formats.size());
+    for (const NotifierPlugin& p : formats) {
+      types.push_back(p.entry.type);
     }
-    std::optional<json> body = pagerdutyPayload(d, canary, alert);
-    if (!body) return std::optional<Delivery>();
-    if (out.url.empty()) out.url = "https://events.pagerduty.com/v2/enqueue";
-    out.headers = {{"Content-Type", "application/json"}};
-    out.body = body->dump();
-    return std::optional<Delivery>(std::move(out));
-  }
-  if (d.address.empty()) {
-    return Error::invalidInput("alert provider of type " + quote(d.type) +
-                               " has no address (spec.address or the secret's address key)");
-  }
-  out.headers = {{"Content-Type", "application/json"}};
-  json body;
-  if (d.type == "slack" || d.type == "rocket") {
-    body = slackPayload(d, canary, alert);
-    if (!d.token.empty()) out.headers.emplace_back("Authorization", "Bearer " + d.token);
-  } else if (d.type == "discord") {
-    out.url = joinPath(d.address, "/slack");  // Discord's Slack-compatible endpoint
-    body = slackPayload(d, canary, alert);
-  } else if (d.type == "msteams") {
-    body = teamsPayload(canary, alert);
-  } else if (d.type == "gchat") {
-    std::string text = "*" + nameOf(canary) + "* " + alert.message;
-    for (const auto& [name, value] : alert.fields)
-      text += "\n" + name + ": " + value;
-    body = {{"text", text}};
-  } else if (d.type == "webhook") {
-    body = webhookPayload(canary, alert);
-    if (!d.token.empty()) out.headers.emplace_back("Authorization", "Bearer " + d.token);
-  } else if (d.type == "alertmanager") {
-    std::optional<json> alerts = alertmanagerPayload(canary, alert);
-    if (!alerts) return std::optional<Delivery>();
-    out.url = joinPath(d.address, "/api/v2/alerts");
-    body = *alerts;
-  } else {
     return Error::invalidInput("alert provider type " + quote(d.type) +
-                               " is not supported yet; supported: slack, discord, rocket, "
-                               "msteams, gchat, webhook, alertmanager, pagerduty");
+                               " is not supported yet; supported: " +
+                               (types.empty() ? std::string("none") : join(types, ", ")));
   }
-  out.body = body.dump();
-  return std::optional<Delivery>(std::move(out));
+  return plugin->format(d, canary, alert);
 }
 
 AlertProviderNotifier::AlertProviderNotifier(cluster::Client& client,
+                                             std::vector<NotifierPlugin> formats,
                                              std::chrono::milliseconds timeout, int retries,
                                              std::chrono::milliseconds backoff)
-    : client_(client), timeout_(timeout), retries_(retries), backoff_(backoff) {}
+    : client_(client),
+      formats_(std::move(formats)),
+      timeout_(timeout),
+      retries_(retries),
+      backoff_(backoff) {}
 
 Result<Destination> AlertProviderNotifier::resolve(const api::Canary& canary,
                                                    const api::CanaryAlert& entry) {
@@ -237,10 +105,11 @@ Status AlertProviderNotifier::notify(const api::Canary& canary, const Alert& ale
       failures.push_back(label + ": " + destination.error().message());
       continue;
     }
-    if (filtered && destination->type != "alertmanager" && destination->type != "pagerduty") {
-      continue;
+    if (filtered) {
+      const NotifierPlugin* plugin = pluginFor(formats_, destination->type);
+      if (plugin == nullptr || !plugin->resolvesIncidents) continue;
     }
-    Result<std::optional<Delivery>> delivery = buildDelivery(*destination, canary, alert);
+    Result<std::optional<Delivery>> delivery = buildDelivery(formats_, *destination, canary, alert);
     if (!delivery) {
       failures.push_back(label + ": " + delivery.error().message());
       continue;

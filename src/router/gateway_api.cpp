@@ -219,4 +219,29 @@ Result<Weights> GatewayApiRouter::getRoutes(const api::Canary& canary) {
   return w;
 }
 
+std::vector<RouterPlugin> gatewayApiRouters() {
+  std::vector<RouterPlugin> out;
+  for (const char* version : {"v1", "v1beta1"}) {
+    api::RouterEntry entry;
+    entry.name = std::string("gatewayapi:") + version;
+    entry.can.weights = true;
+    entry.can.matching = true;
+    entry.can.mirroring = true;
+    entry.check = [](const api::Canary& canary) {
+      api::FieldProblems problems;
+      if (!canary.spec.service || canary.spec.service->gatewayRefs.empty()) {
+        problems.emplace_back("spec.service.gatewayRefs",
+                              "required field is missing: the Gateway API provider attaches the "
+                              "generated HTTPRoute to these Gateways");
+      }
+      return problems;
+    };
+    const std::string apiVersion = std::string("gateway.networking.k8s.io/") + version;
+    out.push_back({entry, [apiVersion](const RouterContext& c) -> std::unique_ptr<Router> {
+                     return std::make_unique<GatewayApiRouter>(c.client, apiVersion);
+                   }});
+  }
+  return out;
+}
+
 }  // namespace canaryd::router

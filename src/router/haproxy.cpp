@@ -11,7 +11,6 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
-#include "canaryd/api/validate.h"
 #include "canaryd/core/text.h"
 
 namespace canaryd::router {
@@ -34,7 +33,7 @@ std::string annotation(const api::Canary& canary, const char* key, std::string f
 }
 
 Result<Config> configOf(const api::Canary& canary, const AddressPolicy* addresses) {
-  const auto problems = api::haproxyAnnotationProblems(canary);
+  const auto problems = haproxyProblems(canary);
   if (!problems.empty()) {
     std::string all;
     for (const auto& [path, message] : problems)
@@ -280,6 +279,61 @@ Result<Weights> HaproxyRouter::getRoutes(const api::Canary& canary) {
   w.canary = fromHaproxyWeights(*canaryWeight, *primary);
   w.primary = 100 - w.canary;
   return w;
+}
+
+api::FieldProblems haproxyProblems(const api::Canary& canary) {
+  api::FieldProblems problems;
+  auto annotation = [&](const std::string& key) {
+    auto it = canary.metadata.annotations.find(key);
+    return it == canary.metadata.annotations.end() ? std::string() : it->second;
+  };
+  const std::string runtimeApi = "haproxy.canaryd.dev/runtime-api";
+  const std::string field = "metadata.annotations[" + runtimeApi + "]";
+  const std::string address = annotation(runtimeApi);
+  if (address.empty()) {
+    problems.emplace_back(field,
+                          "required with provider haproxy: where HAProxy's Runtime API listens, "
+                          "\"unix:/run/haproxy/admin.sock\", \"/path/to.sock\" or \"HOST:PORT\"");
+  } else if (address.rfind("unix:", 0) != 0 && address.front() != '/') {
+    const auto colon = address.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : address.substr(colon + 1);
+    if (colon == std::string::npos || colon == 0 || port.empty() ||
+        port.find_first_not_of("0123456789") != std::string::npos) {
+      problems.emplace_back(field, "\"" + address +
+                                       "\" is neither a socket path (unix:/path, /path) nor "
+                                       "HOST:PORT");
+    }
+  }
+  // Names go into Runtime API commands: only HAProxy's own characters, so that no line break,
+  // ';' or space can add a command of the tenant's.
+  for (const char* key : {"haproxy.canaryd.dev/backend", "haproxy.canaryd.dev/primary-server",
+                          "haproxy.canaryd.dev/canary-server"}) {
+    const std::string name = annotation(key);
+    const bool safe = std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+      return std::isalnum(ch) || ch == '.' || ch == '-' || ch == '_' || ch == ':';
+    });
+    if (!safe || name.size() > 128) {
+      problems.emplace_back(std::string("metadata.annotations[") + key + "]",
+                            quote(name) +
+                                " is not an HAProxy name (letters, digits, '.', '-', '_', ':'; "
+                                "at most 128)");
+    }
+  }
+  const std::string syncKey = "haproxy.canaryd.dev/sync-endpoints";
+  const std::string sync = annotation(syncKey);
+  if (!sync.empty() && sync != "true" && sync != "false") {
+    problems.emplace_back("metadata.annotations[" + syncKey + "]",
+                          "\"" + sync + "\" must be \"true\" or \"false\"");
+  }
+  return problems;
+}
+
+std::vector<RouterPlugin> haproxyRouters() {
+  api::RouterEntry entry{"haproxy", {}, haproxyProblems};
+  entry.can.weights = true;
+  return {{entry, [](const RouterContext& c) -> std::unique_ptr<Router> {
+             return std::make_unique<HaproxyRouter>(c.client, c.addresses);
+           }}};
 }
 
 }  // namespace canaryd::router

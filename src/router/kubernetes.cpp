@@ -10,12 +10,14 @@ namespace {
 
 using nlohmann::json;
 
-std::string targetName(const api::Canary& canary) {
+// The selector's value for the target's pods: the target's label value, else its name.
+std::string podsOf(const api::Canary& canary, const Selector& selector) {
+  if (!selector.value.empty()) return selector.value;
   return canary.spec.targetRef ? canary.spec.targetRef->name.value_or("") : "";
 }
 
-json service(const api::Canary& canary, const std::string& name, const std::string& selectApp,
-             const std::optional<api::CustomMetadata>& extra) {
+json service(const api::Canary& canary, const std::string& name, const Selector& selector,
+             const std::string& selectValue, const std::optional<api::CustomMetadata>& extra) {
   const api::CanaryService s = canary.spec.service.value_or(api::CanaryService{});
   json port = {
       {"name", s.portName.value_or("http")}, {"port", s.port.value_or(80)}, {"protocol", "TCP"}};
@@ -26,7 +28,7 @@ json service(const api::Canary& canary, const std::string& name, const std::stri
     port["targetPort"] = s.port.value_or(80);
   }
   if (s.appProtocol) port["appProtocol"] = *s.appProtocol;
-  json labels = {{"app", name}};
+  json labels = {{selector.label, name}};
   json annotations = json::object();
   for (const auto& [key, value] : cluster::kGitopsOptOut)
     annotations[std::string(key)] = std::string(value);
@@ -44,7 +46,8 @@ json service(const api::Canary& canary, const std::string& name, const std::stri
         {"namespace", canary.metadata.namespace_.value_or("default")},
         {"labels", labels},
         {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}},
-      {"spec", {{"type", "ClusterIP"}, {"selector", {{"app", selectApp}}}, {"ports", {port}}}}};
+      {"spec",
+       {{"type", "ClusterIP"}, {"selector", {{selector.label, selectValue}}}, {"ports", {port}}}}};
   if (!annotations.empty()) svc["metadata"]["annotations"] = annotations;
   return svc;
 }
@@ -71,17 +74,18 @@ bool covers(const json& have, const json& want) {
 
 }  // namespace
 
-std::vector<api::JsonValue> buildServices(const api::Canary& canary) {
+std::vector<api::JsonValue> buildServices(const api::Canary& canary, const Selector& selector) {
   const std::string apex = apexServiceName(canary);
-  const std::string target = targetName(canary);
+  const std::string pods = podsOf(canary, selector);
   const api::CanaryService s = canary.spec.service.value_or(api::CanaryService{});
-  return {api::JsonValue(service(canary, apex, target + "-primary", s.apex)),
-          api::JsonValue(service(canary, apex + "-primary", target + "-primary", s.primary)),
-          api::JsonValue(service(canary, apex + "-canary", target, s.canary))};
+  return {
+      api::JsonValue(service(canary, apex, selector, pods + "-primary", s.apex)),
+      api::JsonValue(service(canary, apex + "-primary", selector, pods + "-primary", s.primary)),
+      api::JsonValue(service(canary, apex + "-canary", selector, pods, s.canary))};
 }
 
 Status KubernetesRouter::reconcile(const api::Canary& canary) {
-  for (const api::JsonValue& wanted : buildServices(canary)) {
+  for (const api::JsonValue& wanted : buildServices(canary, selector_)) {
     const json& w = wanted.get();
     const cluster::ObjectRef ref{w["metadata"]["namespace"], w["metadata"]["name"]};
     Result<api::JsonValue> existing = client_.get(cluster::kServices, ref);
@@ -119,9 +123,10 @@ Status KubernetesRouter::setRoutes(const api::Canary& canary, const Weights& wei
         "cannot send " +
         std::to_string(weights.canary) + "% to the canary");
   }
-  const std::string target = targetName(canary);
+  const std::string pods = podsOf(canary, selector_);
   json patch = {
-      {"spec", {{"selector", {{"app", weights.canary == 100 ? target : target + "-primary"}}}}}};
+      {"spec",
+       {{"selector", {{selector_.label, weights.canary == 100 ? pods : pods + "-primary"}}}}}};
   Result<api::JsonValue> patched = client_.patch(
       cluster::kServices, {canary.metadata.namespace_.value_or("default"), apexServiceName(canary)},
       cluster::PatchType::kMerge, patch.dump());
@@ -135,9 +140,15 @@ Result<Weights> KubernetesRouter::getRoutes(const api::Canary& canary) {
                   {canary.metadata.namespace_.value_or("default"), apexServiceName(canary)});
   if (!apex) return apex.error();
   const std::string selected =
-      apex->get()["spec"].value("selector", json::object()).value("app", "");
-  if (selected == targetName(canary)) return Weights{0, 100, false};
+      apex->get()["spec"].value("selector", json::object()).value(selector_.label, "");
+  if (selected == podsOf(canary, selector_)) return Weights{0, 100, false};
   return Weights{100, 0, false};
+}
+
+std::vector<RouterPlugin> kubernetesRouters() {
+  return {{{"kubernetes", {}, nullptr}, [](const RouterContext& c) -> std::unique_ptr<Router> {
+             return std::make_unique<KubernetesRouter>(c.client, c.selector);
+           }}};
 }
 
 }  // namespace canaryd::router

@@ -12,6 +12,7 @@
 #include "canaryd/controller/reconciler.h"
 #include "canaryd/core/clock.h"
 #include "canaryd/notify/notifier.h"
+#include "canaryd/plugins/builtin.h"
 #include "canaryd/router/router.h"
 #include "canaryd/sim/cluster.h"
 #include "canaryd/sim/metrics.h"
@@ -224,10 +225,13 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     if (!ledger) return Error::notFound("no traffic before the release");
     return makeProvider(clock, *ledger, source);
   };
+  const plugins::Registry& registry = plugins::builtin();
+  reconcilerOptions.routers = registry.routerFactory(nullptr);
+  reconcilerOptions.catalog = registry.catalog();
   controller::Reconciler reconciler(cluster, clock, notifier, reconcilerOptions, metricsFactory,
                                     [](Duration) {});
   Result<std::unique_ptr<router::Router>> router =
-      router::makeRouter(canary.spec.provider.value_or(""), cluster);
+      registry.makeRouter(canary.spec.provider.value_or("kubernetes"), {cluster, nullptr, {}});
 
   // Install the target and the Canary, and let the controller initialise them.
   api::Canary installed = canary;

@@ -10,6 +10,7 @@
 #include "canaryd/api/document.h"
 #include "canaryd/api/validate.h"
 #include "canaryd/core/text.h"
+#include "canaryd/plugins/builtin.h"
 
 namespace canaryd::sim {
 namespace {
@@ -173,7 +174,8 @@ std::optional<api::Canary> readCanary(
     }
     docs = *parsed;
   }
-  for (const api::DocumentReport& report : api::validateDocuments(docs)) {
+  for (const api::DocumentReport& report :
+       api::validateDocuments(docs, plugins::builtin().catalog())) {
     if (report.kind != "Canary") continue;
     for (api::Problem p : report.problems) {
       if (inline_) {

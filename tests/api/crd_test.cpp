@@ -1,5 +1,6 @@
 // The CRDs in crds/ and the decoder must agree: the same enums, and a schema for every field
 // the decoder reads (the API server prunes fields its schema does not know).
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -66,6 +67,26 @@ TEST(CrdTest, EnumsMatchValidation) {
       asStrings(allowed::metricProviderTypes()));
   EXPECT_EQ(enumAt(schemaOf(loadCrd("flagger.app_alertproviders.yaml")), {"spec", "type"}),
             asStrings(allowed::alertProviderTypes()));
+}
+
+// Every plugin canaryd registers answers to a name the CRDs accept (a router for a provider the
+// API server would refuse could never run), and the names canaryd lacks are Flagger's.
+TEST(CrdTest, EveryRegisteredPluginHasANameTheCrdsAccept) {
+  const Catalog catalog = testing::catalog();
+  auto within = [](const std::vector<std::string>& names, const std::vector<std::string>& allowed) {
+    for (const std::string& name : names) {
+      EXPECT_NE(std::find(allowed.begin(), allowed.end(), name), allowed.end()) << name;
+    }
+  };
+  json canary = schemaOf(loadCrd("flagger.app_canaries.yaml"));
+  EXPECT_GE(catalog.routerNames().size(), 4u);
+  within(catalog.routerNames(), enumAt(canary, {"spec", "provider"}));
+  within(
+      catalog.metricProviderTypes(),
+      enumAt(schemaOf(loadCrd("flagger.app_metrictemplates.yaml")), {"spec", "provider", "type"}));
+  within(catalog.notifierTypes(),
+         enumAt(schemaOf(loadCrd("flagger.app_alertproviders.yaml")), {"spec", "type"}));
+  EXPECT_EQ(catalog.notifierTypes().size(), allowed::alertProviderTypes().size());
 }
 
 TEST(CrdTest, CanaryHasStatusSubresourcePrinterColumnsAndShortName) {

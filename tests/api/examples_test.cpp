@@ -27,7 +27,7 @@ TEST(ExamplesTest, AllExamplesAreValidAndCoverEveryStrategy) {
     std::string name = entry.path().filename().string();
     Result<std::vector<Document>> docs = parseYamlDocuments(readFile(entry.path().string()), name);
     ASSERT_TRUE(docs.ok()) << docs.error().message();
-    for (const DocumentReport& report : validateDocuments(*docs)) {
+    for (const DocumentReport& report : validateDocuments(*docs, testing::catalog())) {
       EXPECT_NE(report.verdict, DocumentVerdict::kInvalid) << name << " " << report.name;
       for (const Problem& p : report.problems) {
         if (p.severity == Severity::kError) {
@@ -52,7 +52,7 @@ TEST(ExamplesTest, GitopsGuideCanaryValidatesUnchanged) {
   std::string text = readFile(sourcePath("examples/gitops-guide-canary.yaml"));
   Result<std::vector<Document>> docs = parseYamlDocuments(text, "gitops-guide-canary.yaml");
   ASSERT_TRUE(docs.ok());
-  std::vector<DocumentReport> reports = validateDocuments(*docs);
+  std::vector<DocumentReport> reports = validateDocuments(*docs, testing::catalog());
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].verdict, DocumentVerdict::kValid);
   EXPECT_EQ(reports[0].name, "production/my-app");

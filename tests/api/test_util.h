@@ -3,7 +3,9 @@
 
 #include <string>
 
+#include "canaryd/api/catalog.h"
 #include "canaryd/api/document.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "support/source_files.h"
 
@@ -18,6 +20,11 @@ inline Result<Document> oneYamlDocument(const std::string& text, const std::stri
   if (!docs) return docs.error();
   if (docs->size() != 1) return Error::invalidInput("expected exactly one document");
   return docs->front();
+}
+
+// What canaryd's commands validate against: the plugins it ships.
+inline api::Catalog catalog() {
+  return plugins::builtin().catalog();
 }
 
 }  // namespace canaryd::api::testing

@@ -19,9 +19,10 @@ json validCanary() {
     "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
     "metadata": {"name": "web", "namespace": "shop"},
     "spec": {
-      "provider": "istio",
+      "provider": "gatewayapi:v1",
       "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-      "service": {"port": 80, "targetPort": 8080},
+      "service": {"port": 80, "targetPort": 8080,
+                  "gatewayRefs": [{"name": "public", "namespace": "gateways"}]},
       "analysis": {
         "interval": "1m", "threshold": 5, "maxWeight": 50, "stepWeight": 10,
         "metrics": [
@@ -54,7 +55,7 @@ std::vector<DocumentReport> check(const json& manifest, std::vector<Document>& s
   Result<std::vector<Document>> docs = parseYamlDocuments(manifest.dump(2), "case.yaml");
   EXPECT_TRUE(docs.ok());
   storage = docs.ok() ? std::move(docs).value() : std::vector<Document>{};
-  return validateDocuments(storage);
+  return validateDocuments(storage, testing::catalog());
 }
 
 TEST(ValidateTest, ValidManifestsHaveNoErrors) {
@@ -165,14 +166,38 @@ const InvalidCase kInvalid[] = {
      CANARY(c["spec"]["analysis"]["metrics"][1]["templateRef"] = json::object()),
      "spec.analysis.metrics[1].templateRef.name", "required field is missing"},
     {"UnknownProvider", CANARY(c["spec"]["provider"] = "istoi"), "spec.provider",
-     "\"istoi\" is not allowed; must be one of: apisix, appmesh"},
+     "\"istoi\" is not allowed; must be one of: kubernetes, gatewayapi:v1, gatewayapi:v1beta1"},
     {"UnknownProviderHint", CANARY(c["spec"]["provider"] = "istoi"), "spec.provider",
-     "(did you mean \"istio\"?)"},
+     "(did you mean \"istio\"? canaryd has no router for it yet)"},
+    // Flagger's providers without a router in canaryd are refused by name, with what works.
+    {"ProviderWithoutRouterYet", CANARY(c["spec"]["provider"] = "istio"), "spec.provider",
+     "provider \"istio\" has no router in canaryd yet; supported: kubernetes, gatewayapi:v1"},
     {"TargetKindStatefulSet", CANARY(c["spec"]["targetRef"]["kind"] = "StatefulSet"),
      "spec.targetRef.kind", "must be one of: Deployment, DaemonSet, Service"},
     // What canaryd run cannot do is refused with the field path and what would work.
-    {"TargetKindDaemonSetNotYet", CANARY(c["spec"]["targetRef"]["kind"] = "DaemonSet"),
-     "spec.targetRef.kind", "\"DaemonSet\" is not supported by canaryd yet"},
+    {"TargetKindDaemonSetOnGatewayApi", CANARY(c["spec"]["targetRef"]["kind"] = "DaemonSet"),
+     "spec.targetRef.kind", "\"DaemonSet\" targets are not supported by provider gatewayapi:v1"},
+    {"TargetKindServiceNotYet", CANARY(c["spec"]["targetRef"]["kind"] = "Service"),
+     "spec.targetRef.kind", "no router of canaryd takes them yet"},
+    {"MirroringOnHaproxy",
+     CANARY(c["spec"]["provider"] = "haproxy";
+            c["metadata"]["annotations"]["haproxy.canaryd.dev/runtime-api"] = "127.0.0.1:9999";
+            c["spec"]["analysis"]["iterations"] = 5; c["spec"]["analysis"].erase("stepWeight");
+            c["spec"]["analysis"].erase("maxWeight"); c["spec"]["analysis"]["mirror"] = true),
+     "spec.analysis.mirror", "provider haproxy cannot mirror traffic; of canaryd's routers"},
+    {"MirrorWeightOnGatewayApi",
+     CANARY(c["spec"]["analysis"]["iterations"] = 5; c["spec"]["analysis"].erase("stepWeight");
+            c["spec"]["analysis"].erase("maxWeight"); c["spec"]["analysis"]["mirror"] = true;
+            c["spec"]["analysis"]["mirrorWeight"] = 10),
+     "spec.analysis.mirrorWeight", "mirrors all of the primary's traffic, not a percentage"},
+    {"SessionAffinityOnGatewayApi",
+     CANARY(c["spec"]["analysis"]["sessionAffinity"] = json::parse(R"({"cookieName":"c"})")),
+     "spec.analysis.sessionAffinity", "cannot pin users to the canary by cookie"},
+    {"DefaultProviderJudgedToo",
+     CANARY(c["spec"].erase("provider"); c["spec"]["analysis"]["iterations"] = 5;
+            c["spec"]["analysis"].erase("stepWeight"); c["spec"]["analysis"].erase("maxWeight");
+            c["spec"]["analysis"]["mirror"] = true),
+     "spec.analysis.mirror", "provider kubernetes cannot mirror traffic"},
     {"ABTestingOnKubernetes",
      CANARY(c["spec"]["provider"] = "kubernetes"; c["spec"]["analysis"]["iterations"] = 5;
             c["spec"]["analysis"].erase("stepWeight"); c["spec"]["analysis"].erase("maxWeight");
@@ -185,7 +210,7 @@ const InvalidCase kInvalid[] = {
             c["spec"]["analysis"]["iterations"] = 5;
             c["spec"]["analysis"]["match"] =
                 json::parse(R"([{"headers":{"x-canary":{"exact":"1"}}}])")),
-     "spec.analysis.match", "gatewayapi:v1 and gatewayapi:v1beta1 can"},
+     "spec.analysis.match", "of canaryd's routers gatewayapi:v1, gatewayapi:v1beta1 can"},
     {"MirroringOnKubernetes",
      CANARY(c["spec"]["provider"] = "kubernetes"; c["spec"]["analysis"]["iterations"] = 5;
             c["spec"]["analysis"]["mirror"] = true),
@@ -229,10 +254,10 @@ const InvalidCase kInvalid[] = {
      "must be a boolean (true or false), got string \"please\""},
     {"AnalysisMissing", CANARY(c["spec"].erase("analysis")), "spec.analysis",
      "required field is missing"},
-    {"GatewayApiWithoutGatewayRefs", CANARY(c["spec"]["provider"] = "gatewayapi:v1"),
+    {"GatewayApiWithoutGatewayRefs", CANARY(c["spec"]["service"].erase("gatewayRefs")),
      "spec.service.gatewayRefs", "required field is missing"},
-    {"NginxWithoutIngressRef", CANARY(c["spec"]["provider"] = "nginx"), "spec.ingressRef",
-     "required field is missing"},
+    {"NginxNotYet", CANARY(c["spec"]["provider"] = "nginx"), "spec.provider",
+     "provider \"nginx\" has no router in canaryd yet"},
     {"MirrorWeightAbove100", CANARY(c["spec"]["analysis"]["mirrorWeight"] = 200),
      "spec.analysis.mirrorWeight", "must be between 0 and 100, got 200"},
     {"ReadyThresholdAbove100", CANARY(c["spec"]["analysis"]["canaryReadyThreshold"] = 101),
@@ -348,10 +373,14 @@ spec:
 )";
   Result<std::vector<Document>> docs = parseYamlDocuments(text, "web.yaml");
   ASSERT_TRUE(docs.ok());
-  std::vector<DocumentReport> reports = validateDocuments(*docs);
+  std::vector<DocumentReport> reports = validateDocuments(*docs, testing::catalog());
   ASSERT_EQ(reports.size(), 1u);
-  ASSERT_EQ(reports[0].problems.size(), 1u);
-  const Problem& p = reports[0].problems[0];
+  // The error, and the warning that the default provider (kubernetes) runs stepWeight as
+  // blue/green, in the order of the file.
+  ASSERT_EQ(reports[0].problems.size(), 2u);
+  EXPECT_EQ(reports[0].problems[0].severity, Severity::kWarning);
+  EXPECT_EQ(reports[0].problems[0].path, "spec.analysis.stepWeight");
+  const Problem& p = reports[0].problems[1];
   EXPECT_EQ(p.path, "spec.analysis.webhooks[1].type");
   EXPECT_EQ(p.line, 20);
   EXPECT_EQ(p.column, 9);
@@ -424,7 +453,7 @@ TEST(ValidateTest, WarnsWhenTargetDeploymentSetsReplicasInGit) {
   Result<std::vector<Document>> docs =
       parseYamlDocuments(validCanary().dump(2) + deployment, "app.yaml");
   ASSERT_TRUE(docs.ok()) << docs.error().message();
-  std::vector<DocumentReport> reports = validateDocuments(*docs);
+  std::vector<DocumentReport> reports = validateDocuments(*docs, testing::catalog());
   ASSERT_EQ(reports.size(), 2u);
   EXPECT_EQ(reports[0].verdict, DocumentVerdict::kValid);  // a warning, not an error
   ASSERT_EQ(reports[0].problems.size(), 1u);
@@ -439,7 +468,7 @@ TEST(ValidateTest, WarnsWhenTargetDeploymentSetsReplicasInGit) {
                                 "  name: web\n  namespace: shop\nspec:\n  paused: false\n",
                             "app.yaml");
   ASSERT_TRUE(docs.ok());
-  EXPECT_TRUE(validateDocuments(*docs)[0].problems.empty());
+  EXPECT_TRUE(validateDocuments(*docs, testing::catalog())[0].problems.empty());
 }
 
 TEST(ValidateTest, WarnsWhenTargetDeploymentSetsReplicasWithAnAutoscaler) {
@@ -451,7 +480,7 @@ TEST(ValidateTest, WarnsWhenTargetDeploymentSetsReplicasWithAnAutoscaler) {
                      "  namespace: shop\nspec:\n  replicas: 3\n";
   Result<std::vector<Document>> docs = parseYamlDocuments(text, "app.yaml");
   ASSERT_TRUE(docs.ok()) << docs.error().message();
-  std::vector<DocumentReport> reports = validateDocuments(*docs);
+  std::vector<DocumentReport> reports = validateDocuments(*docs, testing::catalog());
   ASSERT_EQ(reports.size(), 2u);
   EXPECT_EQ(reports[0].verdict, DocumentVerdict::kValid);
   EXPECT_EQ(reports[1].verdict, DocumentVerdict::kSkipped);
@@ -471,7 +500,7 @@ TEST(ValidateTest, WarnsWhenTargetDeploymentSetsReplicasWithAnAutoscaler) {
           "  namespace: shop\nspec:\n  replicas: 3\n",
       "app.yaml");
   ASSERT_TRUE(docs2.ok());
-  EXPECT_TRUE(validateDocuments(*docs2)[0].problems.empty());
+  EXPECT_TRUE(validateDocuments(*docs2, testing::catalog())[0].problems.empty());
 }
 
 TEST(ValidateTest, OtherKindsAreSkippedAndBrokenDocumentsInvalid) {
@@ -480,7 +509,7 @@ TEST(ValidateTest, OtherKindsAreSkippedAndBrokenDocumentsInvalid) {
       "---\napiVersion: argoproj.io/v1alpha1\nkind: Canary\n",
       "mixed.yaml");
   ASSERT_TRUE(docs.ok());
-  std::vector<DocumentReport> reports = validateDocuments(*docs);
+  std::vector<DocumentReport> reports = validateDocuments(*docs, testing::catalog());
   ASSERT_EQ(reports.size(), 4u);
   EXPECT_EQ(reports[0].verdict, DocumentVerdict::kSkipped);
   EXPECT_EQ(reports[1].verdict, DocumentVerdict::kInvalid);

@@ -9,6 +9,8 @@
 #include "canaryd/notify/notifier.h"
 #include "canaryd/sim/cluster.h"
 
+#include "support/plugins.h"
+
 namespace canaryd::controller {
 namespace {
 
@@ -87,10 +89,7 @@ class StalledTest : public ::testing::Test {
                         }()};
   CountingNotifier notifier_;
   Reconciler reconciler_{
-      cluster_,
-      clock_,
-      notifier_,
-      {},
+      cluster_, clock_, notifier_, testing::withBuiltinPlugins(),
       [](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
         return Error::unavailable("none");
       }};

@@ -8,6 +8,7 @@
 #include "canaryd/controller/metric_checks.h"
 #include "canaryd/core/base64.h"
 #include "canaryd/notify/alert_providers.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "support/objects_client.h"
 
@@ -103,7 +104,8 @@ TEST(TenancyTest, CrossNamespaceAlertProvidersAreRefusedUnderTheFlag) {
   cluster.objects["AlertProvider/b/chat"] = {
       {"metadata", {{"name", "chat"}, {"namespace", "b"}}},
       {"spec", {{"type", "slack"}, {"address", "http://127.0.0.1:1/hook"}}}};
-  notify::AlertProviderNotifier notifier(cluster, std::chrono::milliseconds(500), 0);
+  notify::AlertProviderNotifier notifier(cluster, plugins::builtin().notifiers(),
+                                         std::chrono::milliseconds(500), 0);
   notifier.refuseCrossNamespaceRefs(true);
   notify::Alert alert;
   alert.severity = "error";

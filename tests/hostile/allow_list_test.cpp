@@ -5,6 +5,7 @@
 
 #include "canaryd/core/http.h"
 #include "canaryd/metrics/provider.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "hostile/hostile.h"
 
@@ -100,7 +101,7 @@ TEST(AllowListTest, AMetricProviderOutsideTheListIsAFailedQueryThatSaysWhy) {
   config.address = "http://169.254.169.254:80";
   config.addresses = allow({"prometheus.monitoring"}, &refusals);
   config.retries = 3;
-  auto provider = metrics::makeProvider(config);
+  auto provider = plugins::builtin().makeMetricProvider(config);
   ASSERT_TRUE(provider.ok());
   Result<double> v = (*provider)->query("up");
   ASSERT_FALSE(v.ok());

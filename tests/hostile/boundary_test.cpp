@@ -11,6 +11,8 @@
 #include "canaryd/notify/notifier.h"
 #include "canaryd/sim/cluster.h"
 
+#include "support/plugins.h"
+
 namespace canaryd::controller {
 namespace {
 
@@ -104,7 +106,7 @@ TEST(ReconcileBoundaryTest, AThrowingCanaryIsAnErrorAndTheOthersKeepTheirSchedul
   ThrowingClient client(cluster);
   QuietNotifier notifier;
   Reconciler reconciler(
-      client, clock, notifier, {},
+      client, clock, notifier, testing::withBuiltinPlugins(),
       [](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
         return Error::unavailable("no metrics in this test");
       });

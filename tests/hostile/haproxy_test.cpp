@@ -71,7 +71,7 @@ TEST(HostileRuntimeApiTest, NamesWithCommandCharactersAreRefusedByValidation) {
               "targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},
               "service":{"port":80},"analysis":{"interval":"1m","threshold":5,"iterations":2}}})");
   ASSERT_TRUE(canary.ok()) << canary.error().message();
-  const auto problems = api::haproxyAnnotationProblems(*canary);
+  const auto problems = router::haproxyProblems(*canary);
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].first, "metadata.annotations[haproxy.canaryd.dev/backend]");
   EXPECT_EQ(problems[1].first, "metadata.annotations[haproxy.canaryd.dev/canary-server]");

@@ -8,6 +8,7 @@
 
 #include "canaryd/core/text.h"
 #include "canaryd/metrics/provider.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "hostile/hostile.h"
 #include "support/raw_http_server.h"
@@ -22,7 +23,7 @@ std::unique_ptr<Provider> provider(const std::string& address) {
   config.address = address;
   config.retries = 0;
   config.timeout = std::chrono::milliseconds(1500);
-  Result<std::unique_ptr<Provider>> p = makeProvider(config);
+  Result<std::unique_ptr<Provider>> p = plugins::builtin().makeMetricProvider(config);
   EXPECT_TRUE(p.ok());
   return std::move(*p);
 }

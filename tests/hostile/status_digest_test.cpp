@@ -12,6 +12,8 @@
 #include "canaryd/notify/notifier.h"
 #include "canaryd/sim/cluster.h"
 
+#include "support/plugins.h"
+
 namespace canaryd::controller {
 namespace {
 
@@ -78,7 +80,7 @@ TEST(StatusDigestTest, TrackedSecretsAreKeyedAndTheUpgradeIsNotANewRevision) {
   };
 
   // Before keys: the bare digest of the data, which anyone can recompute from a guess.
-  Reconciler unkeyed(cluster, clock, notifier, {}, noMetrics);
+  Reconciler unkeyed(cluster, clock, notifier, testing::withBuiltinPlugins(), noMetrics);
   api::Canary before = reconcileUntil(unkeyed, "Initialized");
   ASSERT_TRUE(before.status);
   const std::string guess =
@@ -89,7 +91,7 @@ TEST(StatusDigestTest, TrackedSecretsAreKeyedAndTheUpgradeIsNotANewRevision) {
   // With the install's key the same guess finds nothing; the revision is kept.
   ReconcilerOptions options;
   options.digestKey = "install-key-0123456789abcdef0123";
-  Reconciler keyed(cluster, clock, notifier, options, noMetrics);
+  Reconciler keyed(cluster, clock, notifier, testing::withBuiltinPlugins(options), noMetrics);
   for (int i = 0; i < 5; ++i) {
     cluster.settle();
     ASSERT_TRUE(keyed.reconcile({"shop", "web"}).ok());

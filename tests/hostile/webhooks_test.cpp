@@ -11,6 +11,7 @@
 #include "canaryd/api/codec.h"
 #include "canaryd/core/base64.h"
 #include "canaryd/notify/alert_providers.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "hostile/hostile.h"
 #include "support/objects_client.h"
@@ -93,7 +94,8 @@ TEST(HostileAlertTest, EveryCorpusAnswerIsDeliveredOrReportedNeverThrown) {
       cluster.objects["AlertProvider/test/team"] = {
           {"metadata", {{"name", "team"}, {"namespace", "test"}}},
           {"spec", {{"type", "slack"}, {"address", server.url("/services/T/B/SECRET")}}}};
-      notify::AlertProviderNotifier notifier(cluster, std::chrono::milliseconds(2000), 0);
+      notify::AlertProviderNotifier notifier(cluster, plugins::builtin().notifiers(),
+                                             std::chrono::milliseconds(2000), 0);
       notify::Alert alert;
       alert.severity = "error";
       alert.phase = "Failed";
@@ -123,7 +125,8 @@ TEST(HostileAlertTest, ALongAnswerOrANonHttpAddressIsAReportedFailure) {
         {"spec", {{"type", "webhook"}, {"secretRef", {{"name", "hook"}}}}}};
     cluster.objects["Secret/test/hook"] = {{"metadata", {{"name", "hook"}, {"namespace", "test"}}},
                                            {"data", {{"address", base64Encode(address)}}}};
-    notify::AlertProviderNotifier notifier(cluster, std::chrono::milliseconds(2000), 0);
+    notify::AlertProviderNotifier notifier(cluster, plugins::builtin().notifiers(),
+                                           std::chrono::milliseconds(2000), 0);
     notify::Alert alert;
     alert.severity = "error";
     alert.phase = "Failed";

@@ -17,7 +17,8 @@ source "$(dirname "$0")/../support/shell.sh"
 expect_line() { grep -Eq -- "$2" "$1" || { fail "$3: no line matching /$2/ in:"; sed 's/^/    /' "$1"; }; }
 
 start_kubesim() {
-  "$kubesim" --listen 127.0.0.1:0 --data "$tmp/data" --ready-delay 200ms >"$tmp/kubesim.out" 2>&1 &
+  "$kubesim" --listen 127.0.0.1:0 --data "$tmp/data" --ready-delay 200ms --nodes 2 \
+    >"$tmp/kubesim.out" 2>&1 &
   pid=$!
   wait_for 10 grep -q '^listening on http://127.0.0.1:' "$tmp/kubesim.out" || {
     echo "kubesim did not start"; cat "$tmp/kubesim.out"; exit 1; }
@@ -69,6 +70,112 @@ expect_line "$tmp/out" '^deployment.apps/podinfo configured$' "deployment config
   fail "apply merged the container by name"
 wait_for 10 bash -c "[[ \$(kubectl --server $server get deploy podinfo -n test -o jsonpath='{.status.observedGeneration}') == 2 ]]" ||
   fail "status converged to generation 2"
+
+# DaemonSets: a pod on each of the 2 simulated nodes; Flagger's scale-to-zero nodeSelector
+# matches no node, and removing it brings the pods back.
+cat >"$tmp/ds.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: test}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: "ghcr.io/example/agent:1.0"}]
+YAML
+k apply -f "$tmp/ds.yaml" >"$tmp/out" 2>&1 || fail "apply daemonset: $(cat "$tmp/out")"
+expect_line "$tmp/out" '^daemonset.apps/agent created$' "daemonset created"
+k rollout status ds/agent -n test --timeout=10s >"$tmp/out" 2>&1 || fail "daemonset rollout: $(cat "$tmp/out")"
+k get ds -n test >"$tmp/out" 2>&1 || fail "get ds"
+expect_line "$tmp/out" '^NAME +DESIRED +CURRENT +READY +UP-TO-DATE +AVAILABLE +NODE SELECTOR +AGE$' "ds columns"
+expect_line "$tmp/out" '^agent +2 +2 +2 +2 +2 +<none> +[0-9]+s$' "ds on 2 nodes"
+k patch ds agent -n test -p '{"spec":{"template":{"spec":{"nodeSelector":{"flagger.app/scale-to-zero":"true"}}}}}' >/dev/null 2>&1 ||
+  fail "patch scale-to-zero selector"
+wait_for 10 bash -c "[[ \$(kubectl --server $server get ds agent -n test -o jsonpath='{.status.observedGeneration}') == 2 ]]" ||
+  fail "ds status converged to generation 2"
+k get ds agent -n test >"$tmp/out" 2>&1
+expect_line "$tmp/out" '^agent +0 +0 +0 +0 +0 +flagger.app/scale-to-zero=true +[0-9]+s$' "ds scaled to zero"
+k patch ds agent -n test -p '{"spec":{"template":{"spec":{"nodeSelector":{"flagger.app/scale-to-zero":null}}}}}' >/dev/null 2>&1 ||
+  fail "patch selector away"
+wait_for 10 bash -c "[[ \$(kubectl --server $server get ds agent -n test -o jsonpath='{.status.observedGeneration} {.status.numberAvailable}') == '3 2' ]]" ||
+  fail "ds back on 2 nodes: $(k get ds agent -n test -o jsonpath='{.metadata.generation} {.status}')"
+
+# Ingresses and IngressClasses are stored as in a cluster (no ingress controller).
+cat >"$tmp/ingress.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controller: k8s.io/ingress-nginx}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: podinfo, namespace: test}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: podinfo.example
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend: {service: {name: podinfo, port: {number: 9898}}}
+YAML
+k apply -f "$tmp/ingress.yaml" >"$tmp/out" 2>&1 || fail "apply ingress: $(cat "$tmp/out")"
+expect_line "$tmp/out" '^ingressclass.networking.k8s.io/nginx created$' "ingressclass created"
+expect_line "$tmp/out" '^ingress.networking.k8s.io/podinfo created$' "ingress created"
+k apply -f "$tmp/ingress.yaml" >"$tmp/out" 2>&1
+expect_line "$tmp/out" '^ingress.networking.k8s.io/podinfo unchanged$' "ingress re-applied unchanged"
+k get ingress -n test >"$tmp/out" 2>&1 || fail "get ingress"
+expect_line "$tmp/out" '^NAME +CLASS +HOSTS +ADDRESS +PORTS +AGE$' "ingress columns"
+expect_line "$tmp/out" '^podinfo +nginx +podinfo\.example +80 +[0-9]+s$' "ingress row"
+[[ $(k get ing podinfo -n test -o jsonpath='{.spec.rules[0].http.paths[0].backend.service.port.number}') == 9898 ]] ||
+  fail "get ing (short name)"
+k get ingressclass >"$tmp/out" 2>&1 || fail "get ingressclass"
+expect_line "$tmp/out" '^nginx +k8s.io/ingress-nginx +<none> +[0-9]+s$' "ingressclass row"
+
+# A CRD with several versions: one object, served at the version asked for; v1alpha1 is not
+# served.
+cat >"$tmp/widgets.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+  versions:
+  - name: v1beta1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}}}}
+  - name: v1
+    served: true
+    storage: false
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}}}}
+  - name: v1alpha1
+    served: false
+    storage: false
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}}}}
+YAML
+cat >"$tmp/widget.yaml" <<'YAML'
+apiVersion: example.com/v1beta1
+kind: Widget
+metadata: {name: w, namespace: test}
+spec: {size: 3}
+YAML
+k apply -f "$tmp/widgets.yaml" >"$tmp/out" 2>&1 || fail "apply widgets crd: $(cat "$tmp/out")"
+k wait --for condition=established crd/widgets.example.com --timeout=10s >/dev/null 2>&1 || fail "widgets crd established"
+k apply -f "$tmp/widget.yaml" >"$tmp/out" 2>&1 || fail "apply widget: $(cat "$tmp/out")"
+expect_line "$tmp/out" '^widget.example.com/w created$' "widget created"
+[[ $(k get widgets.v1.example.com w -n test -o jsonpath='{.apiVersion} {.spec.size}') == "example.com/v1 3" ]] ||
+  fail "widget served at v1"
+[[ $(k get widgets.v1beta1.example.com w -n test -o jsonpath='{.apiVersion}') == "example.com/v1beta1" ]] ||
+  fail "widget served at v1beta1"
+k get --raw /apis/example.com >"$tmp/out" 2>&1
+expect_line "$tmp/out" '"preferredVersion":\{"groupVersion":"example.com/v1","version":"v1"\}' "preferred version v1"
+k get --raw /apis/example.com/v1alpha1/namespaces/test/widgets/w >"$tmp/out" 2>&1 && fail "v1alpha1 served"
+expect_line "$tmp/out" 'NotFound|not found' "v1alpha1 is not found"
 
 # Merge patch; the status is untouched and generation counts spec changes only.
 k patch canary podinfo -n test --type merge -p '{"spec":{"analysis":{"threshold":7}}}' >/dev/null 2>&1 || fail "merge patch"

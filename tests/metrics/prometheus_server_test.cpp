@@ -13,6 +13,7 @@
 #include "canaryd/metrics/builtin_queries.h"
 #include "canaryd/metrics/provider.h"
 #include "canaryd/metrics/query_template.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "support/raw_http_server.h"
 #include "support/workloads_in_prometheus.h"
@@ -156,7 +157,7 @@ TEST(PrometheusTimeoutTest, ASlowServerTimesOutAfterTheConfiguredTime) {
   config.timeout = std::chrono::milliseconds(200);
   config.retries = 0;
   const auto started = std::chrono::steady_clock::now();
-  Result<double> v = (*makeProvider(config))->query("up");
+  Result<double> v = (*plugins::builtin().makeMetricProvider(config))->query("up");
   const auto took = std::chrono::steady_clock::now() - started;
   release = true;
   ASSERT_FALSE(v.ok());

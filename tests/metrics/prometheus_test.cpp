@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "canaryd/metrics/provider.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "support/raw_http_server.h"
 
@@ -18,7 +19,7 @@ Result<double> ask(int status, const std::string& body, std::string* request = n
     return RawHttpServer::response(status, body);
   });
   config.address = server.url("/");
-  Result<std::unique_ptr<Provider>> provider = makeProvider(config);
+  Result<std::unique_ptr<Provider>> provider = plugins::builtin().makeMetricProvider(config);
   EXPECT_TRUE(provider.ok());
   return (*provider)->query("sum(rate(x[1m]))");
 }
@@ -63,13 +64,13 @@ TEST(PrometheusTest, FiveHundredsAreRetriedThenReported) {
   ProviderConfig config;
   config.address = server.url();
   config.retryBackoff = std::chrono::milliseconds(1);
-  Result<double> v = (*makeProvider(config))->query("up");
+  Result<double> v = (*plugins::builtin().makeMetricProvider(config))->query("up");
   ASSERT_TRUE(v.ok()) << v.error().message();
   EXPECT_EQ(*v, 7);
   EXPECT_EQ(calls, 3);
   config.retries = 1;
   calls = 0;
-  Result<double> down = (*makeProvider(config))->query("up");
+  Result<double> down = (*plugins::builtin().makeMetricProvider(config))->query("up");
   ASSERT_FALSE(down.ok());
   EXPECT_EQ(calls, 2);
 }
@@ -128,13 +129,17 @@ TEST(PrometheusTest, SendsCredentialsAndHeaders) {
 TEST(PrometheusTest, UnknownProviderTypesAreRefusedByName) {
   ProviderConfig config;
   config.type = "datadog";
-  Result<std::unique_ptr<Provider>> p = makeProvider(config);
+  Result<std::unique_ptr<Provider>> p = plugins::builtin().makeMetricProvider(config);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().message(),
             "metric provider type \"datadog\" is not supported; supported: prometheus");
   config.type = "prometheus";
   config.address = "";
-  EXPECT_NE((*makeProvider(config))->query("up").error().message().find("address is empty"),
+  EXPECT_NE((*plugins::builtin().makeMetricProvider(config))
+                ->query("up")
+                .error()
+                .message()
+                .find("address is empty"),
             std::string::npos);
 }
 

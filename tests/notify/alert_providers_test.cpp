@@ -1,191 +1,68 @@
-// Alert delivery: each provider type's exact request (golden files in tests/notify/golden/,
-// one per provider and event), Flagger's severity routing, secrets, and failures that are
-// reported, never thrown.
+// The notifier registry and AlertProviderNotifier: a provider's type picks its plugin (an
+// unknown type is refused, naming the supported ones), Flagger's severity routing, secrets,
+// and failures that are reported, never thrown. Each plugin's requests:
+// tests/notify/<type>_test.cpp.
 #include "canaryd/notify/alert_providers.h"
-
-#include <cstdlib>
-#include <fstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "canaryd/api/codec.h"
-#include "canaryd/cluster/null_client.h"
 #include "canaryd/core/base64.h"
 
+#include "alert_fixtures.h"
 #include "support/objects_client.h"
 #include "support/raw_http_server.h"
-#include "support/source_files.h"
 
 namespace canaryd::notify {
 namespace {
 
-using nlohmann::json;
-
-api::Canary canary(const std::string& alerts = "[]") {
-  auto c = api::canaryFromJson(R"({"apiVersion":"flagger.app/v1beta1","kind":"Canary",
-      "metadata":{"name":"podinfo","namespace":"test"},
-      "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"},
-              "service":{"port":9898},
-              "analysis":{"interval":"1m","threshold":5,"stepWeight":10,"alerts":)" +
-                               alerts + "}}}");
-  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
-  return *c;
+// A plugin that records which alerts reached it and sends nothing (or `url`, when set).
+NotifierPlugin recordingPlugin(const std::string& type, std::vector<std::string>& heard,
+                               bool resolvesIncidents = false, const std::string& url = "") {
+  return {.entry = {type},
+          .format = [&heard, type, url](const Destination&, const api::Canary&,
+                                        const Alert& alert) -> Result<std::optional<Delivery>> {
+            heard.push_back(type + ":" + alert.phase);
+            if (url.empty()) return std::optional<Delivery>();
+            return std::optional<Delivery>(Delivery{url, {}, "{}"});
+          },
+          .resolvesIncidents = resolvesIncidents};
 }
 
-// The alerts the controller sends, with the fields the reconciler attaches.
-Alert rollback() {
-  Alert a;
-  a.severity = "error";
-  a.phase = "Failed";
-  a.message = "Canary podinfo.test rolled back: failed checks threshold reached 5";
-  a.fields = {{"revision", "podinfo=ghcr.io/stefanprodan/podinfo:6.0.1"},
-              {"phase", "Failed"},
-              {"canaryWeight", "0"},
-              {"failedChecks", "5 of 5"},
-              {"last failed check", "request-success-rate 91.3 < 99"},
-              {"metric", "request-success-rate"},
-              {"value", "91.3"},
-              {"thresholdRange", "min 99"},
-              {"next",
-               "the primary keeps serving the last promoted revision and the canary is scaled "
-               "to zero; a new revision of the target (a fix, or the revert in Git) starts a "
-               "new analysis"}};
-  a.time = parseRfc3339("2026-11-27T10:00:00Z").value();
-  return a;
-}
-
-Alert promoted() {
-  Alert a;
-  a.severity = "info";
-  a.phase = "Succeeded";
-  a.message = "Promotion completed! podinfo.test";
-  a.fields = {
-      {"revision", "podinfo=ghcr.io/stefanprodan/podinfo:6.0.2"},
-      {"phase", "Succeeded"},
-      {"canaryWeight", "0"},
-      {"failedChecks", "0 of 5"},
-      {"next", "none: the primary serves this revision; the next one starts a new analysis"}};
-  a.time = parseRfc3339("2026-11-27T10:30:00Z").value();
-  return a;
-}
-
-Alert progressing() {
-  Alert a;
-  a.severity = "info";
-  a.phase = "Progressing";
-  a.message = "New revision detected, progressing canary analysis podinfo.test";
-  a.fields = {{"revision", "podinfo=ghcr.io/stefanprodan/podinfo:6.0.2"},
-              {"phase", "Progressing"},
-              {"canaryWeight", "0"},
-              {"failedChecks", "0 of 5"},
-              {"next",
-               "canary weight 10% once the canary is ready, up to 50% in 5 steps of 1m0s, then "
-               "promotion"}};
-  a.time = parseRfc3339("2026-11-27T10:20:00Z").value();
-  return a;
-}
-
-Alert waitingPromotion() {
-  Alert a;
-  a.severity = "warn";
-  a.phase = "WaitingPromotion";
-  a.message = "Canary is waiting for promotion approval podinfo.test";
-  a.fields = {{"revision", "podinfo=ghcr.io/stefanprodan/podinfo:6.0.2"},
-              {"phase", "WaitingPromotion"},
-              {"canaryWeight", "50"},
-              {"failedChecks", "0 of 5"},
-              {"next", "promotion once the confirm-promotion hooks approve"}};
-  a.time = parseRfc3339("2026-11-27T10:25:00Z").value();
-  return a;
-}
-
-// Compares with tests/notify/golden/NAME; CANARYD_UPDATE_GOLDEN=1 rewrites the file instead
-// (review the diff before committing it).
-void expectGolden(const std::string& body, const std::string& name) {
-  const std::string path = testing::sourcePath("tests/notify/golden/" + name);
-  const char* update = std::getenv("CANARYD_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    std::ofstream(path) << json::parse(body).dump(2) << "\n";
-    return;
-  }
-  const std::string expected = testing::readFile(path);
-  ASSERT_FALSE(expected.empty()) << "missing golden file " << path;
-  EXPECT_EQ(json::parse(body), json::parse(expected)) << name << ": " << body;
-}
-
-TEST(AlertPayloadTest, EachProviderSendsItsWireFormatForEachEvent) {
-  struct Case {
-    std::string type;
-    std::string url;
-  };
-  const std::vector<std::pair<std::string, Alert>> events = {
-      {"rollback", rollback()},
-      {"promoted", promoted()},
-      {"progressing", progressing()},
-      {"waiting-promotion", waitingPromotion()}};
-  for (const Case& c :
-       std::vector<Case>{{"slack", "https://hooks.slack.com/services/T/B/X"},
-                         {"discord", "https://discord.com/api/webhooks/1/abc/slack"},
-                         {"rocket", "https://rocket.example.com/hooks/x"},
-                         {"msteams", "https://example.webhook.office.com/w"},
-                         {"gchat", "https://chat.googleapis.com/v1/spaces/x"},
-                         {"webhook", "https://hooks.example.com/canaryd"}}) {
-    Destination d;
-    d.type = c.type;
-    d.address = c.type == "discord" ? "https://discord.com/api/webhooks/1/abc/" : c.url;
-    d.channel = "on-call";
-    d.username = "canaryd";
-    for (const auto& [event, alert] : events) {
-      Result<std::optional<Delivery>> r = buildDelivery(d, canary(), alert);
-      ASSERT_TRUE(r.ok() && r->has_value()) << c.type << " " << event;
-      EXPECT_EQ((*r)->url, c.url);
-      expectGolden((*r)->body, c.type + "-" + event + ".json");
-    }
-  }
-}
-
-TEST(AlertPayloadTest, AlertmanagerFiresOnRollbackAndResolvesOnSuccess) {
+TEST(BuildDeliveryTest, ATypeWithoutAPluginIsRefusedNamingTheSupportedOnes) {
   Destination d;
-  d.type = "alertmanager";
-  d.address = "http://alertmanager.monitoring:9093/";
-  Result<std::optional<Delivery>> fire = buildDelivery(d, canary(), rollback());
-  ASSERT_TRUE(fire.ok() && fire->has_value());
-  EXPECT_EQ((*fire)->url, "http://alertmanager.monitoring:9093/api/v2/alerts");
-  expectGolden((*fire)->body, "alertmanager-rollback.json");
-  Result<std::optional<Delivery>> resolve = buildDelivery(d, canary(), promoted());
-  ASSERT_TRUE(resolve.ok() && resolve->has_value());
-  expectGolden((*resolve)->body, "alertmanager-promoted.json");
-  Result<std::optional<Delivery>> nothing = buildDelivery(d, canary(), progressing());
-  ASSERT_TRUE(nothing.ok());
-  EXPECT_FALSE(nothing->has_value());
-}
-
-TEST(AlertPayloadTest, PagerDutyTriggersOnRollbackAndResolvesOnSuccess) {
-  Destination d;
-  d.type = "pagerduty";
-  d.token = "R0UTINGKEY";
-  Result<std::optional<Delivery>> trigger = buildDelivery(d, canary(), rollback());
-  ASSERT_TRUE(trigger.ok() && trigger->has_value());
-  EXPECT_EQ((*trigger)->url, "https://events.pagerduty.com/v2/enqueue");
-  expectGolden((*trigger)->body, "pagerduty-rollback.json");
-  Result<std::optional<Delivery>> resolve = buildDelivery(d, canary(), promoted());
-  ASSERT_TRUE(resolve.ok() && resolve->has_value());
-  expectGolden((*resolve)->body, "pagerduty-promoted.json");
-  d.token = "";
-  EXPECT_NE(buildDelivery(d, canary(), rollback()).error().message().find("routing key"),
-            std::string::npos);
-}
-
-TEST(AlertPayloadTest, UnknownTypesAndMissingAddressesAreErrors) {
-  Destination d;
-  d.type = "slack";
-  EXPECT_NE(buildDelivery(d, canary(), rollback()).error().message().find("has no address"),
-            std::string::npos);
   d.type = "sms";
   d.address = "https://sms.example.com";
-  EXPECT_NE(buildDelivery(d, canary(), rollback()).error().message().find("not supported yet"),
-            std::string::npos);
+  auto r = buildDelivery(allNotifiersForTest(), d, canary(), rollback());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(r.error().message(),
+            "alert provider type \"sms\" is not supported yet; supported: slack, discord, rocket, "
+            "msteams, gchat, webhook, alertmanager, pagerduty");
+
+  // The list is the one given, not a built-in one: slack is unknown to a webhook-only canaryd.
+  d.type = "slack";
+  r = buildDelivery(webhookNotifiers(), d, canary(), rollback());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(),
+            "alert provider type \"slack\" is not supported yet; supported: webhook");
+  r = buildDelivery({}, d, canary(), rollback());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(),
+            "alert provider type \"slack\" is not supported yet; supported: none");
+}
+
+TEST(BuildDeliveryTest, TheFirstPluginServingTheTypeBuildsTheRequest) {
+  std::vector<std::string> heard;
+  const std::vector<NotifierPlugin> plugins = {
+      recordingPlugin("sms", heard, false, "https://first.example.com"),
+      recordingPlugin("sms", heard, false, "https://second.example.com")};
+  Destination d;
+  d.type = "sms";
+  auto r = buildDelivery(plugins, d, canary(), rollback());
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ((*r)->url, "https://first.example.com");
+  EXPECT_EQ(heard, (std::vector<std::string>{"sms:Failed"}));
 }
 
 // AlertProviders and their Secrets, served as a cluster would.
@@ -207,7 +84,8 @@ TEST(AlertProviderNotifierTest, RoutesBySeverityAndTakesTheAddressFromTheSecret)
       {"metadata", {{"name", "team-hook"}, {"namespace", "test"}}},
       {"data",
        {{"address", base64Encode(server.url("/hook"))}, {"token", base64Encode("s3cret")}}}};
-  AlertProviderNotifier notifier(cluster, std::chrono::milliseconds(2000), 0);
+  AlertProviderNotifier notifier(cluster, allNotifiersForTest(), std::chrono::milliseconds(2000),
+                                 0);
   const api::Canary c = canary(R"([{"name":"all","providerRef":{"name":"team"}},
                                    {"name":"errors-only","severity":"error",
                                     "providerRef":{"name":"team"}}])");
@@ -227,7 +105,7 @@ TEST(AlertProviderNotifierTest, FailuresAreReportedWithoutTheAddress) {
   cluster.objects["AlertProvider/test/team"] = {
       {"metadata", {{"name", "team"}, {"namespace", "test"}}},
       {"spec", {{"type", "slack"}, {"address", server.url("/services/T/B/SECRETPART")}}}};
-  AlertProviderNotifier notifier(cluster, std::chrono::milliseconds(2000), 1,
+  AlertProviderNotifier notifier(cluster, allNotifiersForTest(), std::chrono::milliseconds(2000), 1,
                                  std::chrono::milliseconds(1));
   Status s = notifier.notify(canary(R"([{"name":"on-call","providerRef":{"name":"team"}},
                  {"name":"gone","providerRef":{"name":"missing"}}])"),
@@ -257,6 +135,51 @@ TEST(AlertProviderNotifierTest, FailuresAreReportedWithoutTheAddress) {
   EXPECT_NE(s.error().message().find("/..."), std::string::npos) << s.error().message();
   EXPECT_EQ(s.error().message().find("SECRETPART"), std::string::npos) << s.error().message();
   close(refusing);
+}
+
+TEST(AlertProviderNotifierTest, ATypeWithoutAPluginFailsThatDeliveryOnly) {
+  testing::RawHttpServer server(
+      [](const std::string&) { return testing::RawHttpServer::response(200, "ok"); });
+  Providers cluster;
+  cluster.objects["AlertProvider/test/chat"] = {
+      {"metadata", {{"name", "chat"}, {"namespace", "test"}}},
+      {"spec", {{"type", "slack"}, {"address", server.url("/services/T/B/X")}}}};
+  cluster.objects["AlertProvider/test/hook"] = {
+      {"metadata", {{"name", "hook"}, {"namespace", "test"}}},
+      {"spec", {{"type", "webhook"}, {"address", server.url("/hook")}}}};
+  AlertProviderNotifier notifier(cluster, webhookNotifiers(), std::chrono::milliseconds(2000), 0);
+  Status s = notifier.notify(canary(R"([{"name":"on-call","providerRef":{"name":"chat"}},
+                                        {"name":"audit","providerRef":{"name":"hook"}}])"),
+                             rollback());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message(),
+            "alerts not delivered: on-call: alert provider type \"slack\" is not supported yet; "
+            "supported: webhook");
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_NE(server.requests()[0].find("POST /hook "), std::string::npos);
+}
+
+// An entry of severity error hears a success only through a plugin that resolves incidents: it
+// closes what the rollback opened; a chat would only be told of something it did not ask for.
+TEST(AlertProviderNotifierTest, AFilteredSuccessReachesOnlyPluginsThatResolveIncidents) {
+  std::vector<std::string> heard;
+  Providers cluster;
+  for (const std::string type : {"chat", "incidents"}) {
+    cluster.objects["AlertProvider/test/" + type] = {
+        {"metadata", {{"name", type}, {"namespace", "test"}}},
+        {"spec", {{"type", type}, {"address", "https://unused.example.com"}}}};
+  }
+  AlertProviderNotifier notifier(
+      cluster, {recordingPlugin("chat", heard), recordingPlugin("incidents", heard, true)});
+  const api::Canary c = canary(R"([{"name":"a","severity":"error","providerRef":{"name":"chat"}},
+      {"name":"b","severity":"error","providerRef":{"name":"incidents"}}])");
+  ASSERT_TRUE(notifier.notify(c, progressing()).ok());
+  EXPECT_TRUE(heard.empty());
+  ASSERT_TRUE(notifier.notify(c, rollback()).ok());
+  EXPECT_EQ(heard, (std::vector<std::string>{"chat:Failed", "incidents:Failed"}));
+  heard.clear();
+  ASSERT_TRUE(notifier.notify(c, promoted()).ok());
+  EXPECT_EQ(heard, (std::vector<std::string>{"incidents:Succeeded"}));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// A rollback alert through Debian's real Alertmanager: the AlertProviderNotifier posts it, the
+// alertmanagerNotifiers(): the request (golden files in tests/notify/golden/), then a rollback
+// alert through Debian's real Alertmanager: the AlertProviderNotifier posts it, the
 // Alertmanager routes it to a loopback webhook receiver with the canary's labels, and the
 // next success resolves it.
 #include <mutex>
@@ -10,6 +11,7 @@
 #include "canaryd/cluster/null_client.h"
 #include "canaryd/notify/alert_providers.h"
 
+#include "alert_fixtures.h"
 #include "support/alertmanager_process.h"
 #include "support/raw_http_server.h"
 
@@ -17,6 +19,38 @@ namespace canaryd::notify {
 namespace {
 
 using nlohmann::json;
+
+TEST(AlertmanagerNotifierTest, FiresOnRollbackAndResolvesOnSuccess) {
+  ASSERT_EQ(alertmanagerNotifiers().size(), 1u);
+  EXPECT_EQ(alertmanagerNotifiers()[0].entry.type, "alertmanager");
+  EXPECT_TRUE(alertmanagerNotifiers()[0].resolvesIncidents);
+  Destination d;
+  d.type = "alertmanager";
+  d.address = "http://alertmanager.monitoring:9093/";
+  auto fire = buildDelivery(alertmanagerNotifiers(), d, canary(), rollback());
+  ASSERT_TRUE(fire.ok() && fire->has_value());
+  EXPECT_EQ((*fire)->url, "http://alertmanager.monitoring:9093/api/v2/alerts");
+  EXPECT_EQ((*fire)->headers, (Headers{{"Content-Type", "application/json"}}));
+  expectGolden((*fire)->body, "alertmanager-rollback.json");
+  auto resolve = buildDelivery(alertmanagerNotifiers(), d, canary(), promoted());
+  ASSERT_TRUE(resolve.ok() && resolve->has_value());
+  expectGolden((*resolve)->body, "alertmanager-promoted.json");
+  for (const Alert& a : {progressing(), waitingPromotion()}) {
+    auto nothing = buildDelivery(alertmanagerNotifiers(), d, canary(), a);
+    ASSERT_TRUE(nothing.ok());
+    EXPECT_FALSE(nothing->has_value()) << a.phase;
+  }
+}
+
+TEST(AlertmanagerNotifierTest, NeedsAnAddressEvenForAnAlertItWouldNotSend) {
+  Destination d;
+  d.type = "alertmanager";
+  for (const Alert& a : {rollback(), progressing()}) {
+    auto r = buildDelivery(alertmanagerNotifiers(), d, canary(), a);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message().find("has no address"), std::string::npos);
+  }
+}
 
 class OneProvider final : public cluster::NullClient {
  public:
@@ -74,7 +108,7 @@ TEST(AlertmanagerTest, ARollbackFiresAndTheNextSuccessResolves) {
   Receiver receiver;
   testing::AlertmanagerProcess alertmanager(receiver.url());
   OneProvider cluster(alertmanager.url());
-  AlertProviderNotifier notifier(cluster);
+  AlertProviderNotifier notifier(cluster, alertmanagerNotifiers());
   auto canary = api::canaryFromJson(R"({"apiVersion":"flagger.app/v1beta1","kind":"Canary",
       "metadata":{"name":"podinfo","namespace":"test"},
       "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"},

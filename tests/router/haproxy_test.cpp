@@ -123,25 +123,22 @@ TEST_F(HaproxyRouterTest, SyncEndpointsPointsEachServerAtItsServicesAddress) {
 }
 
 TEST(HaproxyValidationTest, TheRuntimeApiAnnotationIsRequiredAndChecked) {
-  auto problems = api::haproxyAnnotationProblems(canary("{}"));
+  auto problems = haproxyProblems(canary("{}"));
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].first, "metadata.annotations[haproxy.canaryd.dev/runtime-api]");
   EXPECT_NE(problems[0].second.find("required with provider haproxy"), std::string::npos);
-  problems =
-      api::haproxyAnnotationProblems(canary(R"({"haproxy.canaryd.dev/runtime-api":"localhost",
+  problems = haproxyProblems(canary(R"({"haproxy.canaryd.dev/runtime-api":"localhost",
                  "haproxy.canaryd.dev/sync-endpoints":"yes"})"));
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_NE(problems[0].second.find("neither a socket path"), std::string::npos);
   EXPECT_NE(problems[1].second.find("must be \"true\" or \"false\""), std::string::npos);
-  EXPECT_TRUE(api::haproxyAnnotationProblems(
-                  canary(R"({"haproxy.canaryd.dev/runtime-api":"127.0.0.1:9999"})"))
-                  .empty());
-  // And validate() reports it with the Canary's other problems.
-  bool found = false;
-  for (const api::Problem& p : api::validate(canary("{}"))) {
-    found = found || p.path == "metadata.annotations[haproxy.canaryd.dev/runtime-api]";
-  }
-  EXPECT_TRUE(found);
+  EXPECT_TRUE(
+      haproxyProblems(canary(R"({"haproxy.canaryd.dev/runtime-api":"127.0.0.1:9999"})")).empty());
+  // And the router's catalog entry carries the same check, for validate().
+  const std::vector<RouterPlugin> plugins = haproxyRouters();
+  ASSERT_EQ(plugins.size(), 1u);
+  ASSERT_TRUE(plugins[0].entry.check);
+  EXPECT_EQ(plugins[0].entry.check(canary("{}")).size(), 1u);
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ TEST(GatewayApiRouterTest, HttpRouteForAProgressiveCanary) {
 }
 
 TEST(GatewayApiRouterTest, ABTestingRoutesMatchedTrafficAndKeepsADefaultRule) {
-  api::Canary canary = example("examples/ab-testing-istio.yaml");
+  api::Canary canary = example("examples/ab-testing-gatewayapi.yaml");
   canary.spec.provider = "gatewayapi:v1";
   json route =
       buildHttpRoute(canary, {0, 100, false}, api::JsonValue(), "gateway.networking.k8s.io/v1")
@@ -107,21 +107,6 @@ TEST(KubernetesRouterTest, ThreeServicesWithTheApexOnThePrimary) {
   EXPECT_EQ(services[0].get()["spec"]["type"], "ClusterIP");
 }
 
-TEST(RouterRegistryTest, UnknownProvidersAreErrorsNamingTheSupportedOnes) {
-  kube::ConnectionConfig config;
-  config.server = "http://127.0.0.1:1";
-  kube::KubeClient client(config);
-  EXPECT_TRUE(makeRouter("kubernetes", client).ok());
-  EXPECT_TRUE(makeRouter("", client).ok());
-  EXPECT_TRUE(makeRouter("gatewayapi:v1beta1", client).ok());
-  auto istio = makeRouter("istio", client);
-  ASSERT_FALSE(istio.ok());
-  EXPECT_EQ(
-      istio.error().message(),
-      "provider \"istio\" has no router in canaryd yet; supported: kubernetes, gatewayapi:v1, "
-      "gatewayapi:v1beta1, haproxy");
-}
-
 class RouterKubesimTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -167,9 +152,7 @@ TEST_F(RouterKubesimTest, KubernetesRouterSwitchesTheApexSelector) {
 
 TEST_F(RouterKubesimTest, GatewayApiRouterWaitsForTheGatewayToAccept) {
   api::Canary canary = example("examples/canary-gatewayapi.yaml");
-  auto made = makeRouter("gatewayapi:v1", *client_);
-  ASSERT_TRUE(made.ok());
-  Router& router = **made;
+  GatewayApiRouter router(*client_, "gateway.networking.k8s.io/v1");
   ASSERT_TRUE(router.reconcile(canary).ok());
   EXPECT_EQ(*router.getRoutes(canary), (Weights{100, 0, false}));
   auto early = router.setRoutes(canary, {90, 10, false});

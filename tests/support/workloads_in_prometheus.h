@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "canaryd/metrics/provider.h"
+#include "canaryd/plugins/builtin.h"
 
 #include "support/prometheus_process.h"
 #include "support/workload_exporter.h"
@@ -32,7 +33,7 @@ class WorkloadsInPrometheus {
         job("canary", canary_.port(), "podinfo-7c9d6f5b8-k8m2p"));
     metrics::ProviderConfig config;
     config.address = prometheus_->url();
-    Result<std::unique_ptr<metrics::Provider>> made = metrics::makeProvider(config);
+    Result<std::unique_ptr<metrics::Provider>> made = plugins::builtin().makeMetricProvider(config);
     provider_ = std::move(*made);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {

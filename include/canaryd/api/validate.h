@@ -11,27 +11,19 @@
 
 #include "canaryd/api/alert_provider.h"
 #include "canaryd/api/canary.h"
+#include "canaryd/api/catalog.h"
 #include "canaryd/api/document.h"
 #include "canaryd/api/metric_template.h"
 #include "canaryd/api/problem.h"
 
 namespace canaryd::api {
 
-std::vector<Problem> validate(const Canary& canary);
-std::vector<Problem> validate(const MetricTemplate& metricTemplate);
-std::vector<Problem> validate(const AlertProvider& alertProvider);
-
-// Provider haproxy's annotations (router/haproxy.h): a missing or malformed
-// haproxy.canaryd.dev/runtime-api, a sync-endpoints other than "true"/"false"; each problem as
-// {field path, message}. Part of validate(Canary); the router refuses the same.
-std::vector<std::pair<std::string, std::string>> haproxyAnnotationProblems(const Canary& canary);
-
-// What the named provider's router cannot do of `analysis` (at `path`, e.g. "spec.analysis"):
-// A/B `match` and `mirror` on kubernetes and haproxy; each problem as {field path, message}.
-// Part of validate(Canary); `canaryd run` refuses the same.
-std::vector<std::pair<std::string, std::string>> routingProblems(const std::string& provider,
-                                                                 const CanaryAnalysis& analysis,
-                                                                 const std::string& path);
+// `catalog`: the routers, metric providers and notifiers canaryd was built with; a provider,
+// target kind or feature none of them can act on is an error naming the field and what would
+// work (api/catalog.h).
+std::vector<Problem> validate(const Canary& canary, const Catalog& catalog);
+std::vector<Problem> validate(const MetricTemplate& metricTemplate, const Catalog& catalog);
+std::vector<Problem> validate(const AlertProvider& alertProvider, const Catalog& catalog);
 
 enum class DocumentVerdict { kValid, kInvalid, kSkipped };
 
@@ -46,6 +38,7 @@ struct DocumentReport {
 // Decodes and validates every Canary, MetricTemplate and AlertProvider among `documents`
 // (other kinds are reported as skipped), and adds the warnings that need several documents,
 // such as a target Deployment that sets replicas while the Canary references an autoscaler.
-std::vector<DocumentReport> validateDocuments(const std::vector<Document>& documents);
+std::vector<DocumentReport> validateDocuments(const std::vector<Document>& documents,
+                                              const Catalog& catalog);
 
 }  // namespace canaryd::api

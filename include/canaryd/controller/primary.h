@@ -6,9 +6,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "canaryd/api/canary.h"
 #include "canaryd/api/json_value.h"
+#include "canaryd/core/result.h"
+#include "canaryd/router/router.h"
 
 namespace canaryd::controller {
 
@@ -33,13 +36,20 @@ std::string revisionOf(const api::JsonValue& target,
 // containers): the revision as people name it, for alerts, logs and status.
 std::string imagesOf(const api::JsonValue& deployment);
 
-// `<target>-primary`: the target's pod template with its `app` label (and the selector, pod
-// anti-affinity and topology-spread selectors) renamed `<target>-primary`, tracked ConfigMap
+// The target's selector label and value: the first of `labels` (canaryd run --selector-labels,
+// Flagger's default app, name, app.kubernetes.io/name) in its spec.selector.matchLabels; an
+// error naming them when it has none.
+Result<router::Selector> selectorOf(const api::JsonValue& target,
+                                    const std::vector<std::string>& labels);
+
+// `<target>-primary`: the target's pod template with its selector label (and the selector, pod
+// anti-affinity and topology-spread selectors) renamed `<value>-primary`, tracked ConfigMap
 // and Secret references renamed `<name>-primary`, the annotation flagger-id set to the
 // revision (so each promotion rolls the primary), replicas copied unless an autoscaler owns
 // them, labels and annotations of Flux (toolkit.fluxcd.io) dropped, owned by the Canary.
 api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::JsonValue& target,
-                                      const ConfigRefs& tracked, const std::string& revision);
+                                      const ConfigRefs& tracked, const std::string& revision,
+                                      const router::Selector& selector = {});
 
 // Whether a Deployment has rolled out its current spec: the controller has observed the
 // latest generation, every replica runs the new template, and at least `readyThreshold`

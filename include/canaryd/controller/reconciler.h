@@ -12,8 +12,9 @@
 // is applied twice or skipped. When a router refuses a change (an HTTPRoute not yet accepted
 // by its Gateway) the step stops before (4) and is retried shortly.
 //
-// Reaches the world only through cluster::Client, the routers, metrics::Provider (through the
-// factory), notify::Notifier and the Clock. Thread-safe: reconciles of different Canaries may
+// Reaches the world only through interfaces: cluster::Client, the routers and metrics::Provider
+// (through the factories the composition root injects), notify::Notifier, RollbackListener (Git
+// write-back), the Clock and the webhooks' sleep. Thread-safe: reconciles of different Canaries may
 // run at once (the work queue never hands out one key twice at a time).
 #pragma once
 
@@ -21,13 +22,14 @@
 #include <memory>
 #include <string>
 
+#include "canaryd/api/catalog.h"
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/client.h"
 #include "canaryd/controller/metric_checks.h"
+#include "canaryd/controller/rollback_listener.h"
 #include "canaryd/core/clock.h"
-#include "canaryd/gitops/fence.h"
-#include "canaryd/gitops/write_back.h"
 #include "canaryd/notify/notifier.h"
+#include "canaryd/router/router.h"
 
 namespace canaryd::runtime {
 class EventRecorder;
@@ -39,13 +41,12 @@ struct ReconcilerOptions {
   std::string provider = "kubernetes";                   // when a Canary names none (--provider)
   std::string metricsServer = "http://prometheus:9090";  // --metrics-server
   Duration minInterval = api::kMinAnalysisInterval;      // --min-interval (Flagger: 10s)
-  // Git write-back on rollback (Canaries that opt in by annotation), fenced by the operator's
-  // file (--git-write-back-config; null: write-back off for every namespace); the credentials
-  // come from the fence's Secret in the Canary's own namespace (keys username, token or
-  // password, identity); the writer (tests replace it).
-  std::shared_ptr<const gitops::Fence> gitFence;
-  std::function<Result<gitops::Outcome>(const gitops::Request&, const gitops::Credentials&)>
-      gitWriter = gitops::writeBack;
+  // The routers, by provider name (required), and what they can do: a Canary the catalog
+  // refuses (as `canaryd validate` does) is stalled with the problem, never run differently.
+  router::RouterFactory routers;
+  api::Catalog catalog;
+  // Told of rollbacks (Git write-back); null: nobody.
+  RollbackListener* rollbacks = nullptr;
   // The install's key for the digests of tracked ConfigMaps and Secrets in Canary status
   // (HMAC-SHA256); empty: unkeyed digests (the simulator, tests).
   std::string digestKey;
@@ -53,6 +54,9 @@ struct ReconcilerOptions {
   HttpTransport webhookTransport;
   // The addresses webhooks may reach (--allow-address); null: any.
   std::shared_ptr<const AddressPolicy> addresses;
+  // The labels a target may select its pods by, first found wins (--selector-labels; Flagger's
+  // -selector-labels default).
+  std::vector<std::string> selectorLabels = {"app", "name", "app.kubernetes.io/name"};
   // templateRefs to another namespace than the Canary's are refused (--no-cross-namespace-refs).
   bool noCrossNamespaceRefs = false;
 };
@@ -76,7 +80,7 @@ inline constexpr const char* kFinalizer = "finalizer.flagger.app";
 class Reconciler {
  public:
   Reconciler(cluster::Client& client, const Clock& clock, notify::Notifier& notifier,
-             ReconcilerOptions options = {}, ProviderFactory metrics = metrics::makeProvider,
+             ReconcilerOptions options, ProviderFactory metrics,
              std::function<void(Duration)> webhookSleep = nullptr);
   ~Reconciler();
 

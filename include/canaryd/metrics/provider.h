@@ -3,16 +3,20 @@
 //
 // A provider answers one instant query with one number. No data is an error, never a number:
 // an empty result or NaN is kNotFound ("no values found"), a failed or refused query is
-// kUnavailable or kInvalidInput, so that a check can never pass on missing data. Providers are
-// chosen by MetricTemplate `spec.provider.type` through makeProvider(), the one registry.
+// kUnavailable or kInvalidInput, so that a check can never pass on missing data. A provider is a
+// plugin: one file declares its MetricProviderPlugin (the MetricTemplate `spec.provider.type`
+// it answers, its own checks of a template, a factory), registered at the composition root
+// (plugins/registry.h); the controller sees only this interface.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "canaryd/api/catalog.h"
 #include "canaryd/core/clock.h"
 #include "canaryd/core/duration.h"
 #include "canaryd/core/http.h"
@@ -56,8 +60,10 @@ struct ProviderConfig {
   std::size_t maxResponseBytes = 10u << 20;
 };
 
-// The provider for `config.type`; an unknown or unsupported type is an error naming the
-// supported ones.
-Result<std::unique_ptr<Provider>> makeProvider(const ProviderConfig& config);
+// A metric provider as registered at the composition root.
+struct MetricProviderPlugin {
+  api::MetricProviderEntry entry;
+  std::function<Result<std::unique_ptr<Provider>>(const ProviderConfig&)> make;
+};
 
 }  // namespace canaryd::metrics

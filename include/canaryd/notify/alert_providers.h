@@ -3,17 +3,23 @@
 // Each alert entry names an AlertProvider (providerRef, its namespace defaulting to the
 // Canary's) and a severity filter, routed as Flagger routes: an entry of severity `info` (the
 // default) gets every alert, `warn` gets warnings and errors, `error` errors only. The
-// provider's address and token may come from its secretRef (keys `address`, `token`). The
-// request each provider type sends is built by buildDelivery(), a pure function the tests
-// compare byte for byte. A provider that fails is retried with backoff, then logged and
-// reported; it never blocks or fails a rollout step. Thread-safe.
+// provider's address and token may come from its secretRef (keys `address`, `token`).
+//
+// What each provider type sends is a plugin (NotifierPlugin): its type name and a pure function
+// building the request, one file per plugin in src/notify/. The composition root concatenates
+// the plugin lists declared below and hands them to AlertProviderNotifier; a type without a
+// plugin is refused, naming the types it has. A provider that fails is retried with backoff,
+// then logged and reported; it never blocks or fails a rollout step. Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "canaryd/api/catalog.h"
 #include "canaryd/cluster/client.h"
 #include "canaryd/core/http.h"
 #include "canaryd/notify/notifier.h"
@@ -22,7 +28,7 @@ namespace canaryd::notify {
 
 // An AlertProvider with its secret resolved.
 struct Destination {
-  std::string type;  // slack, discord, rocket, msteams, gchat, webhook, alertmanager, pagerduty
+  std::string type;  // spec.type: a NotifierPlugin's entry.type (slack, webhook, ...)
   std::string address;
   std::string token;
   std::string channel = "general";
@@ -38,13 +44,40 @@ struct Delivery {
 
 // The request `destination` gets for `alert` about `canary`; nothing when that type has nothing
 // to say about it (Alertmanager and PagerDuty hear only of rollbacks, which fire, and
-// successes, which resolve them).
-Result<std::optional<Delivery>> buildDelivery(const Destination& destination,
+// successes, which resolve them). An error is the provider's own misconfiguration (no address,
+// no token), never retryable. Pure: no clock, no I/O, so the tests compare it byte for byte.
+using DeliveryFormat = std::function<Result<std::optional<Delivery>>(
+    const Destination&, const api::Canary&, const Alert&)>;
+
+// One alert notifier type: what the validator knows of it (the AlertProvider spec.type it
+// serves) and the request it sends.
+struct NotifierPlugin {
+  api::NotifierEntry entry;
+  DeliveryFormat format;  // never empty
+  // It resolves what a rollback fired (Alertmanager, PagerDuty): a success reaches it even
+  // through an entry's severity filter, else the incident would stay open.
+  bool resolvesIncidents = false;
+};
+
+// The plugins, one function per file in src/notify/; the composition root concatenates them.
+// Slack's incoming-webhook payload: slack, discord (its /slack endpoint) and rocket.
+std::vector<NotifierPlugin> slackNotifiers();
+std::vector<NotifierPlugin> teamsNotifiers();         // msteams: an Office 365 MessageCard
+std::vector<NotifierPlugin> gchatNotifiers();         // gchat: Google Chat's text message
+std::vector<NotifierPlugin> webhookNotifiers();       // webhook: canaryd's own JSON, any receiver
+std::vector<NotifierPlugin> alertmanagerNotifiers();  // alertmanager: its v2 alerts API
+std::vector<NotifierPlugin> pagerdutyNotifiers();     // pagerduty: Events API v2
+
+// The request of the plugin in `formats` serving `destination.type` (the first, should two
+// serve it); an invalid-input error naming the supported types when none does.
+Result<std::optional<Delivery>> buildDelivery(const std::vector<NotifierPlugin>& formats,
+                                              const Destination& destination,
                                               const api::Canary& canary, const Alert& alert);
 
 class AlertProviderNotifier final : public Notifier {
  public:
-  AlertProviderNotifier(cluster::Client& client,
+  // `formats`: the notifier types an AlertProvider may name (see buildDelivery).
+  AlertProviderNotifier(cluster::Client& client, std::vector<NotifierPlugin> formats,
                         std::chrono::milliseconds timeout = std::chrono::seconds(10),
                         int retries = 2,
                         std::chrono::milliseconds backoff = std::chrono::milliseconds(500));
@@ -66,6 +99,7 @@ class AlertProviderNotifier final : public Notifier {
   Result<Destination> resolve(const api::Canary& canary, const api::CanaryAlert& entry);
 
   cluster::Client& client_;
+  std::vector<NotifierPlugin> formats_;
   std::chrono::milliseconds timeout_;
   int retries_;
   std::chrono::milliseconds backoff_;

@@ -6,6 +6,8 @@
 // not changed until every parent Gateway has accepted the route's current generation.
 #pragma once
 
+#include <vector>
+
 #include <nlohmann/json_fwd.hpp>
 
 #include "canaryd/router/router.h"
@@ -28,5 +30,9 @@ class GatewayApiRouter final : public Router {
 // there is none). Exposed for tests: it is the exact object the router writes.
 api::JsonValue buildHttpRoute(const api::Canary& canary, const Weights& weights,
                               const api::JsonValue& existing, const std::string& apiVersion);
+
+// Providers gatewayapi:v1 and gatewayapi:v1beta1: an HTTPRoute with weighted backends, A/B
+// matches and mirroring, attached to spec.service.gatewayRefs.
+std::vector<RouterPlugin> gatewayApiRouters();
 
 }  // namespace canaryd::router

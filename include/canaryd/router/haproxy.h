@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "canaryd/router/router.h"
 
@@ -65,5 +66,13 @@ class HaproxyRouter final : public Router {
   cluster::Client& client_;
   std::shared_ptr<const AddressPolicy> addresses_;
 };
+
+// Provider haproxy's annotations: a missing or malformed runtime-api, a backend or server name
+// with characters HAProxy's names do not have, a sync-endpoints other than "true"/"false".
+// `canaryd validate` reports them (through the catalog); the router refuses the same.
+api::FieldProblems haproxyProblems(const api::Canary& canary);
+
+// Provider haproxy: weighted steps through HAProxy's Runtime API.
+std::vector<RouterPlugin> haproxyRouters();
 
 }  // namespace canaryd::router

@@ -12,16 +12,22 @@ namespace canaryd::router {
 
 class KubernetesRouter final : public Router {
  public:
-  explicit KubernetesRouter(cluster::Client& client) : client_(client) {}
+  explicit KubernetesRouter(cluster::Client& client, Selector selector = {})
+      : client_(client), selector_(std::move(selector)) {}
   Status reconcile(const api::Canary& canary) override;
   Status setRoutes(const api::Canary& canary, const Weights& weights) override;
   Result<Weights> getRoutes(const api::Canary& canary) override;
 
  private:
   cluster::Client& client_;
+  Selector selector_;
 };
 
 // The apex, primary and canary Services, apex selecting the primary's pods. Exposed for tests.
-std::vector<api::JsonValue> buildServices(const api::Canary& canary);
+std::vector<api::JsonValue> buildServices(const api::Canary& canary, const Selector& selector = {});
+
+// Provider kubernetes: blue/green by Service selectors (no weights, no L7 routing), as Flagger's
+// kubernetes provider. Its Services are the ones every provider uses.
+std::vector<RouterPlugin> kubernetesRouters();
 
 }  // namespace canaryd::router

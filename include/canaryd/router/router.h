@@ -1,16 +1,19 @@
 // Router: where a Canary's traffic split lives (an HTTPRoute, a Service selector, ...).
 //
-// Routers are chosen by the Canary's provider through makeRouter(), the one registry; an
-// unknown or not yet supported provider is an error that names the supported ones, never a
-// silent fallback. Every method is idempotent: it makes the cluster match, whatever it held.
-// Implementations talk to the cluster only through cluster::Client; thread-compatible.
+// A router is a plugin: one file declares its RouterPlugin (provider names, capabilities, its own
+// checks of a Canary, a factory), and the composition root registers it (plugins/registry.h).
+// The controller sees only this interface. Every method is idempotent: it makes the cluster
+// match, whatever it held. Implementations talk to the cluster only through cluster::Client;
+// thread-compatible.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
 #include "canaryd/api/canary.h"
+#include "canaryd/api/catalog.h"
 #include "canaryd/cluster/client.h"
 #include "canaryd/core/address_policy.h"
 #include "canaryd/core/result.h"
@@ -34,14 +37,40 @@ class Router {
   virtual Result<Weights> getRoutes(const api::Canary& canary) = 0;
 };
 
-// The router for `provider` ("" means the Canary's own spec.provider, then "kubernetes").
-// `addresses`: the operator's allow-list for data-plane addresses that Canaries name (the
-// HAProxy Runtime API); null: any.
-Result<std::unique_ptr<Router>> makeRouter(
-    std::string_view provider, cluster::Client& client,
-    std::shared_ptr<const AddressPolicy> addresses = nullptr);
+// How the Services find the pods, as Flagger's -selector-labels: the label of the target's
+// selector (`app`, `name` or `app.kubernetes.io/name` by default) and its value. The canary
+// Service selects label=value (the target's pods), the primary and apex Services
+// label=value-primary (the primary's). An empty value means the target's name.
+struct Selector {
+  std::string label = "app";
+  std::string value;
+};
 
-// Names derived from the Canary as Flagger derives them.
-std::string apexServiceName(const api::Canary& canary);  // service.name, else targetRef.name
+// What a router is built with.
+struct RouterContext {
+  cluster::Client& client;
+  // The operator's allow-list for data-plane addresses that Canaries name (the HAProxy Runtime
+  // API); null: any.
+  std::shared_ptr<const AddressPolicy> addresses;
+  Selector selector;
+};
+
+// A router as registered at the composition root: the catalog entry the validator reads (its
+// provider name, what it can do, its own checks) and how to make one.
+struct RouterPlugin {
+  api::RouterEntry entry;
+  std::function<std::unique_ptr<Router>(const RouterContext&)> make;
+};
+
+// How the controller gets a Canary's router, for the client it works with (the composition root
+// binds the registry: plugins/registry.h).
+using RouterFactory = std::function<Result<std::unique_ptr<Router>>(
+    std::string_view provider, cluster::Client& client, const Selector& selector)>;
+
+// Names derived from the Canary as Flagger derives them: service.name, else targetRef.name.
+inline std::string apexServiceName(const api::Canary& canary) {
+  if (canary.spec.service && canary.spec.service->name) return *canary.spec.service->name;
+  return canary.spec.targetRef ? canary.spec.targetRef->name.value_or("") : "";
+}
 
 }  // namespace canaryd::router

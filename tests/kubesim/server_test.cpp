@@ -1,0 +1,172 @@
+#include "kubesim/server.h"
+
+#include <string>
+#include <string_view>
+
+#include <gtest/gtest.h>
+
+#include "canaryd/core/http.h"
+
+#include "kubesim/objects.h"
+
+namespace canaryd::kubesim {
+namespace {
+
+using nlohmann::json;
+
+struct Answer {
+  int status = 0;
+  json body;
+};
+
+// kubesim's HTTP server in this process on a free loopback port, asked through HttpClient.
+class KubesimServerTest : public ::testing::Test {
+ protected:
+  KubesimServerTest() { base = "http://127.0.0.1:" + std::to_string(server.start()); }
+
+  Answer send(const std::string& method, const std::string& path, const json& body = nullptr) {
+    HttpRequest request;
+    request.method = method;
+    request.url = base + path;
+    if (!body.is_null()) {
+      request.headers = {{"Content-Type", "application/json"}};
+      request.body = body.dump();
+    }
+    auto response = client.send(request);
+    if (!response) {
+      ADD_FAILURE() << method << " " << path << ": " << response.error().message();
+      return {};
+    }
+    return {response->status, json::parse(response->body, nullptr, false)};
+  }
+
+  // The first event of a watch on `path` (from the current objects).
+  json firstWatchEvent(const std::string& path) {
+    HttpRequest request;
+    request.url = base + path + "?watch=true&timeoutSeconds=5";
+    request.timeout = std::chrono::seconds(10);
+    std::string received;
+    json event;
+    auto response = client.stream(request, [&](std::string_view chunk) {
+      received += chunk;
+      const auto newline = received.find('\n');
+      if (newline == std::string::npos) return true;
+      event = json::parse(received.substr(0, newline), nullptr, false);
+      return false;
+    });
+    EXPECT_TRUE(response.ok());
+    return event;
+  }
+
+  void installWidgets() {
+    ASSERT_EQ(send("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                   testing::widgetCrd())
+                  .status,
+              201);
+  }
+
+  ResourceRegistry registry;
+  Store store{registry, 1000};
+  Server server{registry, store, ServerOptions{}};
+  HttpClient client;
+  std::string base;
+};
+
+TEST_F(KubesimServerTest, ACustomResourceAnswersAtEveryServedVersion) {
+  installWidgets();
+  Answer created = send("POST", "/apis/example.com/v1beta1/namespaces/default/widgets",
+                        testing::widget("example.com/v1beta1", "w", 3));
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["apiVersion"], "example.com/v1beta1");
+
+  Answer asV1 = send("GET", "/apis/example.com/v1/namespaces/default/widgets/w");
+  ASSERT_EQ(asV1.status, 200) << asV1.body.dump();
+  EXPECT_EQ(asV1.body["apiVersion"], "example.com/v1");
+  EXPECT_EQ(asV1.body["spec"]["size"], 3);
+
+  Answer list = send("GET", "/apis/example.com/v1/widgets");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body["apiVersion"], "example.com/v1");
+  ASSERT_EQ(list.body["items"].size(), 1u);
+  EXPECT_EQ(list.body["items"][0]["apiVersion"], "example.com/v1");
+
+  json event = firstWatchEvent("/apis/example.com/v1/namespaces/default/widgets");
+  EXPECT_EQ(event["type"], "ADDED");
+  EXPECT_EQ(event["object"]["apiVersion"], "example.com/v1");
+
+  // Written under v1, read under v1beta1: one object.
+  json changed = asV1.body;
+  changed["spec"]["size"] = 4;
+  EXPECT_EQ(send("PUT", "/apis/example.com/v1/namespaces/default/widgets/w", changed).status, 200);
+  Answer asBeta = send("GET", "/apis/example.com/v1beta1/namespaces/default/widgets/w");
+  EXPECT_EQ(asBeta.body["apiVersion"], "example.com/v1beta1");
+  EXPECT_EQ(asBeta.body["spec"]["size"], 4);
+}
+
+TEST_F(KubesimServerTest, AVersionThatIsNotServedIsNotFound) {
+  installWidgets();
+  ASSERT_EQ(send("POST", "/apis/example.com/v1/namespaces/default/widgets",
+                 testing::widget("example.com/v1", "w", 1))
+                .status,
+            201);
+  EXPECT_EQ(send("GET", "/apis/example.com/v1alpha1/namespaces/default/widgets/w").status, 404);
+  EXPECT_EQ(send("GET", "/apis/example.com/v1alpha1/namespaces/default/widgets").status, 404);
+  EXPECT_EQ(send("GET", "/apis/example.com/v1alpha1").status, 404);
+  EXPECT_EQ(send("POST", "/apis/example.com/v1alpha1/namespaces/default/widgets",
+                 testing::widget("example.com/v1alpha1", "x", 1))
+                .status,
+            404);
+}
+
+TEST_F(KubesimServerTest, DiscoveryPrefersTheHighestServedVersion) {
+  installWidgets();
+  Answer group = send("GET", "/apis/example.com");
+  ASSERT_EQ(group.status, 200);
+  EXPECT_EQ(group.body["kind"], "APIGroup");
+  EXPECT_EQ(group.body["preferredVersion"]["groupVersion"], "example.com/v1");
+  ASSERT_EQ(group.body["versions"].size(), 2u);
+  EXPECT_EQ(group.body["versions"][1]["version"], "v1beta1");
+  EXPECT_EQ(send("GET", "/apis/example.com/v1").status, 200);
+  EXPECT_EQ(send("GET", "/apis/example.com/v1beta1").status, 200);
+}
+
+TEST_F(KubesimServerTest, IngressesAndIngressClassesAreCreatedReadAndListed) {
+  Answer ingress = send("POST", "/apis/networking.k8s.io/v1/namespaces/default/ingresses",
+                        testing::ingress("shop"));
+  ASSERT_EQ(ingress.status, 201) << ingress.body.dump();
+  EXPECT_EQ(send("GET", "/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop")
+                .body["spec"]["ingressClassName"],
+            "nginx");
+  Answer ingresses = send("GET", "/apis/networking.k8s.io/v1/ingresses");
+  EXPECT_EQ(ingresses.body["kind"], "IngressList");
+  EXPECT_EQ(ingresses.body["items"].size(), 1u);
+  json status = ingress.body;
+  status["status"] = {{"loadBalancer", {{"ingress", {{{"ip", "10.0.0.7"}}}}}}};
+  EXPECT_EQ(
+      send("PUT", "/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop/status", status)
+          .status,
+      200);
+
+  ASSERT_EQ(
+      send("POST", "/apis/networking.k8s.io/v1/ingressclasses", testing::ingressClass("nginx"))
+          .status,
+      201);
+  Answer ingressClass = send("GET", "/apis/networking.k8s.io/v1/ingressclasses/nginx");
+  EXPECT_EQ(ingressClass.status, 200);
+  EXPECT_EQ(ingressClass.body["kind"], "IngressClass");
+  EXPECT_EQ(send("GET", "/apis/networking.k8s.io/v1/ingressclasses").body["items"].size(), 1u);
+}
+
+TEST_F(KubesimServerTest, DaemonSetsGetTheirDefaultsAndAStatusButNoScale) {
+  Answer created =
+      send("POST", "/apis/apps/v1/namespaces/default/daemonsets", testing::daemonSet("agent"));
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["spec"]["updateStrategy"], json::parse(R"({"type": "RollingUpdate",
+                            "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})"));
+  EXPECT_EQ(created.body["spec"]["revisionHistoryLimit"], 10);
+  EXPECT_EQ(send("GET", "/apis/apps/v1/namespaces/default/daemonsets/agent/status").status, 200);
+  EXPECT_EQ(send("GET", "/apis/apps/v1/namespaces/default/daemonsets/agent/scale").status, 404);
+}
+
+}  // namespace
+}  // namespace canaryd::kubesim

@@ -1,0 +1,86 @@
+#include "kubesim/table.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kubesim/controller_simulator.h"
+#include "kubesim/objects.h"
+
+namespace canaryd::kubesim {
+namespace {
+
+using nlohmann::json;
+
+std::vector<std::string> columnNames(const json& table) {
+  std::vector<std::string> names;
+  for (const json& c : table["columnDefinitions"])
+    names.push_back(c["name"]);
+  return names;
+}
+
+// The row's cells without the last (Age, which depends on the wall clock).
+json cellsBeforeAge(const json& table, std::size_t row = 0) {
+  json cells = table["rows"][row]["cells"];
+  cells.erase(cells.size() - 1);
+  return cells;
+}
+
+class KubesimTableTest : public ::testing::Test {
+ protected:
+  ResourceType type(const std::string& group, const std::string& resource) {
+    return testing::typeOf(registry, group, "v1", resource);
+  }
+  static json created(json object) {
+    object["metadata"]["creationTimestamp"] = "2025-01-01T00:00:00Z";
+    return object;
+  }
+  ResourceRegistry registry;
+};
+
+TEST_F(KubesimTableTest, DaemonSetsShowTheirCountsAndNodeSelector) {
+  json ds = created(testing::daemonSet("agent"));
+  ds["status"] = daemonSetStatusFor(1, 3, 2);
+  json zero = created(testing::daemonSet("idle", {{testing::kScaleToZeroLabel, "true"}}));
+  const json table = toTable(type("apps", "daemonsets"), json::array({ds, zero}), false);
+  EXPECT_EQ(columnNames(table),
+            (std::vector<std::string>{"Name", "Desired", "Current", "Ready", "Up-to-date",
+                                      "Available", "Node Selector", "Age"}));
+  EXPECT_EQ(cellsBeforeAge(table, 0), json({"agent", 3, 3, 2, 3, 2, "<none>"}));
+  EXPECT_EQ(cellsBeforeAge(table, 1),
+            json({"idle", 0, 0, 0, 0, 0, "flagger.app/scale-to-zero=true"}));
+}
+
+TEST_F(KubesimTableTest, IngressesShowClassHostsAddressAndPorts) {
+  json plain = created(testing::ingress("shop"));
+  json tls = created(testing::ingress("secure"));
+  tls["spec"].erase("ingressClassName");
+  tls["spec"]["rules"].push_back({{"host", "api.example"}});
+  tls["spec"]["tls"] = {{{"hosts", {"shop.example"}}, {"secretName", "cert"}}};
+  tls["status"] = {{"loadBalancer", {{"ingress", {{{"ip", "10.0.0.7"}}, {{"hostname", "lb"}}}}}}};
+  const json table =
+      toTable(type("networking.k8s.io", "ingresses"), json::array({plain, tls}), false);
+  EXPECT_EQ(columnNames(table),
+            (std::vector<std::string>{"Name", "Class", "Hosts", "Address", "Ports", "Age"}));
+  EXPECT_EQ(cellsBeforeAge(table, 0), json({"shop", "nginx", "shop.example", "", "80"}));
+  EXPECT_EQ(cellsBeforeAge(table, 1),
+            json({"secure", "<none>", "shop.example,api.example", "10.0.0.7,lb", "80, 443"}));
+}
+
+TEST_F(KubesimTableTest, IngressClassesShowControllerAndParameters) {
+  json withParameters = created(testing::ingressClass("external"));
+  withParameters["spec"]["parameters"] = {
+      {"apiGroup", "k8s.example.com"}, {"kind", "IngressParameters"}, {"name", "lb"}};
+  const json table =
+      toTable(type("networking.k8s.io", "ingressclasses"),
+              json::array({created(testing::ingressClass("nginx")), withParameters}), false);
+  EXPECT_EQ(columnNames(table),
+            (std::vector<std::string>{"Name", "Controller", "Parameters", "Age"}));
+  EXPECT_EQ(cellsBeforeAge(table, 0), json({"nginx", "k8s.io/ingress-nginx", "<none>"}));
+  EXPECT_EQ(cellsBeforeAge(table, 1),
+            json({"external", "k8s.io/ingress-nginx", "IngressParameters.k8s.example.com/lb"}));
+}
+
+}  // namespace
+}  // namespace canaryd::kubesim

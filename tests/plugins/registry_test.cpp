@@ -1,0 +1,96 @@
+// The composition root's registry: what it makes, what it refuses, and that the catalog the
+// validator reads is the registry's own.
+#include "canaryd/plugins/registry.h"
+
+#include <gtest/gtest.h>
+
+#include "canaryd/kube/config.h"
+#include "canaryd/kube/kube_client.h"
+#include "canaryd/plugins/builtin.h"
+
+namespace canaryd::plugins {
+namespace {
+
+class NullRouter final : public router::Router {
+ public:
+  Status reconcile(const api::Canary&) override { return {}; }
+  Status setRoutes(const api::Canary&, const router::Weights&) override { return {}; }
+  Result<router::Weights> getRoutes(const api::Canary&) override { return router::Weights{}; }
+};
+
+router::RouterPlugin fake(const std::string& name, int* made) {
+  return {{name, {}, nullptr}, [made](const router::RouterContext&) {
+            ++*made;
+            return std::unique_ptr<router::Router>(std::make_unique<NullRouter>());
+          }};
+}
+
+kube::KubeClient& unreachableClient() {
+  static kube::KubeClient client([] {
+    kube::ConnectionConfig config;
+    config.server = "http://127.0.0.1:1";
+    return config;
+  }());
+  return client;
+}
+
+TEST(RegistryTest, UnknownProvidersAreErrorsNamingTheRegisteredOnes) {
+  const Registry& registry = builtin();
+  router::RouterContext context{unreachableClient(), nullptr, {}};
+  EXPECT_TRUE(registry.makeRouter("kubernetes", context).ok());
+  EXPECT_TRUE(registry.makeRouter("gatewayapi:v1beta1", context).ok());
+  auto istio = registry.makeRouter("istio", context);
+  ASSERT_FALSE(istio.ok());
+  EXPECT_EQ(istio.error().message(),
+            "provider \"istio\" has no router in canaryd yet; supported: kubernetes, "
+            "gatewayapi:v1, gatewayapi:v1beta1, haproxy");
+  metrics::ProviderConfig config;
+  config.type = "datadog";
+  auto datadog = registry.makeMetricProvider(config);
+  ASSERT_FALSE(datadog.ok());
+  EXPECT_EQ(datadog.error().message(),
+            "metric provider type \"datadog\" is not supported; supported: prometheus");
+}
+
+TEST(RegistryTest, EveryProviderButKubernetesGetsTheServicesFirst) {
+  int services = 0;
+  int mesh = 0;
+  Registry registry;
+  EXPECT_TRUE(registry.add({fake("kubernetes", &services)}));
+  EXPECT_TRUE(registry.add({fake("mesh", &mesh)}));
+  router::RouterContext context{unreachableClient(), nullptr, {}};
+  ASSERT_TRUE(registry.makeRouter("kubernetes", context).ok());
+  EXPECT_EQ(services, 1);
+  ASSERT_TRUE(registry.makeRouter("mesh", context).ok());
+  EXPECT_EQ(services, 2);  // the Services' router, composed with the mesh's
+  EXPECT_EQ(mesh, 1);
+}
+
+TEST(RegistryTest, ANameRegisteredTwiceKeepsTheFirst) {
+  int first = 0;
+  int second = 0;
+  Registry registry;
+  EXPECT_TRUE(registry.add({fake("kubernetes", &first)}));
+  EXPECT_FALSE(registry.add({fake("kubernetes", &second)}));
+  ASSERT_TRUE(registry.makeRouter("kubernetes", {unreachableClient(), nullptr, {}}).ok());
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 0);
+  EXPECT_EQ(registry.catalog().routerNames(), std::vector<std::string>{"kubernetes"});
+}
+
+TEST(RegistryTest, TheCatalogIsWhatWasRegistered) {
+  const api::Catalog catalog = builtin().catalog("haproxy");
+  EXPECT_EQ(catalog.defaultProvider, "haproxy");
+  EXPECT_EQ(catalog.routerNames(), (std::vector<std::string>{"kubernetes", "gatewayapi:v1",
+                                                             "gatewayapi:v1beta1", "haproxy"}));
+  EXPECT_EQ(catalog.metricProviderTypes(), std::vector<std::string>{"prometheus"});
+  EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::matching),
+            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1"}));
+  EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::weights),
+            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "haproxy"}));
+  EXPECT_TRUE(catalog.hasNotifier("slack"));
+  EXPECT_TRUE(catalog.hasNotifier("pagerduty"));
+}
+
+}  // namespace
+}  // namespace canaryd::plugins
