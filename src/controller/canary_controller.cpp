@@ -57,15 +57,18 @@ CanaryController::CanaryController(cluster::Client& client, const Clock& clock,
         },
         [this](const api::JsonValue& c) { watchCanary(nullptr, c, true); },
     });
-    auto deployments =
-        std::make_unique<runtime::Informer>(client, cluster::kDeployments, clock, informerOptions);
-    deployments->addHandlers({
-        [this](const api::JsonValue& d) { watchDeployment(d); },
-        [this](const api::JsonValue&, const api::JsonValue& after) { watchDeployment(after); },
-        [this](const api::JsonValue& d) { watchDeployment(d); },
-    });
     informers_.push_back(std::move(canaries));
-    informers_.push_back(std::move(deployments));
+    // A change of a target (Deployment or DaemonSet) or its primary wakes the Canary.
+    for (const cluster::Resource* workloads : {&cluster::kDeployments, &cluster::kDaemonSets}) {
+      auto targets =
+          std::make_unique<runtime::Informer>(client, *workloads, clock, informerOptions);
+      targets->addHandlers({
+          [this](const api::JsonValue& d) { watchDeployment(d); },
+          [this](const api::JsonValue&, const api::JsonValue& after) { watchDeployment(after); },
+          [this](const api::JsonValue& d) { watchDeployment(d); },
+      });
+      informers_.push_back(std::move(targets));
+    }
   }
 }
 

@@ -14,6 +14,17 @@ namespace {
 
 using nlohmann::json;
 
+// A DaemonSet's pod template as its owner wrote it: without canaryd's scale-to-zero selector
+// (and without the empty nodeSelector removing it may leave).
+void withoutScaleToZero(json& podTemplate) {
+  if (!podTemplate.is_object() || !podTemplate.contains("spec")) return;
+  json& spec = podTemplate["spec"];
+  if (!spec.is_object() || !spec.contains("nodeSelector")) return;
+  json& selector = spec["nodeSelector"];
+  if (selector.is_object()) selector.erase(kScaleToZeroLabel);
+  if (selector.is_null() || (selector.is_object() && selector.empty())) spec.erase("nodeSelector");
+}
+
 void collect(const json& podSpec, ConfigRefs& refs) {
   for (const json& v : podSpec.value("volumes", json::array())) {
     if (v.contains("configMap")) refs.configMaps.insert(v["configMap"].value("name", ""));
@@ -160,9 +171,9 @@ std::string digest(const api::JsonValue& value) {
 
 std::string revisionOf(const api::JsonValue& target,
                        const std::map<std::string, std::string>& trackedConfigs) {
-  json parts = {
-      {"template", target.get().value("spec", json::object()).value("template", json::object())},
-      {"configs", trackedConfigs}};
+  json podTemplate = target.get().value("spec", json::object()).value("template", json::object());
+  withoutScaleToZero(podTemplate);
+  json parts = {{"template", podTemplate}, {"configs", trackedConfigs}};
   return digest(api::JsonValue(parts));
 }
 
@@ -197,6 +208,8 @@ api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::Json
   const std::string primaryPods = pods + "-primary";
   json spec = target.value("spec", json::object());
   json podTemplate = spec.value("template", json::object());
+  withoutScaleToZero(podTemplate);
+  const bool daemonSet = target.value("kind", "") == "DaemonSet";
   json& templateMeta = podTemplate["metadata"];
   if (!templateMeta.is_object()) templateMeta = json::object();
   templateMeta["labels"] = withoutFlux(templateMeta.value("labels", json::object()));
@@ -215,7 +228,7 @@ api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::Json
     annotations[std::string(key)] = std::string(value);
   json out = {
       {"apiVersion", "apps/v1"},
-      {"kind", "Deployment"},
+      {"kind", daemonSet ? "DaemonSet" : "Deployment"},
       {"metadata",
        {{"name", primary},
         {"namespace", target["metadata"].value("namespace", "default")},
@@ -224,11 +237,11 @@ api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::Json
         {"ownerReferences", json::array({api::ownerReferenceTo(canary).get()})}}},
       {"spec",
        {{"selector", {{"matchLabels", {{label, primaryPods}}}}}, {"template", podTemplate}}}};
-  for (const char* field :
-       {"strategy", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"}) {
+  for (const char* field : {"strategy", "updateStrategy", "minReadySeconds", "revisionHistoryLimit",
+                            "progressDeadlineSeconds"}) {
     if (spec.contains(field)) out["spec"][field] = spec[field];
   }
-  if (!canary.spec.autoscalerRef) out["spec"]["replicas"] = spec.value("replicas", 1);
+  if (!canary.spec.autoscalerRef && !daemonSet) out["spec"]["replicas"] = spec.value("replicas", 1);
   return api::JsonValue(std::move(out));
 }
 
@@ -259,6 +272,58 @@ Readiness deploymentReadiness(const api::JsonValue& deploymentValue, std::int64_
   if (available < needed) {
     return {false, "waiting for " + name + " rollout: " + std::to_string(available) + " of " +
                        std::to_string(replicas) + " replicas available (" +
+                       std::to_string(readyThreshold) + "% needed)"};
+  }
+  return {true, ""};
+}
+
+const cluster::Resource& workloadResource(const std::string& kind) {
+  return kind == "DaemonSet" ? cluster::kDaemonSets : cluster::kDeployments;
+}
+
+std::int64_t scaleOf(const api::JsonValue& workload) {
+  const json& w = workload.get();
+  if (w.value("kind", "") != "DaemonSet") {
+    return w.value("spec", json::object()).value("replicas", std::int64_t{1});
+  }
+  const json selector = w.value(json::json_pointer("/spec/template/spec/nodeSelector"), json());
+  return selector.is_object() && selector.contains(kScaleToZeroLabel) ? 0 : 1;
+}
+
+std::string scalePatch(const std::string& kind, std::int64_t replicas) {
+  if (kind != "DaemonSet") return json{{"spec", {{"replicas", replicas}}}}.dump();
+  const json value = replicas == 0 ? json("true") : json();
+  return json{
+      {"spec", {{"template", {{"spec", {{"nodeSelector", {{kScaleToZeroLabel, value}}}}}}}}}}
+      .dump();
+}
+
+Readiness workloadReadiness(const api::JsonValue& workload, std::int64_t readyThreshold) {
+  return workload.get().value("kind", "") == "DaemonSet"
+             ? daemonSetReadiness(workload, readyThreshold)
+             : deploymentReadiness(workload, readyThreshold);
+}
+
+Readiness daemonSetReadiness(const api::JsonValue& daemonSet, std::int64_t readyThreshold) {
+  const json& d = daemonSet.get();
+  const std::string name = d.value("metadata", json::object()).value("name", "");
+  const std::int64_t generation =
+      d.value("metadata", json::object()).value("generation", std::int64_t{0});
+  const json status = d.value("status", json::object());
+  if (status.value("observedGeneration", std::int64_t{0}) < generation) {
+    return {false, "waiting for the rollout of " + name + " to be observed"};
+  }
+  const std::int64_t desired = status.value("desiredNumberScheduled", std::int64_t{0});
+  const std::int64_t updated = status.value("updatedNumberScheduled", std::int64_t{0});
+  const std::int64_t available = status.value("numberAvailable", std::int64_t{0});
+  if (updated < desired) {
+    return {false, "waiting for " + name + " rollout: " + std::to_string(updated) + " of " +
+                       std::to_string(desired) + " scheduled pods updated"};
+  }
+  const std::int64_t needed = (desired * readyThreshold + 99) / 100;
+  if (available < needed) {
+    return {false, "waiting for " + name + " rollout: " + std::to_string(available) + " of " +
+                       std::to_string(desired) + " scheduled pods available (" +
                        std::to_string(readyThreshold) + "% needed)"};
   }
   return {true, ""};

@@ -1,6 +1,7 @@
 #include "canaryd/controller/reconciler.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -38,6 +39,12 @@ ReconcileOutcome outcome(bool exists, Duration requeueAfter, std::string phase) 
   o.requeueAfter = requeueAfter;
   o.phase = std::move(phase);
   return o;
+}
+
+std::string lowered(std::string text) {
+  for (char& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 std::string keyOf(const cluster::ObjectRef& ref) {
@@ -289,7 +296,8 @@ struct Reconciler::Impl {
   Status apply(const Action& action, const api::Canary& canary, const json& target,
                const TrackedConfigs& tracked, const std::string& revision, router::Router& router,
                const router::Selector& selector);
-  Status scale(const std::string& ns, const std::string& name, std::int64_t replicas);
+  Status scale(const std::string& kind, const std::string& ns, const std::string& name,
+               std::int64_t replicas);
   Status setFinalizer(const api::Canary& canary, bool present);
   void announce(const api::Canary& canary, const api::JsonValue& involved, const Step& step,
                 const std::string& checksum, const std::string& images);
@@ -358,7 +366,9 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   const std::string targetName = canary.spec.targetRef->name.value_or("");
   const std::string provider = canary.spec.provider.value_or(options.provider);
   if (!options.routers) return Error::internal("the reconciler was given no routers");
-  Result<api::JsonValue> target = client.get(cluster::kDeployments, {ns, targetName});
+  const std::string kind = canary.spec.targetRef->kind.value_or("Deployment");
+  const cluster::Resource& workloads = workloadResource(kind);
+  Result<api::JsonValue> target = client.get(workloads, {ns, targetName});
   if (!target && target.error().kind() != ErrorKind::kNotFound) return target.error();
   // The Services select the pods by the target's own selector label (Flagger's
   // -selector-labels); a deleted target leaves the default.
@@ -393,8 +403,9 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   }
 
   if (!target) {
-    return stall(ref, *raw, canary, "TargetNotFound",
-                 "Halt advancement: target deployment " + ns + "/" + targetName + " not found");
+    return stall(
+        ref, *raw, canary, "TargetNotFound",
+        "Halt advancement: target " + lowered(kind) + " " + ns + "/" + targetName + " not found");
   }
   Result<TrackedConfigs> tracked = readTrackedConfigs(client, ns, target->get(), options.digestKey);
   if (!tracked) return tracked.error();
@@ -485,7 +496,9 @@ Status Reconciler::Impl::ensureObjects(const api::Canary& canary, const json& ta
                                        router::Router& router, const router::Selector& selector) {
   const std::string ns = canary.metadata.namespace_.value_or("default");
   const std::string primaryName = canary.spec.targetRef->name.value_or("") + "-primary";
-  Result<api::JsonValue> existing = client.get(cluster::kDeployments, {ns, primaryName});
+  const cluster::Resource& workloads =
+      workloadResource(canary.spec.targetRef->kind.value_or("Deployment"));
+  Result<api::JsonValue> existing = client.get(workloads, {ns, primaryName});
   if (existing) {
     primary = *existing;
   } else if (existing.error().kind() != ErrorKind::kNotFound) {
@@ -494,7 +507,7 @@ Status Reconciler::Impl::ensureObjects(const api::Canary& canary, const json& ta
     // First sight (or the primary was deleted): the primary starts from the current target.
     if (Status s = copyConfigsToPrimary(client, canary, tracked); !s) return s;
     Result<api::JsonValue> created = client.create(
-        cluster::kDeployments, ns,
+        workloads, ns,
         buildPrimaryDeployment(canary, api::JsonValue(target), tracked.refs, revision, selector));
     if (!created && created.error().kind() != ErrorKind::kConflict) return created.error();
     if (created) primary = *created;
@@ -529,12 +542,11 @@ Status Reconciler::Impl::ensurePrimaryAutoscaler(const api::Canary& canary) {
   return createOrUpdate(client, cluster::kHorizontalPodAutoscalers, wanted, {"spec"});
 }
 
-Status Reconciler::Impl::scale(const std::string& ns, const std::string& name,
-                               std::int64_t replicas) {
-  json patch = {{"spec", {{"replicas", replicas}}}};
-  Result<api::JsonValue> r =
-      client.patch(cluster::kDeployments, {ns, name}, cluster::PatchType::kMerge, patch.dump());
-  if (!r) return r.error().withContext("scaling deployment " + ns + "/" + name);
+Status Reconciler::Impl::scale(const std::string& kind, const std::string& ns,
+                               const std::string& name, std::int64_t replicas) {
+  Result<api::JsonValue> r = client.patch(workloadResource(kind), {ns, name},
+                                          cluster::PatchType::kMerge, scalePatch(kind, replicas));
+  if (!r) return r.error().withContext("scaling " + lowered(kind) + " " + ns + "/" + name);
   return {};
 }
 
@@ -543,22 +555,23 @@ Status Reconciler::Impl::apply(const Action& action, const api::Canary& canary, 
                                router::Router& router, const router::Selector& selector) {
   const std::string ns = canary.metadata.namespace_.value_or("default");
   const std::string targetName = canary.spec.targetRef->name.value_or("");
+  const std::string kind = canary.spec.targetRef->kind.value_or("Deployment");
+  const cluster::Resource& workloads = workloadResource(kind);
   switch (action.type) {
     case Action::Type::kInitializePrimary:
       return {};  // ensureObjects() already made the primary, Services and route
     case Action::Type::kScaleTargetToZero:
     case Action::Type::kScaleCanaryToZero:
-      return scale(ns, targetName, 0);
+      return scale(kind, ns, targetName, 0);
     case Action::Type::kScaleCanaryUp: {
       // The canary gets the primary's replicas (at least one) for the analysis.
       std::int64_t replicas = 1;
-      Result<api::JsonValue> primary =
-          client.get(cluster::kDeployments, {ns, targetName + "-primary"});
+      Result<api::JsonValue> primary = client.get(workloads, {ns, targetName + "-primary"});
       if (primary) {
         replicas =
             std::max<std::int64_t>(1, primary->get()["spec"].value("replicas", std::int64_t{1}));
       }
-      return scale(ns, targetName, replicas);
+      return scale(kind, ns, targetName, replicas);
     }
     case Action::Type::kSetWeights: {
       return router.setRoutes(canary, {action.primaryWeight, action.canaryWeight, action.mirror});
@@ -571,8 +584,7 @@ Status Reconciler::Impl::apply(const Action& action, const api::Canary& canary, 
       // An autoscaler owns the primary's replicas: keep them.
       Result<api::JsonValue> written =
           cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-            Result<api::JsonValue> existing =
-                client.get(cluster::kDeployments, {ns, targetName + "-primary"});
+            Result<api::JsonValue> existing = client.get(workloads, {ns, targetName + "-primary"});
             if (!existing) return existing.error();
             json next = existing->get();
             const json replicas = next["spec"].value("replicas", json());
@@ -581,7 +593,7 @@ Status Reconciler::Impl::apply(const Action& action, const api::Canary& canary, 
               next["spec"]["replicas"] = replicas;
             next["metadata"]["labels"] = wanted["metadata"].value("labels", json::object());
             if (next == existing->get()) return existing;
-            return client.update(cluster::kDeployments, api::JsonValue(next));
+            return client.update(workloads, api::JsonValue(next));
           });
       if (!written) return written.error().withContext("promoting " + ns + "/" + targetName);
       return {};
@@ -754,17 +766,18 @@ Result<ReconcileOutcome> Reconciler::Impl::finalize(const api::Canary& canary,
     if (!updated) return updated.error();
     events.record(raw, "Normal", "Synced", "Terminating: reverting " + ns + "/" + targetName);
   }
-  Result<api::JsonValue> target = client.get(cluster::kDeployments, {ns, targetName});
+  const std::string kind = canary.spec.targetRef->kind.value_or("Deployment");
+  const cluster::Resource& workloads = workloadResource(kind);
+  Result<api::JsonValue> target = client.get(workloads, {ns, targetName});
   if (target) {
-    Result<api::JsonValue> primary =
-        client.get(cluster::kDeployments, {ns, targetName + "-primary"});
+    Result<api::JsonValue> primary = client.get(workloads, {ns, targetName + "-primary"});
     const std::int64_t replicas =
         primary ? std::max<std::int64_t>(1, primary->get()["spec"].value("replicas", 1)) : 1;
-    if (target->get()["spec"].value("replicas", std::int64_t{0}) == 0) {
-      if (Status s = scale(ns, targetName, replicas); !s) return s.error();
+    if (scaleOf(*target) == 0) {
+      if (Status s = scale(kind, ns, targetName, replicas); !s) return s.error();
       return outcome(true, kTerminatingRetry, "Terminating");
     }
-    const Readiness ready = deploymentReadiness(*target, api::kDefaultReadyThreshold);
+    const Readiness ready = workloadReadiness(*target, api::kDefaultReadyThreshold);
     if (!ready.ready) return outcome(true, kTerminatingRetry, "Terminating");
   } else if (target.error().kind() != ErrorKind::kNotFound) {
     return target.error();

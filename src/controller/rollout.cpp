@@ -664,18 +664,17 @@ Observation observe(const api::Canary& canary, const api::JsonValue& target,
                         r.reason.find("exceeded its progress deadline") != std::string::npos);
   };
   if (primary) {
-    Readiness r = deploymentReadiness(
+    Readiness r = workloadReadiness(
         *primary, analysis.primaryReadyThreshold.value_or(api::kDefaultReadyThreshold));
     o.primaryReady = r.ready;
     o.primaryDeadlineExceeded = pastDeadline(r);
   } else {
     o.primaryDeadlineExceeded = now - since > deadline;
   }
-  Readiness c = deploymentReadiness(
+  Readiness c = workloadReadiness(
       target, analysis.canaryReadyThreshold.value_or(api::kDefaultReadyThreshold));
   // A canary scaled to zero is not ready, whatever its status says.
-  const auto& spec = target.get().value("spec", nlohmann::json::object());
-  if (spec.value("replicas", std::int64_t{1}) == 0) c = {false, "the canary is scaled to zero"};
+  if (scaleOf(target) == 0) c = {false, "the canary is scaled to zero"};
   o.canaryReady = c.ready;
   o.canaryDeadlineExceeded = pastDeadline(c);
   return o;

@@ -6,6 +6,7 @@
 #include "canaryd/router/gateway_api.h"
 #include "canaryd/router/haproxy.h"
 #include "canaryd/router/kubernetes.h"
+#include "canaryd/router/smi.h"
 
 namespace canaryd::plugins {
 
@@ -16,6 +17,7 @@ const Registry& builtin() {
     r.add(router::kubernetesRouters());
     r.add(router::gatewayApiRouters());
     r.add(router::haproxyRouters());
+    r.add(router::smiRouters());
     // Metric providers (MetricTemplate spec.provider.type).
     r.add(metrics::prometheusProviders());
     // Alert notifiers (AlertProvider spec.type).

@@ -146,7 +146,9 @@ Result<Weights> KubernetesRouter::getRoutes(const api::Canary& canary) {
 }
 
 std::vector<RouterPlugin> kubernetesRouters() {
-  return {{{"kubernetes", {}, nullptr}, [](const RouterContext& c) -> std::unique_ptr<Router> {
+  api::RouterEntry entry{"kubernetes", {}, nullptr};
+  entry.can.targetKinds = {"Deployment", "DaemonSet"};
+  return {{entry, [](const RouterContext& c) -> std::unique_ptr<Router> {
              return std::make_unique<KubernetesRouter>(c.client, c.selector);
            }}};
 }

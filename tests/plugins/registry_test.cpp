@@ -43,7 +43,8 @@ TEST(RegistryTest, UnknownProvidersAreErrorsNamingTheRegisteredOnes) {
   ASSERT_FALSE(istio.ok());
   EXPECT_EQ(istio.error().message(),
             "provider \"istio\" has no router in canaryd yet; supported: kubernetes, "
-            "gatewayapi:v1, gatewayapi:v1beta1, haproxy");
+            "gatewayapi:v1, gatewayapi:v1beta1, haproxy, linkerd, osm, smi:v1alpha1, "
+            "smi:v1alpha2, smi:v1alpha3");
   metrics::ProviderConfig config;
   config.type = "datadog";
   auto datadog = registry.makeMetricProvider(config);
@@ -81,13 +82,17 @@ TEST(RegistryTest, ANameRegisteredTwiceKeepsTheFirst) {
 TEST(RegistryTest, TheCatalogIsWhatWasRegistered) {
   const api::Catalog catalog = builtin().catalog("haproxy");
   EXPECT_EQ(catalog.defaultProvider, "haproxy");
-  EXPECT_EQ(catalog.routerNames(), (std::vector<std::string>{"kubernetes", "gatewayapi:v1",
-                                                             "gatewayapi:v1beta1", "haproxy"}));
+  EXPECT_EQ(
+      catalog.routerNames(),
+      (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1", "haproxy",
+                                "linkerd", "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3"}));
+  EXPECT_EQ(catalog.routersFor("DaemonSet"), std::vector<std::string>{"kubernetes"});
   EXPECT_EQ(catalog.metricProviderTypes(), std::vector<std::string>{"prometheus"});
   EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::matching),
             (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1"}));
   EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::weights),
-            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "haproxy"}));
+            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "haproxy", "linkerd",
+                                      "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3"}));
   EXPECT_TRUE(catalog.hasNotifier("slack"));
   EXPECT_TRUE(catalog.hasNotifier("pagerduty"));
 }

@@ -40,6 +40,7 @@ inline const Resource kConfigMaps{"", "v1", "configmaps", true, "ConfigMap"};
 inline const Resource kSecrets{"", "v1", "secrets", true, "Secret"};
 inline const Resource kEvents{"", "v1", "events", true, "Event"};
 inline const Resource kDeployments{"apps", "v1", "deployments", true, "Deployment"};
+inline const Resource kDaemonSets{"apps", "v1", "daemonsets", true, "DaemonSet"};
 inline const Resource kHorizontalPodAutoscalers{"autoscaling", "v2", "horizontalpodautoscalers",
                                                 true, "HorizontalPodAutoscaler"};
 inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", true, "Lease"};

@@ -10,6 +10,7 @@
 
 #include "canaryd/api/canary.h"
 #include "canaryd/api/json_value.h"
+#include "canaryd/cluster/client.h"
 #include "canaryd/core/result.h"
 #include "canaryd/router/router.h"
 
@@ -51,6 +52,20 @@ api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::Json
                                       const ConfigRefs& tracked, const std::string& revision,
                                       const router::Selector& selector = {});
 
+// The workload kinds a Canary targets: Deployments, and DaemonSets (which have no replicas:
+// scaled to zero they get a nodeSelector no node has, flagger.app/scale-to-zero: "true", as
+// Flagger does; that selector is not part of their revision and never reaches the primary).
+inline constexpr const char* kScaleToZeroLabel = "flagger.app/scale-to-zero";
+const cluster::Resource& workloadResource(const std::string& kind);  // "" means Deployment
+// spec.replicas of a Deployment (1 when unset); a DaemonSet's 0 (scaled to zero) or 1.
+std::int64_t scaleOf(const api::JsonValue& workload);
+// The merge patch that scales a workload of `kind` to `replicas` (a DaemonSet: any number
+// above zero removes the scale-to-zero selector).
+std::string scalePatch(const std::string& kind, std::int64_t replicas);
+// Readiness of a Deployment or a DaemonSet (by the object's kind).
+struct Readiness;
+Readiness workloadReadiness(const api::JsonValue& workload, std::int64_t readyThreshold);
+
 // Whether a Deployment has rolled out its current spec: the controller has observed the
 // latest generation, every replica runs the new template, and at least `readyThreshold`
 // percent of them are available (Flagger's primaryReadyThreshold / canaryReadyThreshold).
@@ -60,5 +75,8 @@ struct Readiness {
   std::string reason;
 };
 Readiness deploymentReadiness(const api::JsonValue& deployment, std::int64_t readyThreshold);
+// The same for a DaemonSet: the generation observed, every scheduled node runs the current
+// template, and at least `readyThreshold` percent of them are available.
+Readiness daemonSetReadiness(const api::JsonValue& daemonSet, std::int64_t readyThreshold);
 
 }  // namespace canaryd::controller
