@@ -37,9 +37,7 @@ std::string at(const std::string& file, int line) {
 }
 
 Result<double> parseNumber(const std::string& token, const std::string& where) {
-  std::string lower;
-  for (char c : token)
-    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = lowercase(token);
   if (lower == "nan") return std::numeric_limits<double>::quiet_NaN();
   double value = 0;
   const char* end = token.data() + token.size();

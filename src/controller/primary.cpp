@@ -171,6 +171,13 @@ std::string digest(const api::JsonValue& value) {
 
 std::string revisionOf(const api::JsonValue& target,
                        const std::map<std::string, std::string>& trackedConfigs) {
+  if (target.get().value("kind", "") == "Service") {
+    // A Service target's revision is its spec, without what the API server assigns.
+    json spec = target.get().value("spec", json::object());
+    spec.erase("clusterIP");
+    spec.erase("clusterIPs");
+    return digest(api::JsonValue(json{{"service", spec}}));
+  }
   json podTemplate = target.get().value("spec", json::object()).value("template", json::object());
   withoutScaleToZero(podTemplate);
   json parts = {{"template", podTemplate}, {"configs", trackedConfigs}};
@@ -278,11 +285,13 @@ Readiness deploymentReadiness(const api::JsonValue& deploymentValue, std::int64_
 }
 
 const cluster::Resource& workloadResource(const std::string& kind) {
+  if (kind == "Service") return cluster::kServices;
   return kind == "DaemonSet" ? cluster::kDaemonSets : cluster::kDeployments;
 }
 
 std::int64_t scaleOf(const api::JsonValue& workload) {
   const json& w = workload.get();
+  if (w.value("kind", "") == "Service") return 1;
   if (w.value("kind", "") != "DaemonSet") {
     return w.value("spec", json::object()).value("replicas", std::int64_t{1});
   }
@@ -299,6 +308,8 @@ std::string scalePatch(const std::string& kind, std::int64_t replicas) {
 }
 
 Readiness workloadReadiness(const api::JsonValue& workload, std::int64_t readyThreshold) {
+  // A Service has no pods of its own to wait for (Flagger's ServiceController: always ready).
+  if (workload.get().value("kind", "") == "Service") return {true, ""};
   return workload.get().value("kind", "") == "DaemonSet"
              ? daemonSetReadiness(workload, readyThreshold)
              : deploymentReadiness(workload, readyThreshold);

@@ -663,6 +663,11 @@ Observation observe(const api::Canary& canary, const api::JsonValue& target,
     return !r.ready && (now - since > deadline ||
                         r.reason.find("exceeded its progress deadline") != std::string::npos);
   };
+  if (target.get().value("kind", "") == "Service") {
+    // A Service target has no pods to wait for (Flagger's ServiceController: always ready).
+    o.primaryReady = o.canaryReady = true;
+    return o;
+  }
   if (primary) {
     Readiness r = workloadReadiness(
         *primary, analysis.primaryReadyThreshold.value_or(api::kDefaultReadyThreshold));

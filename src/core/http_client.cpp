@@ -12,13 +12,6 @@
 namespace canaryd {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 void globalInit() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -79,7 +72,7 @@ size_t writeHeader(char* data, size_t size, size_t count, void* user) {
   while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
     value.remove_suffix(1);
   }
-  t->response->headers.emplace_back(lower(line.substr(0, colon)), std::string(value));
+  t->response->headers.emplace_back(lowercase(line.substr(0, colon)), std::string(value));
   return n;
 }
 
@@ -91,7 +84,7 @@ void setBlob(CURL* curl, CURLoption option, const std::string& data) {
 }  // namespace
 
 std::string HttpResponse::header(std::string_view name) const {
-  std::string wanted = lower(name);
+  std::string wanted = lowercase(name);
   for (const auto& [key, value] : headers) {
     if (key == wanted) return value;
   }
@@ -106,7 +99,7 @@ struct HttpClient::Impl {
                                const std::function<bool(std::string_view)>* onData) {
     curl_easy_reset(curl);  // keeps the connection cache
     const std::string shownUrl = redactUrl(request.url);
-    const std::string scheme = lower(request.url.substr(0, 8));
+    const std::string scheme = lowercase(request.url.substr(0, 8));
     if (!scheme.starts_with("http://") && !scheme.starts_with("https://")) {
       const auto colon = request.url.find("://");
       const std::string what = colon == std::string::npos || colon > 16

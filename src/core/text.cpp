@@ -35,6 +35,13 @@ std::string join(std::span<const std::string> items, std::string_view separator)
   return joinImpl(items, separator);
 }
 
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    c = lower(c);
+  return out;
+}
+
 std::size_t editDistance(std::string_view a, std::string_view b) {
   // Optimal string alignment: insertions, deletions, substitutions and transpositions of
   // adjacent characters ("istoi" -> "istio" is one edit), which is how typos happen.

@@ -90,7 +90,8 @@ Result<std::unique_ptr<router::Router>> Registry::makeRouter(
   }
   std::unique_ptr<router::Router> routes = plugin->make(context);
   const router::RouterPlugin* services = find("kubernetes");
-  if (services == nullptr || services == plugin) return routes;
+  // A Service target's copies are the controller's (Flagger's KubernetesNoopRouter).
+  if (services == nullptr || services == plugin || context.targetKind == "Service") return routes;
   return std::unique_ptr<router::Router>(
       std::make_unique<ServicesThenRoutes>(services->make(context), std::move(routes)));
 }
@@ -98,8 +99,9 @@ Result<std::unique_ptr<router::Router>> Registry::makeRouter(
 router::RouterFactory Registry::routerFactory(
     std::shared_ptr<const AddressPolicy> addresses) const {
   return [this, addresses](std::string_view provider, cluster::Client& client,
-                           const router::Selector& selector) {
-    return makeRouter(provider, router::RouterContext{client, addresses, selector});
+                           const router::Selector& selector, std::string_view targetKind) {
+    return makeRouter(provider,
+                      router::RouterContext{client, addresses, selector, std::string(targetKind)});
   };
 }
 

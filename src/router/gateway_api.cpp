@@ -4,6 +4,8 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/core/json_read.h"
+#include "canaryd/core/text.h"
 
 namespace canaryd::router {
 namespace {
@@ -181,9 +183,24 @@ Status GatewayApiRouter::setRoutes(const api::Canary& canary, const Weights& wei
         for (const json& parent : parents) {
           bool accepted = false;
           for (const json& c : parent.value("conditions", json::array())) {
-            accepted =
-                accepted || (c.value("type", "") == "Accepted" && c.value("status", "") == "True" &&
-                             c.value("observedGeneration", generation) == generation);
+            const bool current = c.value("observedGeneration", generation) == generation;
+            if (c.value("type", "") != "Accepted" || !current) continue;
+            accepted = accepted || c.value("status", "") == "True";
+            if (c.value("status", "") == "False") {
+              // Refused, not late: waiting will not change it (a listener that does not
+              // allow the route's namespace, a Gateway that does not exist).
+              const json* parentRef = jsonread::object(parent, "parentRef");
+              std::string gateway =
+                  parentRef == nullptr ? "" : jsonread::string(*parentRef, "name");
+              std::string gatewayNs =
+                  parentRef == nullptr ? "" : jsonread::string(*parentRef, "namespace");
+              return Error::invalidInput(
+                  "HTTPRoute " + ref.namespace_ + "/" + ref.name + " was not accepted by Gateway " +
+                  printable(gatewayNs.empty() ? ref.namespace_ : gatewayNs) + "/" +
+                  printable(gateway) + ": " + printable(jsonread::string(c, "reason")) + ": " +
+                  printable(jsonread::string(c, "message")) +
+                  " (spec.service.gatewayRefs names the Gateways)");
+            }
           }
           if (!accepted) {
             return Error::unavailable("HTTPRoute " + ref.namespace_ + "/" + ref.name +
@@ -227,6 +244,8 @@ std::vector<RouterPlugin> gatewayApiRouters() {
     entry.can.weights = true;
     entry.can.matching = true;
     entry.can.mirroring = true;
+    // A Service target: the route splits between its copies `<target>-primary` and -canary.
+    entry.can.targetKinds = {"Deployment", "DaemonSet", "Service"};
     entry.check = [](const api::Canary& canary) {
       api::FieldProblems problems;
       if (!canary.spec.service || canary.spec.service->gatewayRefs.empty()) {

@@ -179,6 +179,7 @@ std::vector<RouterPlugin> smiRouters() {
     api::RouterEntry entry;
     entry.name = p.name;
     entry.can.weights = true;
+    entry.can.targetKinds = {"Deployment", "DaemonSet", "Service"};
     const std::string apiVersion = std::string(kSplitGroup) + "/" + p.version;
     out.push_back({entry, [apiVersion](const RouterContext& c) -> std::unique_ptr<Router> {
                      return std::make_unique<SmiRouter>(c.client, apiVersion);

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "canaryd/core/text.h"
+
 #include "kubesim/api_error.h"
 #include "kubesim/controller_simulator.h"
 #include "kubesim/resources.h"
@@ -22,9 +24,7 @@ constexpr std::size_t kHistory = 256;
 // A CustomResourceDefinition serving `kind` with an open schema and a status subresource.
 json crd(const std::string& group, const std::string& version, const std::string& plural,
          const std::string& kind) {
-  std::string singular = kind;
-  for (char& c : singular)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string singular = lowercase(kind);
   return {{"apiVersion", "apiextensions.k8s.io/v1"},
           {"kind", "CustomResourceDefinition"},
           {"metadata", {{"name", plural + "." + group}}},

@@ -175,10 +175,21 @@ const InvalidCase kInvalid[] = {
     {"TargetKindStatefulSet", CANARY(c["spec"]["targetRef"]["kind"] = "StatefulSet"),
      "spec.targetRef.kind", "must be one of: Deployment, DaemonSet, Service"},
     // What canaryd run cannot do is refused with the field path and what would work.
-    {"TargetKindDaemonSetOnGatewayApi", CANARY(c["spec"]["targetRef"]["kind"] = "DaemonSet"),
-     "spec.targetRef.kind", "\"DaemonSet\" targets are not supported by provider gatewayapi:v1"},
-    {"TargetKindServiceNotYet", CANARY(c["spec"]["targetRef"]["kind"] = "Service"),
-     "spec.targetRef.kind", "no router of canaryd takes them yet"},
+    {"TargetKindDaemonSetOnHaproxy",
+     CANARY(c["spec"]["provider"] = "haproxy";
+            c["metadata"]["annotations"]["haproxy.canaryd.dev/runtime-api"] = "127.0.0.1:9999";
+            c["spec"]["targetRef"]["kind"] = "DaemonSet"),
+     "spec.targetRef.kind",
+     "\"DaemonSet\" targets are not supported by provider haproxy (it takes Deployment); of "
+     "canaryd's routers kubernetes, gatewayapi:v1"},
+    // Flagger's ServiceController: only routers that split between Services take them.
+    {"TargetKindServiceOnKubernetes",
+     CANARY(c["spec"]["provider"] = "kubernetes"; c["spec"]["targetRef"]["kind"] = "Service";
+            c["spec"]["targetRef"]["apiVersion"] = "v1"; c["spec"]["analysis"]["iterations"] = 5;
+            c["spec"]["analysis"].erase("stepWeight"); c["spec"]["analysis"].erase("maxWeight")),
+     "spec.targetRef.kind",
+     "\"Service\" targets are not supported by provider kubernetes (it takes Deployment, "
+     "DaemonSet); of canaryd's routers gatewayapi:v1, gatewayapi:v1beta1, linkerd"},
     {"MirroringOnHaproxy",
      CANARY(c["spec"]["provider"] = "haproxy";
             c["metadata"]["annotations"]["haproxy.canaryd.dev/runtime-api"] = "127.0.0.1:9999";

@@ -9,21 +9,12 @@
 #include "canaryd/notify/notifier.h"
 #include "canaryd/sim/cluster.h"
 
-#include "support/plugins.h"
+#include "support/sim_reconciler.h"
 
 namespace canaryd::controller {
 namespace {
 
 using nlohmann::json;
-
-class CountingNotifier final : public notify::Notifier {
- public:
-  std::vector<std::string> messages;
-  Status notify(const api::Canary&, const notify::Alert& alert) override {
-    messages.push_back(alert.message);
-    return {};
-  }
-};
 
 json deployment(const std::string& name) {
   return {{"apiVersion", "apps/v1"},
@@ -81,18 +72,11 @@ class StalledTest : public ::testing::Test {
     }
   }
 
-  VirtualClock clock_;
-  sim::Cluster cluster_{clock_, [] {
-                          sim::ClusterOptions o;
-                          o.readinessDelay = std::chrono::seconds(1);
-                          return o;
-                        }()};
-  CountingNotifier notifier_;
-  Reconciler reconciler_{
-      cluster_, clock_, notifier_, testing::withBuiltinPlugins(),
-      [](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
-        return Error::unavailable("none");
-      }};
+  testing::SimReconciler sim_;
+  VirtualClock& clock_ = sim_.clock;
+  sim::Cluster& cluster_ = sim_.cluster;
+  testing::RecordingNotifier& notifier_ = sim_.notifier;
+  Reconciler& reconciler_ = sim_.reconciler;
 };
 
 TEST_F(StalledTest, AnUnsupportedProviderIsStalledOncePerGenerationAndRecoversWhenFixed) {
@@ -162,6 +146,53 @@ TEST_F(StalledTest, AMissingTargetIsStalledUntilItAppears) {
       cluster_.create(cluster::kDeployments, "shop", api::JsonValue(deployment("web"))).ok());
   reconcileTimes(10);
   EXPECT_EQ(canary().status->phase, "Initialized");
+}
+
+TEST_F(StalledTest, AMissingMetricTemplateOrAlertProviderIsStalledUntilItExists) {
+  ASSERT_TRUE(
+      cluster_.create(cluster::kDeployments, "shop", api::JsonValue(deployment("web"))).ok());
+  createCanary("kubernetes", "web");
+  ASSERT_TRUE(cluster_
+                  .patch(cluster::kCanaries, {"shop", "web"}, cluster::PatchType::kMerge,
+                         R"({"spec":{"analysis":{
+                           "metrics":[{"name":"errors","templateRef":{"name":"error-rate"},
+                                       "thresholdRange":{"max":1}}],
+                           "alerts":[{"name":"on-call","providerRef":{"name":"slack"}}]}}})")
+                  .ok());
+  reconcileTimes(3);
+  api::Canary c = canary();
+  ASSERT_NE(condition(c, "Stalled"), nullptr);
+  EXPECT_EQ(condition(c, "Stalled")->reason, "ReferenceNotFound");
+  EXPECT_EQ(
+      *condition(c, "Stalled")->message,
+      "canary shop/web: MetricTemplate shop/error-rate (spec.analysis.metrics[0].templateRef) "
+      "not found");
+  EXPECT_EQ(warnings("ReferenceNotFound"), 1);
+  EXPECT_FALSE(cluster_.get(cluster::kDeployments, {"shop", "web-primary"}).ok());
+
+  const json metricTemplate = {
+      {"apiVersion", "flagger.app/v1beta1"},
+      {"kind", "MetricTemplate"},
+      {"metadata", {{"name", "error-rate"}, {"namespace", "shop"}}},
+      {"spec", {{"provider", {{"type", "prometheus"}}}, {"query", "vector(0)"}}}};
+  ASSERT_TRUE(
+      cluster_.create(cluster::kMetricTemplates, "shop", api::JsonValue(metricTemplate)).ok());
+  reconcileTimes(2);
+  c = canary();
+  EXPECT_EQ(*condition(c, "Stalled")->message,
+            "canary shop/web: AlertProvider shop/slack (spec.analysis.alerts[0].providerRef) "
+            "not found");
+
+  const json alertProvider = {{"apiVersion", "flagger.app/v1beta1"},
+                              {"kind", "AlertProvider"},
+                              {"metadata", {{"name", "slack"}, {"namespace", "shop"}}},
+                              {"spec", {{"type", "slack"}, {"address", "https://example.com/x"}}}};
+  ASSERT_TRUE(
+      cluster_.create(cluster::kAlertProviders, "shop", api::JsonValue(alertProvider)).ok());
+  reconcileTimes(10);
+  c = canary();
+  EXPECT_EQ(c.status->phase, "Initialized");
+  EXPECT_EQ(condition(c, "Stalled")->status, "False");
 }
 
 }  // namespace

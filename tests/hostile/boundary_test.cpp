@@ -11,7 +11,7 @@
 #include "canaryd/notify/notifier.h"
 #include "canaryd/sim/cluster.h"
 
-#include "support/plugins.h"
+#include "support/sim_reconciler.h"
 
 namespace canaryd::controller {
 namespace {
@@ -64,11 +64,6 @@ class ThrowingClient final : public cluster::Client {
   sim::Cluster& base_;
 };
 
-class QuietNotifier final : public notify::Notifier {
- public:
-  Status notify(const api::Canary&, const notify::Alert&) override { return {}; }
-};
-
 void install(sim::Cluster& cluster, const std::string& ns) {
   ASSERT_TRUE(
       cluster.create(cluster::kNamespaces, "", api::JsonValue(json{{"metadata", {{"name", ns}}}}))
@@ -104,7 +99,7 @@ TEST(ReconcileBoundaryTest, AThrowingCanaryIsAnErrorAndTheOthersKeepTheirSchedul
   install(cluster, "good");
   install(cluster, "evil");
   ThrowingClient client(cluster);
-  QuietNotifier notifier;
+  testing::RecordingNotifier notifier;
   Reconciler reconciler(
       client, clock, notifier, testing::withBuiltinPlugins(),
       [](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {

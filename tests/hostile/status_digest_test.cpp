@@ -12,17 +12,12 @@
 #include "canaryd/notify/notifier.h"
 #include "canaryd/sim/cluster.h"
 
-#include "support/plugins.h"
+#include "support/sim_reconciler.h"
 
 namespace canaryd::controller {
 namespace {
 
 using nlohmann::json;
-
-class QuietNotifier final : public notify::Notifier {
- public:
-  Status notify(const api::Canary&, const notify::Alert&) override { return {}; }
-};
 
 TEST(StatusDigestTest, TrackedSecretsAreKeyedAndTheUpgradeIsNotANewRevision) {
   VirtualClock clock;
@@ -63,7 +58,7 @@ TEST(StatusDigestTest, TrackedSecretsAreKeyedAndTheUpgradeIsNotANewRevision) {
         {"analysis", {{"interval", "10s"}, {"threshold", 2}, {"iterations", 2}}}}}};
   ASSERT_TRUE(cluster.create(cluster::kCanaries, "shop", api::JsonValue(canary)).ok());
 
-  QuietNotifier notifier;
+  testing::RecordingNotifier notifier;
   auto noMetrics =
       [](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
     return Error::unavailable("none");

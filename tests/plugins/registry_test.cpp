@@ -65,6 +65,11 @@ TEST(RegistryTest, EveryProviderButKubernetesGetsTheServicesFirst) {
   ASSERT_TRUE(registry.makeRouter("mesh", context).ok());
   EXPECT_EQ(services, 2);  // the Services' router, composed with the mesh's
   EXPECT_EQ(mesh, 1);
+  // A Service target brings its own `-primary` and `-canary` copies: the mesh's router alone.
+  context.targetKind = "Service";
+  ASSERT_TRUE(registry.makeRouter("mesh", context).ok());
+  EXPECT_EQ(services, 2);
+  EXPECT_EQ(mesh, 2);
 }
 
 TEST(RegistryTest, ANameRegisteredTwiceKeepsTheFirst) {
@@ -86,7 +91,14 @@ TEST(RegistryTest, TheCatalogIsWhatWasRegistered) {
       catalog.routerNames(),
       (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1", "haproxy",
                                 "linkerd", "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3"}));
-  EXPECT_EQ(catalog.routersFor("DaemonSet"), std::vector<std::string>{"kubernetes"});
+  EXPECT_EQ(
+      catalog.routersFor("DaemonSet"),
+      (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1", "linkerd",
+                                "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3"}));
+  // Flagger's ServiceController: routers that split between `<target>-primary` and -canary.
+  EXPECT_EQ(catalog.routersFor("Service"),
+            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "linkerd", "osm",
+                                      "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3"}));
   EXPECT_EQ(catalog.metricProviderTypes(), std::vector<std::string>{"prometheus"});
   EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::matching),
             (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1"}));

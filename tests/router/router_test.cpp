@@ -181,6 +181,27 @@ TEST_F(RouterKubesimTest, GatewayApiRouterWaitsForTheGatewayToAccept) {
   accept();
   EXPECT_TRUE(router.setRoutes(canary, {80, 20, false}).ok());
   EXPECT_EQ(*router.getRoutes(canary), (Weights{80, 20, false}));
+
+  // Refused rather than late: an error that names the Gateway and its reason, not a retry.
+  auto route = client_->get(cluster::kHttpRoutes, {"test", "podinfo"});
+  json r = route->get();
+  r["status"] = {{"parents",
+                  {{{"parentRef", {{"name", "public-gateway"}, {"namespace", "istio-ingress"}}},
+                    {"controllerName", "example.com/gateway"},
+                    {"conditions",
+                     {{{"type", "Accepted"},
+                       {"status", "False"},
+                       {"reason", "NotAllowedByListeners"},
+                       {"message", "namespace test is not allowed"},
+                       {"observedGeneration", r["metadata"]["generation"]}}}}}}}};
+  ASSERT_TRUE(client_->updateStatus(cluster::kHttpRoutes, api::JsonValue(r)).ok());
+  auto refused = router.setRoutes(canary, {70, 30, false});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(refused.error().message(),
+            "HTTPRoute test/podinfo was not accepted by Gateway istio-ingress/public-gateway: "
+            "NotAllowedByListeners: namespace test is not allowed (spec.service.gatewayRefs "
+            "names the Gateways)");
 }
 
 }  // namespace

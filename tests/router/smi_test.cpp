@@ -121,7 +121,8 @@ TEST(SmiRouterTest, ProvidersAndTheirApiVersionsAsFlaggersFactoryMapsThem) {
     EXPECT_FALSE(plugin.entry.can.mirroring) << plugin.entry.name;
     EXPECT_FALSE(plugin.entry.can.mirrorWeight) << plugin.entry.name;
     EXPECT_FALSE(plugin.entry.can.sessionAffinity) << plugin.entry.name;
-    EXPECT_EQ(plugin.entry.can.targetKinds, std::vector<std::string>{"Deployment"});
+    EXPECT_EQ(plugin.entry.can.targetKinds,
+              (std::vector<std::string>{"Deployment", "DaemonSet", "Service"}));
     EXPECT_FALSE(plugin.entry.check) << plugin.entry.name;
     EXPECT_TRUE(plugin.make) << plugin.entry.name;
   }

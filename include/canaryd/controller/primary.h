@@ -29,7 +29,8 @@ ConfigRefs configReferences(const api::JsonValue& podTemplate);
 std::string digest(const api::JsonValue& value);
 
 // The revision: the pod template's digest, combined with the tracked configs' checksums
-// (`configmap/<name>` or `secret/<name>` -> checksum, as status.trackedConfigs holds them).
+// (`configmap/<name>` or `secret/<name>` -> checksum, as status.trackedConfigs holds them);
+// a Service target's: its spec's digest.
 std::string revisionOf(const api::JsonValue& target,
                        const std::map<std::string, std::string>& trackedConfigs);
 
@@ -56,8 +57,11 @@ api::JsonValue buildPrimaryDeployment(const api::Canary& canary, const api::Json
 // scaled to zero they get a nodeSelector no node has, flagger.app/scale-to-zero: "true", as
 // Flagger does; that selector is not part of their revision and never reaches the primary).
 inline constexpr const char* kScaleToZeroLabel = "flagger.app/scale-to-zero";
+// A Service target (Flagger's ServiceController) has no pods: it is always ready, never
+// scaled, and its revision is its spec.
 const cluster::Resource& workloadResource(const std::string& kind);  // "" means Deployment
-// spec.replicas of a Deployment (1 when unset); a DaemonSet's 0 (scaled to zero) or 1.
+// spec.replicas of a Deployment (1 when unset); a DaemonSet's 0 (scaled to zero) or 1; a
+// Service's 1.
 std::int64_t scaleOf(const api::JsonValue& workload);
 // The merge patch that scales a workload of `kind` to `replicas` (a DaemonSet: any number
 // above zero removes the scale-to-zero selector).

@@ -12,6 +12,12 @@
 // is applied twice or skipped. When a router refuses a change (an HTTPRoute not yet accepted
 // by its Gateway) the step stops before (4) and is retried shortly.
 //
+// The parts, each its own file in src/controller/: the generated objects (generated_objects.h:
+// the primary, its config copies and autoscaler, or a Service target's copies), what the
+// Canary must name that exists (references.h), the step's gates (step_gates.h), the stalled
+// conditions (conditions.h) and the announcer (announcer.h: events, alerts, hooks). This file
+// reads, decides through controller/rollout.h, and applies in the order above.
+//
 // Reaches the world only through interfaces: cluster::Client, the routers and metrics::Provider
 // (through the factories the composition root injects), notify::Notifier, RollbackListener (Git
 // write-back), the Clock and the webhooks' sleep. Thread-safe: reconciles of different Canaries may

@@ -24,6 +24,9 @@ std::optional<std::string> closestMatch(std::string_view word,
 // A number as people write it: 99, 0.5, 1e-06 (no trailing ".0"); nan, inf, -inf.
 std::string formatNumber(double value);
 
+// ASCII lower case (names, kinds, header names; not locale text).
+std::string lowercase(std::string_view text);
+
 // `text` quoted for messages, with control characters, quotes and bytes that are not valid
 // UTF-8 escaped ("a\"b\x00\xff"): the result is always valid UTF-8, so outside bytes quoted
 // into a status, an Event or a log line cannot make the JSON writer refuse them.

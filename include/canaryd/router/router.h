@@ -53,6 +53,9 @@ struct RouterContext {
   // API); null: any.
   std::shared_ptr<const AddressPolicy> addresses;
   Selector selector;
+  // The target's kind: a Service target (Flagger's ServiceController) brings its own
+  // `<target>-primary` and `<target>-canary` Services, so a router only routes between them.
+  std::string targetKind = "Deployment";
 };
 
 // A router as registered at the composition root: the catalog entry the validator reads (its
@@ -65,7 +68,8 @@ struct RouterPlugin {
 // How the controller gets a Canary's router, for the client it works with (the composition root
 // binds the registry: plugins/registry.h).
 using RouterFactory = std::function<Result<std::unique_ptr<Router>>(
-    std::string_view provider, cluster::Client& client, const Selector& selector)>;
+    std::string_view provider, cluster::Client& client, const Selector& selector,
+    std::string_view targetKind)>;
 
 // Names derived from the Canary as Flagger derives them: service.name, else targetRef.name.
 inline std::string apexServiceName(const api::Canary& canary) {
