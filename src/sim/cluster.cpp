@@ -97,7 +97,8 @@ struct Cluster::Impl {
     if (type.group.empty() && type.resource == "events" && e.type != "DELETED" && options.onEvent) {
       options.onEvent(api::JsonValue(e.object));
     }
-    if (!kubesim::isDeployment(type) && !kubesim::isHttpRoute(type)) return;
+    const bool workload = kubesim::isDeployment(type) || kubesim::isDaemonSet(type);
+    if (!workload && !kubesim::isHttpRoute(type)) return;
     const std::string key = type.resource + "|" + namespaceOf(e.object) + "/" + nameOf(e.object);
     std::lock_guard lock(mu);
     if (e.type == "DELETED") {
@@ -110,7 +111,7 @@ struct Cluster::Impl {
     if (pending != due.end() && pending->second.generation >= generation) return;
     const TimePoint now = clock.now();
     TimePoint when = now;
-    if (kubesim::isDeployment(type)) {
+    if (workload) {
       when = options.readyAt ? options.readyAt(now) : now + options.readinessDelay;
     }
     due[key] = {when, generation, type, namespaceOf(e.object), nameOf(e.object)};

@@ -3,9 +3,10 @@
 // Objects live in kubesim's Store (one resourceVersion sequence, generation bumped on spec
 // changes, 409 on a stale resourceVersion, the status subresource, finalizers, owner
 // references), so the controller meets the same API semantics as against kubesim or a real
-// server, without HTTP. The cluster's own controllers run in virtual time: a Deployment's
-// status converges `readinessDelay` after its spec changed (later when `readyAt` holds it
-// back: the slow-readiness fault), and a Gateway accepts every HTTPRoute at once. The Canary,
+// server, without HTTP. The cluster's own controllers run in virtual time: a Deployment's or a
+// DaemonSet's (on one node) status converges `readinessDelay` after its spec changed (later
+// when `readyAt` holds it back: the slow-readiness fault), and a Gateway accepts every
+// HTTPRoute at once. The Canary,
 // MetricTemplate, AlertProvider and HTTPRoute kinds are installed. Thread-safe.
 #pragma once
 
