@@ -7,7 +7,8 @@
 #      its pods by that label (web-primary), and rolls out to Succeeded;
 #   3. an unsupported provider, an invalid spec and a missing target each get, within seconds,
 #      Ready=False / Stalled=True naming the problem and observedGeneration, one event; fixing
-#      each one starts the rollout (Initialized).
+#      each one starts the rollout (Initialized);
+#   4. a Service target on gatewayapi:v1 goes to Succeeded through its copies.
 # Usage: targets_test.sh CANARYD KUBESIM CRDS_DIR
 set -uo pipefail
 canaryd=$1
@@ -122,6 +123,32 @@ wait_for 30 phase_is stuck mesh Initialized || fail "mesh: not started once fixe
 wait_for 30 phase_is stuck steps Initialized || fail "steps: not started once fixed: $(phase stuck steps)"
 wait_for 30 phase_is stuck ghost Initialized || fail "ghost: not started once created: $(phase stuck ghost)"
 
+# 4. A Service target (Flagger's ServiceController) on the Gateway API: the Service's copies
+#    web-primary and web-canary, the HTTPRoute between them, the user's Service never written.
+k apply -f "$(dirname "$0")/../data/gateway-api-httproute-crd.yaml" >/dev/null || fail "HTTPRoute CRD"
+namespace svc
+printf '%s\n' "apiVersion: v1" "kind: Service" "metadata: {name: web, namespace: svc}" "spec:" \
+  "  selector: {app: web, track: v1}" "  ports: [{name: http, port: 80}]" | k apply -f - >/dev/null
+printf '%s\n' "apiVersion: flagger.app/v1beta1" "kind: Canary" "metadata: {name: web, namespace: svc}" \
+  "spec:" "  provider: gatewayapi:v1" "  targetRef: {apiVersion: v1, kind: Service, name: web}" \
+  "  service: {port: 80, gatewayRefs: [{name: edge, namespace: svc}]}" \
+  "  analysis: {interval: 1s, threshold: 2, stepWeight: 50, maxWeight: 50}" | k apply -f - >/dev/null
+wait_for 30 phase_is svc web Initialized ||
+  fail "svc: not Initialized: $(phase svc web) $(condition svc web Stalled)"
+track() { k -n svc get svc "$1" -o jsonpath='{.spec.selector.track}'; }
+[[ $(track web-primary) == v1 && $(track web-canary) == v1 ]] ||
+  fail "svc: the copies select '$(track web-primary)' and '$(track web-canary)'"
+backends=$(k -n svc get httproute web -o jsonpath='{range .spec.rules[*].backendRefs[*]}{.name}={.weight} {end}')
+[[ $backends == "web-primary=100 web-canary=0 " ]] || fail "svc: HTTPRoute backends '$backends'"
+k -n svc patch svc web --type merge -p '{"spec":{"selector":{"track":"v2"}}}' >/dev/null
+version=$(k -n svc get svc web -o jsonpath='{.metadata.resourceVersion}')
+wait_for 60 phase_is svc web Succeeded || fail "svc: not Succeeded: $(phase svc web)"
+[[ $(track web-primary) == v2 ]] || fail "svc: web-primary selects track '$(track web-primary)' after the promotion"
+[[ $(k -n svc get svc web -o jsonpath='{.metadata.resourceVersion}') == "$version" ]] ||
+  fail "svc: canaryd wrote the user's Service"
+[[ -z $(k -n svc get svc web -o jsonpath='{.metadata.ownerReferences}') ]] ||
+  fail "svc: the user's Service got an owner"
+
 if grep -l 'AddressSanitizer\|runtime error:' "$tmp/canaryd.out" "$tmp/kubesim.out"; then
   fail "a sanitizer report (above files)"
 fi
@@ -131,4 +158,4 @@ if ((failures > 0)); then
   echo "$failures failure(s)"
   exit 1
 fi
-echo "ok: DaemonSet blue/green Succeeded, app.kubernetes.io/name selectors, Stalled conditions and recovery"
+echo "ok: DaemonSet blue/green Succeeded, app.kubernetes.io/name selectors, Stalled conditions and recovery, a Service target Succeeded"
