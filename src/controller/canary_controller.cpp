@@ -191,6 +191,7 @@ void CanaryController::process(const std::string& key) {
     }
   }
   queue_.done(key);
+  if (options_.onReconciled) options_.onReconciled(ref, outcome);
 }
 
 void CanaryController::run(const std::atomic<bool>& stop) {

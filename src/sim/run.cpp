@@ -8,6 +8,7 @@
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/typed.h"
+#include "canaryd/controller/canary_controller.h"
 #include "canaryd/controller/judging.h"
 #include "canaryd/controller/reconciler.h"
 #include "canaryd/core/clock.h"
@@ -253,12 +254,54 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     Result<api::Canary> current = cluster::getCanary(cluster, ref);
     return current && current->status ? *current->status : api::CanaryStatus{};
   };
-  for (int i = 0; i < kInitialReconciles; ++i) {
+
+  // The daemon's scheduler, on the simulated cluster and clock: its work queue decides when the
+  // Canary is reconciled next (the requeue after a reconcile, at once after a conflict, backoff
+  // after an error). Its informers are not run (the run is single-threaded and deterministic):
+  // the run puts the Canary's key on the queue itself where they would, at the Canary's creation
+  // and at the release (its target Deployment changed).
+  controller::ControllerOptions controllerOptions;
+  controllerOptions.workers = 1;
+  // A Canary the reconciler stalls (a wrong manifest) is retried a tick later, not a minute:
+  // the run moves in ticks, and this is how often it retried before it used the controller.
+  controllerOptions.invalidRetry = kTick;
+  std::optional<Result<controller::ReconcileOutcome>> reconciled;  // the last reconcile's
+  controllerOptions.onReconciled = [&](const cluster::ObjectRef&,
+                                       const Result<controller::ReconcileOutcome>& outcome) {
+    reconciled = outcome;
+  };
+  controller::CanaryController canaryController(cluster, clock, reconciler, controllerOptions);
+  const std::string key = ns + "/" + name;
+  int atThisInstant = 0;  // reconciles since the clock last moved
+  // Whether the controller may reconcile again before the clock moves: at most
+  // kImmediateRetries re-reconciles at one instant, so a requeue 0 (or conflicts) cannot spin.
+  auto processNext = [&] {
+    if (atThisInstant > kImmediateRetries || !canaryController.processNext()) return false;
+    ++atThisInstant;
+    return true;
+  };
+  // How long until the queue hands the key out again (at least a second): a tick when it is
+  // ready now (only once kImmediateRetries is reached); nothing when the controller forgot the
+  // Canary (it is gone).
+  auto nextWakeUp = [&]() -> std::optional<Duration> {
+    if (canaryController.queue().length() > 0) return kTick;
+    const std::optional<TimePoint> next = canaryController.queue().nextReadyTime();
+    if (!next) return std::nullopt;
+    return std::max(*next - clock.now(), Duration(std::chrono::seconds(1)));
+  };
+
+  canaryController.queue().add(key);  // the Canary's creation
+  for (int reconciles = 0; reconciles < kInitialReconciles;) {
     cluster.settle();
-    Result<controller::ReconcileOutcome> out = reconciler.reconcile(ref);
-    const std::string phase = status().phase.value_or("");
-    if (phase == "Initialized") break;
-    clock.advance(out && out->requeueAfter > Duration::zero() ? out->requeueAfter : kTick);
+    if (processNext()) {
+      ++reconciles;
+      if (status().phase.value_or("") == "Initialized") break;
+      if (reconciles < kInitialReconciles) continue;
+    }
+    const std::optional<Duration> wait = nextWakeUp();
+    if (!wait) break;
+    clock.advance(*wait);
+    atThisInstant = 0;
   }
   notes.take();
   lastWarning.clear();
@@ -272,16 +315,46 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
                       patch.dump());
   release = clock.now();
   ledger.emplace(*release, kTick);
+  canaryController.queue().add(key);  // the target Deployment changed
+  atThisInstant = 0;
   const TrafficModel model(scenario, options.seed);
 
   const bool judged = controller::usesStatisticalJudge(canary);
-  int immediate = 0;
   std::string lastJudge;
   TimelineEntry last;
   bool first = true;
   for (;;) {
     cluster.settle();
-    Result<controller::ReconcileOutcome> out = reconciler.reconcile(ref);
+    if (!processNext()) {
+      const std::optional<Duration> wait = nextWakeUp();
+      if (!wait) {  // the Canary is gone: nothing will reconcile it again
+        result.duration = sinceRelease(clock.now());
+        break;
+      }
+      atThisInstant = 0;
+      // The next reconcile, on the tick grid; the traffic up to it flows at the router's weights.
+      const Duration since = sinceRelease(clock.now()) + *wait;
+      const std::int64_t ticks = (since + kTick - Duration(1)) / kTick;
+      double weight = 0;
+      if (router) {
+        Result<router::Weights> w = (*router)->getRoutes(canary);
+        if (w) weight = static_cast<double>(w->canary);
+      }
+      // A load tester sends its requests to the canary while it is analysed.
+      const bool testing = result.phase == "Progressing";
+      while (ledger->size() < ticks) {
+        IntervalTraffic traffic = model.interval(ledger->size(), kTick, weight);
+        if (!result.decided) {  // harm: users' requests, not the load tester's
+          result.badRequestsServed += traffic.canary.bad;
+          result.canaryRequests += traffic.canary.requests;
+        }
+        if (testing) accumulate(traffic.canary, model.testTraffic(ledger->size(), kTick));
+        ledger->append(traffic);
+      }
+      clock.set(*release + ticks * kTick);
+      continue;
+    }
+    const Result<controller::ReconcileOutcome>& out = *reconciled;
     const api::CanaryStatus s = status();
     TimelineEntry entry;
     entry.t = sinceRelease(clock.now());
@@ -331,32 +404,6 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
       result.duration = entry.t;
       break;
     }
-
-    Duration wait = out ? out->requeueAfter : Duration::zero();
-    if (!out && out.error().kind() != ErrorKind::kConflict) wait = kTick;
-    if (wait <= Duration::zero() && ++immediate <= kImmediateRetries) continue;
-    immediate = 0;
-    wait = std::max(wait, Duration(std::chrono::seconds(1)));
-    // The next reconcile, on the tick grid; the traffic up to it flows at the router's weights.
-    const Duration since = sinceRelease(clock.now()) + wait;
-    const std::int64_t ticks = (since + kTick - Duration(1)) / kTick;
-    double weight = 0;
-    if (router) {
-      Result<router::Weights> w = (*router)->getRoutes(canary);
-      if (w) weight = static_cast<double>(w->canary);
-    }
-    // A load tester sends its requests to the canary while it is analysed.
-    const bool testing = entry.phase == "Progressing";
-    while (ledger->size() < ticks) {
-      IntervalTraffic traffic = model.interval(ledger->size(), kTick, weight);
-      if (!result.decided) {  // harm: users' requests, not the load tester's
-        result.badRequestsServed += traffic.canary.bad;
-        result.canaryRequests += traffic.canary.requests;
-      }
-      if (testing) accumulate(traffic.canary, model.testTraffic(ledger->size(), kTick));
-      ledger->append(traffic);
-    }
-    clock.set(*release + ticks * kTick);
   }
   return result;
 }

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,10 @@ struct ControllerOptions {
   int workers = 4;                             // --max-concurrent-canaries
   class ControllerMetrics* metrics = nullptr;  // records every reconcile when set
   Duration invalidRetry = std::chrono::seconds(60);
+  // Told of each finished reconcile, after its key was requeued (the simulator's timeline).
+  // Called on the worker's thread, for different keys at once: keep it cheap and thread-safe.
+  // Null: nobody.
+  std::function<void(const cluster::ObjectRef&, const Result<ReconcileOutcome>&)> onReconciled;
 };
 
 class CanaryController {

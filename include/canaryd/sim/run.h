@@ -1,12 +1,15 @@
-// One simulated rollout: the daemon's Reconciler, unchanged, against the simulator's cluster
-// (sim/cluster.h), traffic (sim/traffic.h) and Prometheus (sim/metrics.h), with webhooks
-// answered in process, alerts recorded, and a virtual clock that jumps from one reconcile to
-// the next.
+// One simulated rollout: the daemon's CanaryController (its work queue: requeues, retries and
+// backoff) and Reconciler, unchanged, against the simulator's cluster (sim/cluster.h), traffic
+// (sim/traffic.h) and Prometheus (sim/metrics.h), with webhooks answered in process, alerts
+// recorded, and a virtual clock that jumps to the next time the queue hands the Canary out (on a
+// 5-second tick grid; a requeue at once is taken at most three times at one instant). The
+// controller's informers do not run: the run puts the Canary on the queue where they would (its
+// creation, the release).
 //
 // The run installs the scenario's Canary and its target Deployment, reconciles until the Canary
 // is Initialized, then releases the candidate (a new image) at t = 0 and reconciles whenever
-// the controller asks to be called again, until the Canary is Succeeded or Failed or the
-// scenario's durationLimit has passed. Traffic is drawn tick by tick (5 seconds) at the weights
+// the controller's queue hands the Canary out again, until the Canary is Succeeded or Failed or
+// the scenario's durationLimit has passed. Traffic is drawn tick by tick (5 seconds) at the weights
 // the router holds (plus a load tester's requests to the canary while the Canary is
 // Progressing, when the scenario has them), from a stream keyed by the seed and the tick: runs
 // with the same seed see the same requests whatever the judge (common random numbers). Faults apply
