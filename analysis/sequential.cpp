@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include <Eigen/Core>
 
@@ -48,6 +49,16 @@ double BernoulliMixture::logEValue() const {
 
 double BernoulliMixture::eValue() const {
   return std::exp(logEValue());
+}
+
+double BernoulliMixture::projectedLogEValue(double trials, double p0, double p1, double z) const {
+  if (trials <= 0 || !(p0 > 0 && p0 < 1) || !(p1 >= 0 && p1 <= 1)) return 0;
+  Eigen::Map<const Grid> logFactor(logOddsFactor_.data());
+  // Per outcome, alternative g adds X log f - log(1 - p0 + p0 f), X ~ Bernoulli(p1).
+  const Grid mean = p1 * logFactor - ((1 - p0) + p0 * logFactor.exp()).log();
+  const Grid spread = (p1 * (1 - p1) * logFactor.square()).sqrt();
+  const Grid low = trials * mean - z * std::sqrt(trials) * spread;
+  return low.maxCoeff() - std::log(static_cast<double>(kGrid));
 }
 
 namespace {
@@ -100,6 +111,32 @@ double RateRatioTest::boundaryRatio() const {
   // allowed ratio infinite.
   const double rate = (total_.primaryBad + 0.5) / (total_.primaryRequests + 1.0);
   return 1.0 + policy_.maxIncrease / rate;
+}
+
+double RateRatioTest::detectableIncrease() const {
+  constexpr double kNever = std::numeric_limits<double>::infinity();
+  if (!judged_ || total_.canaryRequests <= 0 || total_.primaryRequests <= 0) return kNever;
+  constexpr double kPower = 1.6448536269514722;  // the normal's 95% quantile
+  const double rate = (total_.primaryBad + 0.5) / (total_.primaryRequests + 1.0);
+  const double rho0 = boundaryRatio();
+  const double q = total_.canaryRequests / (total_.canaryRequests + total_.primaryRequests);
+  const double p0 = rho0 * q / (rho0 * q + 1 - q);
+  const double threshold = -std::log(policy_.alpha);
+  auto caught = [&](double increase) {
+    const double rho1 = rho0 + increase / rate;
+    const double p1 = rho1 * q / (rho1 * q + 1 - q);
+    const double bad = total_.canaryRequests * rho1 * rate + total_.primaryRequests * rate;
+    return fail_.projectedLogEValue(bad, p0, p1, kPower) >= threshold;
+  };
+  // The canary's rate cannot exceed 1: the largest increase there is.
+  double high = 1 - rho0 * rate;
+  if (!(high > 0) || !caught(high)) return kNever;
+  double low = 0;
+  for (int i = 0; i < 40; ++i) {
+    const double mid = (low + high) / 2;
+    (caught(mid) ? high : low) = mid;
+  }
+  return high;
 }
 
 Verdict RateRatioTest::update(const IntervalCounts& c) {
@@ -207,6 +244,7 @@ Judgement RateRatioTest::judgement() const {
       j, state_, last_, fail_, pass_, policy_.alpha,
       "bad-request rate " + percent(canaryRate) + " vs " + percent(primaryRate) + " on primary",
       "within the allowed margin");
+  if (state_ == Verdict::kInconclusive) j.evidence.detectableIncrease = detectableIncrease();
   return j;
 }
 

@@ -175,6 +175,7 @@ void fields(V& v, CanaryJudge& j) {
   v("noDataLimit", j.noDataLimit);
   v("inconclusiveLimit", j.inconclusiveLimit);
   v("promoteOnInconclusive", j.promoteOnInconclusive);
+  v("detectIncrease", j.detectIncrease);
   v("checkInterval", j.checkInterval);
 }
 
@@ -248,6 +249,7 @@ template <class V>
 void fields(V& v, CanaryFailedCheck& f) {
   v("message", f.message);
   v("time", f.time);
+  v("source", f.source);
   v("evidence", f.evidence);
 }
 

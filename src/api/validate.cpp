@@ -201,6 +201,8 @@ void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j,
   if (j.confidence && *j.confidence == 1) c.error(child(p, "confidence"), "must be below 1, got 1");
   realRange(c, child(p, "maxErrorIncrease"), j.maxErrorIncrease, 0, 100, false,
             "between 0 and 100 percentage points");
+  realRange(c, child(p, "detectIncrease"), j.detectIncrease, 0, 100, true,
+            "above 0 and at most 100 percentage points");
   realRange(c, child(p, "maxLatencyIncrease"), j.maxLatencyIncrease, 0, 1000, false,
             "between 0 and 1000 percent");
   realRange(c, child(p, "allowedIncrease"), j.allowedIncrease, 0, 1e9, true, "above 0");

@@ -7,6 +7,7 @@
 #include <iomanip>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -103,6 +104,7 @@ int single(const sim::Scenario& scenario, const SimulateOptions& options, std::o
   if (text) {
     out << "final phase " << r.phase << " at " << at(r.duration) << ": "
         << sim::toString(r.outcome);
+    if (!r.rolledBackBy.empty()) out << " by " << r.rolledBackBy;
     if (r.decided) out << " after " << toSeconds(r.decisionTime) << "s";
     if (!r.reason.empty() && r.outcome != sim::Outcome::kPromoted) out << " (" << r.reason << ")";
     out << "; bad canary requests served " << r.badRequestsServed << " of " << r.canaryRequests
@@ -118,6 +120,8 @@ int single(const sim::Scenario& scenario, const SimulateOptions& options, std::o
                 {"seed", options.seed},
                 {"phase", r.phase},
                 {"outcome", sim::toString(r.outcome)},
+                {"rolledBackBy", r.rolledBackBy.empty() ? json() : json(r.rolledBackBy)},
+                {"verdict", r.verdict.empty() ? json() : json(r.verdict)},
                 {"durationSeconds", toSeconds(r.duration)},
                 {"secondsToDecision", r.decided ? json(toSeconds(r.decisionTime)) : json()},
                 {"badRequestsServed", r.badRequestsServed},
@@ -129,6 +133,14 @@ int single(const sim::Scenario& scenario, const SimulateOptions& options, std::o
     out << doc.dump(2) << "\n";
   }
   return unmet.empty() ? 0 : 3;
+}
+
+// " (judge 3, threshold 1)": the counts by cause, or nothing.
+std::string by(const std::map<std::string, int>& counts) {
+  std::string out;
+  for (const auto& [cause, n] : counts)
+    out += (out.empty() ? " (" : ", ") + cause + " " + std::to_string(n);
+  return out.empty() ? out : out + ")";
 }
 
 // The value at quantile q of sorted `v` (nearest rank); NaN when empty.
@@ -176,7 +188,9 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
 
   int promoted = 0;
   int rolledBack = 0;
-  int inconclusive = 0;
+  int undecided = 0;
+  std::map<std::string, int> rolledBackBy;  // what failed the rolled-back runs
+  std::map<std::string, int> verdicts;      // the judge's verdict when each run was decided
   std::vector<double> decision;
   std::vector<double> toRollback;          // seconds to the rollback, infinite without one
   std::vector<double> requestsToRollback;  // canary requests served until then
@@ -188,8 +202,10 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
     toRollback.push_back(back ? toSeconds(r.decisionTime) : kNever);
     requestsToRollback.push_back(back ? static_cast<double>(r.canaryRequests) : kNever);
     promoted += r.outcome == sim::Outcome::kPromoted ? 1 : 0;
-    rolledBack += r.outcome == sim::Outcome::kRolledBack ? 1 : 0;
-    inconclusive += r.outcome == sim::Outcome::kInconclusive ? 1 : 0;
+    rolledBack += back ? 1 : 0;
+    undecided += r.outcome == sim::Outcome::kUndecided ? 1 : 0;
+    if (back) ++rolledBackBy[r.rolledBackBy.empty() ? "unknown" : r.rolledBackBy];
+    if (!r.verdict.empty()) ++verdicts[r.verdict];
     if (r.decided) decision.push_back(toSeconds(r.decisionTime));
     bad += static_cast<double>(r.badRequestsServed);
   }
@@ -216,7 +232,9 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
         {"runs", runs},
         {"promoted", promoted},
         {"rolledBack", rolledBack},
-        {"inconclusive", inconclusive},
+        {"rolledBackBy", rolledBackBy},
+        {"undecided", undecided},
+        {"verdicts", verdicts},
         {"rollbackRate", {{"value", rate}, {"lower95", lower}, {"upper95", upper}}},
         {"secondsToDecision", {{"median", orNull(median)}, {"p90", orNull(p90)}}},
         {"secondsToRollback",
@@ -243,8 +261,8 @@ int many(const sim::Scenario& scenario, const SimulateOptions& options, std::ost
   out << "scenario " << scenario.name << ", judge " << judge << ", " << runs << " runs (seeds "
       << options.seed << ".." << options.seed + static_cast<std::uint64_t>(runs) - 1 << ")\n"
       << "  promoted           " << promoted << "\n"
-      << "  rolledBack         " << rolledBack << "\n"
-      << "  inconclusive       " << inconclusive << "\n"
+      << "  rolledBack         " << rolledBack << by(rolledBackBy) << "\n"
+      << "  undecided          " << undecided << "\n"
       << "  rollbackRate       " << number(100 * rate) << "% (95% interval " << number(100 * lower)
       << "% to " << number(100 * upper) << "%)\n"
       << "  secondsToDecision  median " << number(median) << ", p90 " << number(p90) << "\n"

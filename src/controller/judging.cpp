@@ -121,6 +121,7 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
   run.judgement = test.judgement();
   if (run.judgement.verdict != Verdict::kPass && run.judgement.verdict != Verdict::kFail &&
       window.verdict == Verdict::kNoData && !window.evidence.explanation.empty()) {
+    window.evidence.detectableIncrease = run.judgement.evidence.detectableIncrease;
     run.judgement = window;  // nothing new to decide on
   }
   state = test.save();

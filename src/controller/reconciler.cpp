@@ -261,6 +261,7 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   const std::string before = phaseOf(canary);
   if (done.phase != before && (done.phase == "Succeeded" || done.phase == "Failed")) {
     done.finished = done.phase == "Succeeded" ? "succeeded" : "failed";
+    done.rolledBackBy = std::string(toString(next.rolledBackBy));
   }
   switch (api::strategyOf(*canary.spec.analysis)) {
     case api::Strategy::kCanary:

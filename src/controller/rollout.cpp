@@ -4,6 +4,7 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/controller/primary.h"
+#include "canaryd/core/text.h"
 
 namespace canaryd::controller {
 namespace {
@@ -300,7 +301,8 @@ class Stepper {
            intervalText() + ", then promotion";
   }
 
-  void rollback(const std::string& why, Facts evidence = {}) {
+  void rollback(RollbackCause cause, const std::string& why, Facts evidence = {}) {
+    out_.rolledBackBy = cause;
     setWeights(0);
     act(Action::Type::kScaleCanaryToZero);
     out_.status.failedChecks = 0;
@@ -356,7 +358,8 @@ class Stepper {
     CanaryStatus& s = out_.status;
     if (!observed_.canaryReady) {
       if (observed_.canaryDeadlineExceeded) {
-        rollback("canary deployment is not ready within the progress deadline");
+        rollback(RollbackCause::kDeadline,
+                 "canary deployment is not ready within the progress deadline");
       } else {
         event("Normal", "Halt advancement " + name() + ": waiting for the canary to be ready");
       }
@@ -367,12 +370,15 @@ class Stepper {
       return;
     }
     if (gates_.rollbackRequested()) {
-      rollback("a rollback webhook requested it");
+      rollback(RollbackCause::kWebhook, "a rollback webhook requested it");
       return;
     }
     const std::int64_t threshold = analysis_.threshold.value_or(api::kDefaultThreshold);
     if (failedChecks() >= threshold) {
-      rollback("failed checks threshold reached " + std::to_string(failedChecks()),
+      // Counted under what failed last: the gate's webhooks or the metrics.
+      const bool hooks = s.lastFailedCheck && s.lastFailedCheck->source == "webhook";
+      rollback(hooks ? RollbackCause::kWebhook : RollbackCause::kThreshold,
+               "failed checks threshold reached " + std::to_string(failedChecks()),
                lastFailureEvidence());
       return;
     }
@@ -381,7 +387,7 @@ class Stepper {
       // pre-rollout hooks run instead, and their success takes the first step.
       if (!gates_.preRollout()) {
         const std::string why = gates_.lastHookFailure();
-        failCheck(why.empty() ? "pre-rollout hooks failed" : why);
+        failCheck(why.empty() ? "pre-rollout hooks failed" : why, {}, "webhook");
         return;
       }
       if (api::strategyOf(analysis_) == Strategy::kCanary) {
@@ -394,11 +400,11 @@ class Stepper {
     const CheckOutcome checks = gates_.runChecks();
     keepJudgeStatus(checks);
     if (checks.verdict) {
-      judged(*checks.verdict, checks.failure, checks.evidence);
+      judged(*checks.verdict, checks.failure, checks.evidence, checks.detectableIncrease);
       return;
     }
     if (!checks.passed) {
-      failCheck(checks.failure, checks.evidence);
+      failCheck(checks.failure, checks.evidence, checks.webhook ? "webhook" : "metric");
       return;
     }
     if (api::strategyOf(analysis_) == Strategy::kCanary) {
@@ -440,16 +446,24 @@ class Stepper {
 
   void judgeFailed(const std::string& explanation, const Facts& evidence) {
     rollback(
+        RollbackCause::kJudge,
         "the " + analysis_.judge->type.value_or("") + " judge failed the canary: " + explanation,
         evidence);
   }
 
-  // The statistical judge's verdict (spec.analysis.judge): a fail rolls back at once (the test
-  // already controls false alarms); no data holds the weight and counts toward noDataLimit,
-  // never toward a pass; pass or inconclusive advance; at the top, promotion needs a pass, and
-  // `inconclusiveLimit` (default `threshold`) windows there without one end the run (promoted
-  // only with promoteOnInconclusive).
-  void judged(analysis::Verdict verdict, const std::string& explanation, const Facts& evidence) {
+  // The statistical judge's verdict (spec.analysis.judge). By default it is a harm detector: a
+  // fail rolls back at once (the test already controls false rollbacks over the run); no data
+  // holds the weight and counts toward noDataLimit, never toward a pass; pass or inconclusive
+  // advance, and the run that reaches its planned end without evidence of harm is promoted, as
+  // a healthy Flagger run is: the window at the top weight (or the last iteration), held there
+  // while the requests so far would not have caught an error-rate increase of detectIncrease
+  // (at most inconclusiveLimit windows, default 15).
+  // `promoteOnInconclusive: false` asks for evidence of no harm instead: promotion then needs a
+  // pass, and `inconclusiveLimit` (default `threshold`) windows at the top without one roll
+  // back. `inconclusiveLimit` with the default waits that many windows at the top for evidence
+  // either way before promoting.
+  void judged(analysis::Verdict verdict, const std::string& explanation, const Facts& evidence,
+              std::optional<double> detectable = std::nullopt) {
     CanaryStatus& s = out_.status;
     if (!s.judge) s.judge = api::CanaryJudgeStatus{};
     api::CanaryJudgeStatus& j = *s.judge;
@@ -463,7 +477,8 @@ class Stepper {
         j.noDataChecks = j.noDataChecks.value_or(0) + 1;
         const std::int64_t limit = judge.noDataLimit.value_or(kDefaultNoDataLimit);
         if (*j.noDataChecks >= limit) {
-          rollback("no data in " + std::to_string(*j.noDataChecks) +
+          rollback(RollbackCause::kNoData,
+                   "no data in " + std::to_string(*j.noDataChecks) +
                        " analysis windows (noDataLimit " + std::to_string(limit) +
                        "): " + explanation,
                    evidence);
@@ -490,22 +505,38 @@ class Stepper {
       return;
     }
     j.inconclusiveChecks = j.inconclusiveChecks.value_or(0) + 1;
-    const std::int64_t limit =
-        judge.inconclusiveLimit.value_or(analysis_.threshold.value_or(api::kDefaultThreshold));
-    if (*j.inconclusiveChecks < limit) {
+    const bool promoteOnInconclusive = judge.promoteOnInconclusive.value_or(true);
+    const std::int64_t limit = judge.inconclusiveLimit.value_or(
+        promoteOnInconclusive ? api::kDefaultInconclusiveLimit
+                              : analysis_.threshold.value_or(api::kDefaultThreshold));
+    // The planned end is reached once the requests seen would have caught the increase the
+    // user cares about (detectIncrease): promoting earlier could let that harm through.
+    const double wanted = judge.detectIncrease.value_or(api::kDefaultDetectIncrease) / 100.0;
+    const bool enough = !detectable || *detectable <= wanted;
+    if (promoteOnInconclusive && !enough && *j.inconclusiveChecks < limit) {
+      event("Normal", "Halt " + name() + " promotion: the requests so far would not catch an " +
+                          "error-rate increase of " + formatNumber(wanted * 100) +
+                          " points (detectIncrease) yet; holding at the top weight (" +
+                          std::to_string(*j.inconclusiveChecks) + "/" + std::to_string(limit) +
+                          ")");
+      return;
+    }
+    if (!promoteOnInconclusive && *j.inconclusiveChecks < limit) {
       event("Normal", "Halt " + name() + " promotion: the " + type +
                           " judge is inconclusive so far (" + explanation + "; " +
                           std::to_string(*j.inconclusiveChecks) + "/" + std::to_string(limit) +
                           ")");
       return;
     }
-    if (judge.promoteOnInconclusive.value_or(false)) {
-      event("Normal", "Promoting " + name() + " on an inconclusive judgement (" + explanation +
-                          "), as promoteOnInconclusive asks");
+    if (promoteOnInconclusive) {
+      event("Normal", "Promoting " + name() + ": the " + type +
+                          " judge found no evidence of harm by the end of the analysis (" +
+                          explanation + ")");
       requestPromotion();
       return;
     }
-    rollback("the " + type + " judge stayed inconclusive for " +
+    rollback(RollbackCause::kInconclusive,
+             "the " + type + " judge stayed inconclusive for " +
                  std::to_string(*j.inconclusiveChecks) +
                  " windows at the top weight: " + explanation,
              evidence);
@@ -519,10 +550,12 @@ class Stepper {
     return out_.status.iterations.value_or(0) >= analysis_.iterations.value_or(1);
   }
 
-  void failCheck(const std::string& why, const Facts& evidence = {}) {
+  void failCheck(const std::string& why, const Facts& evidence = {},
+                 const std::string& source = "metric") {
     out_.status.failedChecks = failedChecks() + 1;
     api::CanaryFailedCheck& last = out_.status.lastFailedCheck.emplace();
     last.message = why;
+    last.source = source;
     last.time = formatRfc3339(now_);
     for (const auto& [factName, value] : evidence)
       last.evidence.push_back({factName, value});
@@ -595,6 +628,7 @@ class Stepper {
       if (observed_.primaryDeadlineExceeded) {
         // Flagger: with the primary broken mid-promotion, keep all traffic on the canary.
         setWeights(100);
+        out_.rolledBackBy = RollbackCause::kDeadline;  // Failed: the user sees a failed release
         setPhase("Failed");
         event("Warning", "Primary " + name() +
                              " is not ready within the progress deadline; "
@@ -644,6 +678,26 @@ std::optional<TimePoint> judgeWindowStart(const api::CanaryStatus& status) {
     }
   }
   return start;
+}
+
+std::string_view toString(RollbackCause cause) {
+  switch (cause) {
+    case RollbackCause::kNone:
+      return "";
+    case RollbackCause::kJudge:
+      return "judge";
+    case RollbackCause::kThreshold:
+      return "threshold";
+    case RollbackCause::kInconclusive:
+      return "inconclusive";
+    case RollbackCause::kNoData:
+      return "noData";
+    case RollbackCause::kWebhook:
+      return "webhook";
+    case RollbackCause::kDeadline:
+      return "deadline";
+  }
+  return "";
 }
 
 Observation observe(const api::Canary& canary, const api::JsonValue& target,

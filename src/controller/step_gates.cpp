@@ -46,7 +46,7 @@ bool StepGates::rollbackRequested() {
 
 CheckOutcome StepGates::runChecks() {
   WebhookResult r = webhooks_.run(canary_, "rollout", phaseOf(canary_), checksum_);
-  if (!r.ok) return checkFailed(r.failure);
+  if (!r.ok) return webhookFailed(r.failure);
   if (!usesStatisticalJudge(canary_)) {
     CheckOutcome checked = runMetricChecks(canary_, metrics_);
     values_ = checked.values;
@@ -68,12 +68,15 @@ CheckOutcome StepGates::judgeBetweenSteps() {
 
 CheckOutcome StepGates::judge() {
   JudgeRun run = runJudge(canary_, metrics_, now_, judgeWindow(canary_, now_, interval_));
-  return {run.judgement.verdict != analysis::Verdict::kFail,
-          run.judgement.evidence.explanation,
-          evidenceOf(canary_.spec.analysis->judge->type.value_or(""), run.judgement),
-          values_,
-          run.judgement.verdict,
-          run.status};
+  CheckOutcome out;
+  out.passed = run.judgement.verdict != analysis::Verdict::kFail;
+  out.failure = run.judgement.evidence.explanation;
+  out.evidence = evidenceOf(canary_.spec.analysis->judge->type.value_or(""), run.judgement);
+  out.values = values_;
+  out.verdict = run.judgement.verdict;
+  out.judge = run.status;
+  out.detectableIncrease = run.judgement.evidence.detectableIncrease;
+  return out;
 }
 
 bool StepGates::hooks(const char* type) {

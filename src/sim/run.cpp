@@ -92,8 +92,8 @@ std::string_view toString(Outcome outcome) {
       return "promoted";
     case Outcome::kRolledBack:
       return "rolledBack";
-    case Outcome::kInconclusive:
-      return "inconclusive";
+    case Outcome::kUndecided:
+      return "undecided";
   }
   return "";
 }
@@ -379,29 +379,29 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
       last = entry;
     }
     result.phase = entry.phase;
-    // The outcome is the evidence's: with a statistical judge, its verdict when the run was
-    // decided (an inconclusive run is inconclusive whether the policy then promotes or rolls
-    // back); with fixed thresholds, what the controller did.
-    const std::string verdict = s.judge ? s.judge->verdict.value_or("") : "";
+    // The outcome is what the user sees: a run that ended Succeeded was promoted, one that
+    // ended Failed was rolled back (whatever failed it: rolledBackBy says what), one still
+    // running at the duration limit is undecided. The judge's verdict when the run was decided
+    // is kept beside it.
     const bool promoting =
         entry.phase == "Promoting" || entry.phase == "Finalising" || entry.phase == "Succeeded";
     if (!result.decided && (promoting || entry.phase == "Failed")) {
       result.decided = true;
       result.decisionTime = entry.t;
-      const std::int64_t threshold =
-          canary.spec.analysis ? canary.spec.analysis->threshold.value_or(api::kDefaultThreshold)
-                               : api::kDefaultThreshold;
-      const bool checksFailed = entry.failedChecks >= threshold;
-      if (judged && (verdict == "inconclusive" || verdict == "nodata") && !checksFailed) {
-        result.outcome = Outcome::kInconclusive;
-      } else {
-        result.outcome = promoting ? Outcome::kPromoted : Outcome::kRolledBack;
-      }
-      if (!promoting) result.reason = lastWarning;
+      if (judged && s.judge) result.verdict = s.judge->verdict.value_or("");
     }
+    if (out && !out->rolledBackBy.empty()) result.rolledBackBy = out->rolledBackBy;
     if (entry.phase == "Failed" || entry.phase == "Succeeded" ||
         entry.t >= scenario.durationLimit) {
       result.duration = entry.t;
+      if (entry.phase == "Succeeded") {
+        result.outcome = Outcome::kPromoted;
+      } else if (entry.phase == "Failed") {
+        result.outcome = Outcome::kRolledBack;
+        result.reason = lastWarning;
+      } else {
+        result.outcome = Outcome::kUndecided;
+      }
       break;
     }
   }

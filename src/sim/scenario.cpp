@@ -296,7 +296,7 @@ ScenarioRead readScenario(std::string_view text, const std::string& source,
       s.expect.phase = r.oneOf(*e, "phase", "spec.expect",
                                {"Succeeded", "Failed", "Progressing", "WaitingPromotion"});
       s.expect.outcome =
-          r.oneOf(*e, "outcome", "spec.expect", {"promoted", "rolledBack", "inconclusive"});
+          r.oneOf(*e, "outcome", "spec.expect", {"promoted", "rolledBack", "undecided"});
       s.expect.maxDuration = r.duration(*e, "maxDuration", "spec.expect");
       s.expect.minDuration = r.duration(*e, "minDuration", "spec.expect");
     }

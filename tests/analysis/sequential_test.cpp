@@ -258,5 +258,54 @@ TEST(SequentialPropertyTest, RegressionFromOneToThreePercentIsCaught) {
   EXPECT_GE(median, 1);
 }
 
+// detectableIncrease() plans the hold at the top weight: the smallest increase the requests
+// seen so far would have caught in 95% of runs. Check that claim on the run's own traffic: a
+// canary worse by that much fails in about 95% of simulated runs, one worse by half of it far
+// less often, and more requests make smaller increases detectable.
+TEST(SequentialPropertyTest, DetectableIncreaseIsCaughtInAbout95PercentOfRuns) {
+  constexpr double kPrimary = 0.005;
+  constexpr int kPerInterval = 10 * 60;  // 10 requests/s, one-minute intervals
+  constexpr int kIntervals = 12;         // at 50% canary weight
+  auto run = [&](std::mt19937_64& rng, double canaryRate, RateRatioTest& test) {
+    for (int i = 0; i < kIntervals; ++i) {
+      const int canary = kPerInterval / 2;
+      const int primary = kPerInterval - canary;
+      std::binomial_distribution<int> canaryErrors(canary, canaryRate);
+      std::binomial_distribution<int> primaryErrors(primary, kPrimary);
+      IntervalCounts counts{static_cast<double>(canary), static_cast<double>(canaryErrors(rng)),
+                            static_cast<double>(primary), static_cast<double>(primaryErrors(rng))};
+      if (test.update(counts) == Verdict::kFail) return true;
+    }
+    return false;
+  };
+  // A healthy run's own estimate after the 12 intervals.
+  std::mt19937_64 rng(20261129);
+  RateRatioTest healthy({0.01, 0});
+  run(rng, kPrimary, healthy);
+  const double detectable = healthy.detectableIncrease();
+  ASSERT_TRUE(std::isfinite(detectable));
+  constexpr int kRuns = 2000;
+  int caught = 0;
+  int caughtHalf = 0;
+  for (int i = 0; i < kRuns; ++i) {
+    RateRatioTest full({0.01, 0});
+    RateRatioTest half({0.01, 0});
+    caught += run(rng, kPrimary + detectable, full);
+    caughtHalf += run(rng, kPrimary + detectable / 2, half);
+  }
+  std::cout << "detectable increase " << detectable * 100 << " points after " << kIntervals
+            << " intervals: caught in " << caught << " of " << kRuns << " runs at it, "
+            << caughtHalf << " at half of it\n";
+  EXPECT_GE(caught, kRuns * 90 / 100);
+  EXPECT_LT(caughtHalf, kRuns * 80 / 100);
+  // Half the requests: only a larger increase is detectable.
+  RateRatioTest shorter({0.01, 0});
+  IntervalCounts one{300, 1.5, 300, 1.5};
+  for (int i = 0; i < kIntervals / 2; ++i)
+    shorter.update(one);
+  EXPECT_GT(shorter.detectableIncrease(), detectable);
+  EXPECT_TRUE(std::isinf(RateRatioTest().detectableIncrease()));  // nothing seen yet
+}
+
 }  // namespace
 }  // namespace canaryd::analysis

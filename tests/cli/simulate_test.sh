@@ -15,7 +15,7 @@ expect_exit 0 $? "one run"
 expect_line "$tmp/out" '^\+1m0s +Progressing +weight 10 ' "the first step"
 expect_line "$tmp/out" 'judge (inconclusive|fail): bad-request rate' "the judge's numbers"
 expect_line "$tmp/out" 'alert error: Canary shop.sim rolled back: the sequential judge failed' "the alert"
-expect_line "$tmp/out" '^final phase Failed at \+3m0s: rolledBack after 180s' "the final phase"
+expect_line "$tmp/out" '^final phase Failed at \+3m0s: rolledBack by judge after 180s' "the final phase"
 [[ -s "$tmp/err" ]] && fail "one run wrote to stderr: $(cat "$tmp/err")"
 
 # One run as JSON, with Flagger's thresholds instead: slower than the scenario expects (exit 3).
@@ -41,7 +41,10 @@ expect_line "$tmp/err" '^.*\[#{40}\] 40/40$' "the progress bar"
 python3 - "$tmp/out" <<'PY' || fail "many runs json fields"
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert r["runs"] == 40 and r["promoted"] + r["rolledBack"] + r["inconclusive"] == 40, r
+assert r["runs"] == 40 and r["promoted"] + r["rolledBack"] + r["undecided"] == 40, r
+# Counted as the user sees them: every rollback has its cause, and they add up.
+assert sum(r["rolledBackBy"].values()) == r["rolledBack"], r
+assert set(r["rolledBackBy"]) <= {"judge", "threshold", "inconclusive", "noData", "webhook", "deadline"}, r
 rate = r["rollbackRate"]
 assert rate["lower95"] <= rate["value"] <= rate["upper95"], rate
 assert rate["value"] > 0.8, rate  # +1 pp at 10 rps: detected in most runs

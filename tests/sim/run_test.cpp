@@ -44,9 +44,14 @@ TEST(SimRunTest, AHealthyReleaseClimbsTheStepsAndIsPromoted) {
   EXPECT_EQ(weights, (std::vector<std::int64_t>{0, 10, 20, 30, 40, 50, 0}));
   EXPECT_TRUE(sawNote(r, "Advance shop.sim canary weight 50"));
   EXPECT_TRUE(sawNote(r, "alert info: Promotion completed!"));
-  // 5 steps, then 15 windows at the top without harm: promoted on an inconclusive judgement.
-  EXPECT_EQ(r.outcome, Outcome::kInconclusive);
-  EXPECT_EQ(r.decisionTime, minutes(20));
+  // 5 steps, then held at the top until the requests would have caught +1 point of errors
+  // (detectIncrease), without a verdict: promoted, as a healthy Flagger run is.
+  EXPECT_EQ(r.outcome, Outcome::kPromoted);
+  EXPECT_EQ(r.verdict, "inconclusive");
+  EXPECT_TRUE(r.rolledBackBy.empty());
+  EXPECT_GT(r.decisionTime, minutes(5));
+  EXPECT_LE(r.decisionTime, minutes(20));
+  EXPECT_TRUE(sawNote(r, "would not catch an error-rate increase of 1 points"));
   EXPECT_GT(r.canaryRequests, 0);
   EXPECT_LT(r.badRequestsServed, r.canaryRequests / 10);
 }
@@ -57,6 +62,7 @@ TEST(SimRunTest, AnErrorRegressionIsRolledBackWithTheJudgesNumbers) {
   EXPECT_EQ(r.outcome, Outcome::kRolledBack);
   EXPECT_LE(r.decisionTime, minutes(5));
   EXPECT_NE(r.reason.find("the sequential judge failed the canary"), std::string::npos) << r.reason;
+  EXPECT_EQ(r.rolledBackBy, "judge");
   EXPECT_TRUE(sawNote(r, "alert error: Canary shop.sim rolled back"));
   EXPECT_EQ(r.timeline.back().canaryWeight, 0);
 }
@@ -112,6 +118,7 @@ TEST(SimRunTest, ThresholdJudgeOverrideUsesFlaggersChecks) {
   EXPECT_EQ(r.phase, "Failed");
   EXPECT_EQ(r.outcome, Outcome::kRolledBack);
   EXPECT_NE(r.reason.find("failed checks threshold reached 5"), std::string::npos) << r.reason;
+  EXPECT_EQ(r.rolledBackBy, "threshold");
   EXPECT_FALSE(withJudge(library("healthy-aa").canary, "bayesian").ok());
 }
 
@@ -119,7 +126,7 @@ TEST(SimRunTest, ARefusingGateHoldsThePromotion) {
   const RunResult r = runScenario(library("refusing-gate"), {});
   EXPECT_EQ(r.phase, "WaitingPromotion");
   EXPECT_FALSE(r.decided);
-  EXPECT_EQ(r.outcome, Outcome::kInconclusive);
+  EXPECT_EQ(r.outcome, Outcome::kUndecided);
   EXPECT_TRUE(sawNote(r, "webhook http://approvals.sim/gate (Progressing): 403"));
   EXPECT_TRUE(unmetExpectations(library("refusing-gate").expect, r).empty());
 }

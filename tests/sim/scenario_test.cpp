@@ -34,7 +34,9 @@ TEST(ScenarioTest, ReadsALibraryScenario) {
   EXPECT_EQ(s.name, "error-plus-1pp");
   EXPECT_EQ(s.canary.metadata.name, "shop");
   EXPECT_EQ(s.canary.spec.analysis->judge->type, "sequential");
-  EXPECT_EQ(s.canary.spec.analysis->judge->inconclusiveLimit, 15);
+  // The judge as a user writes it: its defaults decide.
+  EXPECT_EQ(s.canary.spec.analysis->judge->inconclusiveLimit, std::nullopt);
+  EXPECT_EQ(s.canary.spec.analysis->judge->promoteOnInconclusive, std::nullopt);
   EXPECT_EQ(s.traffic.requestsPerSecond, 10);
   EXPECT_EQ(s.traffic.pattern, Pattern::kConstant);
   EXPECT_DOUBLE_EQ(s.primary.errorRate, 0.005);

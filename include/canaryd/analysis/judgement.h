@@ -30,7 +30,10 @@ struct Evidence {
   std::optional<double> lower;      // its confidence interval / sequence
   std::optional<double> upper;
   std::optional<double> effectSize;  // mean ratio, CLES, ...
-  std::int64_t canaryCount = 0;      // samples or requests behind the decision
+  // Sequential tests while inconclusive: the smallest increase the sample so far would have
+  // caught in 95% of runs (a fraction; infinity: none yet). What a promotion now could miss.
+  std::optional<double> detectableIncrease;
+  std::int64_t canaryCount = 0;  // samples or requests behind the decision
   std::int64_t baselineCount = 0;
   std::string explanation;  // one line for events and alerts
 };

@@ -47,6 +47,11 @@ class BernoulliMixture {
   void add(double hits, double trials, double p0);
   double eValue() const;
   double logEValue() const;
+  // A planning bound, not a test: the log e-value this mixture would reach, at the lower
+  // `z`-quantile (1.645: 95% of runs), from `trials` outcomes of success probability `p1`
+  // against the boundary p0 (the best alternative's normal approximation, less the mixture's
+  // cost ln kGrid).
+  double projectedLogEValue(double trials, double p0, double p1, double z) const;
   // Each alternative's log likelihood ratio so far: the whole memory of the mixture.
   const std::array<double, kGrid>& logLikelihoodRatios() const { return logLikelihoodRatio_; }
   void setLogLikelihoodRatios(const std::array<double, kGrid>& values) {
@@ -78,6 +83,12 @@ class RateRatioTest {
   // The verdict of the last update with its evidence and explanation.
   Judgement judgement() const;
   double failEValue() const { return fail_.eValue(); }
+  // The smallest increase of the canary's bad-request rate over the allowed bound (a fraction,
+  // 0.01 = one percentage point) that the requests seen so far would have failed in 95% of
+  // runs, at the primary's rate and the canary's share of requests observed: how much harm a
+  // promotion now could have missed. Infinity before any interval, or when no increase would
+  // have been caught (too few requests).
+  double detectableIncrease() const;
   double passEValue() const { return pass_.eValue(); }
   // The test's memory as text (the totals and both mixtures' log likelihood ratios, to 17
   // significant digits), for the Canary's status: restore() of it continues exactly where

@@ -146,9 +146,18 @@ struct CanaryJudge {
   std::optional<double> allowedIncrease;     // mann-whitney: effect size that fails (mean ratio)
   std::optional<std::int64_t> minSamples;    // below this many requests a window is no data
   std::optional<std::int64_t> noDataLimit;   // windows without data before a rollback
-  // windows at the top weight without a pass before the run ends (default: analysis.threshold)
+  // Windows at the top weight without a verdict before the run ends (default 15, and the run
+  // ends earlier once it would catch detectIncrease; with promoteOnInconclusive false,
+  // analysis.threshold).
   std::optional<std::int64_t> inconclusiveLimit;
-  std::optional<bool> promoteOnInconclusive;  // promote when the run ends inconclusive
+  // Promote a run that ends without evidence either way (default true: the judge is a harm
+  // detector); false: promote only on evidence of no harm, roll back otherwise.
+  std::optional<bool> promoteOnInconclusive;
+  // sequential: the smallest error-rate increase (percentage points above maxErrorIncrease) a
+  // run must be able to catch before it promotes without a verdict: the run holds at the top
+  // weight until its requests would have caught it in 95% of runs, at most inconclusiveLimit
+  // windows (default 1 point).
+  std::optional<double> detectIncrease;
   // sequential: also judge between the analysis steps, this often ("15s"); the weights and the
   // other checks still move once per interval. Unset: once per interval, as Flagger does.
   std::optional<std::string> checkInterval;
@@ -230,6 +239,9 @@ struct CanaryEvidence {
 struct CanaryFailedCheck {
   std::optional<std::string> message;  // "request-success-rate 92.1 < 99"
   std::optional<std::string> time;
+  // What failed: "webhook" (a gate's webhook) or "metric" (a metric check); a rollback when the
+  // failures reach the threshold is counted under it.
+  std::optional<std::string> source;
   std::vector<CanaryEvidence> evidence;
   friend bool operator==(const CanaryFailedCheck&, const CanaryFailedCheck&) = default;
 };

@@ -18,6 +18,13 @@ inline constexpr Duration kMinAnalysisInterval = std::chrono::seconds(10);
 // The shortest judge.checkInterval: a counter's increase needs two Prometheus scrapes.
 inline constexpr Duration kMinJudgeCheckInterval = std::chrono::seconds(5);
 inline constexpr std::int64_t kDefaultThreshold = 1;
+// The statistical judge's harm-detector defaults (judge.promoteOnInconclusive true): a run
+// without a verdict is promoted once its requests would have caught an error-rate increase of
+// kDefaultDetectIncrease points (one point: 0.5% -> 1.5% errors), holding at the top weight for
+// at most kDefaultInconclusiveLimit windows (a service too quiet to show that in 15 windows
+// is promoted then, as a healthy Flagger run would be).
+inline constexpr double kDefaultDetectIncrease = 1.0;
+inline constexpr std::int64_t kDefaultInconclusiveLimit = 15;
 inline constexpr std::int64_t kDefaultMaxWeight = 100;
 inline constexpr std::string_view kDefaultMetricInterval = "1m";
 inline constexpr std::string_view kDefaultWebhookTimeout = "10s";

@@ -77,6 +77,7 @@ struct ReconcileOutcome {
   // successes/failures counters).
   std::vector<std::pair<std::string, double>> metricValues;
   std::string finished;             // "succeeded" or "failed" when the run ended here
+  std::string rolledBackBy;         // when it failed here: judge, threshold, inconclusive, ...
   std::string strategy = "canary";  // canary, blue-green, ab-testing (Flagger's label values)
   bool analysisSkipped = false;     // spec.skipAnalysis
 };

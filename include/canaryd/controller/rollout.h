@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -47,12 +48,24 @@ struct CheckOutcome {
   // keep in status.judge. Absent: Flagger's threshold checks decided (`passed`).
   std::optional<analysis::Verdict> verdict;
   std::optional<api::CanaryJudgeStatus> judge;
+  bool webhook = false;  // a gate's webhook failed (not a metric)
+  // The sequential judge, while inconclusive: the smallest increase of the error rate (a
+  // fraction) the run so far would have caught; infinity: none yet.
+  std::optional<double> detectableIncrease;
 };
 
+// A check that failed (a metric's), and a webhook gate that failed.
 inline CheckOutcome checkFailed(std::string why) {
   CheckOutcome c;
   c.passed = false;
   c.failure = std::move(why);
+  return c;
+}
+inline CheckOutcome webhookFailed(std::string why) {
+  CheckOutcome c;
+  c.passed = false;
+  c.failure = std::move(why);
+  c.webhook = true;
   return c;
 }
 
@@ -97,10 +110,15 @@ struct Action {
   friend bool operator==(const Action&, const Action&) = default;
 };
 
+// Why a run was rolled back, as a user would name it (the benchmark counts rollbacks by it).
+enum class RollbackCause { kNone, kJudge, kThreshold, kInconclusive, kNoData, kWebhook, kDeadline };
+std::string_view toString(RollbackCause cause);  // "judge", ..., "" for kNone
+
 struct Step {
   api::CanaryStatus status;
   std::vector<Action> actions;
   Duration requeueAfter{};
+  RollbackCause rolledBackBy = RollbackCause::kNone;  // set when this step rolls back
 };
 
 // Builds the Observation from the objects read: the target Deployment, the primary (absent

@@ -39,17 +39,19 @@ struct TimelineEntry {
   std::vector<std::string> notes;  // events, webhook calls and alerts, in order
 };
 
-enum class Outcome { kPromoted, kRolledBack, kInconclusive };
+enum class Outcome { kPromoted, kRolledBack, kUndecided };
 std::string_view toString(Outcome outcome);
 
 struct RunResult {
   std::string phase;  // the Canary's phase at the end (Succeeded, Failed, or where it stood)
-  // What the evidence said when the run was decided. With a statistical judge: promoted on a
-  // pass, rolledBack on a fail (or an unready deployment), inconclusive when the judge had
-  // neither (it stayed inconclusive, or had no data), whatever the policy then did with the
-  // canary (promoteOnInconclusive). With fixed thresholds: what the controller did. A run that
-  // reaches the duration limit undecided is inconclusive.
-  Outcome outcome = Outcome::kInconclusive;
+  // What the user saw: promoted (the run ended Succeeded), rolledBack (it ended Failed, whatever
+  // failed it), undecided (still running at the scenario's duration limit).
+  Outcome outcome = Outcome::kUndecided;
+  // What rolled it back: judge, threshold, inconclusive, noData, webhook or deadline.
+  std::string rolledBackBy;
+  // With a statistical judge: its verdict when the run was decided (pass, fail, inconclusive,
+  // nodata), whatever the policy then did with it.
+  std::string verdict;
   bool decided = false;     // promoted or rolled back before the duration limit
   Duration decisionTime{};  // since the release: promotion began or the rollback came
   Duration duration{};      // since the release: until the run ended

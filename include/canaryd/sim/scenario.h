@@ -75,7 +75,7 @@ struct Fault {
 
 struct Expect {
   std::optional<std::string> phase;  // the phase at the end: Succeeded, Failed, WaitingPromotion...
-  std::optional<std::string> outcome;  // promoted, rolledBack, inconclusive
+  std::optional<std::string> outcome;  // promoted, rolledBack, undecided
   std::optional<Duration> maxDuration;
   std::optional<Duration> minDuration;
   friend bool operator==(const Expect&, const Expect&) = default;
