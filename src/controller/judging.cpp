@@ -1,6 +1,8 @@
 #include "canaryd/controller/judging.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "canaryd/analysis/mann_whitney.h"
@@ -15,6 +17,8 @@ namespace {
 using analysis::Verdict;
 
 constexpr const char* kErrorsState = "errors";
+// The shortest sub-window of the rank-sum judge: a rate needs two scrapes in it.
+constexpr Duration kMannWhitneyStep = std::chrono::seconds(30);
 
 std::string seconds(Duration d) {
   return std::to_string(std::max<std::int64_t>(
@@ -128,12 +132,57 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
   return run;
 }
 
+// The samples of one metric kept across the run's windows: "c=1.5,2;p=1,1.25".
+std::pair<std::vector<double>, std::vector<double>> parseSamples(const std::string& text) {
+  std::pair<std::vector<double>, std::vector<double>> out;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ';')) {
+    if (part.size() < 2 || part[1] != '=') continue;
+    std::vector<double>& into = part[0] == 'c' ? out.first : out.second;
+    std::stringstream values(part.substr(2));
+    std::string v;
+    while (std::getline(values, v, ',')) {
+      char* end = nullptr;
+      const double x = std::strtod(v.c_str(), &end);
+      if (!v.empty() && end == v.c_str() + v.size() && std::isfinite(x)) into.push_back(x);
+    }
+  }
+  return out;
+}
+
+std::string formatSamples(const std::vector<double>& canary, const std::vector<double>& primary) {
+  std::string out;
+  for (const auto& [tag, values] : {std::pair{"c=", &canary}, std::pair{";p=", &primary}}) {
+    out += tag;
+    for (std::size_t i = 0; i < values->size(); ++i) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.17g", (*values)[i]);
+      out += (i > 0 ? "," : "") + std::string(text);
+    }
+  }
+  return out;
+}
+
+// The rank-sum judge, made to control false rollbacks over the whole run: each window adds
+// non-overlapping points (the metric's query over sub-windows of kMannWhitneyStep or more, each
+// point its own requests, not a rate looking back over the points before it) to the samples of
+// the run so far, kept in status.judge.state; the k-th look tests them at
+// alpha_k = (1 - confidence) / (k (k + 1)), so the looks together spend at most
+// 1 - confidence however many there are, and each metric gets its share of it (Bonferroni).
 JudgeRun mannWhitney(const api::Canary& canary, const api::CanaryJudge& judge,
                      const MetricCheckContext& context, TimePoint now) {
   JudgeRun run;
+  if (canary.status && canary.status->judge) run.status = *canary.status->judge;
   std::vector<analysis::Judgement> perMetric;
   const std::string target = canary.spec.targetRef->name.value_or("");
-  for (const api::CanaryMetric& metric : canary.spec.analysis->metrics) {
+  const std::vector<api::CanaryMetric>& metrics = canary.spec.analysis->metrics;
+  std::string& looksText = run.status.state["mann-whitney looks"];
+  const double look = std::max(0.0, std::strtod(looksText.c_str(), nullptr)) + 1;
+  looksText = formatNumber(look);
+  const double alpha = (1 - judge.confidence.value_or(0.95)) / (look * (look + 1)) /
+                       static_cast<double>(std::max<std::size_t>(1, metrics.size()));
+  for (const api::CanaryMetric& metric : metrics) {
     const std::string name = metric.name.value_or("metric");
     std::string query;
     Result<std::unique_ptr<metrics::Provider>> provider =
@@ -144,13 +193,15 @@ JudgeRun mannWhitney(const api::Canary& canary, const api::CanaryJudge& judge,
     }
     const Duration window =
         parseDuration(metric.interval.value_or("1m")).valueOr(std::chrono::minutes(1));
-    const Duration step = std::max<Duration>(std::chrono::seconds(1), window / 12);
+    // Sub-windows that do not overlap: each point's lookback is its own step.
+    const Duration step = std::max<Duration>(kMannWhitneyStep, window / 2);
     metrics::QueryContext keys = queryContext(canary, metric);
+    keys.values["interval"] = seconds(step);
     auto samples = [&](const std::string& workload) -> Result<std::vector<double>> {
       keys.values["target"] = workload;
       Result<std::string> rendered = metrics::renderQuery(query, keys);
       if (!rendered) return rendered.error();
-      return (*provider)->queryRange(*rendered, now - window, now, step);
+      return (*provider)->queryRange(*rendered, now - window + step, now, step);
     };
     Result<std::vector<double>> canarySamples = samples(target);
     Result<std::vector<double>> primarySamples = samples(primaryOf(canary));
@@ -160,15 +211,24 @@ JudgeRun mannWhitney(const api::Canary& canary, const api::CanaryJudge& judge,
                  (!canarySamples ? canarySamples.error() : primarySamples.error()).message()));
       continue;
     }
+    std::string& kept = run.status.state["mann-whitney " + name];
+    auto [canaryRun, primaryRun] = parseSamples(kept);
+    for (double v : *canarySamples)
+      if (std::isfinite(v)) canaryRun.push_back(v);
+    for (double v : *primarySamples)
+      if (std::isfinite(v)) primaryRun.push_back(v);
+    kept = formatSamples(canaryRun, primaryRun);
     analysis::MannWhitneyPolicy policy;
-    policy.confidence = judge.confidence.value_or(0.95);
+    policy.confidence = 1 - alpha;
     policy.allowedIncrease = judge.allowedIncrease;
     const bool lowerIsWorse =
         metric.thresholdRange && metric.thresholdRange->min && !metric.thresholdRange->max;
     policy.direction =
         lowerIsWorse ? analysis::MetricDirection::kDecrease : analysis::MetricDirection::kIncrease;
-    analysis::Judgement j = analysis::judgeMannWhitney(*canarySamples, *primarySamples, policy);
-    j.evidence.explanation = name + ": " + j.evidence.explanation;
+    analysis::Judgement j = analysis::judgeMannWhitney(canaryRun, primaryRun, policy);
+    j.evidence.explanation = name + ": " + j.evidence.explanation + " (look " + formatNumber(look) +
+                             ", at confidence " +
+                             formatNumber(std::round((1 - alpha) * 1e5) / 1e5) + ")";
     perMetric.push_back(j);
   }
   run.judgement = perMetric.empty() ? noData("no metrics to judge") : analysis::combine(perMetric);

@@ -234,5 +234,33 @@ TEST(JudgingTest, MannWhitneyComparesEachMetricsRangeAgainstThePrimarys) {
   EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kNoData);
 }
 
+// Over a run the rank-sum judge keeps its points (non-overlapping sub-windows, each with its own
+// requests) and spends 1 - confidence across its looks: alpha/2 at the first, alpha/6 at the
+// second, ... so that however many windows there are, false rollbacks stay within it.
+TEST(JudgingTest, MannWhitneyAccumulatesIndependentPointsAndSpendsAlphaAcrossLooks) {
+  Fixture f;
+  f.range = [](const std::string& q) -> Result<std::vector<double>> {
+    return std::vector<double>{isPrimary(q) ? 100.0 : 101.0, isPrimary(q) ? 102.0 : 99.0};
+  };
+  api::Canary c = canaryWith(R"({"type":"mann-whitney","confidence":0.95})",
+                             R"([{"name":"request-duration","thresholdRange":{"max":500},
+                                  "interval":"1m"}])");
+  JudgeRun first = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+  // Each point's rate looks back over its own 30 s, not over the whole minute.
+  ASSERT_FALSE(f.queries.empty());
+  EXPECT_NE(f.queries[0].find("[30s]"), std::string::npos) << f.queries[0];
+  EXPECT_EQ(first.status.state["mann-whitney request-duration"], "c=101,99;p=100,102");
+  EXPECT_NE(first.status.explanation->find("(look 1, at confidence 0.975)"), std::string::npos)
+      << *first.status.explanation;
+  c.status = api::CanaryStatus{};
+  c.status->judge = first.status;
+  f.clock.advance(std::chrono::minutes(1));
+  JudgeRun second = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+  EXPECT_EQ(second.status.state["mann-whitney request-duration"],
+            "c=101,99,101,99;p=100,102,100,102");
+  EXPECT_NE(second.status.explanation->find("(look 2, at confidence 0.99167)"), std::string::npos)
+      << *second.status.explanation;
+}
+
 }  // namespace
 }  // namespace canaryd::controller
