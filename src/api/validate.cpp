@@ -397,8 +397,21 @@ std::vector<Problem> validate(const Canary& canary, const Catalog& catalog) {
   for (auto& [path, message] : routerProblems(catalog, canary))
     c.error(path, message);
   c.url("spec.metricsServer", spec.metricsServer);
-  if (c.required("spec.targetRef", spec.targetRef, "the Deployment or DaemonSet to roll out")) {
+  if (c.required("spec.targetRef", spec.targetRef,
+                 "the Deployment, DaemonSet or Service to roll out")) {
     checkLocalRef(c, "spec.targetRef", *spec.targetRef, allowed::targetKinds());
+    // A Service target's copies are named after it; routes name the apex's copies.
+    const LocalObjectReference& t = *spec.targetRef;
+    if (t.kind == "Service" && spec.service && spec.service->name && t.name &&
+        *spec.service->name != *t.name) {
+      c.error("spec.service.name", "must be unset or " + quote(*t.name) +
+                                       " with a Service target: canaryd copies the "
+                                       "Service to " +
+                                       *t.name + "-primary and " + *t.name +
+                                       "-canary, and the route would send traffic to " +
+                                       *spec.service->name + "-primary and " + *spec.service->name +
+                                       "-canary");
+    }
   }
   if (spec.autoscalerRef) {
     const AutoscalerReference& a = *spec.autoscalerRef;

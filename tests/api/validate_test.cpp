@@ -190,6 +190,10 @@ const InvalidCase kInvalid[] = {
      "spec.targetRef.kind",
      "\"Service\" targets are not supported by provider kubernetes (it takes Deployment, "
      "DaemonSet); of canaryd's routers gatewayapi:v1, gatewayapi:v1beta1, linkerd"},
+    {"ServiceTargetWithAnotherServiceName",
+     CANARY(c["spec"]["targetRef"]["kind"] = "Service"; c["spec"]["targetRef"]["apiVersion"] = "v1";
+            c["spec"]["service"]["name"] = "frontend"),
+     "spec.service.name", "must be unset or \"web\" with a Service target"},
     {"MirroringOnHaproxy",
      CANARY(c["spec"]["provider"] = "haproxy";
             c["metadata"]["annotations"]["haproxy.canaryd.dev/runtime-api"] = "127.0.0.1:9999";
@@ -227,7 +231,7 @@ const InvalidCase kInvalid[] = {
             c["spec"]["analysis"]["mirror"] = true),
      "spec.analysis.mirror", "provider kubernetes cannot mirror traffic"},
     {"TargetRefMissing", CANARY(c["spec"].erase("targetRef")), "spec.targetRef",
-     "required field is missing: the Deployment or DaemonSet to roll out"},
+     "required field is missing: the Deployment, DaemonSet or Service to roll out"},
     {"TargetRefWithoutName", CANARY(c["spec"]["targetRef"].erase("name")), "spec.targetRef.name",
      "required field is missing"},
     {"ServicePortOutOfRange", CANARY(c["spec"]["service"]["port"] = 70000), "spec.service.port",
