@@ -12,6 +12,8 @@
 #include "canaryd/core/json_read.h"
 #include "canaryd/core/text.h"
 
+#include "canary_names.h"
+
 namespace canaryd::controller {
 namespace {
 
@@ -44,10 +46,6 @@ json optOutAnnotations() {
   for (const auto& [key, value] : cluster::kGitopsOptOut)
     out[std::string(key)] = std::string(value);
   return out;
-}
-
-std::string keyOf(const cluster::ObjectRef& ref) {
-  return ref.namespace_ + "/" + ref.name;
 }
 
 // Creates the object, or replaces the existing one's `fields` with the wanted ones (and sets

@@ -17,6 +17,7 @@
 #include "canaryd/runtime/event_recorder.h"
 
 #include "announcer.h"
+#include "canary_names.h"
 #include "conditions.h"
 #include "generated_objects.h"
 #include "references.h"
@@ -38,14 +39,6 @@ ReconcileOutcome outcome(bool exists, Duration requeueAfter, std::string phase) 
   o.requeueAfter = requeueAfter;
   o.phase = std::move(phase);
   return o;
-}
-
-std::string keyOf(const cluster::ObjectRef& ref) {
-  return ref.namespace_ + "/" + ref.name;
-}
-
-std::string phaseOf(const api::Canary& canary) {
-  return canary.status ? canary.status->phase.value_or("") : "";
 }
 
 // The stall reason of the first error `canaryd validate` finds.

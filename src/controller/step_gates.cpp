@@ -4,15 +4,9 @@
 
 #include "canaryd/controller/judging.h"
 
+#include "canary_names.h"
+
 namespace canaryd::controller {
-namespace {
-
-std::string phaseOf(const api::Canary& canary) {
-  return canary.status ? canary.status->phase.value_or("") : "";
-}
-
-}  // namespace
-
 StepGates::StepGates(const api::Canary& canary, const WebhookRunner& webhooks,
                      const MetricCheckContext& metrics, std::string checksum, TimePoint now,
                      Duration interval)

@@ -7,6 +7,7 @@
 #include "canaryd/kube/kube_client.h"
 
 #include "kube/kubesim_process.h"
+#include "support/forwarding_client.h"
 
 namespace canaryd::runtime {
 namespace {
@@ -14,47 +15,20 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 
-// Forwards to a real client; fails every call while `broken` (an API outage for one replica).
-class BreakableClient final : public cluster::Client {
+// Forwards to a real client; fails its reads, creates and updates while `broken` (an API
+// outage for one replica).
+class BreakableClient final : public testing::ForwardingClient {
  public:
-  explicit BreakableClient(cluster::Client& real) : real_(real) {}
+  using ForwardingClient::ForwardingClient;
   bool broken = false;
-  Result<api::JsonValue> get(const cluster::Resource& r, const cluster::ObjectRef& ref) override {
-    if (broken) return Error::unavailable("outage");
-    return real_.get(r, ref);
+  Status seen(const cluster::Resource&, const std::string&, const char* verb,
+              bool status) override {
+    const std::string v = verb;
+    if (broken && !status && (v == "get" || v == "create" || v == "update")) {
+      return Error::unavailable("outage");
+    }
+    return {};
   }
-  Result<cluster::ObjectList> list(const cluster::Resource& r, const std::string& ns,
-                                   const cluster::ListOptions& o) override {
-    return real_.list(r, ns, o);
-  }
-  Result<api::JsonValue> create(const cluster::Resource& r, const std::string& ns,
-                                const api::JsonValue& o) override {
-    if (broken) return Error::unavailable("outage");
-    return real_.create(r, ns, o);
-  }
-  Result<api::JsonValue> update(const cluster::Resource& r, const api::JsonValue& o) override {
-    if (broken) return Error::unavailable("outage");
-    return real_.update(r, o);
-  }
-  Result<api::JsonValue> updateStatus(const cluster::Resource& r,
-                                      const api::JsonValue& o) override {
-    return real_.updateStatus(r, o);
-  }
-  Result<api::JsonValue> patch(const cluster::Resource& r, const cluster::ObjectRef& ref,
-                               cluster::PatchType t, std::string_view p, bool s) override {
-    return real_.patch(r, ref, t, p, s);
-  }
-  Status remove(const cluster::Resource& r, const cluster::ObjectRef& ref,
-                const cluster::DeleteOptions& o) override {
-    return real_.remove(r, ref, o);
-  }
-  Status watch(const cluster::Resource& r, const std::string& ns, const cluster::WatchOptions& o,
-               const std::function<bool(const cluster::WatchEvent&)>& f) override {
-    return real_.watch(r, ns, o, f);
-  }
-
- private:
-  cluster::Client& real_;
 };
 
 class LeaderElectionTest : public ::testing::Test {
