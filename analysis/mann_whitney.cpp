@@ -236,16 +236,20 @@ Judgement judgeMannWhitney(std::span<const double> canaryIn, std::span<const dou
   j.evidence.effectSize = effect;
 
   const double critical = policy.tolerance * std::fabs(r.estimate);
+  // The rank-sum test's own decision first: with few values the interval R's root finding
+  // returns can exclude zero at a p-value far above 1 - confidence (two points a side: p 0.25
+  // with an interval of [9, 39] at 98.75%), so the interval alone would fail healthy canaries.
+  const bool significant = r.pValue < 1 - policy.confidence;
   const bool checkHigh = policy.direction != MetricDirection::kDecrease;
   const bool checkLow = policy.direction != MetricDirection::kIncrease;
   const std::string shift = "shift " + formatNumber(r.estimate) + " [" + formatNumber(r.lower) +
                             ", " + formatNumber(r.upper) + "], p " + formatNumber(r.pValue) + ", " +
                             (useCles ? "CLES " : "mean ratio ") + formatNumber(effect);
-  if (checkHigh && r.lower > critical && effect >= increase) {
+  if (significant && checkHigh && r.lower > critical && effect >= increase) {
     j.verdict = Verdict::kFail;
     j.direction = Direction::kHigh;
     j.evidence.explanation = "canary higher than baseline: " + shift;
-  } else if (checkLow && r.upper < -critical && effect <= decrease) {
+  } else if (significant && checkLow && r.upper < -critical && effect <= decrease) {
     j.verdict = Verdict::kFail;
     j.direction = Direction::kLow;
     j.evidence.explanation = "canary lower than baseline: " + shift;

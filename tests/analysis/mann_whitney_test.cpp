@@ -121,6 +121,19 @@ TEST(MannWhitneyJudgeTest, ClassifiesHighLowAndPass) {
   EXPECT_EQ(pass.evidence.baselineCount, 30);
 }
 
+TEST(MannWhitneyJudgeTest, AnIntervalThatExcludesZeroWithoutASignificantTestIsAPass) {
+  // Two values a side: R's root finding returns an interval that excludes zero, but the
+  // rank-sum test cannot be significant at 98.75% (the smallest two-sided p is about 0.12).
+  const std::vector<double> canary = {120, 130};
+  const std::vector<double> baseline = {95, 100};
+  MannWhitneyPolicy policy;
+  policy.confidence = 0.9875;
+  Judgement j = judgeMannWhitney(canary, baseline, policy);
+  EXPECT_EQ(j.verdict, Verdict::kPass);
+  EXPECT_GT(*j.evidence.pValue, 1 - policy.confidence);
+  EXPECT_GT(*j.evidence.lower, 0);
+}
+
 TEST(MannWhitneyJudgeTest, AllowedIncreaseAndDirectionGateTheVerdict) {
   std::vector<double> baseline = sequence(100, 1, 30);
   std::vector<double> slower = sequence(160, 1, 30);

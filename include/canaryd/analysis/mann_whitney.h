@@ -9,7 +9,9 @@
 //
 // judgeMannWhitney() classifies as Kayenta does: high when the interval's lower bound is above
 // tolerance x |estimate| and the effect size (mean ratio canary/baseline, or CLES) is at least
-// allowedIncrease; low symmetrically; pass otherwise. Pure functions; thread-safe.
+// allowedIncrease; low symmetrically; pass otherwise. Unlike Kayenta it also asks the test's
+// p-value to be below 1 - confidence: with a handful of values the interval can exclude zero
+// while the test is far from significant. Pure functions; thread-safe.
 #pragma once
 
 #include <cstddef>
