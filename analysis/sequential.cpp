@@ -106,11 +106,12 @@ void describe(Judgement& j, Verdict state, Verdict last, const BernoulliMixture&
 RateRatioTest::RateRatioTest(SequentialPolicy policy) : policy_(policy) {}
 
 double RateRatioTest::boundaryRatio() const {
-  if (policy_.maxIncrease <= 0) return 1.0;
+  const double floor = std::max(1.0, policy_.minRatio);
+  if (policy_.maxIncrease <= 0) return floor;
   // Plug-in primary rate with a weak prior, so that an error-free primary does not make the
   // allowed ratio infinite.
   const double rate = (total_.primaryBad + 0.5) / (total_.primaryRequests + 1.0);
-  return 1.0 + policy_.maxIncrease / rate;
+  return std::max(floor, 1.0 + policy_.maxIncrease / rate);
 }
 
 double RateRatioTest::detectableIncrease() const {
@@ -240,10 +241,9 @@ Judgement RateRatioTest::judgement() const {
   j.evidence.canaryCount = static_cast<std::int64_t>(total_.canaryRequests);
   j.evidence.baselineCount = static_cast<std::int64_t>(total_.primaryRequests);
   j.evidence.estimate = primaryRate > 0 ? canaryRate / primaryRate : 0.0;
-  describe(
-      j, state_, last_, fail_, pass_, policy_.alpha,
-      "bad-request rate " + percent(canaryRate) + " vs " + percent(primaryRate) + " on primary",
-      "within the allowed margin");
+  describe(j, state_, last_, fail_, pass_, policy_.alpha,
+           policy_.what + " " + percent(canaryRate) + " vs " + percent(primaryRate) + " on primary",
+           "within the allowed margin");
   if (state_ == Verdict::kInconclusive) j.evidence.detectableIncrease = detectableIncrease();
   return j;
 }

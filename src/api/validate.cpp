@@ -238,11 +238,6 @@ void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j,
            "request-duration: in canaryd's benchmark it rolls back up to 21% of healthy "
            "releases at 100 requests/s; the sequential judge keeps false rollbacks within alpha");
   }
-  if (j.type == "sequential" && j.maxLatencyIncrease) {
-    c.warn(child(p, "maxLatencyIncrease"),
-           "not used yet: the sequential judge compares error counts only; with it, latency is "
-           "checked by request-duration's thresholdRange, as without a judge");
-  }
 }
 
 void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,

@@ -1,8 +1,12 @@
 #include "canaryd/controller/judging.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <limits>
+#include <map>
 #include <sstream>
 
 #include "canaryd/analysis/mann_whitney.h"
@@ -54,13 +58,197 @@ std::vector<analysis::IntervalCounts> parseWindows(const std::string& text) {
   return out;
 }
 
+// The latency half of the sequential judge: requests slower than a bucket boundary of the
+// provider's histogram, canary against primary, with the rate-ratio test the errors use.
+//
+// The boundaries are fixed once per run, from the first window with kBoundaryRequests
+// requests on both sides together: the smallest `le` that 90% and the smallest that 99% of
+// those requests were at or below (near the p90 and the p99; one test when they are the same).
+// Chosen from the pooled counts, they do not depend on how the requests split between canary
+// and primary, which is all the test looks at, so choosing them costs no error rate.
+// maxLatencyIncrease (percent) allows the canary's share above a boundary B to grow by
+// S(B / (1 + increase)) / S(B), S the pooled share above a latency read from the same histogram
+// (linear within a bucket, as histogram_quantile): what a slowdown of that much would give.
+constexpr double kBoundaryRequests = 50;
+constexpr double kBoundaryQuantiles[] = {0.90, 0.99};
+constexpr const char* kLatencyBoundaries = "latency boundaries";
+
+struct Bucket {
+  double bound;  // in the histogram's unit; infinity for +Inf
+  double atOrBelow;
+  std::string le;
+};
+
+// The histogram's buckets by bound; +Inf's count is the total.
+std::vector<Bucket> bucketsOf(const std::map<std::string, double>& byLe) {
+  std::vector<Bucket> out;
+  for (const auto& [le, count] : byLe) {
+    char* end = nullptr;
+    const double bound = std::strtod(le.c_str(), &end);
+    if (le.empty() || end != le.c_str() + le.size() || std::isnan(bound) || !(count >= 0)) continue;
+    out.push_back({bound, std::round(count), le});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Bucket& a, const Bucket& b) { return a.bound < b.bound; });
+  return out;
+}
+
+double countAtOrBelow(const std::vector<Bucket>& buckets, const std::string& le) {
+  for (const Bucket& b : buckets)
+    if (b.le == le) return b.atOrBelow;
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+double totalOf(const std::vector<Bucket>& buckets) {
+  return buckets.empty() || !std::isinf(buckets.back().bound) ? 0.0 : buckets.back().atOrBelow;
+}
+
+// Requests above `latency` (the histogram's unit), interpolated linearly within its bucket.
+double countAbove(const std::vector<Bucket>& buckets, double latency) {
+  const double total = totalOf(buckets);
+  double lowerBound = 0;
+  double lowerCount = 0;
+  for (const Bucket& b : buckets) {
+    if (latency <= b.bound) {
+      if (std::isinf(b.bound)) return total - lowerCount;
+      const double share = (latency - lowerBound) / (b.bound - lowerBound);
+      return total - (lowerCount + share * (b.atOrBelow - lowerCount));
+    }
+    lowerBound = b.bound;
+    lowerCount = b.atOrBelow;
+  }
+  return 0;
+}
+
+struct LatencyBoundary {
+  std::string le;
+  double ratio = 1;  // the allowed ratio of the shares above it
+};
+
+// "le ratio;le ratio" in status.judge.state.
+std::vector<LatencyBoundary> parseBoundaries(const std::string& text) {
+  std::vector<LatencyBoundary> out;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ';')) {
+    std::stringstream fields(part);
+    LatencyBoundary b;
+    if (fields >> b.le >> b.ratio && std::isfinite(b.ratio) && b.ratio >= 1) out.push_back(b);
+  }
+  return out;
+}
+
+std::vector<LatencyBoundary> chooseBoundaries(const std::vector<Bucket>& canary,
+                                              const std::vector<Bucket>& primary,
+                                              double maxIncrease) {
+  std::vector<Bucket> pooled;
+  for (const Bucket& b : primary) {
+    const double c = countAtOrBelow(canary, b.le);
+    if (!std::isnan(c)) pooled.push_back({b.bound, b.atOrBelow + c, b.le});
+  }
+  const double total = totalOf(pooled);
+  std::vector<LatencyBoundary> out;
+  if (total < kBoundaryRequests) return out;
+  for (double quantile : kBoundaryQuantiles) {
+    for (const Bucket& b : pooled) {
+      if (std::isinf(b.bound) || b.atOrBelow < quantile * total) continue;
+      if (out.empty() || out.back().le != b.le) {
+        const double above = total - b.atOrBelow;
+        const double ratio =
+            maxIncrease > 0
+                ? (countAbove(pooled, b.bound / (1 + maxIncrease)) + 0.5) / (above + 0.5)
+                : 1.0;
+        out.push_back({b.le, std::max(1.0, ratio)});
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+std::string formatBoundaries(const std::vector<LatencyBoundary>& boundaries) {
+  std::string out;
+  for (const LatencyBoundary& b : boundaries) {
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.17g", b.ratio);
+    out += (out.empty() ? "" : ";") + b.le + " " + ratio;
+  }
+  return out;
+}
+
+// The latency tests' judgements after this window (one per boundary; none before the
+// boundaries are known), updating their memory in `state`. `why` says why the window added
+// nothing to them, when it did not.
+std::vector<analysis::Judgement> judgeLatency(
+    const metrics::BuiltinQueries& queries, const api::CanaryJudge& judge, double alpha,
+    const std::function<Result<std::map<std::string, double>>(const std::string& target)>& buckets,
+    const std::string& target, const std::string& primary, api::StringMap& state,
+    std::string& why) {
+  Result<std::map<std::string, double>> canaryByLe = buckets(target);
+  Result<std::map<std::string, double>> primaryByLe = buckets(primary);
+  std::vector<Bucket> canary;
+  std::vector<Bucket> primaryBuckets;
+  if (!canaryByLe || !primaryByLe) {
+    why = "latency not judged in this window: " +
+          (!canaryByLe ? canaryByLe.error() : primaryByLe.error()).message();
+  } else {
+    canary = bucketsOf(*canaryByLe);
+    primaryBuckets = bucketsOf(*primaryByLe);
+  }
+  std::vector<LatencyBoundary> boundaries = parseBoundaries(state[kLatencyBoundaries]);
+  const bool counted = why.empty() &&
+                       totalOf(canary) >= static_cast<double>(judge.minSamples.value_or(1)) &&
+                       totalOf(primaryBuckets) > 0;
+  if (boundaries.empty() && counted) {
+    boundaries =
+        chooseBoundaries(canary, primaryBuckets, judge.maxLatencyIncrease.value_or(0) / 100);
+    state[kLatencyBoundaries] = formatBoundaries(boundaries);
+  }
+  if (boundaries.empty() && why.empty()) {
+    why =
+        "latency not judged yet: the boundaries are chosen once the canary and the primary "
+        "served " +
+        formatNumber(kBoundaryRequests) + " requests in a window";
+  }
+  std::vector<analysis::Judgement> out;
+  for (const LatencyBoundary& b : boundaries) {
+    analysis::SequentialPolicy policy;
+    policy.alpha = alpha / static_cast<double>(boundaries.size());
+    policy.minRatio = b.ratio;
+    char bound[32];
+    std::snprintf(bound, sizeof bound, "%.4g",
+                  std::strtod(b.le.c_str(), nullptr) * queries.latencyBucketMs);
+    policy.what = "latency: share slower than " + std::string(bound) + " ms";
+    analysis::RateRatioTest test(policy);
+    std::string& memory = state["latency " + b.le];
+    test.restore(memory);
+    const double canaryBelow = countAtOrBelow(canary, b.le);
+    const double primaryBelow = countAtOrBelow(primaryBuckets, b.le);
+    if (counted && !std::isnan(canaryBelow) && !std::isnan(primaryBelow)) {
+      const double canaryTotal = totalOf(canary);
+      const double primaryTotal = totalOf(primaryBuckets);
+      test.update({canaryTotal, std::max(0.0, canaryTotal - canaryBelow), primaryTotal,
+                   std::max(0.0, primaryTotal - primaryBelow)});
+    }
+    memory = test.save();
+    out.push_back(test.judgement());
+  }
+  return out;
+}
+
 JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
                     const MetricCheckContext& context, TimePoint now, Duration interval) {
   JudgeRun run;
   if (canary.status && canary.status->judge) run.status = *canary.status->judge;
+  const std::string provider = canary.spec.provider.value_or(context.defaultProvider);
+  Result<metrics::BuiltinQueries> queries = metrics::builtinQueries(provider);
+  // Errors and latency share alpha: half each when the provider has a latency histogram.
+  const bool judgesLatency = queries && !queries->latencyBuckets.empty();
+  const double alpha = judge.alpha.value_or(0.01);
   analysis::SequentialPolicy policy;
-  policy.alpha = judge.alpha.value_or(0.01);
+  policy.alpha = judgesLatency ? alpha / 2 : alpha;
   policy.maxIncrease = judge.maxErrorIncrease.value_or(0) / 100.0;
+  policy.what = "errors: 5xx rate";
   analysis::RateRatioTest test(policy);
   std::string& state = run.status.state[kErrorsState];
   if (!test.restore(state)) {
@@ -72,8 +260,8 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
   // This window's counts, canary and primary.
   analysis::Judgement window;
   analysis::IntervalCounts counts;
-  const std::string provider = canary.spec.provider.value_or(context.defaultProvider);
-  Result<metrics::BuiltinQueries> queries = metrics::builtinQueries(provider);
+  std::vector<analysis::Judgement> latency;
+  std::string latencyNote;
   if (!queries || queries->requests.empty()) {
     window = noData(queries ? "the " + provider +
                                   " provider's metrics do not tell the canary's and the "
@@ -97,6 +285,17 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
       return v;
     };
     const std::string target = canary.spec.targetRef->name.value_or("");
+    if (judgesLatency) {
+      auto buckets = [&](const std::string& workload) -> Result<std::map<std::string, double>> {
+        if (!source) return source.error();
+        keys.values["target"] = workload;
+        Result<std::string> rendered = metrics::renderQuery(queries->latencyBuckets, keys);
+        if (!rendered) return rendered.error();
+        return (*source)->queryByLabel(*rendered, "le");
+      };
+      latency = judgeLatency(*queries, judge, alpha / 2, buckets, target, primaryOf(canary),
+                             run.status.state, latencyNote);
+    }
     Result<double> cr = value(queries->requests, target);
     Result<double> ce = value(queries->errors, target);
     Result<double> pr = value(queries->requests, primaryOf(canary));
@@ -129,6 +328,25 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
     run.judgement = window;  // nothing new to decide on
   }
   state = test.save();
+  // Latency: its failure rolls back as the errors' does; a pass needs both to pass. Otherwise
+  // the errors' verdict stands (no data, or inconclusive with what it could have caught), and
+  // the explanation says where latency is.
+  for (const analysis::Judgement& j : latency) {
+    if (j.verdict == Verdict::kFail && run.judgement.verdict != Verdict::kFail) {
+      run.judgement = j;
+      return run;
+    }
+  }
+  if (!judgesLatency || run.judgement.verdict == Verdict::kFail) return run;
+  const bool latencyPassed =
+      !latency.empty() && std::all_of(latency.begin(), latency.end(),
+                                      [](const auto& j) { return j.verdict == Verdict::kPass; });
+  if (run.judgement.verdict == Verdict::kPass && !latencyPassed) {
+    run.judgement.verdict = Verdict::kInconclusive;
+  }
+  for (const analysis::Judgement& j : latency)
+    run.judgement.evidence.explanation += "; " + j.evidence.explanation;
+  if (!latencyNote.empty()) run.judgement.evidence.explanation += "; " + latencyNote;
   return run;
 }
 

@@ -25,9 +25,15 @@ const Library& library() {
     for (const auto& [name, text] : embeddedQueryFiles()) {
       const YAML::Node doc = YAML::Load(std::string(text));
       const YAML::Node q = doc["queries"];
-      BuiltinQueries queries{
-          q["request-success-rate"].as<std::string>(""), q["request-duration"].as<std::string>(""),
-          q["requests"].as<std::string>(""), q["errors"].as<std::string>(""), std::string(name)};
+      BuiltinQueries queries;
+      queries.requestSuccessRate = q["request-success-rate"].as<std::string>("");
+      queries.requestDuration = q["request-duration"].as<std::string>("");
+      queries.requests = q["requests"].as<std::string>("");
+      queries.errors = q["errors"].as<std::string>("");
+      queries.source = std::string(name);
+      queries.latencyBuckets = q["latency-buckets"].as<std::string>("");
+      queries.latencyBucketMs =
+          doc["latency-unit"].as<std::string>("milliseconds") == "seconds" ? 1000.0 : 1.0;
       for (const YAML::Node& provider : doc["providers"]) {
         out.byProvider[provider.as<std::string>()] = queries;
         out.providers.push_back(provider.as<std::string>());

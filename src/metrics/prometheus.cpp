@@ -216,6 +216,42 @@ Result<std::vector<double>> PrometheusProvider::queryRange(const std::string& qu
   return values;
 }
 
+Result<std::map<std::string, double>> PrometheusProvider::queryByLabel(const std::string& query,
+                                                                       const std::string& label) {
+  Result<json> data = get("/api/v1/query?query=" + urlEncode(query), query);
+  if (!data) return data.error();
+  const json* result = jsonread::array(*data, "result");
+  if (jsonread::string(*data, "resultType") != "vector" || result == nullptr) {
+    return Error::invalidInput("Prometheus " + server_ + ": the query " + quote(query) +
+                               " did not return an instant vector");
+  }
+  if (result->empty()) return Error::notFound("no values found for the query " + quote(query));
+  if (result->size() > kMaxLabelledSeries) {
+    return Error::invalidInput("Prometheus " + server_ + ": the query " + quote(query) +
+                               " returned " + std::to_string(result->size()) +
+                               " series, more than the limit of " +
+                               std::to_string(kMaxLabelledSeries));
+  }
+  std::map<std::string, double> out;
+  for (const json& series : *result) {
+    const json* metric = series.is_object() ? jsonread::object(series, "metric") : nullptr;
+    const json* key = metric == nullptr ? nullptr : jsonread::member(*metric, label);
+    if (key == nullptr || !key->is_string()) {
+      return Error::invalidInput("Prometheus " + server_ + ": a series of " + quote(query) +
+                                 " has no label " + quote(label) + ": " +
+                                 jsonread::snippet(series.dump(), 200));
+    }
+    Result<double> v = sampleValue(jsonread::member(series, "value"), server_, query);
+    if (!v) return v.error();
+    if (!out.emplace(key->get<std::string>(), *v).second) {
+      return Error::invalidInput(
+          "Prometheus " + server_ + ": two series of " + quote(query) + " have " + label + "=" +
+          quote(jsonread::snippet(key->get<std::string>(), 100)) + "; aggregate by " + label);
+    }
+  }
+  return out;
+}
+
 std::unique_ptr<Provider> makePrometheusProvider(const ProviderConfig& config) {
   return std::make_unique<PrometheusProvider>(config);
 }

@@ -14,6 +14,8 @@ class PrometheusProvider final : public Provider {
   Result<double> query(const std::string& query) override;
   Result<std::vector<double>> queryRange(const std::string& query, TimePoint start, TimePoint end,
                                          Duration step) override;
+  Result<std::map<std::string, double>> queryByLabel(const std::string& query,
+                                                     const std::string& label) override;
 
  private:
   // GETs `path` with the query string; the body's `data` when Prometheus says success.

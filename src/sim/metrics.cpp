@@ -5,13 +5,14 @@
 #include <map>
 #include <set>
 
+#include "canaryd/core/text.h"
 #include "canaryd/metrics/builtin_queries.h"
 #include "canaryd/metrics/query_template.h"
 
 namespace canaryd::sim {
 namespace {
 
-enum class Kind { kSuccessRate, kDuration, kRequests, kErrors };
+enum class Kind { kSuccessRate, kDuration, kRequests, kErrors, kLatencyBuckets };
 
 struct Recognised {
   Kind kind = Kind::kRequests;
@@ -32,6 +33,8 @@ double value(Kind kind, const Side& side) {
       return static_cast<double>(side.requests);
     case Kind::kErrors:
       return side.errors == 0 ? kNaN : static_cast<double>(side.errors);  // no 5xx series yet
+    case Kind::kLatencyBuckets:
+      return kNaN;  // a vector: queryByLabel
   }
   return kNaN;
 }
@@ -48,6 +51,28 @@ class SimProvider final : public metrics::Provider {
     const double v = at(*r, now);
     if (std::isnan(v)) return Error::notFound("no values found for the query (no requests)");
     return v;
+  }
+
+  // The histogram's cumulative bucket counts by `le`, in the provider's unit.
+  Result<std::map<std::string, double>> queryByLabel(const std::string& text,
+                                                     const std::string& label) override {
+    Result<Recognised> r = recognise(text);
+    if (!r) return r.error();
+    if (r->kind != Kind::kLatencyBuckets || label != "le") {
+      return Error::invalidInput(
+          "the simulator answers queries by le for the latency buckets only");
+    }
+    const IntervalTraffic traffic = ledger_.window(clock_.now() - r->window, clock_.now());
+    const Side& side = r->canary ? traffic.canary : traffic.primary;
+    if (side.requests == 0) return Error::notFound("no values found for the query (no requests)");
+    std::map<std::string, double> out;
+    double below = 0;
+    for (std::size_t i = 0; i < side.latency.size(); ++i) {
+      below += static_cast<double>(side.latency[i]);
+      out[i < kLatencyBuckets.size() ? formatNumber(kLatencyBuckets[i] * 1000.0 / unitMs_)
+                                     : std::string("+Inf")] = below;
+    }
+    return out;
   }
 
   Result<std::vector<double>> queryRange(const std::string& text, TimePoint start, TimePoint end,
@@ -90,7 +115,7 @@ class SimProvider final : public metrics::Provider {
     return Error::invalidInput(
         "the simulator answers only the " + source_.provider +
         " provider's built-in queries (request-success-rate, request-duration, and the request "
-        "and error counts of the sequential judge) for " +
+        "and error counts and latency buckets of the sequential judge) for " +
         source_.target + " and " + source_.target + "-primary; not: " + text.substr(0, 200));
   }
 
@@ -99,14 +124,17 @@ class SimProvider final : public metrics::Provider {
     if (!rendered_.insert(interval).second) return;
     Result<metrics::BuiltinQueries> queries = metrics::builtinQueries(source_.provider);
     if (!queries) return;
+    unitMs_ = queries->latencyBucketMs;
     metrics::QueryContext keys;
     keys.values = {{"namespace", source_.namespace_}, {"interval", interval}};
     for (const bool canary : {true, false}) {
       keys.values["target"] = canary ? source_.target : source_.target + "-primary";
-      for (const auto& [kind, query] : {std::pair{Kind::kSuccessRate, &queries->requestSuccessRate},
-                                        std::pair{Kind::kDuration, &queries->requestDuration},
-                                        std::pair{Kind::kRequests, &queries->requests},
-                                        std::pair{Kind::kErrors, &queries->errors}}) {
+      for (const auto& [kind, query] :
+           {std::pair{Kind::kSuccessRate, &queries->requestSuccessRate},
+            std::pair{Kind::kDuration, &queries->requestDuration},
+            std::pair{Kind::kRequests, &queries->requests},
+            std::pair{Kind::kErrors, &queries->errors},
+            std::pair{Kind::kLatencyBuckets, &queries->latencyBuckets}}) {
         if (query->empty()) continue;
         Result<std::string> text = metrics::renderQuery(*query, keys);
         if (text) cache_[*text] = Recognised{kind, canary, window};
@@ -119,6 +147,7 @@ class SimProvider final : public metrics::Provider {
   MetricsSource source_;
   std::set<std::string> rendered_;
   std::map<std::string, Recognised> cache_;
+  double unitMs_ = 1;  // milliseconds per unit of the provider's `le`
 };
 
 }  // namespace

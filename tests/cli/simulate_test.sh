@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$canaryd" simulate "$scenarios/error-plus-5pp.yaml" --seed 1 >"$tmp/out" 2>"$tmp/err"
 expect_exit 0 $? "one run"
 expect_line "$tmp/out" '^\+1m0s +Progressing +weight 10 ' "the first step"
-expect_line "$tmp/out" 'judge (inconclusive|fail): bad-request rate' "the judge's numbers"
+expect_line "$tmp/out" 'judge (inconclusive|fail): (errors: 5xx rate|latency: share slower)' "the judge's numbers"
 expect_line "$tmp/out" 'alert error: Canary shop.sim rolled back: the sequential judge failed' "the alert"
 expect_line "$tmp/out" '^final phase Failed at \+3m0s: rolledBack by judge after 180s' "the final phase"
 [[ -s "$tmp/err" ]] && fail "one run wrote to stderr: $(cat "$tmp/err")"

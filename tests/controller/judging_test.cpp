@@ -19,8 +19,12 @@ class ScriptedProvider final : public metrics::Provider {
  public:
   using Instant = std::function<Result<double>(const std::string&)>;
   using Range = std::function<Result<std::vector<double>>(const std::string&)>;
-  ScriptedProvider(Instant instant, Range range, std::vector<std::string>& log)
-      : instant_(std::move(instant)), range_(std::move(range)), log_(log) {}
+  using ByLabel = std::function<Result<std::map<std::string, double>>(const std::string&)>;
+  ScriptedProvider(Instant instant, Range range, ByLabel byLabel, std::vector<std::string>& log)
+      : instant_(std::move(instant)),
+        range_(std::move(range)),
+        byLabel_(std::move(byLabel)),
+        log_(log) {}
   Result<double> query(const std::string& q) override {
     log_.push_back(q);
     return instant_(q);
@@ -30,10 +34,18 @@ class ScriptedProvider final : public metrics::Provider {
     log_.push_back(q);
     return range_(q);
   }
+  // Without a script, what a provider that cannot answer it says.
+  Result<std::map<std::string, double>> queryByLabel(const std::string& q,
+                                                     const std::string& label) override {
+    if (!byLabel_) return metrics::Provider::queryByLabel(q, label);
+    log_.push_back(q);
+    return byLabel_(q);
+  }
 
  private:
   Instant instant_;
   Range range_;
+  ByLabel byLabel_;
   std::vector<std::string>& log_;
 };
 
@@ -63,10 +75,11 @@ struct Fixture {
   std::vector<std::string> queries;
   ScriptedProvider::Instant instant;
   ScriptedProvider::Range range;
+  ScriptedProvider::ByLabel byLabel;
   ProviderFactory factory =
       [this](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
     return std::unique_ptr<metrics::Provider>(
-        std::make_unique<ScriptedProvider>(instant, range, queries));
+        std::make_unique<ScriptedProvider>(instant, range, byLabel, queries));
   };
   MetricCheckContext context{cluster, factory, "http://prometheus:9090", "kubernetes"};
   VirtualClock clock;
@@ -106,11 +119,88 @@ TEST(JudgingTest, EvidenceNamesTheJudgeItsEValueTheEffectAndTheCounts) {
   std::map<std::string, std::string> byName(facts.begin(), facts.end());
   EXPECT_EQ(facts.front(), (std::pair<std::string, std::string>{"judge", "sequential"}));
   EXPECT_EQ(byName["verdict"], "fail");
-  EXPECT_NE(byName["e-value"].find("(decides at 100)"), std::string::npos) << byName["e-value"];
+  // Errors and latency share alpha 1%: errors decide at 2 / 0.01.
+  EXPECT_NE(byName["e-value"].find("(decides at 200)"), std::string::npos) << byName["e-value"];
   EXPECT_EQ(byName["bad-rate ratio canary/primary"].substr(0, 2), "10")
       << byName["bad-rate ratio canary/primary"];
   EXPECT_EQ(byName["canary"], "1000 requests");
   EXPECT_EQ(byName["primary"], "1000 requests");
+}
+
+// The histograms of one window, 1,000 requests a side, cumulative by le (seconds).
+std::map<std::string, double> healthyBuckets() {
+  return {{"0.05", 900}, {"0.1", 950}, {"0.25", 995}, {"0.5", 1000}, {"+Inf", 1000}};
+}
+std::map<std::string, double> slowerBuckets() {
+  return {{"0.05", 700}, {"0.1", 850}, {"0.25", 960}, {"0.5", 1000}, {"+Inf", 1000}};
+}
+bool isBuckets(const std::string& q) {
+  return q.find("_bucket") != std::string::npos;
+}
+
+TEST(JudgingTest, SequentialFailsASlowerCanaryOnTheShareAboveABucketNearThePrimaryP90) {
+  Fixture f;
+  f.instant = [](const std::string& q) -> Result<double> {
+    if (isErrors(q)) return 5.0;
+    return 1000.0;
+  };
+  f.byLabel = [](const std::string& q) -> Result<std::map<std::string, double>> {
+    return isPrimary(q) ? healthyBuckets() : slowerBuckets();
+  };
+  JudgeRun run = runJudge(canaryWith(R"({"type":"sequential"})"), f.context, f.clock.now(),
+                          std::chrono::minutes(1));
+  // The bucket queries, canary then primary, by le over the window.
+  ASSERT_GE(f.queries.size(), 2u);
+  EXPECT_TRUE(isBuckets(f.queries[0]) && !isPrimary(f.queries[0])) << f.queries[0];
+  EXPECT_TRUE(isBuckets(f.queries[1]) && isPrimary(f.queries[1])) << f.queries[1];
+  EXPECT_NE(f.queries[0].find("sum by (le)"), std::string::npos) << f.queries[0];
+  // Pooled, 90% of the 2,000 requests took at most 0.1 s and 99% at most 0.5 s: the two
+  // boundaries, no slowdown allowed (ratio 1).
+  EXPECT_EQ(run.status.state["latency boundaries"], "0.1 1;0.5 1");
+  // 15% of the canary's requests above 100 ms against 5% of the primary's, errors equal.
+  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kFail);
+  EXPECT_NE(run.judgement.evidence.explanation.find(
+                "latency: share slower than 100 ms 15% vs 5% on primary"),
+            std::string::npos)
+      << run.judgement.evidence.explanation;
+}
+
+TEST(JudgingTest, SequentialLatencyNeverFailsAnEqualCanaryAndKeepsItsBoundaries) {
+  Fixture f;
+  f.instant = [](const std::string& q) -> Result<double> {
+    if (isErrors(q)) return 5.0;
+    return 1000.0;
+  };
+  f.byLabel = [](const std::string&) -> Result<std::map<std::string, double>> {
+    return healthyBuckets();
+  };
+  api::Canary c = canaryWith(R"({"type":"sequential","maxLatencyIncrease":50})");
+  for (int window = 0; window < 5; ++window) {
+    JudgeRun run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+    EXPECT_NE(run.judgement.verdict, analysis::Verdict::kFail)
+        << run.judgement.evidence.explanation;
+    api::CanaryStatus status;
+    status.judge = run.status;
+    c.status = status;
+  }
+  // Pooled, 90% of the requests took at most 0.05 s and 99% at most 0.25 s. maxLatencyIncrease
+  // 50%: above 0.05 s the canary may have the pooled share above 0.05 / 1.5 s (linear in the
+  // bucket from 0: 2,000 - 1,800 x 2/3 = 800) over the share above 0.05 s (200): ratio
+  // (800 + 0.5) / (200 + 0.5) = 3.99; above 0.25 s, (60 + 0.5) / (10 + 0.5) = 5.76.
+  const std::string& kept = c.status->judge->state["latency boundaries"];
+  ASSERT_EQ(kept.rfind("0.05 3.99", 0), 0u) << kept;
+  EXPECT_NE(kept.find(";0.25 5.76"), std::string::npos) << kept;
+  EXPECT_EQ(c.status->judge->state.count("latency 0.05"), 1u);
+  // A window whose histograms cannot be read adds nothing to latency and says so.
+  f.byLabel = [](const std::string&) -> Result<std::map<std::string, double>> {
+    return Error::notFound("no values found for the query");
+  };
+  const std::string before = c.status->judge->state["latency 0.05"];
+  JudgeRun run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+  EXPECT_EQ(run.status.state["latency 0.05"], before);
+  EXPECT_NE(run.judgement.evidence.explanation.find("latency not judged in this window"),
+            std::string::npos)
+      << run.judgement.evidence.explanation;
 }
 
 TEST(JudgingTest, SequentialReplaysTheStoredWindowsSoARestartDecidesTheSame) {

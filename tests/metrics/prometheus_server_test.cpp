@@ -70,8 +70,8 @@ TEST_F(PrometheusServerTest, EveryProvidersBuiltinQueriesAreValidPromQL) {
   for (const std::string& provider : providers) {
     Result<BuiltinQueries> q = builtinQueries(provider);
     ASSERT_TRUE(q.ok());
-    for (const std::string* text :
-         {&q->requestSuccessRate, &q->requestDuration, &q->requests, &q->errors}) {
+    for (const std::string* text : {&q->requestSuccessRate, &q->requestDuration, &q->requests,
+                                    &q->errors, &q->latencyBuckets}) {
       if (text->empty()) continue;
       QueryContext context{{{"namespace", "test"},
                             {"target", "podinfo"},
@@ -82,10 +82,18 @@ TEST_F(PrometheusServerTest, EveryProvidersBuiltinQueriesAreValidPromQL) {
                            {}};
       Result<std::string> rendered = renderQuery(*text, context);
       ASSERT_TRUE(rendered.ok()) << provider << ": " << rendered.error().message();
-      Result<double> v = workloads_->provider().query(*rendered);
-      if (!v) {
-        EXPECT_NE(v.error().kind(), ErrorKind::kInvalidInput)
-            << provider << ": " << v.error().message();
+      // The buckets are a vector by `le`; every other query one number.
+      std::optional<Error> error;
+      if (text == &q->latencyBuckets) {
+        Result<std::map<std::string, double>> v =
+            workloads_->provider().queryByLabel(*rendered, "le");
+        if (!v) error = v.error();
+      } else {
+        Result<double> v = workloads_->provider().query(*rendered);
+        if (!v) error = v.error();
+      }
+      if (error) {
+        EXPECT_NE(error->kind(), ErrorKind::kInvalidInput) << provider << ": " << error->message();
       }
     }
   }
@@ -105,6 +113,37 @@ TEST_F(PrometheusServerTest, CounterIncrementsCountRequestsAndErrors) {
   EXPECT_NEAR(*errors, 20, 3);
   EXPECT_NEAR(*primaryRequests, 1000, 100);
   EXPECT_NEAR(*errors / *requests, 0.04, 0.004);
+}
+
+TEST_F(PrometheusServerTest, LatencyBucketsComeBackByLe) {
+  Result<BuiltinQueries> q = builtinQueries("kubernetes");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->latencyBucketMs, 1000);
+  // Every canary request takes 200 ms: the buckets below 0.25 s stay at zero and the rest
+  // count all of them (cumulative), about 500 over 5s; the primary's 20 ms requests are all
+  // at or below 0.025 s.
+  Result<std::map<std::string, double>> canary =
+      workloads_->provider().queryByLabel(rendered(q->latencyBuckets, "podinfo"), "le");
+  ASSERT_TRUE(canary.ok()) << canary.error().message();
+  ASSERT_TRUE(canary->count("0.1") && canary->count("0.25") && canary->count("+Inf"));
+  EXPECT_EQ(canary->at("0.1"), 0);
+  EXPECT_NEAR(canary->at("0.25"), 500, 50);
+  EXPECT_EQ(canary->at("0.25"), canary->at("+Inf"));
+  Result<std::map<std::string, double>> primary =
+      workloads_->provider().queryByLabel(rendered(q->latencyBuckets, "podinfo-primary"), "le");
+  ASSERT_TRUE(primary.ok()) << primary.error().message();
+  EXPECT_EQ(primary->at("0.01"), 0);
+  EXPECT_NEAR(primary->at("0.025"), 1000, 100);
+  // A query whose series lack the label, and one without series, are errors.
+  Result<std::map<std::string, double>> unlabelled =
+      workloads_->provider().queryByLabel("sum(up)", "le");
+  ASSERT_FALSE(unlabelled.ok());
+  EXPECT_NE(unlabelled.error().message().find("has no label \"le\""), std::string::npos)
+      << unlabelled.error().message();
+  Result<std::map<std::string, double>> none =
+      workloads_->provider().queryByLabel("sum by (le) (nonexistent_bucket)", "le");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().kind(), ErrorKind::kNotFound);
 }
 
 TEST_F(PrometheusServerTest, RangeQueriesGiveOneValuePerStep) {

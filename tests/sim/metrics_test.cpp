@@ -59,6 +59,26 @@ TEST_F(SimMetricsTest, AnswersTheBuiltInQueriesForCanaryAndPrimary) {
               1e-9);
 }
 
+TEST_F(SimMetricsTest, LatencyBucketsAreCumulativeByLeInTheHistogramsUnit) {
+  // All 1,200 canary requests of the minute in (25 ms, 50 ms]: the seconds histogram's le.
+  Result<std::map<std::string, double>> byLe =
+      provider->queryByLabel(render(queries.latencyBuckets, "shop", "1m"), "le");
+  ASSERT_TRUE(byLe.ok()) << byLe.error().message();
+  EXPECT_EQ(byLe->size(), kLatencyBuckets.size() + 1);
+  EXPECT_EQ(byLe->at("0.025"), 0);
+  EXPECT_EQ(byLe->at("0.05"), 1200);
+  EXPECT_EQ(byLe->at("+Inf"), 1200);
+  // Istio's histogram is in milliseconds.
+  std::unique_ptr<metrics::Provider> istio =
+      makeProvider(clock, ledger, {"istio", "sim", "shop", nullptr});
+  Result<std::map<std::string, double>> ms = istio->queryByLabel(
+      render(metrics::builtinQueries("istio")->latencyBuckets, "shop-primary", "1m"), "le");
+  ASSERT_TRUE(ms.ok()) << ms.error().message();
+  EXPECT_EQ(ms->at("50"), 3600);
+  // Other queries by label are refused.
+  EXPECT_FALSE(provider->queryByLabel(render(queries.requests, "shop", "1m"), "le").ok());
+}
+
 TEST_F(SimMetricsTest, NoRequestsIsNoDataAndAnOutageIsAnError) {
   // Two minutes on: the window holds no ticks.
   clock.advance(seconds(120));

@@ -70,6 +70,11 @@ struct SequentialPolicy {
   // margin the bound is rho0 = 1 + margin / primary rate, the rate estimated from the data so
   // far (a plug-in: exact only for margin 0).
   double maxIncrease = 0;
+  // The allowed ratio of the canary's bad-request rate to the primary's, at least (1: none);
+  // the bound is the larger of this and the margin's (latency: the share of requests above a
+  // bucket boundary may grow by the ratio a `maxLatencyIncrease` slowdown would give).
+  double minRatio = 1;
+  std::string what = "bad-request rate";  // how explanations name the rate
 };
 
 class RateRatioTest {

@@ -20,6 +20,11 @@ struct BuiltinQueries {
   std::string requests;  // sum(increase(...[interval])) of all requests
   std::string errors;    // the same for 5xx answers
   std::string source;    // the file they come from, for messages
+  // The latency histogram's bucket increments over the window, `sum by (le) (increase(
+  // <histogram>_bucket{...}[interval]))`, cumulative per `le` as Prometheus keeps them; "" where
+  // the provider has no histogram of its own per workload.
+  std::string latencyBuckets;
+  double latencyBucketMs = 1;  // milliseconds per unit of `le` (1000 for a seconds histogram)
 };
 
 // The queries for `provider` ("gatewayapi:v1", "kubernetes", ...); an error naming the

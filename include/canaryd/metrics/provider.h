@@ -36,6 +36,13 @@ class Provider {
   // their labels.
   virtual Result<std::vector<double>> queryRange(const std::string& query, TimePoint start,
                                                  TimePoint end, Duration step) = 0;
+  // One value per series of an instant vector, keyed by the series' `label` (the histogram
+  // buckets of `sum by (le) (...)`, keyed by `le`). No series is kNotFound; a series without
+  // the label, two with the same value of it, or more than kMaxLabelledSeries are errors.
+  // Providers that cannot answer it say so (kInvalidInput).
+  static constexpr std::size_t kMaxLabelledSeries = 200;
+  virtual Result<std::map<std::string, double>> queryByLabel(const std::string& query,
+                                                             const std::string& label);
 };
 
 struct ProviderConfig {

@@ -2,13 +2,14 @@
 // metrics::Provider that answers the controller's queries from it.
 //
 // The provider recognises the built-in queries of the Canary's provider (request-success-rate,
-// request-duration, and the sequential judge's request and error increments), rendered as the
-// controller renders them for the canary (`<target>`) or the primary (`<target>-primary`) with
-// any `[interval]`, and computes what Prometheus would: the success rate in percent, the 0.99
-// histogram quantile in milliseconds (Prometheus' linear interpolation within a bucket), or the
-// counts. A window without requests has no value (kNotFound, as an empty result or NaN is),
-// so a check can never pass on it; during a metrics outage every query is kUnavailable. Any
-// other query is kInvalidInput, naming the ones the simulator answers.
+// request-duration, and the sequential judge's request and error increments and latency
+// buckets by le), rendered as the controller renders them for the canary (`<target>`) or the
+// primary (`<target>-primary`) with any `[interval]`, and computes what Prometheus would: the
+// success rate in percent, the 0.99 histogram quantile in milliseconds (Prometheus' linear
+// interpolation within a bucket), the counts, or the cumulative bucket counts. A window without
+// requests has no value (kNotFound, as an empty result or NaN is), so a check can never pass on it;
+// during a metrics outage every query is kUnavailable. Any other query is kInvalidInput, naming the
+// ones the simulator answers.
 #pragma once
 
 #include <functional>
