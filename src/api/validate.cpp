@@ -233,10 +233,11 @@ void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j,
   }
   if (j.type == "mann-whitney") {
     c.warn(child(p, "type"),
-           "compares the canary's points with the primary's although the canary serves a "
-           "smaller share of the requests, which biases quantile metrics such as "
-           "request-duration: in canaryd's benchmark it rolls back up to 21% of healthy "
-           "releases at 100 requests/s; the sequential judge keeps false rollbacks within alpha");
+           "spends 1 - confidence over the whole run, so it rarely rolls back a healthy "
+           "release (none of 20,000 in canaryd's benchmark), but it catches little: +5 points "
+           "of errors at 10 requests/s in 49% of runs, a p99 latency +50% in none; the "
+           "sequential judge catches both in at least 95% of runs at the same false-rollback "
+           "rate");
   }
 }
 

@@ -61,6 +61,11 @@ wait_for 180 phase_is Failed || fail "v3: not rolled back: $(phase)"
 # The judge with its defaults failed v3 on its own evidence (not the threshold checks).
 [[ $(kubectl -n demo get canary demo -o jsonpath='{.status.judge.verdict}') == fail ]] ||
   fail "v3: the judge's verdict is not fail: $(kubectl -n demo get canary demo -o jsonpath='{.status.judge}')"
+# ... and judged latency too, from the demo-app's histogram in Prometheus: its boundaries are
+# kept in the status, and the last explanation reports the share of slow requests.
+judge_status=$(kubectl -n demo get canary demo -o jsonpath='{.status.judge}')
+grep -q '"latency boundaries":"[0-9.e+-]* [0-9.]*' <<<"$judge_status" ||
+  fail "v3: the judge chose no latency boundary: $judge_status"
 wait_for 20 grep -q '"alertname":"CanaryRolledBack"' "$dir/alerts.jsonl" ||
   fail "v3: no CanaryRolledBack alert reached the receiver: $(cat "$dir/alerts.jsonl")"
 alert=$(grep '"alertname":"CanaryRolledBack"' "$dir/alerts.jsonl" | head -1)
