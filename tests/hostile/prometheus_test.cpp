@@ -3,6 +3,7 @@
 // slow, or not HTTP. Each query returns a value or an error that names the server; nothing
 // throws, and every message is fit for a status.
 #include <chrono>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -50,6 +51,11 @@ void expectHandled(const std::string& raw, const std::string& label) {
   if (!range.ok()) {
     EXPECT_TRUE(testing::fitForStatus(range.error().message())) << label;
   }
+  Result<std::map<std::string, double>> byLe = Error::internal("not run");
+  ASSERT_NO_THROW(byLe = p->queryByLabel("sum by (le) (increase(x_bucket[1m]))", "le")) << label;
+  if (!byLe.ok()) {
+    EXPECT_TRUE(testing::fitForStatus(byLe.error().message())) << label;
+  }
 }
 
 TEST(HostilePrometheusTest, EveryCorpusAnswerWithEveryStatusIsAValueOrAnError) {
@@ -75,6 +81,36 @@ TEST(HostilePrometheusTest, TheCrashOfTheIssueIsAnErrorNamingTheServer) {
                                      " answered a series that is not an object: [\"a\",\"b\"]"),
             std::string::npos)
       << v.error().message();
+}
+
+TEST(HostilePrometheusTest, BucketsByLeRefuseWhatIsNotOneNumberPerLe) {
+  auto vectorOf = [](const std::string& series) {
+    return RawHttpServer::response(
+        200, R"({"status":"success","data":{"resultType":"vector","result":[)" + series + "]}}");
+  };
+  const std::string one = R"({"metric":{"le":"0.1"},"value":[1,"5"]})";
+  std::string many;
+  for (std::size_t i = 0; i <= Provider::kMaxLabelledSeries; ++i) {
+    many += (i > 0 ? "," : "") + std::string(R"({"metric":{"le":")") + std::to_string(i) +
+            R"("},"value":[1,"1"]})";
+  }
+  const std::pair<std::string, std::string> cases[] = {
+      {vectorOf(one + "," + one), "have le=\"0.1\""},
+      {vectorOf(R"({"metric":{"le":0.1},"value":[1,"5"]})"), "has no label \"le\""},
+      {vectorOf(R"({"metric":{},"value":[1,"5"]})"), "has no label \"le\""},
+      {vectorOf(many), "more than the limit of 200"},
+      {vectorOf(R"({"metric":{"le":"0.1"},"value":[1,"five"]})"), "non-numeric sample"},
+  };
+  for (const auto& [raw, want] : cases) {
+    RawHttpServer server([&](const std::string&) { return raw; });
+    Result<std::map<std::string, double>> v = provider(server.url())->queryByLabel("q", "le");
+    ASSERT_FALSE(v.ok()) << want;
+    EXPECT_NE(v.error().message().find(want), std::string::npos) << v.error().message();
+  }
+  RawHttpServer good([&](const std::string&) { return vectorOf(one); });
+  Result<std::map<std::string, double>> v = provider(good.url())->queryByLabel("q", "le");
+  ASSERT_TRUE(v.ok()) << v.error().message();
+  EXPECT_EQ(*v, (std::map<std::string, double>{{"0.1", 5}}));
 }
 
 TEST(HostilePrometheusTest, NoDataIsNeverAValue) {
