@@ -141,7 +141,7 @@ struct CanaryJudge {
   std::optional<std::string> type;           // threshold (Flagger's), mann-whitney, sequential
   std::optional<double> alpha;               // sequential: false-rollback rate over the run
   std::optional<double> maxErrorIncrease;    // sequential: allowed error-rate increase, points
-  std::optional<double> maxLatencyIncrease;  // allowed latency increase, percent
+  std::optional<double> maxLatencyIncrease;  // sequential: allowed slowdown, percent (default 0)
   std::optional<double> confidence;          // mann-whitney: confidence of the interval
   std::optional<double> allowedIncrease;     // mann-whitney: effect size that fails (mean ratio)
   std::optional<std::int64_t> minSamples;    // below this many requests a window is no data

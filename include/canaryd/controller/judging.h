@@ -4,11 +4,16 @@
 // - sequential: the request and 5xx counter increments of the canary and of the primary over
 //   the analysis interval (the provider's built-in count queries, rendered once with target =
 //   the canary and once with `<target>-primary`) feed an anytime-valid rate-ratio test
-//   (analysis/sequential.h) at `alpha` with the allowed `maxErrorIncrease`. The test's memory
+//   (analysis/sequential.h) at `alpha` / 2 with the allowed `maxErrorIncrease`. Latency gets
+//   the other half: the provider's histogram buckets by `le` (queryByLabel) give each side's
+//   requests slower than the boundaries near the pooled p90 and p99 (fixed once per run, kept
+//   in status.judge.state "latency boundaries" with the ratio `maxLatencyIncrease` allows), and
+//   the same test compares the canary's share of them with the primary's. The tests' memory
 //   (RateRatioTest::save) is kept in status.judge.state, so a restarted daemon continues
 //   exactly where it was; a status written by an earlier canaryd (each window's counts) is
 //   replayed. A window with a query error, no data, or fewer than `minSamples` canary requests
-//   is no data and adds nothing.
+//   is no data and adds nothing; a window whose histograms cannot be read adds nothing to
+//   latency and says so. Either test's fail fails; a pass needs both.
 // - mann-whitney: each metric of analysis.metrics is queried over the metric's interval as a
 //   range (every interval/12, at least 1s) for the canary and for the primary, and the two
 //   samples go to the rank-sum judge (analysis/mann_whitney.h) at `confidence`; a metric with
