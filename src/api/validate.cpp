@@ -192,7 +192,17 @@ void realRange(Checker& c, const std::string& p, const std::optional<double>& v,
 
 // `interval`: the analysis interval, when it parses.
 void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j,
-                const std::optional<Duration>& interval) {
+                const std::optional<Duration>& interval, const Catalog& catalog,
+                const std::string& provider) {
+  const std::vector<std::string>& counted = catalog.judgeCountProviders;
+  if (j.type == "sequential" && !counted.empty() &&
+      std::find(counted.begin(), counted.end(), provider) == counted.end()) {
+    c.error(child(p, "type"),
+            "the sequential judge needs the canary's and the primary's request and error counts, "
+            "and the built-in queries of provider " +
+                quote(provider) + " do not tell them apart (they do for: " + join(counted, ", ") +
+                "); use mann-whitney or threshold");
+  }
   if (c.requiredText(child(p, "type"), j.type, "threshold, mann-whitney or sequential")) {
     c.oneOf(child(p, "type"), j.type, allowed::judgeTypes());
   }
@@ -327,7 +337,8 @@ void checkAnalysis(Checker& c, const std::string& p, const CanaryAnalysis& a,
     if (a.interval) {
       if (Result<Duration> parsed = parseDuration(*a.interval)) interval = *parsed;
     }
-    checkJudge(c, child(p, "judge"), *a.judge, interval);
+    checkJudge(c, child(p, "judge"), *a.judge, interval, catalog,
+               spec.provider.value_or(catalog.defaultProvider));
   }
 
   Duration interval = effectiveInterval(a);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "canaryd/core/text.h"
+#include "canaryd/metrics/builtin_queries.h"
 
 namespace canaryd::plugins {
 namespace {
@@ -69,6 +70,11 @@ api::Catalog Registry::catalog(std::string defaultProvider) const {
   for (const auto& n : notifiers_)
     out.notifiers.push_back(n.entry);
   out.defaultProvider = std::move(defaultProvider);
+  for (const std::string& provider : metrics::builtinProviders()) {
+    Result<metrics::BuiltinQueries> q = metrics::builtinQueries(provider);
+    if (q && !q->requests.empty() && !q->errors.empty())
+      out.judgeCountProviders.push_back(provider);
+  }
   return out;
 }
 

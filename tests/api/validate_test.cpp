@@ -466,6 +466,29 @@ TEST(ValidateTest, WarnsWhenJudgeCheckIntervalCannotTakeEffect) {
 
 // The rank-sum judge compares quantile points of unequal sample sizes: validate says what the
 // benchmark measured, and points to the judge that controls its false rollbacks.
+TEST(ValidateTest, RefusesTheSequentialJudgeWhereTheProviderCannotCountCanaryAndPrimary) {
+  json c = validCanary();
+  c["spec"]["provider"] = "osm";
+  c["spec"]["analysis"]["judge"] = json::parse(R"({"type":"sequential"})");
+  std::vector<Document> docs;
+  std::vector<DocumentReport> reports = check(c, docs);
+  EXPECT_EQ(reports[0].verdict, DocumentVerdict::kInvalid);
+  bool found = false;
+  for (const Problem& problem : reports[0].problems) {
+    if (problem.path != "spec.analysis.judge.type") continue;
+    found = true;
+    EXPECT_NE(problem.message.find("provider \"osm\" do not tell them apart (they do for: "),
+              std::string::npos)
+        << problem.message;
+  }
+  EXPECT_TRUE(found);
+  // linkerd's do.
+  c["spec"]["provider"] = "linkerd";
+  std::vector<Document> docs2;
+  for (const Problem& problem : check(c, docs2)[0].problems)
+    EXPECT_NE(problem.path, "spec.analysis.judge.type") << problem.message;
+}
+
 TEST(ValidateTest, WarnsThatMannWhitneyCatchesLessThanTheSequentialJudge) {
   json c = validCanary();
   c["spec"]["analysis"]["judge"] = json::parse(R"({"type":"mann-whitney"})");

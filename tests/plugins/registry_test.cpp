@@ -107,6 +107,10 @@ TEST(RegistryTest, TheCatalogIsWhatWasRegistered) {
                                       "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3"}));
   EXPECT_TRUE(catalog.hasNotifier("slack"));
   EXPECT_TRUE(catalog.hasNotifier("pagerduty"));
+  // The providers whose built-in queries count canary and primary apart (the sequential judge).
+  EXPECT_EQ(catalog.judgeCountProviders,
+            (std::vector<std::string>{"kubernetes", "gatewayapi", "gatewayapi:v1",
+                                      "gatewayapi:v1beta1", "haproxy", "istio", "linkerd"}));
 }
 
 }  // namespace

@@ -55,6 +55,9 @@ struct Catalog {
   std::vector<NotifierEntry> notifiers;
   // The router of a Canary that names none (canaryd run --provider, Flagger's -mesh-provider).
   std::string defaultProvider = "kubernetes";
+  // The providers whose built-in queries count the canary's and the primary's requests and
+  // errors apart (what the sequential judge needs); empty: not known, not checked.
+  std::vector<std::string> judgeCountProviders;
 
   const RouterEntry* router(std::string_view name) const;
   const MetricProviderEntry* metricProvider(std::string_view type) const;
