@@ -196,9 +196,8 @@ std::vector<analysis::Judgement> judgeLatency(
     primaryBuckets = bucketsOf(*primaryByLe);
   }
   std::vector<LatencyBoundary> boundaries = parseBoundaries(state[kLatencyBoundaries]);
-  const bool counted = why.empty() &&
-                       totalOf(canary) >= static_cast<double>(judge.minSamples.value_or(1)) &&
-                       totalOf(primaryBuckets) > 0;
+  const bool counted = why.empty() && totalOf(canary) > 0 && totalOf(primaryBuckets) > 0;
+
   if (boundaries.empty() && counted) {
     boundaries =
         chooseBoundaries(canary, primaryBuckets, judge.maxLatencyIncrease.value_or(0) / 100);
@@ -307,15 +306,16 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
     }
     if (window.evidence.explanation.empty()) {
       counts = {std::round(*cr), std::round(*ce), std::round(*pr), std::round(*pe)};
-      const std::int64_t minSamples = judge.minSamples.value_or(1);
-      if (counts.canaryRequests < static_cast<double>(minSamples)) {
-        window =
-            noData("no data: the canary served " + formatNumber(counts.canaryRequests) +
-                   " requests in the window, fewer than minSamples " + std::to_string(minSamples));
+      if (counts.canaryRequests < 1 || counts.primaryRequests < 1) {
+        window = noData(std::string("no data: the ") +
+                        (counts.canaryRequests < 1 ? "canary" : "primary") +
+                        " served no requests in the window");
       } else {
+        // Every window with requests counts, however few (the test is valid for any window);
+        // minSamples is the run's total before a promotion (rollout.cpp).
         test.update(counts);
-        // With checkInterval the next window starts here; a window without enough data is
-        // not consumed, so the next one covers its time too (minSamples keeps its meaning).
+        // With checkInterval the next window starts here; a window without requests is not
+        // consumed, so the next one covers its time too.
         if (judge.checkInterval) run.status.lastCheckTime = formatRfc3339(now);
       }
     }

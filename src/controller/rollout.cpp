@@ -400,7 +400,8 @@ class Stepper {
     const CheckOutcome checks = gates_.runChecks();
     keepJudgeStatus(checks);
     if (checks.verdict) {
-      judged(*checks.verdict, checks.failure, checks.evidence, checks.detectableIncrease);
+      judged(*checks.verdict, checks.failure, checks.evidence, checks.detectableIncrease,
+             checks.judgedRequests);
       return;
     }
     if (!checks.passed) {
@@ -419,7 +420,11 @@ class Stepper {
     if (!checks.judge) return;
     CanaryStatus& s = out_.status;
     api::CanaryJudgeStatus next = *checks.judge;
+    // noDataLimit counts consecutive windows without data: one with data starts it over.
     next.noDataChecks = s.judge ? s.judge->noDataChecks : std::nullopt;
+    if (checks.verdict && *checks.verdict != analysis::Verdict::kNoData && next.noDataChecks) {
+      next.noDataChecks = 0;
+    }
     next.inconclusiveChecks = s.judge ? s.judge->inconclusiveChecks : std::nullopt;
     s.judge = next;
   }
@@ -463,7 +468,8 @@ class Stepper {
   // back. `inconclusiveLimit` with the default waits that many windows at the top for evidence
   // either way before promoting.
   void judged(analysis::Verdict verdict, const std::string& explanation, const Facts& evidence,
-              std::optional<double> detectable = std::nullopt) {
+              std::optional<double> detectable = std::nullopt,
+              std::optional<double> judgedRequests = std::nullopt) {
     CanaryStatus& s = out_.status;
     if (!s.judge) s.judge = api::CanaryJudgeStatus{};
     api::CanaryJudgeStatus& j = *s.judge;
@@ -479,7 +485,7 @@ class Stepper {
         if (*j.noDataChecks >= limit) {
           rollback(RollbackCause::kNoData,
                    "no data in " + std::to_string(*j.noDataChecks) +
-                       " analysis windows (noDataLimit " + std::to_string(limit) +
+                       " consecutive analysis windows (noDataLimit " + std::to_string(limit) +
                        "): " + explanation,
                    evidence);
         } else {
@@ -500,15 +506,34 @@ class Stepper {
       }
       return;
     }
+    const bool promoteOnInconclusive = judge.promoteOnInconclusive.value_or(true);
+    const std::int64_t limit = judge.inconclusiveLimit.value_or(
+        promoteOnInconclusive ? api::kDefaultInconclusiveLimit
+                              : analysis_.threshold.value_or(api::kDefaultThreshold));
+    // minSamples: the canary requests the judge must have counted over the run before any
+    // promotion; the run holds at the top weight for them, and rolls back without them.
+    if (judge.minSamples && judgedRequests.value_or(0) < static_cast<double>(*judge.minSamples)) {
+      j.inconclusiveChecks = j.inconclusiveChecks.value_or(0) + 1;
+      const std::string counted =
+          "the " + type + " judge has counted " + formatNumber(judgedRequests.value_or(0)) +
+          " canary requests, fewer than minSamples " + std::to_string(*judge.minSamples);
+      if (*j.inconclusiveChecks < limit) {
+        event("Normal",
+              "Halt " + name() + " promotion: " + counted + "; holding at the top weight (" +
+                  std::to_string(*j.inconclusiveChecks) + "/" + std::to_string(limit) + ")");
+        return;
+      }
+      rollback(RollbackCause::kNoData,
+               counted + " after " + std::to_string(*j.inconclusiveChecks) +
+                   " windows at the top weight: " + explanation,
+               evidence);
+      return;
+    }
     if (verdict == analysis::Verdict::kPass) {
       requestPromotion();
       return;
     }
     j.inconclusiveChecks = j.inconclusiveChecks.value_or(0) + 1;
-    const bool promoteOnInconclusive = judge.promoteOnInconclusive.value_or(true);
-    const std::int64_t limit = judge.inconclusiveLimit.value_or(
-        promoteOnInconclusive ? api::kDefaultInconclusiveLimit
-                              : analysis_.threshold.value_or(api::kDefaultThreshold));
     // The planned end is reached once the requests seen would have caught the increase the
     // user cares about (detectIncrease): promoting earlier could let that harm through.
     const double wanted = judge.detectIncrease.value_or(api::kDefaultDetectIncrease) / 100.0;

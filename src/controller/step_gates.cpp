@@ -70,6 +70,9 @@ CheckOutcome StepGates::judge() {
   out.verdict = run.judgement.verdict;
   out.judge = run.status;
   out.detectableIncrease = run.judgement.evidence.detectableIncrease;
+  if (run.judgement.evidence.canaryCount > 0) {
+    out.judgedRequests = static_cast<double>(run.judgement.evidence.canaryCount);
+  }
   return out;
 }
 

@@ -255,14 +255,15 @@ TEST(JudgingTest, WithCheckIntervalEachWindowStartsWhereTheLastEnded) {
   c.status->judge = run.status;
   f.clock.advance(std::chrono::seconds(15));
   EXPECT_EQ(judgeWindow(c, f.clock.now(), minute), std::chrono::seconds(15));
-  // A window with fewer than minSamples canary requests is not consumed: the next one starts
-  // where it did, so a quiet 15s window is not lost and minSamples keeps its meaning.
-  api::Canary strict =
-      canaryWith(R"({"type":"sequential","checkInterval":"15s","minSamples":500})");
+  // A window without canary requests is not consumed: the next one starts where it did, so
+  // the requests of a quiet 15s window are not lost.
+  f.instant = [](const std::string& q) -> Result<double> { return isPrimary(q) ? 100.0 : 0.0; };
+  api::Canary strict = canaryWith(R"({"type":"sequential","checkInterval":"15s"})");
   strict.status = c.status;
   JudgeRun quiet =
       runJudge(strict, f.context, f.clock.now(), judgeWindow(strict, f.clock.now(), minute));
-  EXPECT_EQ(quiet.judgement.verdict, analysis::Verdict::kNoData);
+  EXPECT_EQ(quiet.judgement.verdict, analysis::Verdict::kNoData)
+      << quiet.judgement.evidence.explanation;
   EXPECT_EQ(quiet.status.lastCheckTime, run.status.lastCheckTime);
   strict.status->judge = quiet.status;
   f.clock.advance(std::chrono::seconds(15));
@@ -288,11 +289,24 @@ TEST(JudgingTest, MissingDataOrTooFewRequestsIsNoDataAndAddsNothing) {
   EXPECT_NE(run.status.explanation->find("no values found"), std::string::npos);
   EXPECT_EQ(run.status.state["errors"].rfind("totals=0,0,0,0;", 0), 0u)
       << run.status.state["errors"];
+  // A window with no canary request is no data; one with a few counts, whatever minSamples
+  // says (minSamples is the run's total before a promotion).
+  f.instant = [](const std::string& q) -> Result<double> {
+    return isErrors(q) || !isPrimary(q) ? 0.0 : 40.0;
+  };
+  run = runJudge(canaryWith(R"({"type":"sequential"})"), f.context, f.clock.now(),
+                 std::chrono::minutes(1));
+  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kNoData);
+  EXPECT_NE(run.status.explanation->find("the canary served no requests in the window"),
+            std::string::npos)
+      << *run.status.explanation;
   f.instant = [](const std::string& q) -> Result<double> { return isErrors(q) ? 0.0 : 40.0; };
   run = runJudge(canaryWith(R"({"type":"sequential","minSamples":200})"), f.context, f.clock.now(),
                  std::chrono::minutes(1));
-  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kNoData);
-  EXPECT_NE(run.status.explanation->find("fewer than minSamples 200"), std::string::npos);
+  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kInconclusive);
+  EXPECT_EQ(run.judgement.evidence.canaryCount, 40);
+  EXPECT_EQ(run.status.state["errors"].rfind("totals=40,0,40,0;", 0), 0u)
+      << run.status.state["errors"];
 }
 
 TEST(JudgingTest, MannWhitneyComparesEachMetricsRangeAgainstThePrimarys) {

@@ -617,10 +617,57 @@ TEST(JudgeRolloutTest, NoDataHoldsTheWeightAndRollsBackAtItsOwnLimit) {
   EXPECT_EQ(d.status().canaryWeight, 10);  // held
   EXPECT_EQ(d.status().failedChecks, 0);   // not a failed check
   EXPECT_EQ(d.status().judge->noDataChecks, 1);
+  // noDataLimit counts consecutive windows: one with data starts the count over.
+  d.gates.checks = {judged(analysis::Verdict::kInconclusive)};
+  d.tick();  // 20
+  EXPECT_EQ(d.status().judge->noDataChecks, 0);
+  d.gates.checks = {judged(analysis::Verdict::kNoData, "no data: no values found")};
+  d.tick();
+  EXPECT_EQ(d.phase(), "Progressing");
+  EXPECT_EQ(d.status().judge->noDataChecks, 1);
   d.tick();
   EXPECT_EQ(d.phase(), "Failed");
-  EXPECT_NE(d.alerts.back().find("no data in 2 analysis windows (noDataLimit 2)"),
-            std::string::npos);
+  EXPECT_NE(d.alerts.back().find("no data in 2 consecutive analysis windows (noDataLimit 2)"),
+            std::string::npos)
+      << d.alerts.back();
+}
+
+// minSamples is the run's total of canary requests before a promotion, not a gate per window.
+TEST(JudgeRolloutTest, MinSamplesHoldsThePromotionUntilTheRunHasCountedThatManyRequests) {
+  Driver d(canaryFrom(R"({"interval":"1m","threshold":2,"maxWeight":20,"stepWeight":10,
+        "judge":{"type":"sequential","minSamples":500,"inconclusiveLimit":3}})"));
+  d.tick();
+  d.observed.revision = "rev-2";
+  d.tick();
+  CheckOutcome few = judged(analysis::Verdict::kPass, "errors: pass");
+  few.judgedRequests = 120;
+  d.gates.checks = {few};
+  d.tick();  // 10
+  d.tick();  // 20, the top
+  d.tick();  // a pass, but 120 requests: held
+  EXPECT_EQ(d.phase(), "Progressing");
+  EXPECT_NE(d.events.back().find("has counted 120 canary requests, fewer than minSamples 500"),
+            std::string::npos)
+      << d.events.back();
+  few.judgedRequests = 600;
+  d.gates.checks = {few};
+  d.tick();
+  EXPECT_EQ(d.phase(), "Promoting");
+  // A run that never counts them is rolled back at inconclusiveLimit, as no data.
+  Driver quiet(canaryFrom(R"({"interval":"1m","threshold":2,"maxWeight":20,"stepWeight":10,
+        "judge":{"type":"sequential","minSamples":500,"inconclusiveLimit":2}})"));
+  quiet.tick();
+  quiet.observed.revision = "rev-2";
+  quiet.tick();
+  CheckOutcome none = judged(analysis::Verdict::kInconclusive);
+  none.judgedRequests = 40;
+  quiet.gates.checks = {none};
+  for (int i = 0; i < 4; ++i)
+    quiet.tick();
+  EXPECT_EQ(quiet.phase(), "Failed");
+  EXPECT_NE(quiet.alerts.back().find("fewer than minSamples 500 after 2 windows at the top weight"),
+            std::string::npos)
+      << quiet.alerts.back();
 }
 
 // The judge as a harm detector (its default): without evidence of harm the run is promoted at

@@ -144,8 +144,8 @@ struct CanaryJudge {
   std::optional<double> maxLatencyIncrease;  // sequential: allowed slowdown, percent (default 0)
   std::optional<double> confidence;          // mann-whitney: confidence of the interval
   std::optional<double> allowedIncrease;     // mann-whitney: effect size that fails (mean ratio)
-  std::optional<std::int64_t> minSamples;    // below this many requests a window is no data
-  std::optional<std::int64_t> noDataLimit;   // windows without data before a rollback
+  std::optional<std::int64_t> minSamples;    // canary requests the run must count to promote
+  std::optional<std::int64_t> noDataLimit;   // consecutive windows without data: a rollback
   // Windows at the top weight without a verdict before the run ends (default 15, and the run
   // ends earlier once it would catch detectIncrease; with promoteOnInconclusive false,
   // analysis.threshold).

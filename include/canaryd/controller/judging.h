@@ -11,9 +11,10 @@
 //   the same test compares the canary's share of them with the primary's. The tests' memory
 //   (RateRatioTest::save) is kept in status.judge.state, so a restarted daemon continues
 //   exactly where it was; a status written by an earlier canaryd (each window's counts) is
-//   replayed. A window with a query error, no data, or fewer than `minSamples` canary requests
-//   is no data and adds nothing; a window whose histograms cannot be read adds nothing to
-//   latency and says so. Either test's fail fails; a pass needs both.
+//   replayed. A window with a query error, no data, or no canary or primary request is no data
+//   and adds nothing (`minSamples` is the run's total before a promotion: rollout.cpp); a window
+//   whose histograms cannot be read adds nothing to latency and says so. Either test's fail fails;
+//   a pass needs both.
 // - mann-whitney: each metric of analysis.metrics is queried over the metric's interval as a
 //   range (every interval/12, at least 1s) for the canary and for the primary, and the two
 //   samples go to the rank-sum judge (analysis/mann_whitney.h) at `confidence`; a metric with
@@ -47,8 +48,8 @@ Duration judgeWindow(const api::Canary& canary, TimePoint now, Duration interval
 
 // `canary` must have Flagger's defaults applied; its status.judge is the run so far. `window`:
 // what judgeWindow() says. With judge.checkInterval the returned status records `now` as the
-// end of the window judged (lastCheckTime) when the window had data (at least minSamples
-// canary requests); otherwise the next window starts where this one did.
+// end of the window judged (lastCheckTime) when the window had data (requests on both sides);
+// otherwise the next window starts where this one did.
 JudgeRun runJudge(const api::Canary& canary, const MetricCheckContext& context, TimePoint now,
                   Duration window);
 
