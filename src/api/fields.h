@@ -168,6 +168,7 @@ void fields(V& v, CanaryJudge& j) {
   v("type", j.type);
   v("alpha", j.alpha);
   v("maxErrorIncrease", j.maxErrorIncrease);
+  v("maxErrorRatio", j.maxErrorRatio);
   v("maxLatencyIncrease", j.maxLatencyIncrease);
   v("confidence", j.confidence);
   v("allowedIncrease", j.allowedIncrease);

@@ -209,6 +209,18 @@ void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j,
   realRange(c, child(p, "alpha"), j.alpha, 0, 0.5, true, "above 0 and at most 0.5");
   realRange(c, child(p, "confidence"), j.confidence, 0.5, 1, false, "between 0.5 and 1");
   if (j.confidence && *j.confidence == 1) c.error(child(p, "confidence"), "must be below 1, got 1");
+  realRange(c, child(p, "maxErrorRatio"), j.maxErrorRatio, 1, 1000, false, "between 1 and 1000");
+  if (j.maxErrorRatio && j.maxErrorIncrease) {
+    c.error(child(p, "maxErrorRatio"),
+            "set either maxErrorRatio or maxErrorIncrease, not both: they are two ways of saying "
+            "how much worse the canary's error rate may be");
+  } else if (j.maxErrorIncrease && *j.maxErrorIncrease > 0) {
+    c.warn(child(p, "maxErrorIncrease"),
+           "a margin in percentage points becomes a ratio through the primary's error rate "
+           "estimated so far, so the false-rollback guarantee holds only while the primary's "
+           "rate stays steady (a review measured 36.5% false rollbacks when it fell from 2% to "
+           "0.5% mid-run); maxErrorRatio (for example 1.5) keeps it exact");
+  }
   realRange(c, child(p, "maxErrorIncrease"), j.maxErrorIncrease, 0, 100, false,
             "between 0 and 100 percentage points");
   realRange(c, child(p, "detectIncrease"), j.detectIncrease, 0, 100, true,
@@ -239,7 +251,7 @@ void checkJudge(Checker& c, const std::string& p, const CanaryJudge& j,
   if (j.type == "sequential" && (j.confidence || j.allowedIncrease)) {
     c.warn(p,
            "confidence and allowedIncrease apply to the mann-whitney judge; sequential uses "
-           "alpha, maxErrorIncrease and maxLatencyIncrease");
+           "alpha, maxErrorRatio (or maxErrorIncrease) and maxLatencyIncrease");
   }
   if (j.type == "mann-whitney") {
     c.warn(child(p, "type"),

@@ -207,7 +207,11 @@ int runJudgeSequential(const JudgeSequentialOptions& o, std::ostream& out, std::
     return 1;
   }
   for (const auto& [name, rows] : *streams) {
-    analysis::RateRatioTest test({o.alpha, o.maxIncrease / 100});
+    analysis::SequentialPolicy policy;
+    policy.alpha = o.alpha;
+    policy.maxIncrease = o.maxIncrease / 100;
+    policy.minRatio = o.maxRatio;
+    analysis::RateRatioTest test(policy);
     std::optional<int> decisionRow;
     bool anyData = false;
     for (std::size_t i = 0; i < rows.size(); ++i) {

@@ -23,6 +23,7 @@ struct JudgeSequentialOptions {
   std::string input;  // CSV, one row per analysis interval
   double alpha = 0.01;
   double maxIncrease = 0;  // percentage points
+  double maxRatio = 1;     // allowed ratio of the canary's error rate to the primary's
 };
 
 // Exit codes: 0 judged (whatever the verdict), 1 bad input (unreadable file, non-numeric

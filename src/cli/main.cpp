@@ -79,6 +79,10 @@ int main(int argc, char** argv) {
       ->add_option("--max-increase", seq.maxIncrease,
                    "Allowed increase of the canary's error rate, in percentage points")
       ->check(CLI::Range(0.0, 100.0));
+  seqCmd
+      ->add_option("--max-ratio", seq.maxRatio,
+                   "Allowed ratio of the canary's error rate to the primary's (exact)")
+      ->check(CLI::Range(1.0, 1000.0));
 
   canaryd::cli::MetricsOptions metricsOptions;
   CLI::App* metricsCmd = app.add_subcommand(

@@ -247,6 +247,7 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
   analysis::SequentialPolicy policy;
   policy.alpha = judgesLatency ? alpha / 2 : alpha;
   policy.maxIncrease = judge.maxErrorIncrease.value_or(0) / 100.0;
+  policy.minRatio = judge.maxErrorRatio.value_or(1);
   policy.what = "errors: 5xx rate";
   analysis::RateRatioTest test(policy);
   std::string& state = run.status.state[kErrorsState];

@@ -237,6 +237,44 @@ TEST(SequentialPropertyTest, HealthyCanaryFalseFailRateStaysBelowAlpha) {
   EXPECT_LE(rate, kAlpha + monteCarloError);
 }
 
+// maxErrorRatio keeps the guarantee exact whatever the primary's rate does: the canary at
+// exactly 1.5 times the primary's rate, which falls from 2% to 0.5% halfway through the run
+// (where a percentage-point margin, converted through the rate seen so far, breaks).
+TEST(SequentialPropertyTest, AnAllowedRatioStaysExactWhenThePrimarysRateMoves) {
+  constexpr int kRuns = 4000;
+  constexpr double kAlpha = 0.05;
+  std::mt19937_64 rng(20261129);
+  SequentialPolicy policy;
+  policy.alpha = kAlpha;
+  policy.minRatio = 1.5;
+  int falseFails = 0;
+  int caught = 0;
+  for (int run = 0; run < kRuns; ++run) {
+    for (const double canaryFactor : {1.5, 4.0}) {
+      RateRatioTest test(policy);
+      bool failed = false;
+      for (int interval = 0; interval < 10 && !failed; ++interval) {
+        const double primaryRate = interval < 5 ? 0.02 : 0.005;
+        const int canaryRequests = 6000 * (10 + 10 * (interval / 2)) / 100;
+        const int primaryRequests = 6000 - canaryRequests;
+        std::binomial_distribution<int> canaryErrors(canaryRequests, canaryFactor * primaryRate);
+        std::binomial_distribution<int> primaryErrors(primaryRequests, primaryRate);
+        failed = test.update({static_cast<double>(canaryRequests),
+                              static_cast<double>(canaryErrors(rng)),
+                              static_cast<double>(primaryRequests),
+                              static_cast<double>(primaryErrors(rng))}) == Verdict::kFail;
+      }
+      (canaryFactor == 1.5 ? falseFails : caught) += failed ? 1 : 0;
+    }
+  }
+  const double rate = static_cast<double>(falseFails) / kRuns;
+  std::cout << "ratio 1.5 allowed, primary 2% then 0.5%: " << falseFails << " of " << kRuns
+            << " runs at the boundary failed (alpha " << kAlpha << "); 4x the primary: " << caught
+            << " caught\n";
+  EXPECT_LE(rate, kAlpha + 3 * std::sqrt(kAlpha * (1 - kAlpha) / kRuns));
+  EXPECT_GE(caught, kRuns * 95 / 100);
+}
+
 TEST(SequentialPropertyTest, RegressionFromOneToThreePercentIsCaught) {
   constexpr int kRuns = 2000;
   std::mt19937_64 rng(7);

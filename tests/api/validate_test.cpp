@@ -489,6 +489,29 @@ TEST(ValidateTest, RefusesTheSequentialJudgeWhereTheProviderCannotCountCanaryAnd
     EXPECT_NE(problem.path, "spec.analysis.judge.type") << problem.message;
 }
 
+TEST(ValidateTest, AnErrorMarginInPointsIsWarnedAboutAndNotSetWithARatio) {
+  json c = validCanary();
+  c["spec"]["analysis"]["judge"] = json::parse(R"({"type":"sequential","maxErrorIncrease":0.5})");
+  std::vector<Document> docs;
+  std::vector<DocumentReport> reports = check(c, docs);
+  EXPECT_EQ(reports[0].verdict, DocumentVerdict::kValid);
+  ASSERT_EQ(reports[0].problems.size(), 1u);
+  EXPECT_EQ(reports[0].problems[0].path, "spec.analysis.judge.maxErrorIncrease");
+  EXPECT_NE(reports[0].problems[0].message.find("maxErrorRatio (for example 1.5) keeps it exact"),
+            std::string::npos);
+  c["spec"]["analysis"]["judge"]["maxErrorRatio"] = 1.5;
+  reports = check(c, docs);
+  EXPECT_EQ(reports[0].verdict, DocumentVerdict::kInvalid);
+  c["spec"]["analysis"]["judge"].erase("maxErrorIncrease");
+  reports = check(c, docs);
+  EXPECT_EQ(reports[0].verdict, DocumentVerdict::kValid);
+  EXPECT_TRUE(reports[0].problems.empty());
+  c["spec"]["analysis"]["judge"]["maxErrorRatio"] = 0.5;
+  reports = check(c, docs);
+  ASSERT_EQ(reports[0].verdict, DocumentVerdict::kInvalid);
+  EXPECT_EQ(reports[0].problems[0].path, "spec.analysis.judge.maxErrorRatio");
+}
+
 TEST(ValidateTest, WarnsThatMannWhitneyCatchesLessThanTheSequentialJudge) {
   json c = validCanary();
   c["spec"]["analysis"]["judge"] = json::parse(R"({"type":"mann-whitney"})");

@@ -138,9 +138,12 @@ struct SessionAffinity {
 // canaryd's extension (opt-in): judge the canary against the primary with the statistical
 // judges of analysis/ instead of Flagger's fixed per-interval thresholds.
 struct CanaryJudge {
-  std::optional<std::string> type;           // threshold (Flagger's), mann-whitney, sequential
-  std::optional<double> alpha;               // sequential: false-rollback rate over the run
-  std::optional<double> maxErrorIncrease;    // sequential: allowed error-rate increase, points
+  std::optional<std::string> type;         // threshold (Flagger's), mann-whitney, sequential
+  std::optional<double> alpha;             // sequential: false-rollback rate over the run
+  std::optional<double> maxErrorIncrease;  // sequential: allowed error-rate increase, points
+  // sequential: allowed ratio of the canary's error rate to the primary's (1.2: 20% more); exact
+  // whatever the primary's rate does, unlike maxErrorIncrease (a plug-in). Default 1.
+  std::optional<double> maxErrorRatio;
   std::optional<double> maxLatencyIncrease;  // sequential: allowed slowdown, percent (default 0)
   std::optional<double> confidence;          // mann-whitney: confidence of the interval
   std::optional<double> allowedIncrease;     // mann-whitney: effect size that fails (mean ratio)
