@@ -115,7 +115,7 @@ Behaviour readBehaviour(Reader& r, const json& spec, const std::string& key, boo
   const json* o = r.object(spec, key, "spec");
   if (o == nullptr) return b;
   const std::string path = "spec." + key;
-  std::set<std::string> allowed = {"errorRate", "latency"};
+  std::set<std::string> allowed = {"errorRate", "latency", "errorBursts", "errorRateSchedule"};
   if (candidate) allowed.insert("onset");
   r.onlyFields(*o, path, allowed);
   b.errorRate = r.number(*o, "errorRate", path, 0, 1, "a fraction of requests").value_or(0);
@@ -130,6 +130,38 @@ Behaviour readBehaviour(Reader& r, const json& spec, const std::string& key, boo
     }
   }
   if (candidate) b.onset = r.duration(*o, "onset", path);
+  if (const json* bursts = r.object(*o, "errorBursts", path)) {
+    r.onlyFields(*bursts, path + ".errorBursts", {"meanSize"});
+    b.burstMeanSize =
+        r.number(*bursts, "meanSize", path + ".errorBursts", 1, 1000, "requests").value_or(1);
+  }
+  if (o->contains("errorRateSchedule")) {
+    const json& schedule = (*o)["errorRateSchedule"];
+    const std::string at = path + ".errorRateSchedule";
+    if (!schedule.is_array()) r.error(at, "must be a list of {after, errorRate}");
+    for (std::size_t i = 0; schedule.is_array() && i < schedule.size(); ++i) {
+      const std::string item = at + "[" + std::to_string(i) + "]";
+      if (!schedule[i].is_object()) {
+        r.error(item, "must be a mapping {after, errorRate}");
+        continue;
+      }
+      r.onlyFields(schedule[i], item, {"after", "errorRate"});
+      std::optional<Duration> after = r.duration(schedule[i], "after", item);
+      std::optional<double> rate =
+          r.number(schedule[i], "errorRate", item, 0, 1, "a fraction of requests");
+      if (!after || !rate) {
+        if (!schedule[i].contains("after") || !schedule[i].contains("errorRate")) {
+          r.error(item, "needs after (a duration since the run's start) and errorRate");
+        }
+        continue;
+      }
+      if (!b.errorRateSchedule.empty() && *after <= b.errorRateSchedule.back().after) {
+        r.error(item + ".after", "must be later than the change before it");
+        continue;
+      }
+      b.errorRateSchedule.push_back({*after, *rate});
+    }
+  }
   return b;
 }
 
@@ -240,7 +272,7 @@ ScenarioRead readScenario(std::string_view text, const std::string& source,
     if (const json* t = r.object(*spec, "traffic", "spec")) {
       r.onlyFields(*t, "spec.traffic",
                    {"requestsPerSecond", "pattern", "amplitude", "period", "burstFactor",
-                    "burstProbability", "testRequestsPerSecond"});
+                    "burstProbability", "testRequestsPerSecond", "rateNoise"});
       s.traffic.requestsPerSecond =
           r.number(*t, "requestsPerSecond", "spec.traffic", 0.001, 1e6, "requests per second")
               .value_or(s.traffic.requestsPerSecond);
@@ -261,6 +293,12 @@ ScenarioRead readScenario(std::string_view text, const std::string& source,
       s.traffic.testRequestsPerSecond =
           r.number(*t, "testRequestsPerSecond", "spec.traffic", 0, 1e6, "requests per second")
               .value_or(s.traffic.testRequestsPerSecond);
+      if (const json* noise = r.object(*t, "rateNoise", "spec.traffic")) {
+        r.onlyFields(*noise, "spec.traffic.rateNoise", {"cv"});
+        s.traffic.errorRateNoiseCv =
+            r.number(*noise, "cv", "spec.traffic.rateNoise", 0, 5, "a coefficient of variation")
+                .value_or(0);
+      }
     } else if (!spec->contains("traffic")) {
       r.error("spec.traffic", "required field is missing: requestsPerSecond and pattern");
     }

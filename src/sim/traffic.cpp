@@ -19,6 +19,10 @@ std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+constexpr std::uint64_t kBurstStream = 0x6275727374730000ULL;  // "bursts"
+constexpr std::uint64_t kNoiseStream = 0x6e6f697365000000ULL;  // "noise"
+constexpr std::uint64_t kTestStream = 0x7465737474726166ULL;   // "testtraf"
+
 std::size_t bucketOf(double latencySeconds) {
   const auto* it = std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), latencySeconds);
   return static_cast<std::size_t>(it - kLatencyBuckets.begin());
@@ -64,6 +68,10 @@ IntervalTraffic TrafficModel::interval(std::int64_t index, Duration length, doub
   std::poisson_distribution<std::int64_t> arrivals(std::max(0.0, rate * toSeconds(length)));
   const std::int64_t n = arrivals(random);
   const Behaviour& candidate = candidateAt(start + length / 2, release);
+  const Duration middle = start + length / 2;
+  const double primaryRate = errorRateAt(scenario_.primary, middle, 0);
+  const double canaryRate = errorRateAt(candidate, middle, 1);
+  std::mt19937_64 bursts(mix(seed_ ^ kBurstStream ^ mix(static_cast<std::uint64_t>(index))));
   IntervalTraffic out;
   for (std::int64_t i = 0; i < n; ++i) {
     // Always the same three draws per request, so the streams stay aligned across weights.
@@ -71,7 +79,12 @@ IntervalTraffic TrafficModel::interval(std::int64_t index, Duration length, doub
     const double fail = uniform(random);
     const double z = normal(random);
     const bool toCanary = route * 100.0 < canaryWeight;
-    serve(toCanary ? candidate : scenario_.primary, fail, z, toCanary ? out.canary : out.primary);
+    serve(toCanary ? candidate : scenario_.primary, toCanary ? canaryRate : primaryRate, fail, z,
+          bursts, toCanary ? out.canary : out.primary);
+  }
+  for (Side* side : {&out.primary, &out.canary}) {
+    side->errors = std::min(side->errors, side->requests);
+    side->bad = std::min(side->bad, side->requests);
   }
   return out;
 }
@@ -79,7 +92,6 @@ IntervalTraffic TrafficModel::interval(std::int64_t index, Duration length, doub
 Side TrafficModel::testTraffic(std::int64_t index, Duration length, Duration release) const {
   Side out;
   if (scenario_.traffic.testRequestsPerSecond <= 0) return out;
-  constexpr std::uint64_t kTestStream = 0x7465737474726166ULL;  // "testtraf"
   std::mt19937_64 random(mix(seed_ ^ kTestStream ^ mix(static_cast<std::uint64_t>(index))));
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::normal_distribution<double> normal(0.0, 1.0);
@@ -87,11 +99,16 @@ Side TrafficModel::testTraffic(std::int64_t index, Duration length, Duration rel
                                                    toSeconds(length));
   const std::int64_t n = arrivals(random);
   const Behaviour& candidate = candidateAt(length * index + length / 2, release);
+  const double rate = errorRateAt(candidate, length * index + length / 2, 1);
+  std::mt19937_64 bursts(
+      mix(seed_ ^ kTestStream ^ kBurstStream ^ mix(static_cast<std::uint64_t>(index))));
   for (std::int64_t i = 0; i < n; ++i) {
     const double fail = uniform(random);
     const double z = normal(random);
-    serve(candidate, fail, z, out);
+    serve(candidate, rate, fail, z, bursts, out);
   }
+  out.errors = std::min(out.errors, out.requests);
+  out.bad = std::min(out.bad, out.requests);
   return out;
 }
 
@@ -101,18 +118,41 @@ const Behaviour& TrafficModel::candidateAt(Duration t, Duration release) const {
   return regressed ? scenario_.candidate : scenario_.primary;
 }
 
-// One request of behaviour `b`: it fails when `fail` < the error rate; its latency is
-// log-normal with the behaviour's p50 and p99 (z a standard normal draw).
-void TrafficModel::serve(const Behaviour& b, double fail, double z, Side& side) const {
+// The side's error rate in the minute around `t`: the behaviour's schedule, times the minute's
+// noise factor for that side (traffic.rateNoise), from a stream of its own.
+double TrafficModel::errorRateAt(const Behaviour& b, Duration t, std::uint64_t side) const {
+  double rate = b.errorRate;
+  for (const ErrorRateChange& change : b.errorRateSchedule)
+    if (t >= change.after) rate = change.errorRate;
+  const double cv = scenario_.traffic.errorRateNoiseCv;
+  if (cv <= 0) return rate;
+  const auto minute = static_cast<std::uint64_t>(t / std::chrono::minutes(1));
+  std::mt19937_64 random(mix(seed_ ^ kNoiseStream ^ mix(minute * 2 + side)));
+  std::gamma_distribution<double> factor(1 / (cv * cv), cv * cv);  // mean 1, this cv
+  return std::min(1.0, rate * factor(random));
+}
+
+// One request of behaviour `b` at error rate `errorRate`: it fails when `fail` < the rate
+// (with errorBursts, a burst of failures starts when `fail` < rate / meanSize, its size drawn
+// from `bursts`); its latency is log-normal with the behaviour's p50 and p99 (z a standard
+// normal draw). Burst errors are counted on the side as it serves them; the interval caps them
+// at its requests.
+void TrafficModel::serve(const Behaviour& b, double errorRate, double fail, double z,
+                         std::mt19937_64& bursts, Side& side) const {
   const double slowAbove = scenario_.primary.latency.p99Ms / 1000.0;
   const double sigma = std::log(b.latency.p99Ms / b.latency.p50Ms) / kZ99;
   const double latency = b.latency.p50Ms / 1000.0 * std::exp(sigma * z);
   ++side.requests;
-  const bool failed = fail < b.errorRate;
+  const bool failed = fail < errorRate / b.burstMeanSize;
+  std::int64_t errors = failed ? 1 : 0;
+  if (failed && b.burstMeanSize > 1) {
+    std::geometric_distribution<std::int64_t> extra(1 / b.burstMeanSize);
+    errors += extra(bursts);
+  }
   const bool slow = latency > slowAbove;
-  side.errors += failed ? 1 : 0;
+  side.errors += errors;
   side.slow += slow ? 1 : 0;
-  side.bad += failed || slow ? 1 : 0;
+  side.bad += std::max<std::int64_t>(errors, slow ? 1 : 0);
   ++side.latency[bucketOf(latency)];
 }
 

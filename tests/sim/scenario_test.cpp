@@ -103,6 +103,26 @@ spec:
   expect: {phase: Promoted}
   extra: true
 )";
+  // The error processes' fields (a separate scenario: the lines above stay as they are).
+  const std::string processes = R"(apiVersion: canaryd.dev/v1alpha1
+kind: Scenario
+metadata: {name: broken}
+spec:
+  canaryFile: c.yaml
+  traffic: {requestsPerSecond: 10, pattern: constant, rateNoise: {cv: -1}}
+  primary: {errorRate: 0.01, errorBursts: {meanSize: 0.5},
+            errorRateSchedule: [{after: 5m, errorRate: 0.1}, {after: 2m, errorRate: 0.2}]}
+  candidate: {errorRate: 0.01, errorRateSchedule: [{errorRate: 0.1}]}
+)";
+  const std::string processProblems = problemsOf(readScenario(processes, "p.yaml", noFiles));
+  for (const char* want : {"spec.traffic.rateNoise.cv: must be between 0 and 5",
+                           "spec.primary.errorBursts.meanSize: must be between 1 and 1000",
+                           "spec.primary.errorRateSchedule[1].after: must be later than the change "
+                           "before it",
+                           "spec.candidate.errorRateSchedule[0]: needs after"}) {
+    EXPECT_NE(processProblems.find(want), std::string::npos) << "missing: " << want << "\nin:\n"
+                                                             << processProblems;
+  }
   ScenarioRead read = readScenario(scenario, "broken.yaml", noFiles);
   EXPECT_FALSE(read.scenario.has_value());
   const std::string all = problemsOf(read);

@@ -2,6 +2,8 @@
 // the patterns' shapes, the regression's onset, and common random numbers across weights.
 #include "canaryd/sim/traffic.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace canaryd::sim {
@@ -14,8 +16,8 @@ Scenario scenario(double rps, Pattern pattern = Pattern::kConstant) {
   Scenario s;
   s.traffic.requestsPerSecond = rps;
   s.traffic.pattern = pattern;
-  s.primary = {0.01, {20, 100}, std::nullopt};
-  s.candidate = {0.05, {20, 150}, std::nullopt};
+  s.primary = {0.01, {20, 100}, std::nullopt, 1, {}};
+  s.candidate = {0.05, {20, 150}, std::nullopt, 1, {}};
   return s;
 }
 
@@ -34,6 +36,57 @@ TEST(TrafficTest, ALoadTestersRequestsGoToTheCanaryFromAStreamOfTheirOwn) {
     accumulate(tests, model.testTraffic(i, seconds(60)));
   EXPECT_NEAR(static_cast<double>(tests.requests) / (100 * 60), 50, 0.5);
   EXPECT_NEAR(static_cast<double>(tests.errors) / tests.requests, 0.05, 0.003);  // the candidate's
+}
+
+// Errors in bursts keep the mean error rate and spread the per-minute counts far beyond
+// independent errors; a schedule changes the rate at its time; rate noise keeps the mean.
+TEST(TrafficTest, BurstsScheduleAndNoiseShapeTheErrorsAsTheScenarioSays) {
+  auto perMinute = [](const Scenario& s, std::vector<double>& counts) {
+    const TrafficModel model(s, 9);
+    Side sum;
+    for (int i = 0; i < 2000; ++i) {
+      const IntervalTraffic t = model.interval(i, seconds(60), 0);
+      accumulate(sum, t.primary);
+      counts.push_back(static_cast<double>(t.primary.errors));
+    }
+    return static_cast<double>(sum.errors) / static_cast<double>(sum.requests);
+  };
+  auto dispersion = [](const std::vector<double>& v) {  // variance / mean
+    double mean = 0;
+    for (double x : v)
+      mean += x / static_cast<double>(v.size());
+    double var = 0;
+    for (double x : v)
+      var += (x - mean) * (x - mean) / static_cast<double>(v.size() - 1);
+    return var / mean;
+  };
+  Scenario plain = scenario(10);
+  std::vector<double> independent;
+  const double plainRate = perMinute(plain, independent);
+  Scenario bursty = scenario(10);
+  bursty.primary.burstMeanSize = 3;
+  std::vector<double> inBursts;
+  const double burstRate = perMinute(bursty, inBursts);
+  EXPECT_NEAR(plainRate, 0.01, 0.001);
+  EXPECT_NEAR(burstRate, 0.01, 0.0015);
+  // Poisson: about 1; geometric bursts of mean 3: E[size^2] / E[size] = 15 / 3 = 5.
+  EXPECT_NEAR(dispersion(independent), 1, 0.15);
+  EXPECT_NEAR(dispersion(inBursts), 5, 1);
+  Scenario noisy = scenario(10);
+  noisy.traffic.errorRateNoiseCv = 0.5;
+  std::vector<double> wandering;
+  EXPECT_NEAR(perMinute(noisy, wandering), 0.01, 0.001);
+  // Poisson with a gamma-mixed mean 6: 1 + 6 x 0.5^2 = 2.5.
+  EXPECT_NEAR(dispersion(wandering), 2.5, 0.4);
+  Scenario halving = scenario(100);
+  halving.primary.errorRateSchedule = {{minutes(10), 0.002}};
+  const TrafficModel model(halving, 3);
+  Side before;
+  Side after;
+  for (int i = 0; i < 20; ++i)
+    accumulate(i < 10 ? before : after, model.interval(i, seconds(60), 0).primary);
+  EXPECT_NEAR(static_cast<double>(before.errors) / before.requests, 0.01, 0.002);
+  EXPECT_NEAR(static_cast<double>(after.errors) / after.requests, 0.002, 0.001);
 }
 
 TEST(TrafficTest, RatesErrorsAndLatenciesMatchTheScenarioOnAverage) {

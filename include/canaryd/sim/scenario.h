@@ -10,8 +10,11 @@
 //                                                           # bursty (burstFactor,
 //                                                           burstProbability);
 //                                                           # testRequestsPerSecond: a load
-//                                                           # tester's, to the canary
-//     primary:   {errorRate: 0.005, latency: {p50: 20, p99: 120}}
+//                                                           # tester's, to the canary;
+//                                                           # rateNoise: {cv: 0.3}
+//     primary:   {errorRate: 0.005, latency: {p50: 20, p99: 120},
+//                 errorBursts: {meanSize: 3},                         # optional, both sides
+//                 errorRateSchedule: [{after: 10m, errorRate: 0.002}]} # optional, both sides
 //     candidate: {errorRate: 0.015, latency: {p50: 20, p99: 120}, onset: 2m}
 //     faults: [{type: metrics-outage, from: 3m, until: 5m}]  # also webhook-failure,
 //                                                            # webhook-refusal, slow-readiness
@@ -43,11 +46,23 @@ struct Latency {
   friend bool operator==(const Latency&, const Latency&) = default;
 };
 
+// From `after` (time since the run's start) on, the error rate is `errorRate`.
+struct ErrorRateChange {
+  Duration after{};
+  double errorRate = 0;
+  friend bool operator==(const ErrorRateChange&, const ErrorRateChange&) = default;
+};
+
 struct Behaviour {
   double errorRate = 0;  // fraction of requests answered 5xx
   Latency latency;
   // candidate only: it behaves as the primary until this long after the release.
   std::optional<Duration> onset;
+  // errorBursts.meanSize: errors come in bursts of this mean size (geometric sizes: retries, one
+  // bad pod), at errorRate / meanSize bursts per request, so the mean error rate is unchanged;
+  // 1: independent errors.
+  double burstMeanSize = 1;
+  std::vector<ErrorRateChange> errorRateSchedule;  // in time order
   friend bool operator==(const Behaviour&, const Behaviour&) = default;
 };
 
@@ -63,6 +78,10 @@ struct Traffic {
   // Requests a load tester sends to the canary itself while it is analysed (what blue/green
   // and A/B testing rely on: users' traffic reaches the canary only by weight).
   double testRequestsPerSecond = 0;
+  // rateNoise.cv: each side's error rate is multiplied, minute by minute, by its own
+  // gamma-distributed factor of mean 1 and this coefficient of variation (overdispersion:
+  // error rates that wander more than independent requests would); 0: none.
+  double errorRateNoiseCv = 0;
   friend bool operator==(const Traffic&, const Traffic&) = default;
 };
 

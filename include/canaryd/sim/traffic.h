@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <random>
 
 #include "canaryd/core/duration.h"
 #include "canaryd/sim/scenario.h"
@@ -53,7 +54,9 @@ class TrafficModel {
 
  private:
   const Behaviour& candidateAt(Duration t, Duration release) const;
-  void serve(const Behaviour& b, double fail, double z, Side& side) const;
+  double errorRateAt(const Behaviour& b, Duration t, std::uint64_t side) const;
+  void serve(const Behaviour& b, double errorRate, double fail, double z, std::mt19937_64& bursts,
+             Side& side) const;
 
   const Scenario& scenario_;
   std::uint64_t seed_;
