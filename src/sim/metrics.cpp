@@ -92,8 +92,36 @@ class SimProvider final : public metrics::Provider {
 
  private:
   double at(const Recognised& r, TimePoint t) const {
+    if (source_.extrapolate && (r.kind == Kind::kRequests || r.kind == Kind::kErrors)) {
+      return scrapedIncrease(r, t);
+    }
     const IntervalTraffic traffic = ledger_.window(t - r.window, t);
     return value(r.kind, r.canary ? traffic.canary : traffic.primary);
+  }
+
+  // The counter as Prometheus scraped it every scrapeInterval (the canary's scrapes a tick after
+  // the primary's), from the scrape at which the series first had a value (a counter with a
+  // status label appears with its first request): increase() over the window from those samples.
+  double scrapedIncrease(const Recognised& r, TimePoint t) const {
+    const Duration scrape = source_.scrapeInterval;
+    const Duration offset = r.canary ? ledger_.tick() : Duration::zero();
+    const auto seconds = [&](TimePoint at) { return toSeconds(at - ledger_.origin()); };
+    std::vector<double> times;
+    std::vector<double> values;
+    double counter = 0;
+    TimePoint previous = ledger_.origin();
+    for (TimePoint s = ledger_.origin() + offset; s <= t; s += scrape) {
+      const IntervalTraffic added = ledger_.window(previous, s);
+      const Side& side = r.canary ? added.canary : added.primary;
+      counter += static_cast<double>(r.kind == Kind::kRequests ? side.requests : side.errors);
+      previous = s;
+      if (counter <= 0 || s <= t - r.window) continue;  // no series yet, or before the window
+      times.push_back(seconds(s));
+      values.push_back(counter);
+    }
+    const double v = prometheusIncrease(times, values, seconds(t - r.window), seconds(t));
+    if (r.kind == Kind::kErrors && v == 0) return std::numeric_limits<double>::quiet_NaN();
+    return v;
   }
 
   Result<Recognised> recognise(const std::string& text) {
@@ -160,6 +188,24 @@ IntervalTraffic TrafficLedger::window(TimePoint from, TimePoint to) const {
   for (std::int64_t i = first; i < last; ++i)
     accumulate(sum, ticks_[static_cast<std::size_t>(i)]);
   return sum;
+}
+
+double prometheusIncrease(const std::vector<double>& times, const std::vector<double>& values,
+                          double windowStart, double windowEnd) {
+  if (times.size() < 2) return std::numeric_limits<double>::quiet_NaN();
+  const double result = values.back() - values.front();
+  const double sampled = times.back() - times.front();
+  const double average = sampled / static_cast<double>(times.size() - 1);
+  double toStart = times.front() - windowStart;
+  const double toEnd = windowEnd - times.back();
+  // A counter does not go below zero: extrapolate at most to where it would have been 0.
+  if (result > 0 && values.front() >= 0)
+    toStart = std::min(toStart, sampled * values.front() / result);
+  const double threshold = average * 1.1;
+  double extrapolated = sampled;
+  extrapolated += toStart < threshold ? toStart : average / 2;
+  extrapolated += toEnd < threshold ? toEnd : average / 2;
+  return result * extrapolated / sampled;
 }
 
 double latencyQuantileMs(const Side& side, double quantile) {

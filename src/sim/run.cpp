@@ -196,6 +196,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   source.provider = canary.spec.provider.value_or("kubernetes");
   source.namespace_ = ns;
   source.target = target;
+  source.extrapolate = scenario.prometheus.extrapolate;
+  source.scrapeInterval = scenario.prometheus.scrapeInterval;
   source.outage = [&](TimePoint at) {
     return release && active(scenario, "metrics-outage", sinceRelease(at));
   };

@@ -266,7 +266,7 @@ ScenarioRead readScenario(std::string_view text, const std::string& source,
     r.error("spec", "required field is missing: the canary, traffic and behaviour to simulate");
   } else {
     r.onlyFields(*spec, "spec",
-                 {"canary", "canaryFile", "traffic", "primary", "candidate", "faults",
+                 {"canary", "canaryFile", "traffic", "primary", "candidate", "prometheus", "faults",
                   "durationLimit", "expect"});
     if (std::optional<api::Canary> c = readCanary(r, out.problems, *spec, readFile)) s.canary = *c;
     if (const json* t = r.object(*spec, "traffic", "spec")) {
@@ -301,6 +301,23 @@ ScenarioRead readScenario(std::string_view text, const std::string& source,
       }
     } else if (!spec->contains("traffic")) {
       r.error("spec.traffic", "required field is missing: requestsPerSecond and pattern");
+    }
+    if (const json* p = r.object(*spec, "prometheus", "spec")) {
+      r.onlyFields(*p, "spec.prometheus", {"scrapeInterval", "extrapolate"});
+      s.prometheus.scrapeInterval =
+          r.duration(*p, "scrapeInterval", "spec.prometheus").value_or(s.prometheus.scrapeInterval);
+      if (s.prometheus.scrapeInterval < std::chrono::seconds(5) ||
+          s.prometheus.scrapeInterval % std::chrono::seconds(5) != Duration::zero()) {
+        r.error("spec.prometheus.scrapeInterval",
+                "must be a multiple of the simulator's 5s tick, at least 5s");
+      }
+      if (p->contains("extrapolate")) {
+        if (!(*p)["extrapolate"].is_boolean()) {
+          r.error("spec.prometheus.extrapolate", "must be true or false");
+        } else {
+          s.prometheus.extrapolate = (*p)["extrapolate"].get<bool>();
+        }
+      }
     }
     s.primary = readBehaviour(r, *spec, "primary", false);
     s.candidate = readBehaviour(r, *spec, "candidate", true);

@@ -109,6 +109,23 @@ TEST_F(SimMetricsTest, RangeQueriesSlideTheWindowAndKeepNaN) {
   EXPECT_DOUBLE_EQ((*points)[4], 600);
 }
 
+TEST(PrometheusIncreaseTest, ExtrapolatesAsPrometheusDoes) {
+  // Scrapes at 5, 20, 35, 50 s of a counter going 10, 25, 40, 55 in the window (0, 60]: 45
+  // between the first and last samples over 45 s; 5 s to the start (within 1.1 x 15 s, and
+  // short of where the counter would have been 0, 10 s earlier) and 10 s to the end are
+  // extrapolated in full: 45 x 60 / 45 = 60.
+  EXPECT_DOUBLE_EQ(prometheusIncrease({5, 20, 35, 50}, {10, 25, 40, 55}, 0, 60), 60);
+  // A counter that started at 2 a second before its first sample: extrapolated to zero only.
+  EXPECT_DOUBLE_EQ(prometheusIncrease({5, 20, 35, 50}, {2, 17, 32, 47}, 0, 60),
+                   45.0 * (45 + 45.0 * 2 / 45 + 10) / 45);
+  // Two samples in a 30 s window, 15 s apart: the gaps (7 and 8 s) are extrapolated: twice the
+  // increase seen.
+  EXPECT_DOUBLE_EQ(prometheusIncrease({7, 22}, {100, 110}, 0, 30), 20);
+  // Far from the edges: half an average interval each side.
+  EXPECT_DOUBLE_EQ(prometheusIncrease({30, 40}, {100, 110}, 0, 100), 10.0 * 20 / 10);
+  EXPECT_TRUE(std::isnan(prometheusIncrease({5}, {10}, 0, 60)));
+}
+
 TEST(LatencyQuantileTest, InterpolatesLikeHistogramQuantile) {
   Side s;
   s.requests = 100;

@@ -46,7 +46,18 @@ struct MetricsSource {
   std::string namespace_;
   std::string target;                     // the target Deployment's name
   std::function<bool(TimePoint)> outage;  // true while metrics are unavailable
+  // The request and error increments as increase() computes them from scrapes (see
+  // PrometheusModel); exact counts otherwise.
+  bool extrapolate = false;
+  Duration scrapeInterval = std::chrono::seconds(15);
 };
+
+// increase() over (end - window, end] of a counter sampled at `times` (ascending) with
+// `values`, as Prometheus computes it: the last minus the first sample, extrapolated towards the
+// window's edges (fully when a sample is within 1.1 average intervals of the edge, else by half
+// an interval; never below zero at the start). NaN with fewer than two samples.
+double prometheusIncrease(const std::vector<double>& times, const std::vector<double>& values,
+                          double windowStart, double windowEnd);
 
 // The 0.99 quantile in milliseconds of a side's histogram, as histogram_quantile computes it;
 // NaN without requests.

@@ -16,6 +16,7 @@
 //                 errorBursts: {meanSize: 3},                         # optional, both sides
 //                 errorRateSchedule: [{after: 10m, errorRate: 0.002}]} # optional, both sides
 //     candidate: {errorRate: 0.015, latency: {p50: 20, p99: 120}, onset: 2m}
+//     prometheus: {scrapeInterval: 15s, extrapolate: true}  # optional: counts as increase()
 //     faults: [{type: metrics-outage, from: 3m, until: 5m}]  # also webhook-failure,
 //                                                            # webhook-refusal, slow-readiness
 //     durationLimit: 30m
@@ -92,6 +93,16 @@ struct Fault {
   friend bool operator==(const Fault&, const Fault&) = default;
 };
 
+// How the simulated Prometheus computes the judge's counter increments: exact counts of the
+// window (the default), or as `increase()` does over scrapes every `scrapeInterval`: the
+// difference of the first and last samples in the window, extrapolated towards its edges, with
+// a new series' first increment dropped.
+struct PrometheusModel {
+  bool extrapolate = false;
+  Duration scrapeInterval = std::chrono::seconds(15);
+  friend bool operator==(const PrometheusModel&, const PrometheusModel&) = default;
+};
+
 struct Expect {
   std::optional<std::string> phase;  // the phase at the end: Succeeded, Failed, WaitingPromotion...
   std::optional<std::string> outcome;  // promoted, rolledBack, undecided
@@ -106,6 +117,7 @@ struct Scenario {
   Traffic traffic;
   Behaviour primary;
   Behaviour candidate;
+  PrometheusModel prometheus;
   std::vector<Fault> faults;
   Duration durationLimit = std::chrono::hours(1);
   Expect expect;
