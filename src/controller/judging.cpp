@@ -1,6 +1,7 @@
 #include "canaryd/controller/judging.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,29 @@ namespace {
 using analysis::Verdict;
 
 constexpr const char* kErrorsState = "errors";
+// The counters' totals at the end of the last window judged: "canary requests,canary errors,
+// primary requests,primary errors".
+constexpr const char* kTotalsState = "errors totals";
+
+std::optional<std::array<double, 4>> parseTotals(const std::string& text) {
+  std::array<double, 4> out{};
+  std::stringstream in(text);
+  char comma = 0;
+  if (!(in >> out[0] >> comma >> out[1] >> comma >> out[2] >> comma >> out[3])) return std::nullopt;
+  for (double v : out)
+    if (!std::isfinite(v) || v < 0) return std::nullopt;
+  return out;
+}
+
+std::string formatTotals(const std::array<double, 4>& totals) {
+  std::string out;
+  for (double v : totals) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    out += (out.empty() ? "" : ",") + std::string(text);
+  }
+  return out;
+}
 // The shortest sub-window of the rank-sum judge: a rate needs two scrapes in it.
 constexpr Duration kMannWhitneyStep = std::chrono::seconds(30);
 
@@ -296,10 +320,42 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
       latency = judgeLatency(*queries, judge, alpha / 2, buckets, target, primaryOf(canary),
                              run.status.state, latencyNote);
     }
-    Result<double> cr = value(queries->requests, target);
-    Result<double> ce = value(queries->errors, target);
-    Result<double> pr = value(queries->requests, primaryOf(canary));
-    Result<double> pe = value(queries->errors, primaryOf(canary));
+    // The counters' totals now: the window is their difference from the last read, so the
+    // windows tile exactly. The first window, and one after a counter went down (a pod
+    // restarted or went away), fall back to increase() over the window.
+    std::optional<std::array<double, 4>> totals;
+    if (!queries->requestsTotal.empty() && !queries->errorsTotal.empty()) {
+      auto total = [&](const std::string& query, const std::string& workload) -> Result<double> {
+        if (!source) return source.error();
+        keys.values["target"] = workload;
+        Result<std::string> rendered = metrics::renderQuery(query, keys);
+        if (!rendered) return rendered.error();
+        Result<double> v = (*source)->query(*rendered);
+        if (!v && v.error().kind() == ErrorKind::kNotFound) return 0.0;  // no series yet
+        return v;
+      };
+      Result<double> t[] = {total(queries->requestsTotal, target),
+                            total(queries->errorsTotal, target),
+                            total(queries->requestsTotal, primaryOf(canary)),
+                            total(queries->errorsTotal, primaryOf(canary))};
+      if (t[0] && t[1] && t[2] && t[3]) totals = {{*t[0], *t[1], *t[2], *t[3]}};
+    }
+    const std::optional<std::array<double, 4>> before = parseTotals(run.status.state[kTotalsState]);
+    const bool tiled =
+        totals && before &&
+        std::equal(before->begin(), before->end(), totals->begin(), std::less_equal<>());
+    Result<double> cr = 0.0, ce = 0.0, pr = 0.0, pe = 0.0;
+    if (tiled) {
+      cr = (*totals)[0] - (*before)[0];
+      ce = (*totals)[1] - (*before)[1];
+      pr = (*totals)[2] - (*before)[2];
+      pe = (*totals)[3] - (*before)[3];
+    } else {
+      cr = value(queries->requests, target);
+      ce = value(queries->errors, target);
+      pr = value(queries->requests, primaryOf(canary));
+      pe = value(queries->errors, primaryOf(canary));
+    }
     for (const Result<double>* r : {&cr, &ce, &pr, &pe}) {
       if (!*r && window.evidence.explanation.empty()) {
         window = noData("no data: " + r->error().message());
@@ -315,8 +371,9 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
         // Every window with requests counts, however few (the test is valid for any window);
         // minSamples is the run's total before a promotion (rollout.cpp).
         test.update(counts);
-        // With checkInterval the next window starts here; a window without requests is not
-        // consumed, so the next one covers its time too.
+        // The next window starts here; a window without requests is not consumed, so the next
+        // one covers its time too.
+        if (totals) run.status.state[kTotalsState] = formatTotals(*totals);
         if (judge.checkInterval) run.status.lastCheckTime = formatRfc3339(now);
       }
     }

@@ -32,6 +32,8 @@ const Library& library() {
       queries.errors = q["errors"].as<std::string>("");
       queries.source = std::string(name);
       queries.latencyBuckets = q["latency-buckets"].as<std::string>("");
+      queries.requestsTotal = q["requests-total"].as<std::string>("");
+      queries.errorsTotal = q["errors-total"].as<std::string>("");
       queries.latencyBucketMs =
           doc["latency-unit"].as<std::string>("milliseconds") == "seconds" ? 1000.0 : 1.0;
       for (const YAML::Node& provider : doc["providers"]) {

@@ -12,7 +12,15 @@
 namespace canaryd::sim {
 namespace {
 
-enum class Kind { kSuccessRate, kDuration, kRequests, kErrors, kLatencyBuckets };
+enum class Kind {
+  kSuccessRate,
+  kDuration,
+  kRequests,
+  kErrors,
+  kLatencyBuckets,
+  kRequestsTotal,
+  kErrorsTotal
+};
 
 struct Recognised {
   Kind kind = Kind::kRequests;
@@ -34,7 +42,9 @@ double value(Kind kind, const Side& side) {
     case Kind::kErrors:
       return side.errors == 0 ? kNaN : static_cast<double>(side.errors);  // no 5xx series yet
     case Kind::kLatencyBuckets:
-      return kNaN;  // a vector: queryByLabel
+    case Kind::kRequestsTotal:  // counters: total()
+    case Kind::kErrorsTotal:
+      return kNaN;
   }
   return kNaN;
 }
@@ -92,11 +102,29 @@ class SimProvider final : public metrics::Provider {
 
  private:
   double at(const Recognised& r, TimePoint t) const {
+    if (r.kind == Kind::kRequestsTotal || r.kind == Kind::kErrorsTotal) return total(r, t);
     if (source_.extrapolate && (r.kind == Kind::kRequests || r.kind == Kind::kErrors)) {
       return scrapedIncrease(r, t);
     }
     const IntervalTraffic traffic = ledger_.window(t - r.window, t);
     return value(r.kind, r.canary ? traffic.canary : traffic.primary);
+  }
+
+  // A counter's current value: its count since the start (exactly, or at the side's last
+  // scrape with prometheus.extrapolate); no series (NaN) before its first count.
+  double total(const Recognised& r, TimePoint t) const {
+    TimePoint at = t;
+    if (source_.extrapolate) {
+      const Duration offset = r.canary ? ledger_.tick() : Duration::zero();
+      const Duration since = t - ledger_.origin() - offset;
+      if (since < Duration::zero()) return std::numeric_limits<double>::quiet_NaN();
+      at = ledger_.origin() + offset + (since / source_.scrapeInterval) * source_.scrapeInterval;
+    }
+    const IntervalTraffic all = ledger_.window(ledger_.origin(), at);
+    const Side& side = r.canary ? all.canary : all.primary;
+    const auto v =
+        static_cast<double>(r.kind == Kind::kRequestsTotal ? side.requests : side.errors);
+    return v > 0 ? v : std::numeric_limits<double>::quiet_NaN();
   }
 
   // The counter as Prometheus scraped it every scrapeInterval (the canary's scrapes a tick after
@@ -140,6 +168,13 @@ class SimProvider final : public metrics::Provider {
       auto found = cache_.find(text);
       if (found != cache_.end()) return found->second;
     }
+    // The counters' totals have no range: any interval renders them the same.
+    fillCache("1m", std::chrono::minutes(1));
+    if (auto found = cache_.find(text);
+        found != cache_.end() &&
+        (found->second.kind == Kind::kRequestsTotal || found->second.kind == Kind::kErrorsTotal)) {
+      return found->second;
+    }
     return Error::invalidInput(
         "the simulator answers only the " + source_.provider +
         " provider's built-in queries (request-success-rate, request-duration, and the request "
@@ -157,12 +192,13 @@ class SimProvider final : public metrics::Provider {
     keys.values = {{"namespace", source_.namespace_}, {"interval", interval}};
     for (const bool canary : {true, false}) {
       keys.values["target"] = canary ? source_.target : source_.target + "-primary";
-      for (const auto& [kind, query] :
-           {std::pair{Kind::kSuccessRate, &queries->requestSuccessRate},
-            std::pair{Kind::kDuration, &queries->requestDuration},
-            std::pair{Kind::kRequests, &queries->requests},
-            std::pair{Kind::kErrors, &queries->errors},
-            std::pair{Kind::kLatencyBuckets, &queries->latencyBuckets}}) {
+      for (const auto& [kind, query] : {std::pair{Kind::kSuccessRate, &queries->requestSuccessRate},
+                                        std::pair{Kind::kDuration, &queries->requestDuration},
+                                        std::pair{Kind::kRequests, &queries->requests},
+                                        std::pair{Kind::kErrors, &queries->errors},
+                                        std::pair{Kind::kLatencyBuckets, &queries->latencyBuckets},
+                                        std::pair{Kind::kRequestsTotal, &queries->requestsTotal},
+                                        std::pair{Kind::kErrorsTotal, &queries->errorsTotal}}) {
         if (query->empty()) continue;
         Result<std::string> text = metrics::renderQuery(*query, keys);
         if (text) cache_[*text] = Recognised{kind, canary, window};

@@ -20,12 +20,21 @@ class ScriptedProvider final : public metrics::Provider {
   using Instant = std::function<Result<double>(const std::string&)>;
   using Range = std::function<Result<std::vector<double>>(const std::string&)>;
   using ByLabel = std::function<Result<std::map<std::string, double>>(const std::string&)>;
-  ScriptedProvider(Instant instant, Range range, ByLabel byLabel, std::vector<std::string>& log)
+  ScriptedProvider(Instant instant, Instant totals, Range range, ByLabel byLabel,
+                   std::vector<std::string>& log)
       : instant_(std::move(instant)),
+        totals_(std::move(totals)),
         range_(std::move(range)),
         byLabel_(std::move(byLabel)),
         log_(log) {}
+  // The counters' totals (no increase()) go to `totals`; without it they fail, and the judge
+  // counts each window with increase() instead.
   Result<double> query(const std::string& q) override {
+    if (q.find("increase(") == std::string::npos && q.find("rate(") == std::string::npos) {
+      if (!totals_) return Error::unavailable("no totals in this test");
+      log_.push_back(q);
+      return totals_(q);
+    }
     log_.push_back(q);
     return instant_(q);
   }
@@ -44,6 +53,7 @@ class ScriptedProvider final : public metrics::Provider {
 
  private:
   Instant instant_;
+  Instant totals_;
   Range range_;
   ByLabel byLabel_;
   std::vector<std::string>& log_;
@@ -74,12 +84,13 @@ struct Fixture {
   cluster::NullClient cluster{"no cluster in this test"};
   std::vector<std::string> queries;
   ScriptedProvider::Instant instant;
+  ScriptedProvider::Instant totals;
   ScriptedProvider::Range range;
   ScriptedProvider::ByLabel byLabel;
   ProviderFactory factory =
       [this](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
     return std::unique_ptr<metrics::Provider>(
-        std::make_unique<ScriptedProvider>(instant, range, byLabel, queries));
+        std::make_unique<ScriptedProvider>(instant, totals, range, byLabel, queries));
   };
   MetricCheckContext context{cluster, factory, "http://prometheus:9090", "kubernetes"};
   VirtualClock clock;
@@ -201,6 +212,51 @@ TEST(JudgingTest, SequentialLatencyNeverFailsAnEqualCanaryAndKeepsItsBoundaries)
   EXPECT_NE(run.judgement.evidence.explanation.find("latency not judged in this window"),
             std::string::npos)
       << run.judgement.evidence.explanation;
+}
+
+// The windows tile: each is the difference of the counters' totals from the last read, so no
+// request is counted twice or lost to increase()'s extrapolation; the first window, and one
+// after a counter went down, count with increase() instead.
+TEST(JudgingTest, SequentialCountsEachWindowAsTheCountersDifferenceFromTheLastRead) {
+  Fixture f;
+  f.instant = [](const std::string& q) -> Result<double> {
+    return isErrors(q) ? (isPrimary(q) ? 9.0 : 7.0) : 1333.0;  // increase(): extrapolated
+  };
+  double canary = 5000;
+  double primary = 20000;
+  f.totals = [&](const std::string& q) -> Result<double> {
+    if (isErrors(q)) return isPrimary(q) ? primary / 200 : canary / 200;
+    return isPrimary(q) ? primary : canary;
+  };
+  api::Canary c = canaryWith(R"({"type":"sequential"})");
+  auto look = [&] {
+    JudgeRun run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+    api::CanaryStatus status;
+    status.judge = run.status;
+    c.status = status;
+    return run;
+  };
+  look();  // the first window: increase()
+  EXPECT_EQ(c.status->judge->state["errors totals"], "5000,25,20000,100");
+  EXPECT_EQ(c.status->judge->state["errors"].rfind("totals=1333,7,1333,9;", 0), 0u)
+      << c.status->judge->state["errors"];
+  canary += 600;
+  primary += 1200;
+  look();  // the difference: 600 and 3 canary, 1,200 and 6 primary
+  EXPECT_EQ(c.status->judge->state["errors"].rfind("totals=1933,10,2533,15;", 0), 0u)
+      << c.status->judge->state["errors"];
+  EXPECT_EQ(c.status->judge->state["errors totals"], "5600,28,21200,106");
+  // Nothing new since (a look between two scrapes): no data, and the next difference still
+  // starts at the last read.
+  JudgeRun quiet = look();
+  EXPECT_EQ(quiet.judgement.verdict, analysis::Verdict::kNoData);
+  EXPECT_EQ(c.status->judge->state["errors totals"], "5600,28,21200,106");
+  // A canary pod restarted: its counter went down, so this window counts with increase().
+  canary = 400;
+  look();
+  EXPECT_EQ(c.status->judge->state["errors"].rfind("totals=3266,17,3866,24;", 0), 0u)
+      << c.status->judge->state["errors"];
+  EXPECT_EQ(c.status->judge->state["errors totals"], "400,2,21200,106");
 }
 
 TEST(JudgingTest, SequentialReplaysTheStoredWindowsSoARestartDecidesTheSame) {

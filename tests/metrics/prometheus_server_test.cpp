@@ -70,8 +70,9 @@ TEST_F(PrometheusServerTest, EveryProvidersBuiltinQueriesAreValidPromQL) {
   for (const std::string& provider : providers) {
     Result<BuiltinQueries> q = builtinQueries(provider);
     ASSERT_TRUE(q.ok());
-    for (const std::string* text : {&q->requestSuccessRate, &q->requestDuration, &q->requests,
-                                    &q->errors, &q->latencyBuckets}) {
+    for (const std::string* text :
+         {&q->requestSuccessRate, &q->requestDuration, &q->requests, &q->errors, &q->latencyBuckets,
+          &q->requestsTotal, &q->errorsTotal}) {
       if (text->empty()) continue;
       QueryContext context{{{"namespace", "test"},
                             {"target", "podinfo"},
@@ -113,6 +114,12 @@ TEST_F(PrometheusServerTest, CounterIncrementsCountRequestsAndErrors) {
   EXPECT_NEAR(*errors, 20, 3);
   EXPECT_NEAR(*primaryRequests, 1000, 100);
   EXPECT_NEAR(*errors / *requests, 0.04, 0.004);
+  // The counters' totals: at least what 5 s served, and the errors a share of the requests.
+  Result<double> total = workloads_->provider().query(rendered(q->requestsTotal, "podinfo"));
+  Result<double> totalErrors = workloads_->provider().query(rendered(q->errorsTotal, "podinfo"));
+  ASSERT_TRUE(total.ok() && totalErrors.ok());
+  EXPECT_GE(*total, 450);
+  EXPECT_NEAR(*totalErrors / *total, 0.04, 0.004);
 }
 
 TEST_F(PrometheusServerTest, LatencyBucketsComeBackByLe) {

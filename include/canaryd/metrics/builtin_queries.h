@@ -24,6 +24,10 @@ struct BuiltinQueries {
   // <histogram>_bucket{...}[interval]))`, cumulative per `le` as Prometheus keeps them; "" where
   // the provider has no histogram of its own per workload.
   std::string latencyBuckets;
+  // The counters' current sums (`sum(<counter>{...})`, no range): the judge's window is the
+  // difference of two reads, which tiles exactly; "" where the provider has none.
+  std::string requestsTotal;
+  std::string errorsTotal;
   double latencyBucketMs = 1;  // milliseconds per unit of `le` (1000 for a seconds histogram)
 };
 
