@@ -5,6 +5,7 @@
 #include "canaryd/notify/alert_providers.h"
 #include "canaryd/router/gateway_api.h"
 #include "canaryd/router/haproxy.h"
+#include "canaryd/router/istio.h"
 #include "canaryd/router/kubernetes.h"
 #include "canaryd/router/smi.h"
 
@@ -18,6 +19,7 @@ const Registry& builtin() {
     r.add(router::gatewayApiRouters());
     r.add(router::haproxyRouters());
     r.add(router::smiRouters());
+    r.add(router::istioRouters());
     // Metric providers (MetricTemplate spec.provider.type).
     r.add(metrics::prometheusProviders());
     // Alert notifiers (AlertProvider spec.type).

@@ -167,11 +167,11 @@ const InvalidCase kInvalid[] = {
      "spec.analysis.metrics[1].templateRef.name", "required field is missing"},
     {"UnknownProvider", CANARY(c["spec"]["provider"] = "istoi"), "spec.provider",
      "\"istoi\" is not allowed; must be one of: kubernetes, gatewayapi:v1, gatewayapi:v1beta1"},
-    {"UnknownProviderHint", CANARY(c["spec"]["provider"] = "istoi"), "spec.provider",
-     "(did you mean \"istio\"? canaryd has no router for it yet)"},
+    {"UnknownProviderHint", CANARY(c["spec"]["provider"] = "contuor"), "spec.provider",
+     "(did you mean \"contour\"? canaryd has no router for it yet)"},
     // Flagger's providers without a router in canaryd are refused by name, with what works.
-    {"ProviderWithoutRouterYet", CANARY(c["spec"]["provider"] = "istio"), "spec.provider",
-     "provider \"istio\" has no router in canaryd yet; supported: kubernetes, gatewayapi:v1"},
+    {"ProviderWithoutRouterYet", CANARY(c["spec"]["provider"] = "contour"), "spec.provider",
+     "provider \"contour\" has no router in canaryd yet; supported: kubernetes, gatewayapi:v1"},
     {"TargetKindStatefulSet", CANARY(c["spec"]["targetRef"]["kind"] = "StatefulSet"),
      "spec.targetRef.kind", "must be one of: Deployment, DaemonSet, Service"},
     // What canaryd run cannot do is refused with the field path and what would work.
@@ -225,7 +225,7 @@ const InvalidCase kInvalid[] = {
             c["spec"]["analysis"]["iterations"] = 5;
             c["spec"]["analysis"]["match"] =
                 json::parse(R"([{"headers":{"x-canary":{"exact":"1"}}}])")),
-     "spec.analysis.match", "of canaryd's routers gatewayapi:v1, gatewayapi:v1beta1 can"},
+     "spec.analysis.match", "of canaryd's routers gatewayapi:v1, gatewayapi:v1beta1, istio can"},
     {"MirroringOnKubernetes",
      CANARY(c["spec"]["provider"] = "kubernetes"; c["spec"]["analysis"]["iterations"] = 5;
             c["spec"]["analysis"]["mirror"] = true),

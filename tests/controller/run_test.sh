@@ -274,7 +274,7 @@ wait_for 30 primary_gone || fail "revert: the primary was not garbage-collected"
 # A Canary canaryd cannot act on (a provider without a router) says so in its status within
 # seconds (kstatus Stalled with the reason, observedGeneration); fixing it starts the rollout.
 make_app stuck 'vector(0.5)'
-k -n stuck patch canary podinfo --type merge -p '{"spec":{"provider":"istio"}}' >/dev/null
+k -n stuck patch canary podinfo --type merge -p '{"spec":{"provider":"contour"}}' >/dev/null
 stalled_reason() {
   k -n stuck get canary podinfo \
     -o jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}/{.status.observedGeneration}/{.metadata.generation}'

@@ -103,11 +103,11 @@ wait_for 60 phase_is lbl web Succeeded || fail "lbl: not Succeeded: $(phase lbl 
 namespace stuck
 workload Deployment stuck mesh app | k apply -f - >/dev/null
 workload Deployment stuck steps app | k apply -f - >/dev/null
-canary stuck mesh Deployment istio | k apply -f - >/dev/null
+canary stuck mesh Deployment contour | k apply -f - >/dev/null
 # An invalid spec the CRD schema lets through: iterations and stepWeights together.
 canary stuck steps Deployment kubernetes "stepWeights: [10, 20]" | k apply -f - >/dev/null
 canary stuck ghost Deployment kubernetes | k apply -f - >/dev/null
-wait_for 10 stalled_with stuck mesh UnsupportedProvider 1 'spec.provider: provider "istio" has no router in canaryd yet' ||
+wait_for 10 stalled_with stuck mesh UnsupportedProvider 1 'spec.provider: provider "contour" has no router in canaryd yet' ||
   fail "mesh: $(condition stuck mesh Stalled)"
 wait_for 10 stalled_with stuck steps InvalidSpec 1 'spec.analysis.iterations: cannot be used together with stepWeights' ||
   fail "steps: $(condition stuck steps Stalled)"

@@ -39,12 +39,13 @@ TEST(RegistryTest, UnknownProvidersAreErrorsNamingTheRegisteredOnes) {
   router::RouterContext context{unreachableClient(), nullptr, {}};
   EXPECT_TRUE(registry.makeRouter("kubernetes", context).ok());
   EXPECT_TRUE(registry.makeRouter("gatewayapi:v1beta1", context).ok());
-  auto istio = registry.makeRouter("istio", context);
-  ASSERT_FALSE(istio.ok());
-  EXPECT_EQ(istio.error().message(),
-            "provider \"istio\" has no router in canaryd yet; supported: kubernetes, "
+  EXPECT_TRUE(registry.makeRouter("istio", context).ok());
+  auto contour = registry.makeRouter("contour", context);
+  ASSERT_FALSE(contour.ok());
+  EXPECT_EQ(contour.error().message(),
+            "provider \"contour\" has no router in canaryd yet; supported: kubernetes, "
             "gatewayapi:v1, gatewayapi:v1beta1, haproxy, linkerd, osm, smi:v1alpha1, "
-            "smi:v1alpha2, smi:v1alpha3");
+            "smi:v1alpha2, smi:v1alpha3, istio");
   metrics::ProviderConfig config;
   config.type = "datadog";
   auto datadog = registry.makeMetricProvider(config);
@@ -87,24 +88,25 @@ TEST(RegistryTest, ANameRegisteredTwiceKeepsTheFirst) {
 TEST(RegistryTest, TheCatalogIsWhatWasRegistered) {
   const api::Catalog catalog = builtin().catalog("haproxy");
   EXPECT_EQ(catalog.defaultProvider, "haproxy");
-  EXPECT_EQ(
-      catalog.routerNames(),
-      (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1", "haproxy",
-                                "linkerd", "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3"}));
+  EXPECT_EQ(catalog.routerNames(),
+            (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1",
+                                      "haproxy", "linkerd", "osm", "smi:v1alpha1", "smi:v1alpha2",
+                                      "smi:v1alpha3", "istio"}));
   EXPECT_EQ(
       catalog.routersFor("DaemonSet"),
       (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1", "linkerd",
-                                "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3"}));
+                                "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "istio"}));
   // Flagger's ServiceController: routers that split between `<target>-primary` and -canary.
   EXPECT_EQ(catalog.routersFor("Service"),
             (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "linkerd", "osm",
-                                      "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3"}));
+                                      "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "istio"}));
   EXPECT_EQ(catalog.metricProviderTypes(), std::vector<std::string>{"prometheus"});
   EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::matching),
-            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1"}));
-  EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::weights),
-            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "haproxy", "linkerd",
-                                      "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3"}));
+            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "istio"}));
+  EXPECT_EQ(
+      catalog.routersThat(&api::RouterCapabilities::weights),
+      (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "haproxy", "linkerd", "osm",
+                                "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "istio"}));
   EXPECT_TRUE(catalog.hasNotifier("slack"));
   EXPECT_TRUE(catalog.hasNotifier("pagerduty"));
   // The providers whose built-in queries count canary and primary apart (the sequential judge).
