@@ -71,6 +71,8 @@ struct Cluster::Impl {
     registry.addCrd(crd("flagger.app", "v1beta1", "metrictemplates", "MetricTemplate"));
     registry.addCrd(crd("flagger.app", "v1beta1", "alertproviders", "AlertProvider"));
     registry.addCrd(crd("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute"));
+    registry.addCrd(crd("networking.istio.io", "v1beta1", "virtualservices", "VirtualService"));
+    registry.addCrd(crd("networking.istio.io", "v1beta1", "destinationrules", "DestinationRule"));
     store.setObserver(
         [this](const kubesim::ResourceType& type, const kubesim::Event& e) { observe(type, e); });
   }

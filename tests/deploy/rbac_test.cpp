@@ -231,7 +231,8 @@ INSTANTIATE_TEST_SUITE_P(Routers, RbacTest,
                                            Scenario{"kubernetes", "DaemonSet"},
                                            Scenario{"gatewayapi:v1", "Deployment"},
                                            Scenario{"gatewayapi:v1", "Service"},
-                                           Scenario{"linkerd", "Deployment"}),
+                                           Scenario{"linkerd", "Deployment"},
+                                           Scenario{"istio", "Deployment"}),
                          [](const auto& param) {
                            std::string name = param.param.provider + param.param.targetKind;
                            for (char& c : name)

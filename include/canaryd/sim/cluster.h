@@ -6,8 +6,8 @@
 // server, without HTTP. The cluster's own controllers run in virtual time: a Deployment's or a
 // DaemonSet's (on one node) status converges `readinessDelay` after its spec changed (later
 // when `readyAt` holds it back: the slow-readiness fault), and a Gateway accepts every
-// HTTPRoute at once. The Canary,
-// MetricTemplate, AlertProvider and HTTPRoute kinds are installed. Thread-safe.
+// HTTPRoute at once. The Canary, MetricTemplate, AlertProvider, HTTPRoute, VirtualService and
+// DestinationRule kinds are installed. Thread-safe.
 #pragma once
 
 #include <functional>
