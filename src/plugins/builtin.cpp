@@ -7,6 +7,7 @@
 #include "canaryd/router/haproxy.h"
 #include "canaryd/router/istio.h"
 #include "canaryd/router/kubernetes.h"
+#include "canaryd/router/kuma.h"
 #include "canaryd/router/smi.h"
 
 namespace canaryd::plugins {
@@ -20,6 +21,7 @@ const Registry& builtin() {
     r.add(router::haproxyRouters());
     r.add(router::smiRouters());
     r.add(router::istioRouters());
+    r.add(router::kumaRouters());
     // Metric providers (MetricTemplate spec.provider.type).
     r.add(metrics::prometheusProviders());
     // Alert notifiers (AlertProvider spec.type).

@@ -226,19 +226,17 @@ TEST_P(RbacTest, TheClusterRoleGrantsEveryRequestOfARollout) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Routers, RbacTest,
-                         ::testing::Values(Scenario{"kubernetes", "Deployment"},
-                                           Scenario{"kubernetes", "DaemonSet"},
-                                           Scenario{"gatewayapi:v1", "Deployment"},
-                                           Scenario{"gatewayapi:v1", "Service"},
-                                           Scenario{"linkerd", "Deployment"},
-                                           Scenario{"istio", "Deployment"}),
-                         [](const auto& param) {
-                           std::string name = param.param.provider + param.param.targetKind;
-                           for (char& c : name)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Routers, RbacTest,
+    ::testing::Values(Scenario{"kubernetes", "Deployment"}, Scenario{"kubernetes", "DaemonSet"},
+                      Scenario{"gatewayapi:v1", "Deployment"}, Scenario{"gatewayapi:v1", "Service"},
+                      Scenario{"linkerd", "Deployment"}, Scenario{"istio", "Deployment"}),
+    [](const auto& param) {
+      std::string name = param.param.provider + param.param.targetKind;
+      for (char& c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      return name;
+    });
 
 }  // namespace
 }  // namespace canaryd

@@ -10,6 +10,7 @@
 #include "canaryd/kube/kube_client.h"
 
 #include "kube/kubesim_process.h"
+#include "router/canary_fixture.h"
 
 namespace canaryd::router {
 namespace {
@@ -17,11 +18,7 @@ namespace {
 using nlohmann::json;
 
 api::Canary decode(const json& manifest) {
-  auto decoded = api::canaryFromJson(manifest.dump());
-  EXPECT_TRUE(decoded.ok()) << (decoded.ok() ? "" : decoded.error().message());
-  api::Canary canary = api::withDefaults(decoded.ok() ? *decoded : api::Canary{});
-  canary.metadata.uid = "uid-1";
-  return canary;
+  return testing::decodeCanary(manifest);
 }
 
 // The Canary of Flagger's Istio tutorial: behind an ingress gateway, with a host, a traffic
