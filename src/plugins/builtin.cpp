@@ -3,6 +3,7 @@
 
 #include "canaryd/metrics/prometheus.h"
 #include "canaryd/notify/alert_providers.h"
+#include "canaryd/router/appmesh.h"
 #include "canaryd/router/gateway_api.h"
 #include "canaryd/router/haproxy.h"
 #include "canaryd/router/istio.h"
@@ -22,6 +23,7 @@ const Registry& builtin() {
     r.add(router::smiRouters());
     r.add(router::istioRouters());
     r.add(router::kumaRouters());
+    r.add(router::appMeshRouters());
     // Metric providers (MetricTemplate spec.provider.type).
     r.add(metrics::prometheusProviders());
     // Alert notifiers (AlertProvider spec.type).

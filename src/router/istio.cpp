@@ -8,6 +8,8 @@
 #include "canaryd/cluster/gitops.h"
 #include "canaryd/core/text.h"
 
+#include "router/json_weight.h"
+
 namespace canaryd::router {
 namespace {
 
@@ -170,15 +172,7 @@ void setRouteList(json& spec, const api::Canary& canary, const Weights& weights)
 }
 
 Result<std::int64_t> weightOf(const json& dest, const std::string& what) {
-  if (!dest.contains("weight")) return std::int64_t{0};
-  const json& weight = dest["weight"];
-  if (weight.is_number_integer()) return weight.get<std::int64_t>();
-  if (weight.is_number_float()) {
-    const double value = weight.get<double>();
-    if (std::isfinite(value) && value == std::floor(value)) return static_cast<std::int64_t>(value);
-  }
-  return Error::invalidInput(what + ": a destination's weight is " + weight.dump() +
-                             ", not a whole number");
+  return wholeWeight(dest, what, "a destination");
 }
 
 std::string hostOf(const json& dest) {

@@ -6,6 +6,8 @@
 
 #include "canaryd/cluster/gitops.h"
 
+#include "router/json_weight.h"
+
 namespace canaryd::router {
 namespace {
 
@@ -77,15 +79,7 @@ Status checkNotForeign(const json& route, const api::Canary& canary) {
 }
 
 Result<std::int64_t> weightOf(const json& entry, const std::string& what) {
-  if (!entry.contains("weight")) return std::int64_t{0};
-  const json& weight = entry["weight"];
-  if (weight.is_number_integer()) return weight.get<std::int64_t>();
-  if (weight.is_number_float()) {
-    const double value = weight.get<double>();
-    if (std::isfinite(value) && value == std::floor(value)) return static_cast<std::int64_t>(value);
-  }
-  return Error::invalidInput(what + ": a split's weight is " + weight.dump() +
-                             ", not a whole number");
+  return wholeWeight(entry, what, "a split");
 }
 
 // The split as read from conf.split: the weights of the primary's and the canary's services of

@@ -225,7 +225,8 @@ const InvalidCase kInvalid[] = {
             c["spec"]["analysis"]["iterations"] = 5;
             c["spec"]["analysis"]["match"] =
                 json::parse(R"([{"headers":{"x-canary":{"exact":"1"}}}])")),
-     "spec.analysis.match", "of canaryd's routers gatewayapi:v1, gatewayapi:v1beta1, istio can"},
+     "spec.analysis.match",
+     "of canaryd's routers gatewayapi:v1, gatewayapi:v1beta1, istio, appmesh, appmesh:v1beta2 can"},
     {"MirroringOnKubernetes",
      CANARY(c["spec"]["provider"] = "kubernetes"; c["spec"]["analysis"]["iterations"] = 5;
             c["spec"]["analysis"]["mirror"] = true),

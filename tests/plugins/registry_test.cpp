@@ -45,7 +45,7 @@ TEST(RegistryTest, UnknownProvidersAreErrorsNamingTheRegisteredOnes) {
   EXPECT_EQ(contour.error().message(),
             "provider \"contour\" has no router in canaryd yet; supported: kubernetes, "
             "gatewayapi:v1, gatewayapi:v1beta1, haproxy, linkerd, osm, smi:v1alpha1, "
-            "smi:v1alpha2, smi:v1alpha3, istio, kuma");
+            "smi:v1alpha2, smi:v1alpha3, istio, kuma, appmesh, appmesh:v1beta2");
   metrics::ProviderConfig config;
   config.type = "datadog";
   auto datadog = registry.makeMetricProvider(config);
@@ -88,14 +88,16 @@ TEST(RegistryTest, ANameRegisteredTwiceKeepsTheFirst) {
 TEST(RegistryTest, TheCatalogIsWhatWasRegistered) {
   const api::Catalog catalog = builtin().catalog("haproxy");
   EXPECT_EQ(catalog.defaultProvider, "haproxy");
-  EXPECT_EQ(catalog.routerNames(),
-            (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1",
-                                      "haproxy", "linkerd", "osm", "smi:v1alpha1", "smi:v1alpha2",
-                                      "smi:v1alpha3", "istio", "kuma"}));
-  EXPECT_EQ(catalog.routersFor("DaemonSet"),
-            (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1",
-                                      "linkerd", "osm", "smi:v1alpha1", "smi:v1alpha2",
-                                      "smi:v1alpha3", "istio", "kuma"}));
+  EXPECT_EQ(
+      catalog.routerNames(),
+      (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1", "haproxy",
+                                "linkerd", "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3",
+                                "istio", "kuma", "appmesh", "appmesh:v1beta2"}));
+  EXPECT_EQ(
+      catalog.routersFor("DaemonSet"),
+      (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1", "linkerd",
+                                "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "istio",
+                                "kuma", "appmesh", "appmesh:v1beta2"}));
   // Flagger's ServiceController: routers that split between `<target>-primary` and -canary.
   EXPECT_EQ(
       catalog.routersFor("Service"),
@@ -103,11 +105,12 @@ TEST(RegistryTest, TheCatalogIsWhatWasRegistered) {
                                 "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "istio", "kuma"}));
   EXPECT_EQ(catalog.metricProviderTypes(), std::vector<std::string>{"prometheus"});
   EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::matching),
-            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "istio"}));
-  EXPECT_EQ(
-      catalog.routersThat(&api::RouterCapabilities::weights),
-      (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "haproxy", "linkerd", "osm",
-                                "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "istio", "kuma"}));
+            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "istio", "appmesh",
+                                      "appmesh:v1beta2"}));
+  EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::weights),
+            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "haproxy", "linkerd",
+                                      "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3",
+                                      "istio", "kuma", "appmesh", "appmesh:v1beta2"}));
   EXPECT_TRUE(catalog.hasNotifier("slack"));
   EXPECT_TRUE(catalog.hasNotifier("pagerduty"));
   // The providers whose built-in queries count canary and primary apart (the sequential judge).
