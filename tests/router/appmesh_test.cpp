@@ -9,7 +9,6 @@
 #include "canaryd/api/defaults.h"
 #include "canaryd/kube/kube_client.h"
 
-#include "kube/kubesim_process.h"
 #include "router/canary_fixture.h"
 
 namespace canaryd::router {
@@ -177,34 +176,19 @@ json crd(const std::string& kind, const std::string& plural) {
             {{"openAPIV3Schema", {{"type", "object"}, {"properties", {{"spec", open}}}}}}}}}}}}};
 }
 
-class AppMeshKubesimTest : public ::testing::Test {
+class AppMeshKubesimTest : public testing::RouterKubesimTest {
  protected:
   void SetUp() override {
-    kube::ConnectionConfig config;
-    config.server = sim_.url();
-    client_ = std::make_unique<kube::KubeClient>(config);
-    ASSERT_TRUE(client_
-                    ->create(cluster::kNamespaces, "",
-                             api::JsonValue(json{{"metadata", {{"name", "test"}}}}))
-                    .ok());
+    createTestNamespace();
     for (const cluster::Resource* r :
          {&kAppMeshVirtualNodes, &kAppMeshVirtualRouters, &kAppMeshVirtualServices}) {
-      ASSERT_TRUE(client_
-                      ->create(cluster::kCustomResourceDefinitions, "",
-                               api::JsonValue(crd(r->kind, r->resource)))
-                      .ok());
+      installCrd(crd(r->kind, r->resource));
     }
     router_ = appMeshRouters()[1].make({*client_, nullptr, {}});
   }
 
-  json get(const cluster::Resource& r, const std::string& name) {
-    auto object = client_->get(r, {"test", name});
-    EXPECT_TRUE(object.ok()) << (object.ok() ? "" : object.error().message());
-    return object.ok() ? object->get() : json();
-  }
+  json get(const cluster::Resource& r, const std::string& name) { return object(r, "test", name); }
 
-  testing::KubesimProcess sim_;
-  std::unique_ptr<cluster::Client> client_;
   std::unique_ptr<Router> router_;
 };
 

@@ -9,7 +9,6 @@
 #include "canaryd/api/defaults.h"
 #include "canaryd/kube/kube_client.h"
 
-#include "kube/kubesim_process.h"
 #include "router/canary_fixture.h"
 
 namespace canaryd::router {
@@ -284,35 +283,22 @@ json crdFor(const std::string& plural, const std::string& kind) {
               {{"type", "object"}, {"properties", {{"spec", open}, {"status", open}}}}}}}}}}}}};
 }
 
-class IstioKubesimTest : public ::testing::Test {
+class IstioKubesimTest : public testing::RouterKubesimTest {
  protected:
   void SetUp() override {
-    kube::ConnectionConfig config;
-    config.server = sim_.url();
-    client_ = std::make_unique<kube::KubeClient>(config);
-    ASSERT_TRUE(client_
-                    ->create(cluster::kNamespaces, "",
-                             api::JsonValue(json{{"metadata", {{"name", "test"}}}}))
-                    .ok());
+    createTestNamespace();
     // Istio's CRDs keep their specs' unknown fields, as these stand-ins do.
     for (const auto& [plural, kind] : {std::pair{"virtualservices", "VirtualService"},
                                        std::pair{"destinationrules", "DestinationRule"}}) {
-      ASSERT_TRUE(client_
-                      ->create(cluster::kCustomResourceDefinitions, "",
-                               api::JsonValue(crdFor(plural, kind)))
-                      .ok());
+      installCrd(crdFor(plural, kind));
     }
     router_ = istioRouters()[0].make({*client_, nullptr, {}});
   }
 
   json get(const cluster::Resource& resource, const std::string& name) {
-    auto object = client_->get(resource, {"test", name});
-    EXPECT_TRUE(object.ok()) << (object.ok() ? "" : object.error().message());
-    return object.ok() ? object->get() : json();
+    return object(resource, "test", name);
   }
 
-  testing::KubesimProcess sim_;
-  std::unique_ptr<cluster::Client> client_;
   std::unique_ptr<Router> router_;
 };
 

@@ -9,7 +9,6 @@
 #include "canaryd/api/defaults.h"
 #include "canaryd/kube/kube_client.h"
 
-#include "kube/kubesim_process.h"
 #include "router/canary_fixture.h"
 
 namespace canaryd::router {
@@ -153,26 +152,15 @@ json trafficRouteCrd() {
                    {"properties", {{"mesh", {{"type", "string"}}}, {"spec", open}}}}}}}}}}}}};
 }
 
-class KumaKubesimTest : public ::testing::Test {
+class KumaKubesimTest : public testing::RouterKubesimTest {
  protected:
   void SetUp() override {
-    kube::ConnectionConfig config;
-    config.server = sim_.url();
-    client_ = std::make_unique<kube::KubeClient>(config);
-    ASSERT_TRUE(
-        client_->create(cluster::kCustomResourceDefinitions, "", api::JsonValue(trafficRouteCrd()))
-            .ok());
+    installCrd(trafficRouteCrd());
     router_ = kumaRouters()[0].make({*client_, nullptr, {}});
   }
 
-  json get(const std::string& name) {
-    auto object = client_->get(kKumaTrafficRoutes, {"", name});
-    EXPECT_TRUE(object.ok()) << (object.ok() ? "" : object.error().message());
-    return object.ok() ? object->get() : json();
-  }
+  json get(const std::string& name) { return object(kKumaTrafficRoutes, "", name); }
 
-  testing::KubesimProcess sim_;
-  std::unique_ptr<cluster::Client> client_;
   std::unique_ptr<Router> router_;
 };
 

@@ -9,7 +9,7 @@
 #include "canaryd/api/defaults.h"
 #include "canaryd/kube/kube_client.h"
 
-#include "kube/kubesim_process.h"
+#include "router/canary_fixture.h"
 #include "support/source_files.h"
 
 namespace canaryd::router {
@@ -130,19 +130,13 @@ TEST(SmiRouterTest, ProvidersAndTheirApiVersionsAsFlaggersFactoryMapsThem) {
                                              "smi:v1alpha3"}));
 }
 
-class SmiKubesimTest : public ::testing::Test {
+class SmiKubesimTest : public testing::RouterKubesimTest {
  protected:
   void SetUp() override {
-    kube::ConnectionConfig config;
-    config.server = sim_.url();
-    client_ = std::make_unique<kube::KubeClient>(config);
-    ASSERT_TRUE(client_
-                    ->create(cluster::kNamespaces, "",
-                             api::JsonValue(json{{"metadata", {{"name", "test"}}}}))
-                    .ok());
+    createTestNamespace();
     json crd = yamlFile("tests/data/smi-trafficsplit-crd.yaml");
     ASSERT_TRUE(crd.is_object());
-    ASSERT_TRUE(client_->create(cluster::kCustomResourceDefinitions, "", api::JsonValue(crd)).ok());
+    installCrd(crd);
   }
 
   // The router registered for `provider`, made as the registry makes it.
@@ -157,13 +151,8 @@ class SmiKubesimTest : public ::testing::Test {
   json splitAt(const std::string& version, const std::string& name = "podinfo") {
     const cluster::Resource resource{"split.smi-spec.io", version, "trafficsplits", true,
                                      "TrafficSplit"};
-    auto split = client_->get(resource, {"test", name});
-    EXPECT_TRUE(split.ok()) << (split.ok() ? "" : split.error().message());
-    return split.ok() ? split->get() : json();
+    return object(resource, "test", name);
   }
-
-  testing::KubesimProcess sim_;
-  std::unique_ptr<cluster::Client> client_;
 };
 
 TEST_F(SmiKubesimTest, ReconcileCreatesTheSplitOnThePrimaryOwnedByTheCanary) {
