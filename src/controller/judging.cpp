@@ -15,6 +15,7 @@
 #include "canaryd/core/text.h"
 #include "canaryd/metrics/builtin_queries.h"
 #include "canaryd/metrics/query_template.h"
+#include "canaryd/router/router.h"
 
 namespace canaryd::controller {
 namespace {
@@ -56,6 +57,27 @@ std::string seconds(Duration d) {
 
 std::string primaryOf(const api::Canary& canary) {
   return canary.spec.targetRef->name.value_or("") + "-primary";
+}
+
+// The providers whose built-in queries count each side's requests, for messages.
+std::string countingProviders() {
+  std::string out;
+  for (const std::string& provider : metrics::builtinProviders()) {
+    Result<metrics::BuiltinQueries> q = metrics::builtinQueries(provider);
+    if (!q || q->requests.empty() || q->errors.empty()) continue;
+    out += (out.empty() ? "" : ", ") + provider;
+  }
+  return out;
+}
+
+// The count queries' keys for one side: {{ target }} is its workload (the target or
+// <target>-primary) and {{ backend }} the Service in front of it (<apex>-canary or
+// <apex>-primary), for providers whose metrics are labelled by Service (Envoy clusters, ...).
+void forWorkload(metrics::QueryContext& keys, const api::Canary& canary,
+                 const std::string& workload) {
+  keys.values["target"] = workload;
+  keys.values["backend"] =
+      router::apexServiceName(canary) + (workload == primaryOf(canary) ? "-primary" : "-canary");
 }
 
 analysis::Judgement noData(std::string why) {
@@ -289,8 +311,8 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
   if (!queries || queries->requests.empty()) {
     window = noData(queries ? "the " + provider +
                                   " provider's metrics do not tell the canary's and the "
-                                  "primary's requests apart; the sequential judge needs "
-                                  "gatewayapi, kubernetes, istio or linkerd"
+                                  "primary's requests apart; the sequential judge needs one of " +
+                                  countingProviders()
                             : queries.error().message());
   } else {
     metrics::ProviderConfig config;
@@ -300,7 +322,7 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
     keys.values["interval"] = seconds(interval);
     auto value = [&](const std::string& query, const std::string& target) -> Result<double> {
       if (!source) return source.error();
-      keys.values["target"] = target;
+      forWorkload(keys, canary, target);
       Result<std::string> rendered = metrics::renderQuery(query, keys);
       if (!rendered) return rendered.error();
       Result<double> v = (*source)->query(*rendered);
@@ -312,7 +334,7 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
     if (judgesLatency) {
       auto buckets = [&](const std::string& workload) -> Result<std::map<std::string, double>> {
         if (!source) return source.error();
-        keys.values["target"] = workload;
+        forWorkload(keys, canary, workload);
         Result<std::string> rendered = metrics::renderQuery(queries->latencyBuckets, keys);
         if (!rendered) return rendered.error();
         return (*source)->queryByLabel(*rendered, "le");
@@ -327,7 +349,7 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
     if (!queries->requestsTotal.empty() && !queries->errorsTotal.empty()) {
       auto total = [&](const std::string& query, const std::string& workload) -> Result<double> {
         if (!source) return source.error();
-        keys.values["target"] = workload;
+        forWorkload(keys, canary, workload);
         Result<std::string> rendered = metrics::renderQuery(query, keys);
         if (!rendered) return rendered.error();
         Result<double> v = (*source)->query(*rendered);
@@ -474,7 +496,7 @@ JudgeRun mannWhitney(const api::Canary& canary, const api::CanaryJudge& judge,
     metrics::QueryContext keys = queryContext(canary, metric);
     keys.values["interval"] = seconds(step);
     auto samples = [&](const std::string& workload) -> Result<std::vector<double>> {
-      keys.values["target"] = workload;
+      forWorkload(keys, canary, workload);
       Result<std::string> rendered = metrics::renderQuery(query, keys);
       if (!rendered) return rendered.error();
       return (*provider)->queryRange(*rendered, now - window + step, now, step);

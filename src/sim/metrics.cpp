@@ -189,9 +189,16 @@ class SimProvider final : public metrics::Provider {
     if (!queries) return;
     unitMs_ = queries->latencyBucketMs;
     metrics::QueryContext keys;
-    keys.values = {{"namespace", source_.namespace_}, {"interval", interval}};
+    const std::string apex = source_.apex.empty() ? source_.target : source_.apex;
+    keys.values = {{"namespace", source_.namespace_},
+                   {"interval", interval},
+                   {"name", source_.name},
+                   {"service", apex},
+                   {"ingress", source_.ingress},
+                   {"route", source_.route}};
     for (const bool canary : {true, false}) {
       keys.values["target"] = canary ? source_.target : source_.target + "-primary";
+      keys.values["backend"] = apex + (canary ? "-canary" : "-primary");
       for (const auto& [kind, query] : {std::pair{Kind::kSuccessRate, &queries->requestSuccessRate},
                                         std::pair{Kind::kDuration, &queries->requestDuration},
                                         std::pair{Kind::kRequests, &queries->requests},

@@ -196,6 +196,10 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   source.provider = canary.spec.provider.value_or("kubernetes");
   source.namespace_ = ns;
   source.target = target;
+  source.name = name;
+  source.apex = router::apexServiceName(canary);
+  if (canary.spec.ingressRef) source.ingress = canary.spec.ingressRef->name.value_or("");
+  if (canary.spec.routeRef) source.route = canary.spec.routeRef->name.value_or("");
   source.extrapolate = scenario.prometheus.extrapolate;
   source.scrapeInterval = scenario.prometheus.scrapeInterval;
   source.outage = [&](TimePoint at) {

@@ -76,6 +76,7 @@ TEST_F(PrometheusServerTest, EveryProvidersBuiltinQueriesAreValidPromQL) {
       if (text->empty()) continue;
       QueryContext context{{{"namespace", "test"},
                             {"target", "podinfo"},
+                            {"backend", "podinfo-canary"},
                             {"interval", "5s"},
                             {"ingress", "podinfo"},
                             {"route", "podinfo"},

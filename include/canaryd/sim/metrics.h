@@ -50,6 +50,12 @@ struct MetricsSource {
   // PrometheusModel); exact counts otherwise.
   bool extrapolate = false;
   Duration scrapeInterval = std::chrono::seconds(15);
+  // The other keys of the built-in queries, as the controller renders them: the Canary's name,
+  // the apex Service (service.name, else the target), spec.ingressRef and spec.routeRef names.
+  std::string name{};
+  std::string apex{};
+  std::string ingress{};
+  std::string route{};
 };
 
 // increase() over (end - window, end] of a counter sampled at `times` (ascending) with
