@@ -14,7 +14,7 @@ constexpr std::array kProviders = {
     "kubernetes"sv,   "kuma"sv,          "linkerd"sv,
     "nginx"sv,        "osm"sv,           "skipper"sv,
     "smi:v1alpha1"sv, "smi:v1alpha2"sv,  "smi:v1alpha3"sv,
-    "traefik"sv,      "haproxy"sv,
+    "traefik"sv,      "haproxy"sv,       "traefik:containo.us"sv,
 };
 constexpr std::array kTargetKinds = {"Deployment"sv, "DaemonSet"sv, "Service"sv};
 constexpr std::array kAutoscalerKinds = {"HorizontalPodAutoscaler"sv, "ScaledObject"sv};

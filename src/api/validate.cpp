@@ -426,8 +426,18 @@ std::vector<Problem> validate(const Canary& canary, const Catalog& catalog) {
   if (c.required("spec.targetRef", spec.targetRef,
                  "the Deployment, DaemonSet or Service to roll out")) {
     checkLocalRef(c, "spec.targetRef", *spec.targetRef, allowed::targetKinds());
-    // A Service target's copies are named after it; routes name the apex's copies.
     const LocalObjectReference& t = *spec.targetRef;
+    if (t.kind == "Service" && t.apiVersion && t.apiVersion->starts_with("serving.knative.dev/")) {
+      // The knative router is written (src/router/knative.cpp), but the controller does not yet
+      // follow a Knative Service's revisions, their readiness or promote one: refused, never
+      // run as a core Service.
+      c.error("spec.targetRef.apiVersion",
+              quote(*t.apiVersion) +
+                  ": canaryd does not drive Knative Service targets yet (their Revisions, "
+                  "readiness and promotion); it drives Deployment, DaemonSet and core Service "
+                  "(v1) targets");
+    }
+    // A Service target's copies are named after it; routes name the apex's copies.
     if (t.kind == "Service" && spec.service && spec.service->name && t.name &&
         *spec.service->name != *t.name) {
       c.error("spec.service.name", "must be unset or " + quote(*t.name) +

@@ -121,7 +121,11 @@ MetricCheck checkMetric(const api::Canary& canary, const api::CanaryMetric& metr
     out.min = metric.thresholdRange->min;
     out.max = metric.thresholdRange->max;
   } else if (metric.threshold) {
-    out.max = metric.threshold;  // Flagger's deprecated single threshold is an upper bound
+    // Flagger's deprecated single threshold: the least success rate for the built-in
+    // request-success-rate, an upper bound for every other metric.
+    const bool builtinSuccessRate = out.name == "request-success-rate" && !metric.templateRef &&
+                                    metric.query.value_or("").empty();
+    (builtinSuccessRate ? out.min : out.max) = metric.threshold;
   }
   std::string query;
   Result<std::unique_ptr<metrics::Provider>> provider = providerFor(canary, metric, context, query);

@@ -205,9 +205,13 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   Step next = step(canary, observed, gates, now, options.minInterval);
   next.status.trackedConfigs = tracked->checksums;
 
-  // (3) Its cluster actions.
+  // (3) Its cluster actions. The routers see the status being written (session cookies).
+  api::Canary stepped = canary;
   for (const Action& action : next.actions) {
-    Status applied = apply(action, canary, *target, *tracked, revision, generated, **router);
+    if (action.type == Action::Type::kSetWeights)
+      trackSessionCookies(next.status, canary, action.canaryWeight, revision);
+    stepped.status = next.status;
+    Status applied = apply(action, stepped, *target, *tracked, revision, generated, **router);
     if (!applied) {
       if (applied.error().kind() == ErrorKind::kUnavailable &&
           action.type == Action::Type::kSetWeights) {

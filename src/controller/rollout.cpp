@@ -4,6 +4,7 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/controller/primary.h"
+#include "canaryd/core/digest.h"
 #include "canaryd/core/text.h"
 
 namespace canaryd::controller {
@@ -773,6 +774,49 @@ Step step(const api::Canary& canary, const Observation& observed, Gates& gates, 
     return idle;
   }
   return Stepper(canary, observed, gates, now, minInterval).run();
+}
+
+namespace {
+
+// Ten letters from a keyed digest of the Canary's uid and the revision, as Flagger's cookies
+// have ten random letters.
+std::string cookieLetters(const api::Canary& canary, const std::string& revision,
+                          std::string_view side) {
+  static constexpr std::string_view kLetters =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  const std::string digest =
+      hmacSha256Hex(canary.metadata.uid.value_or(canary.metadata.name.value_or("")),
+                    std::string(side) + "/" + revision);
+  std::string out;
+  for (std::size_t i = 0; i + 1 < digest.size() && out.size() < 10; i += 2) {
+    const int byte = std::stoi(digest.substr(i, 2), nullptr, 16);
+    out.push_back(kLetters[static_cast<std::size_t>(byte) % kLetters.size()]);
+  }
+  return out;
+}
+
+}  // namespace
+
+void trackSessionCookies(api::CanaryStatus& status, const api::Canary& canary,
+                         std::int64_t canaryWeight, const std::string& revision) {
+  if (!canary.spec.analysis || !canary.spec.analysis->sessionAffinity) return;
+  const api::SessionAffinity& affinity = *canary.spec.analysis->sessionAffinity;
+  if (canaryWeight != 0) {
+    if (status.sessionAffinityCookie.value_or("").empty()) {
+      status.sessionAffinityCookie =
+          affinity.cookieName.value_or("") + "=" + cookieLetters(canary, revision, "canary");
+    }
+    if (!affinity.primaryCookieName.value_or("").empty() &&
+        status.primarySessionAffinityCookie.value_or("").empty()) {
+      status.primarySessionAffinityCookie =
+          *affinity.primaryCookieName + "=" + cookieLetters(canary, revision, "primary");
+    }
+    return;
+  }
+  if (!status.sessionAffinityCookie.value_or("").empty()) {
+    status.previousSessionAffinityCookie = status.sessionAffinityCookie;
+    status.sessionAffinityCookie.reset();
+  }
 }
 
 }  // namespace canaryd::controller

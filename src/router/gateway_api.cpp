@@ -4,8 +4,12 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/core/duration.h"
 #include "canaryd/core/json_read.h"
 #include "canaryd/core/text.h"
+
+#include "router/json_weight.h"
+#include "router/session_cookie.h"
 
 namespace canaryd::router {
 namespace {
@@ -59,11 +63,92 @@ json backend(const std::string& name, std::int64_t port, std::int64_t weight) {
 }
 
 bool ownsRule(const json& rule, const std::string& apex) {
-  for (const json& ref : rule.value("backendRefs", json::array())) {
-    const std::string name = ref.value("name", "");
+  const json* refs = jsonread::array(rule, "backendRefs");
+  if (refs == nullptr) return false;
+  for (const json& ref : *refs) {
+    const std::string name = jsonread::string(ref, "name");
     if (name == apex + "-primary" || name == apex + "-canary") return true;
   }
   return false;
+}
+
+// spec.service.timeout and backendTimeout as the rule's timeouts (request, backendRequest).
+json timeoutsOf(const api::CanaryService& service) {
+  json timeouts = json::object();
+  if (!service.timeout.value_or("").empty()) timeouts["request"] = *service.timeout;
+  if (!service.backendTimeout.value_or("").empty())
+    timeouts["backendRequest"] = *service.backendTimeout;
+  return timeouts;
+}
+
+json addSetCookie(const std::string& value) {
+  return {{"type", "ResponseHeaderModifier"},
+          {"responseHeaderModifier",
+           {{"add", json::array({{{"name", "Set-Cookie"}, {"value", value}}})}}}};
+}
+
+// The service matches, each with the Cookie header condition for `cookie` (`name=value`), as
+// Flagger's mergeMatchConditions: the cookie's headers replace a match's own.
+json cookieMatches(const std::string& cookie, const json& serviceMatches) {
+  const json header = {
+      {"name", "Cookie"}, {"type", "RegularExpression"}, {"value", cookieRegex(cookie)}};
+  json merged = json::array();
+  for (json m : serviceMatches) {
+    m["headers"] = json::array({header});
+    merged.push_back(m);
+  }
+  return merged;
+}
+
+// Session affinity (analysis.sessionAffinity) around the weighted rule, as Flagger's
+// getSessionAffinityRouteRules: while the canary has weight, its backend sets the canary cookie
+// (and the primary's the primary cookie, when named) and requests with a cookie go to its side
+// first; at weight 0 a rule matching the previous run's cookie expires it. The cookies are the
+// Canary's status' (the controller sets them before the routes change).
+json stickyRules(const api::Canary& canary, const Weights& weights, const json& matches,
+                 json weighted) {
+  const std::string apex = apexServiceName(canary);
+  const api::CanaryService service = canary.spec.service.value_or(api::CanaryService{});
+  const std::int64_t port = service.port.value_or(80);
+  const api::CanaryAnalysis& analysis = *canary.spec.analysis;
+  const api::SessionAffinity& affinity = *analysis.sessionAffinity;
+  const api::CanaryStatus status = canary.status.value_or(api::CanaryStatus{});
+  const std::string cookie = status.sessionAffinityCookie.value_or("");
+  if (weights.canary != 0 && !cookie.empty()) {
+    const std::string primaryCookie = status.primarySessionAffinityCookie.value_or("");
+    const bool pinPrimary =
+        !affinity.primaryCookieName.value_or("").empty() && !primaryCookie.empty();
+    json sticky = weighted;  // before the backends' filters: the sticky rules' have none
+    for (json& ref : weighted["backendRefs"]) {
+      if (ref["name"] == apex + "-canary") {
+        ref["filters"] = json::array(
+            {addSetCookie(setCookieValue(affinity, cookie, canaryCookieMaxAge(affinity)))});
+      } else if (pinPrimary) {
+        ref["filters"] = json::array(
+            {addSetCookie(setCookieValue(affinity, primaryCookie, primaryCookieMaxAge(analysis)))});
+      }
+    }
+    json rules = json::array();
+    sticky["matches"] = cookieMatches(cookie, matches);
+    sticky["backendRefs"] = {backend(apex + "-primary", port, 0),
+                             backend(apex + "-canary", port, 100)};
+    rules.push_back(sticky);
+    if (pinPrimary) {
+      sticky["matches"] = cookieMatches(primaryCookie, matches);
+      sticky["backendRefs"] = {backend(apex + "-primary", port, 100),
+                               backend(apex + "-canary", port, 0)};
+      rules.push_back(sticky);
+    }
+    rules.push_back(std::move(weighted));
+    return rules;
+  }
+  const std::string previous = status.previousSessionAffinityCookie.value_or("");
+  if (previous.empty()) return json::array({std::move(weighted)});
+  json expire = weighted;
+  expire["matches"] = cookieMatches(previous, matches);
+  if (!expire.contains("filters")) expire["filters"] = json::array();
+  expire["filters"].push_back(addSetCookie(previous + "; Max-Age=-1"));
+  return json::array({std::move(expire), std::move(weighted)});
 }
 
 }  // namespace
@@ -84,7 +169,8 @@ api::JsonValue buildHttpRoute(const api::Canary& canary, const Weights& weights,
                {"backendRefs",
                 {backend(apex + "-primary", port, weights.primary),
                  backend(apex + "-canary", port, weights.canary)}}};
-  if (service.timeout) rule["timeouts"] = {{"request", *service.timeout}};
+  const json timeouts = timeoutsOf(service);
+  if (!timeouts.empty()) rule["timeouts"] = timeouts;
   if (weights.mirror) {
     json mirrorTo = {
         {"group", ""}, {"kind", "Service"}, {"name", apex + "-canary"}, {"port", port}};
@@ -104,9 +190,11 @@ api::JsonValue buildHttpRoute(const api::Canary& canary, const Weights& weights,
         {"matches", matches},
         {"backendRefs",
          {backend(apex + "-primary", port, 100), backend(apex + "-canary", port, 0)}}};
-    if (service.timeout) defaultRule["timeouts"] = {{"request", *service.timeout}};
+    if (!timeouts.empty()) defaultRule["timeouts"] = timeouts;
     rules.push_back(abRule);
     rules.push_back(defaultRule);
+  } else if (analysis.sessionAffinity) {
+    rules = stickyRules(canary, weights, matches, std::move(rule));
   } else {
     rules.push_back(rule);
   }
@@ -217,21 +305,43 @@ Status GatewayApiRouter::setRoutes(const api::Canary& canary, const Weights& wei
 
 Result<Weights> GatewayApiRouter::getRoutes(const api::Canary& canary) {
   const std::string apex = apexServiceName(canary);
+  const std::string what =
+      "HTTPRoute " + canary.metadata.namespace_.value_or("default") + "/" + apex;
   Result<api::JsonValue> route =
       client_.get(resource_, {canary.metadata.namespace_.value_or("default"), apex});
   if (!route) return route.error();
+  const json* spec = jsonread::object(route->get(), "spec");
+  const json* rules = spec != nullptr ? jsonread::array(*spec, "rules") : nullptr;
+  // The rule with the split: the first canaryd owns (the A/B rule before the default one), or
+  // with session affinity the last (after the sticky ones).
+  const bool sticky = canary.spec.analysis && canary.spec.analysis->sessionAffinity &&
+                      canary.spec.analysis->match.empty();
+  const json* chosen = nullptr;
+  for (std::size_t i = 0; rules != nullptr && i < rules->size(); ++i) {
+    if (!ownsRule((*rules)[i], apex)) continue;
+    chosen = &(*rules)[i];
+    if (!sticky) break;
+  }
   Weights w{0, 0, false};
-  for (const json& rule : route->get()["spec"].value("rules", json::array())) {
-    if (!ownsRule(rule, apex)) continue;
-    for (const json& ref : rule.value("backendRefs", json::array())) {
-      if (ref.value("name", "") == apex + "-primary")
-        w.primary = ref.value("weight", std::int64_t{1});
-      if (ref.value("name", "") == apex + "-canary")
-        w.canary = ref.value("weight", std::int64_t{1});
+  if (chosen != nullptr) {
+    for (const json& ref : *jsonread::array(*chosen, "backendRefs")) {
+      const std::string name = jsonread::string(ref, "name");
+      if (name != apex + "-primary" && name != apex + "-canary") continue;
+      // An omitted weight is 1 in the Gateway API.
+      Result<std::int64_t> weight = ref.is_object() && ref.contains("weight")
+                                        ? wholeWeight(ref, what, "a backendRef")
+                                        : Result<std::int64_t>(std::int64_t{1});
+      if (!weight) return weight.error();
+      (name == apex + "-primary" ? w.primary : w.canary) = *weight;
     }
-    for (const json& f : rule.value("filters", json::array()))
-      w.mirror = w.mirror || f.value("type", "") == "RequestMirror";
-    break;  // the first rule canaryd owns carries the split
+    if (const json* filters = jsonread::array(*chosen, "filters")) {
+      for (const json& f : *filters)
+        w.mirror = w.mirror || jsonread::string(f, "type") == "RequestMirror";
+    }
+  }
+  if (w.primary == 0 && w.canary == 0) {
+    return Error::unavailable(what + " routes nothing to " + apex + "-primary or " + apex +
+                              "-canary; the next reconcile restores its rules");
   }
   return w;
 }
@@ -244,6 +354,7 @@ std::vector<RouterPlugin> gatewayApiRouters() {
     entry.can.weights = true;
     entry.can.matching = true;
     entry.can.mirroring = true;
+    entry.can.sessionAffinity = true;
     // A Service target: the route splits between its copies `<target>-primary` and -canary.
     entry.can.targetKinds = {"Deployment", "DaemonSet", "Service"};
     entry.check = [](const api::Canary& canary) {
@@ -252,6 +363,17 @@ std::vector<RouterPlugin> gatewayApiRouters() {
         problems.emplace_back("spec.service.gatewayRefs",
                               "required field is missing: the Gateway API provider attaches the "
                               "generated HTTPRoute to these Gateways");
+      }
+      const api::CanaryAnalysis analysis = canary.spec.analysis.value_or(api::CanaryAnalysis{});
+      if (analysis.sessionAffinity && !analysis.match.empty()) {
+        problems.emplace_back("spec.analysis.sessionAffinity",
+                              "session affinity pins users during a weighted canary release; "
+                              "an A/B test (analysis.match) routes by its own matches");
+      }
+      if (analysis.sessionAffinity && analysis.mirror.value_or(false)) {
+        problems.emplace_back("spec.analysis.sessionAffinity",
+                              "session affinity pins users during a weighted canary release; "
+                              "a mirrored run sends the canary copies only");
       }
       return problems;
     };

@@ -6,9 +6,11 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/core/duration.h"
 #include "canaryd/core/text.h"
 
 #include "router/json_weight.h"
+#include "router/session_cookie.h"
 
 namespace canaryd::router {
 namespace {
@@ -120,6 +122,65 @@ json mergeMatches(const json& analysisMatch, const json& serviceMatch) {
   return merged;
 }
 
+std::string hostOf(const json& dest) {
+  if (!dest.is_object() || !dest.contains("destination") || !dest["destination"].is_object())
+    return "";
+  const json& d = dest["destination"];
+  return d.contains("host") && d["host"].is_string() ? d["host"].get<std::string>() : "";
+}
+
+// The condition on the Cookie header that matches `cookie` (`name=value`), as Flagger writes it.
+json cookieMatch(const std::string& cookie) {
+  return json::array({{{"headers", {{"Cookie", {{"regex", cookieRegex(cookie)}}}}}}});
+}
+
+void addResponseHeader(json& holder, const std::string& value) {
+  holder["headers"]["response"]["add"]["Set-Cookie"] = value;
+}
+
+// Session affinity (analysis.sessionAffinity) around the weighted route, as Flagger's
+// getSessionAffinityRouteRules: while the canary has weight, its destination sets the canary
+// cookie (and the primary's the primary cookie, when named), and requests carrying a cookie go
+// first to its side; at weight 0 a route matching the previous run's cookie expires it. The
+// cookies are the Canary's status' (the controller sets them before the routes change).
+json stickyRoutes(const api::Canary& canary, const Weights& weights, json weighted) {
+  const api::CanaryService& service = serviceOf(canary);
+  const api::SessionAffinity& affinity = *analysisOf(canary).sessionAffinity;
+  const api::CanaryStatus status = canary.status.value_or(api::CanaryStatus{});
+  const json serviceMatch = matchList(service.match);
+  const std::string cookie = status.sessionAffinityCookie.value_or("");
+  if (weights.canary != 0 && !cookie.empty()) {
+    const std::string primaryCookie = status.primarySessionAffinityCookie.value_or("");
+    const bool pinPrimary =
+        !affinity.primaryCookieName.value_or("").empty() && !primaryCookie.empty();
+    for (json& dest : weighted["route"]) {
+      if (hostOf(dest) == canaryOf(canary)) {
+        addResponseHeader(dest, setCookieValue(affinity, cookie, canaryCookieMaxAge(affinity)));
+      } else if (pinPrimary && hostOf(dest) == primaryOf(canary)) {
+        addResponseHeader(
+            dest, setCookieValue(affinity, primaryCookie, primaryCookieMaxAge(analysisOf(canary))));
+      }
+    }
+    json routes = json::array();
+    routes.push_back(httpRoute(service, mergeMatches(cookieMatch(cookie), serviceMatch),
+                               json::array({destination(service, primaryOf(canary), 0),
+                                            destination(service, canaryOf(canary), 100)})));
+    if (pinPrimary) {
+      routes.push_back(httpRoute(service, mergeMatches(cookieMatch(primaryCookie), serviceMatch),
+                                 json::array({destination(service, primaryOf(canary), 100),
+                                              destination(service, canaryOf(canary), 0)})));
+    }
+    routes.push_back(std::move(weighted));
+    return routes;
+  }
+  const std::string previous = status.previousSessionAffinityCookie.value_or("");
+  if (previous.empty()) return json::array({std::move(weighted)});
+  json expire = weighted;
+  expire["match"] = mergeMatches(cookieMatch(previous), serviceMatch);
+  addResponseHeader(expire, previous + "; Max-Age=-1");
+  return json::array({std::move(expire), std::move(weighted)});
+}
+
 json httpRoutes(const api::Canary& canary, const Weights& weights) {
   const api::CanaryService& service = serviceOf(canary);
   const api::CanaryAnalysis& analysis = analysisOf(canary);
@@ -141,6 +202,7 @@ json httpRoutes(const api::Canary& canary, const Weights& weights) {
     if (analysis.mirrorWeight.value_or(0) > 0)
       route["mirrorPercentage"] = {{"value", *analysis.mirrorWeight}};
   }
+  if (analysis.sessionAffinity) return stickyRoutes(canary, weights, std::move(route));
   return json::array({route});
 }
 
@@ -173,13 +235,6 @@ void setRouteList(json& spec, const api::Canary& canary, const Weights& weights)
 
 Result<std::int64_t> weightOf(const json& dest, const std::string& what) {
   return wholeWeight(dest, what, "a destination");
-}
-
-std::string hostOf(const json& dest) {
-  if (!dest.is_object() || !dest.contains("destination") || !dest["destination"].is_object())
-    return "";
-  const json& d = dest["destination"];
-  return d.contains("host") && d["host"].is_string() ? d["host"].get<std::string>() : "";
 }
 
 // The split as Flagger reads it: the last route of the protocol's list that sends anything to
@@ -410,6 +465,7 @@ std::vector<RouterPlugin> istioRouters() {
   entry.can.matching = true;
   entry.can.mirroring = true;
   entry.can.mirrorWeight = true;
+  entry.can.sessionAffinity = true;
   // A Service target brings its own -primary and -canary Services: the routes are the same.
   entry.can.targetKinds = {"Deployment", "DaemonSet", "Service"};
   entry.check = [](const api::Canary& canary) {
@@ -419,17 +475,32 @@ std::vector<RouterPlugin> istioRouters() {
       problems.emplace_back("spec.service.delegation",
                             "a delegate VirtualService cannot have hosts or gateways: remove "
                             "spec.service.hosts and spec.service.gateways, or the delegation");
+    const api::CanaryAnalysis& analysis = analysisOf(canary);
+    const std::string analysisPath = canary.spec.analysis ? "spec.analysis" : "spec.canaryAnalysis";
+    if (analysis.sessionAffinity) {
+      // Flagger's A/B and mirror routes replace the sticky ones: the cookies would be set and
+      // never honoured.
+      if (!analysis.match.empty())
+        problems.emplace_back(analysisPath + ".sessionAffinity",
+                              "session affinity pins users during a weighted canary release; "
+                              "an A/B test (analysis.match) routes by its own matches");
+      if (analysis.mirror.value_or(false))
+        problems.emplace_back(analysisPath + ".sessionAffinity",
+                              "session affinity pins users during a weighted canary release; "
+                              "a mirrored run sends the canary copies only");
+      if (isTcp(service))
+        problems.emplace_back(analysisPath + ".sessionAffinity",
+                              "a TCP service (spec.service.appProtocol tcp) has no cookies");
+    }
     if (isTcp(service)) {
       // Flagger writes a TCP route and ignores these: an A/B test would send every connection
       // to the canary, a mirrored run none.
-      const std::string path = canary.spec.analysis ? "spec.analysis" : "spec.canaryAnalysis";
-      const api::CanaryAnalysis& analysis = analysisOf(canary);
       if (!analysis.match.empty())
-        problems.emplace_back(path + ".match",
+        problems.emplace_back(analysisPath + ".match",
                               "a TCP service (spec.service.appProtocol tcp) cannot be routed by "
                               "request, so it cannot run an A/B test");
       if (analysis.mirror.value_or(false))
-        problems.emplace_back(path + ".mirror",
+        problems.emplace_back(analysisPath + ".mirror",
                               "a TCP service (spec.service.appProtocol tcp) cannot be mirrored");
     }
     return problems;

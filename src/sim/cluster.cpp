@@ -21,22 +21,26 @@ using nlohmann::json;
 // History kept for watches: the simulator's runs are short and nothing resumes old watches.
 constexpr std::size_t kHistory = 256;
 
-// A CustomResourceDefinition serving `kind` with an open schema and a status subresource.
-json crd(const std::string& group, const std::string& version, const std::string& plural,
-         const std::string& kind) {
+// A CustomResourceDefinition serving `kind` in `versions` (the first is stored) with an open
+// schema and a status subresource.
+json crd(const std::string& group, const std::vector<std::string>& versions,
+         const std::string& plural, const std::string& kind, bool namespaced = true) {
   const std::string singular = lowercase(kind);
+  json served = json::array();
+  for (const std::string& version : versions) {
+    served.push_back({{"name", version},
+                      {"served", true},
+                      {"storage", served.empty()},
+                      {"subresources", {{"status", json::object()}}}});
+  }
   return {{"apiVersion", "apiextensions.k8s.io/v1"},
           {"kind", "CustomResourceDefinition"},
           {"metadata", {{"name", plural + "." + group}}},
           {"spec",
            {{"group", group},
-            {"scope", "Namespaced"},
+            {"scope", namespaced ? "Namespaced" : "Cluster"},
             {"names", {{"plural", plural}, {"singular", singular}, {"kind", kind}}},
-            {"versions",
-             {{{"name", version},
-               {"served", true},
-               {"storage", true},
-               {"subresources", {{"status", json::object()}}}}}}}}};
+            {"versions", served}}}};
 }
 
 Error errorOf(const kubesim::ApiError& e) {
@@ -67,12 +71,25 @@ std::string namespaceOf(const json& object) {
 struct Cluster::Impl {
   Impl(const Clock& c, ClusterOptions o)
       : clock(c), options(std::move(o)), store(registry, kHistory) {
-    registry.addCrd(crd("flagger.app", "v1beta1", "canaries", "Canary"));
-    registry.addCrd(crd("flagger.app", "v1beta1", "metrictemplates", "MetricTemplate"));
-    registry.addCrd(crd("flagger.app", "v1beta1", "alertproviders", "AlertProvider"));
-    registry.addCrd(crd("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute"));
-    registry.addCrd(crd("networking.istio.io", "v1beta1", "virtualservices", "VirtualService"));
-    registry.addCrd(crd("networking.istio.io", "v1beta1", "destinationrules", "DestinationRule"));
+    registry.addCrd(crd("flagger.app", {"v1beta1"}, "canaries", "Canary"));
+    registry.addCrd(crd("flagger.app", {"v1beta1"}, "metrictemplates", "MetricTemplate"));
+    registry.addCrd(crd("flagger.app", {"v1beta1"}, "alertproviders", "AlertProvider"));
+    // The routers' objects the simulator plays (their weights drive its traffic model).
+    registry.addCrd(crd("gateway.networking.k8s.io", {"v1", "v1beta1"}, "httproutes", "HTTPRoute"));
+    registry.addCrd(crd("networking.istio.io", {"v1beta1"}, "virtualservices", "VirtualService"));
+    registry.addCrd(crd("networking.istio.io", {"v1beta1"}, "destinationrules", "DestinationRule"));
+    registry.addCrd(crd("kuma.io", {"v1alpha1"}, "trafficroutes", "TrafficRoute", false));
+    for (const auto& [plural, kind] :
+         {std::pair{"virtualnodes", "VirtualNode"}, std::pair{"virtualrouters", "VirtualRouter"},
+          std::pair{"virtualservices", "VirtualService"}}) {
+      registry.addCrd(crd("appmesh.k8s.aws", {"v1beta2"}, plural, kind));
+    }
+    registry.addCrd(crd("projectcontour.io", {"v1"}, "httpproxies", "HTTPProxy"));
+    registry.addCrd(crd("gloo.solo.io", {"v1"}, "upstreams", "Upstream"));
+    registry.addCrd(crd("gateway.solo.io", {"v1"}, "routetables", "RouteTable"));
+    registry.addCrd(crd("traefik.io", {"v1alpha1"}, "traefikservices", "TraefikService"));
+    registry.addCrd(crd("traefik.containo.us", {"v1alpha1"}, "traefikservices", "TraefikService"));
+    registry.addCrd(crd("apisix.apache.org", {"v2"}, "apisixroutes", "ApisixRoute"));
     store.setObserver(
         [this](const kubesim::ResourceType& type, const kubesim::Event& e) { observe(type, e); });
   }

@@ -168,10 +168,7 @@ const InvalidCase kInvalid[] = {
     {"UnknownProvider", CANARY(c["spec"]["provider"] = "istoi"), "spec.provider",
      "\"istoi\" is not allowed; must be one of: kubernetes, gatewayapi:v1, gatewayapi:v1beta1"},
     {"UnknownProviderHint", CANARY(c["spec"]["provider"] = "contuor"), "spec.provider",
-     "(did you mean \"contour\"? canaryd has no router for it yet)"},
-    // Flagger's providers without a router in canaryd are refused by name, with what works.
-    {"ProviderWithoutRouterYet", CANARY(c["spec"]["provider"] = "contour"), "spec.provider",
-     "provider \"contour\" has no router in canaryd yet; supported: kubernetes, gatewayapi:v1"},
+     "(did you mean \"contour\"?)"},
     {"TargetKindStatefulSet", CANARY(c["spec"]["targetRef"]["kind"] = "StatefulSet"),
      "spec.targetRef.kind", "must be one of: Deployment, DaemonSet, Service"},
     // What canaryd run cannot do is refused with the field path and what would work.
@@ -205,8 +202,9 @@ const InvalidCase kInvalid[] = {
             c["spec"]["analysis"].erase("maxWeight"); c["spec"]["analysis"]["mirror"] = true;
             c["spec"]["analysis"]["mirrorWeight"] = 10),
      "spec.analysis.mirrorWeight", "mirrors all of the primary's traffic, not a percentage"},
-    {"SessionAffinityOnGatewayApi",
-     CANARY(c["spec"]["analysis"]["sessionAffinity"] = json::parse(R"({"cookieName":"c"})")),
+    {"SessionAffinityOnKuma",
+     CANARY(c["spec"]["provider"] = "kuma";
+            c["spec"]["analysis"]["sessionAffinity"] = json::parse(R"({"cookieName":"c"})")),
      "spec.analysis.sessionAffinity", "cannot pin users to the canary by cookie"},
     {"DefaultProviderJudgedToo",
      CANARY(c["spec"].erase("provider"); c["spec"]["analysis"]["iterations"] = 5;
@@ -226,7 +224,8 @@ const InvalidCase kInvalid[] = {
             c["spec"]["analysis"]["match"] =
                 json::parse(R"([{"headers":{"x-canary":{"exact":"1"}}}])")),
      "spec.analysis.match",
-     "of canaryd's routers gatewayapi:v1, gatewayapi:v1beta1, istio, appmesh, appmesh:v1beta2 can"},
+     "of canaryd's routers gatewayapi:v1, gatewayapi:v1beta1, istio, appmesh, appmesh:v1beta2, "
+     "contour, gloo, nginx can"},
     {"MirroringOnKubernetes",
      CANARY(c["spec"]["provider"] = "kubernetes"; c["spec"]["analysis"]["iterations"] = 5;
             c["spec"]["analysis"]["mirror"] = true),
@@ -272,8 +271,13 @@ const InvalidCase kInvalid[] = {
      "required field is missing"},
     {"GatewayApiWithoutGatewayRefs", CANARY(c["spec"]["service"].erase("gatewayRefs")),
      "spec.service.gatewayRefs", "required field is missing"},
-    {"NginxNotYet", CANARY(c["spec"]["provider"] = "nginx"), "spec.provider",
-     "provider \"nginx\" has no router in canaryd yet"},
+    {"NginxWithoutIngressRef", CANARY(c["spec"]["provider"] = "nginx"), "spec.ingressRef",
+     "required"},
+    {"KnativeTargetNotDrivenYet",
+     CANARY(c["spec"]["provider"] = "knative";
+            c["spec"]["targetRef"] = json::parse(
+                R"({"apiVersion":"serving.knative.dev/v1","kind":"Service","name":"podinfo"})")),
+     "spec.targetRef.apiVersion", "canaryd does not drive Knative Service targets yet"},
     {"MirrorWeightAbove100", CANARY(c["spec"]["analysis"]["mirrorWeight"] = 200),
      "spec.analysis.mirrorWeight", "must be between 0 and 100, got 200"},
     {"ReadyThresholdAbove100", CANARY(c["spec"]["analysis"]["canaryReadyThreshold"] = 101),

@@ -956,3 +956,50 @@ TEST(GitopsStatusTest, KstatusAndArgoCdSeeEachPhaseOfARollout) {
 
 }  // namespace
 }  // namespace canaryd::controller
+
+namespace canaryd::controller {
+namespace {
+
+TEST(SessionCookiesTest, AWeightedStepGetsCookiesAndWeightZeroRetiresTheCanarys) {
+  api::Canary canary = canaryFrom(
+      R"({"interval":"1m","threshold":5,"maxWeight":50,"stepWeight":10,
+          "sessionAffinity":{"cookieName":"flagger-cookie","primaryCookieName":"primary-cookie"}})");
+  canary.metadata.uid = "uid-1";
+  api::CanaryStatus status;
+  trackSessionCookies(status, canary, 10, "rev-a");
+  const std::string cookie = status.sessionAffinityCookie.value_or("");
+  ASSERT_EQ(cookie.size(), std::string("flagger-cookie=").size() + 10) << cookie;
+  EXPECT_EQ(cookie.rfind("flagger-cookie=", 0), 0u);
+  EXPECT_EQ(status.primarySessionAffinityCookie.value_or("").rfind("primary-cookie=", 0), 0u);
+  // A later step keeps it; a retried step of the same revision would make the same one.
+  trackSessionCookies(status, canary, 20, "rev-a");
+  EXPECT_EQ(status.sessionAffinityCookie, cookie);
+  api::CanaryStatus retried;
+  trackSessionCookies(retried, canary, 10, "rev-a");
+  EXPECT_EQ(retried.sessionAffinityCookie, cookie);
+  // Another revision, another cookie.
+  api::CanaryStatus other;
+  trackSessionCookies(other, canary, 10, "rev-b");
+  EXPECT_NE(other.sessionAffinityCookie, cookie);
+  // Weight 0: the canary cookie becomes the previous one; the primary's stays.
+  const auto primary = status.primarySessionAffinityCookie;
+  trackSessionCookies(status, canary, 0, "rev-a");
+  EXPECT_FALSE(status.sessionAffinityCookie.has_value());
+  EXPECT_EQ(status.previousSessionAffinityCookie, cookie);
+  EXPECT_EQ(status.primarySessionAffinityCookie, primary);
+}
+
+TEST(SessionCookiesTest, WithoutSessionAffinityOrPrimaryCookieNameNothingIsSet) {
+  api::Canary canary = canaryFrom(kProgressive);
+  api::CanaryStatus status;
+  trackSessionCookies(status, canary, 10, "rev-a");
+  EXPECT_EQ(status, api::CanaryStatus{});
+  canary = canaryFrom(R"({"interval":"1m","threshold":5,"maxWeight":50,"stepWeight":10,
+                          "sessionAffinity":{"cookieName":"c"}})");
+  trackSessionCookies(status, canary, 10, "rev-a");
+  EXPECT_TRUE(status.sessionAffinityCookie.has_value());
+  EXPECT_FALSE(status.primarySessionAffinityCookie.has_value());
+}
+
+}  // namespace
+}  // namespace canaryd::controller

@@ -271,17 +271,18 @@ wait_for 30 gone || fail "revert: the Canary was not deleted: $(phase revert)"
 primary_gone() { ! k -n revert get deploy podinfo-primary >/dev/null 2>&1; }
 wait_for 30 primary_gone || fail "revert: the primary was not garbage-collected"
 
-# A Canary canaryd cannot act on (a provider without a router) says so in its status within
-# seconds (kstatus Stalled with the reason, observedGeneration); fixing it starts the rollout.
+# A Canary canaryd cannot act on (mirroring on the kubernetes provider, which cannot mirror; the
+# CRD lets no provider without a router through) says so in its status within seconds (kstatus
+# Stalled with the reason, observedGeneration); fixing it starts the rollout.
 make_app stuck 'vector(0.5)'
-k -n stuck patch canary podinfo --type merge -p '{"spec":{"provider":"contour"}}' >/dev/null
+k -n stuck patch canary podinfo --type merge -p '{"spec":{"provider":"kubernetes","analysis":{"mirror":true}}}' >/dev/null
 stalled_reason() {
   k -n stuck get canary podinfo \
     -o jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}/{.status.observedGeneration}/{.metadata.generation}'
 }
-stalled_shows() { [[ $(stalled_reason) =~ ^UnsupportedProvider/([0-9]+)/([0-9]+)$ && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]; }
+stalled_shows() { [[ $(stalled_reason) =~ ^UnsupportedFeature/([0-9]+)/([0-9]+)$ && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]; }
 wait_for 10 stalled_shows || fail "stuck: no Stalled condition for the generation: $(stalled_reason)"
-k -n stuck patch canary podinfo --type merge -p '{"spec":{"provider":"gatewayapi:v1"}}' >/dev/null
+k -n stuck patch canary podinfo --type merge -p '{"spec":{"provider":"gatewayapi:v1","analysis":{"mirror":null}}}' >/dev/null
 wait_for 30 phase_is stuck Initialized || fail "stuck: not Initialized once fixed: $(phase stuck)"
 recovered() {
   [[ $(k -n stuck get canary podinfo -o jsonpath='{.status.conditions[?(@.type=="Stalled")].status}/{.status.observedGeneration}/{.metadata.generation}') =~ ^False/([0-9]+)/([0-9]+)$ &&

@@ -103,20 +103,22 @@ wait_for 60 phase_is lbl web Succeeded || fail "lbl: not Succeeded: $(phase lbl 
 namespace stuck
 workload Deployment stuck mesh app | k apply -f - >/dev/null
 workload Deployment stuck steps app | k apply -f - >/dev/null
-canary stuck mesh Deployment contour | k apply -f - >/dev/null
+# Mirroring on the kubernetes provider, which cannot mirror (the CRD lets no provider without a
+# router through).
+canary stuck mesh Deployment kubernetes "mirror: true" | k apply -f - >/dev/null
 # An invalid spec the CRD schema lets through: iterations and stepWeights together.
 canary stuck steps Deployment kubernetes "stepWeights: [10, 20]" | k apply -f - >/dev/null
 canary stuck ghost Deployment kubernetes | k apply -f - >/dev/null
-wait_for 10 stalled_with stuck mesh UnsupportedProvider 1 'spec.provider: provider "contour" has no router in canaryd yet' ||
+wait_for 10 stalled_with stuck mesh UnsupportedFeature 1 'spec.analysis.mirror: provider kubernetes cannot mirror traffic' ||
   fail "mesh: $(condition stuck mesh Stalled)"
 wait_for 10 stalled_with stuck steps InvalidSpec 1 'spec.analysis.iterations: cannot be used together with stepWeights' ||
   fail "steps: $(condition stuck steps Stalled)"
 wait_for 10 stalled_with stuck ghost TargetNotFound 1 'target deployment stuck/ghost not found' ||
   fail "ghost: $(condition stuck ghost Stalled)"
 events=$(k -n stuck get events -o jsonpath='{range .items[*]}{.reason} {.involvedObject.name} {.count}{"\n"}{end}')
-[[ $(grep -c '^UnsupportedProvider mesh ' <<<"$events") == 1 ]] ||
-  fail "mesh: not exactly one UnsupportedProvider event: $events"
-k -n stuck patch canary mesh --type merge -p '{"spec":{"provider":"kubernetes"}}' >/dev/null
+[[ $(grep -c '^UnsupportedFeature mesh ' <<<"$events") == 1 ]] ||
+  fail "mesh: not exactly one UnsupportedFeature event: $events"
+k -n stuck patch canary mesh --type json -p '[{"op":"remove","path":"/spec/analysis/mirror"}]' >/dev/null
 k -n stuck patch canary steps --type json -p '[{"op":"remove","path":"/spec/analysis/stepWeights"}]' >/dev/null
 workload Deployment stuck ghost app | k apply -f - >/dev/null
 wait_for 30 phase_is stuck mesh Initialized || fail "mesh: not started once fixed: $(phase stuck mesh)"

@@ -198,7 +198,7 @@ TEST_P(RbacTest, TheClusterRoleGrantsEveryRequestOfARollout) {
   // A stall (its status is patched), then the fix.
   ASSERT_TRUE(cluster()
                   .patch(cluster::kCanaries, {"shop", "web"}, cluster::PatchType::kMerge,
-                         R"({"spec":{"provider":"contour"}})")
+                         R"({"spec":{"provider":"nonesuch"}})")
                   .ok());
   for (int i = 0; i < 3; ++i) {
     (void)reconciler_.reconcile({"shop", "web"});

@@ -40,12 +40,13 @@ TEST(RegistryTest, UnknownProvidersAreErrorsNamingTheRegisteredOnes) {
   EXPECT_TRUE(registry.makeRouter("kubernetes", context).ok());
   EXPECT_TRUE(registry.makeRouter("gatewayapi:v1beta1", context).ok());
   EXPECT_TRUE(registry.makeRouter("istio", context).ok());
-  auto contour = registry.makeRouter("contour", context);
-  ASSERT_FALSE(contour.ok());
-  EXPECT_EQ(contour.error().message(),
-            "provider \"contour\" has no router in canaryd yet; supported: kubernetes, "
+  auto unknown = registry.makeRouter("nonesuch", context);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message(),
+            "provider \"nonesuch\" has no router in canaryd yet; supported: kubernetes, "
             "gatewayapi:v1, gatewayapi:v1beta1, haproxy, linkerd, osm, smi:v1alpha1, "
-            "smi:v1alpha2, smi:v1alpha3, istio, kuma, appmesh, appmesh:v1beta2");
+            "smi:v1alpha2, smi:v1alpha3, istio, kuma, appmesh, appmesh:v1beta2, contour, gloo, "
+            "knative, traefik, traefik:containo.us, apisix, nginx, skipper");
   metrics::ProviderConfig config;
   config.type = "datadog";
   auto datadog = registry.makeMetricProvider(config);
@@ -88,35 +89,46 @@ TEST(RegistryTest, ANameRegisteredTwiceKeepsTheFirst) {
 TEST(RegistryTest, TheCatalogIsWhatWasRegistered) {
   const api::Catalog catalog = builtin().catalog("haproxy");
   EXPECT_EQ(catalog.defaultProvider, "haproxy");
-  EXPECT_EQ(
-      catalog.routerNames(),
-      (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1", "haproxy",
-                                "linkerd", "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3",
-                                "istio", "kuma", "appmesh", "appmesh:v1beta2"}));
+  EXPECT_EQ(catalog.routerNames(),
+            (std::vector<std::string>{
+                "kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1",  "haproxy",      "linkerd",
+                "osm",        "smi:v1alpha1",  "smi:v1alpha2",        "smi:v1alpha3", "istio",
+                "kuma",       "appmesh",       "appmesh:v1beta2",     "contour",      "gloo",
+                "knative",    "traefik",       "traefik:containo.us", "apisix",       "nginx",
+                "skipper"}));
   EXPECT_EQ(
       catalog.routersFor("DaemonSet"),
       (std::vector<std::string>{"kubernetes", "gatewayapi:v1", "gatewayapi:v1beta1", "linkerd",
                                 "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "istio",
-                                "kuma", "appmesh", "appmesh:v1beta2"}));
-  // Flagger's ServiceController: routers that split between `<target>-primary` and -canary.
-  EXPECT_EQ(
-      catalog.routersFor("Service"),
-      (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "linkerd", "osm",
-                                "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "istio", "kuma"}));
+                                "kuma", "appmesh", "appmesh:v1beta2", "contour", "gloo", "traefik",
+                                "traefik:containo.us", "apisix", "nginx", "skipper"}));
+  // Flagger's ServiceController: routers that split between `<target>-primary` and -canary
+  // (knative's Service is a Knative Service, which the validator refuses until it is driven).
+  EXPECT_EQ(catalog.routersFor("Service"),
+            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "linkerd", "osm",
+                                      "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "istio",
+                                      "kuma", "contour", "gloo", "knative", "traefik",
+                                      "traefik:containo.us", "apisix"}));
   EXPECT_EQ(catalog.metricProviderTypes(), std::vector<std::string>{"prometheus"});
   EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::matching),
             (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "istio", "appmesh",
-                                      "appmesh:v1beta2"}));
+                                      "appmesh:v1beta2", "contour", "gloo", "nginx"}));
+  EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::sessionAffinity),
+            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "istio"}));
   EXPECT_EQ(catalog.routersThat(&api::RouterCapabilities::weights),
-            (std::vector<std::string>{"gatewayapi:v1", "gatewayapi:v1beta1", "haproxy", "linkerd",
-                                      "osm", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3",
-                                      "istio", "kuma", "appmesh", "appmesh:v1beta2"}));
+            (std::vector<std::string>{
+                "gatewayapi:v1", "gatewayapi:v1beta1",  "haproxy",      "linkerd", "osm",
+                "smi:v1alpha1",  "smi:v1alpha2",        "smi:v1alpha3", "istio",   "kuma",
+                "appmesh",       "appmesh:v1beta2",     "contour",      "gloo",    "knative",
+                "traefik",       "traefik:containo.us", "apisix",       "nginx",   "skipper"}));
   EXPECT_TRUE(catalog.hasNotifier("slack"));
   EXPECT_TRUE(catalog.hasNotifier("pagerduty"));
   // The providers whose built-in queries count canary and primary apart (the sequential judge).
   EXPECT_EQ(catalog.judgeCountProviders,
             (std::vector<std::string>{"kubernetes", "gatewayapi", "gatewayapi:v1",
-                                      "gatewayapi:v1beta1", "haproxy", "istio", "linkerd"}));
+                                      "gatewayapi:v1beta1", "haproxy", "appmesh", "appmesh:v1beta2",
+                                      "contour", "gloo", "istio", "kuma", "linkerd", "nginx",
+                                      "skipper", "traefik", "traefik:containo.us"}));
 }
 
 }  // namespace

@@ -177,6 +177,69 @@ TEST(IstioRouterTest, MirroringAddsTheCanaryAsMirrorWithItsPercentage) {
   EXPECT_FALSE(vs["spec"]["http"][0].contains("mirror"));
 }
 
+// Session affinity, as Flagger's getSessionAffinityRouteRules: the cookie routes first, the
+// weighted route last, its destinations setting the cookies.
+TEST(IstioRouterTest, SessionAffinityPinsUsersWithTheStatusCookies) {
+  json manifest = meshManifest();
+  manifest["spec"]["service"] = {{"port", 9898}};
+  manifest["spec"]["analysis"] = json::parse(R"({"interval": "1m", "threshold": 5,
+    "stepWeight": 10, "maxWeight": 50,
+    "sessionAffinity": {"cookieName": "flagger-cookie", "primaryCookieName": "primary-cookie",
+                        "maxAge": 300, "path": "/", "secure": true}})");
+  manifest["status"] = {{"sessionAffinityCookie", "flagger-cookie=abcdefghij"},
+                        {"primarySessionAffinityCookie", "primary-cookie=klmnopqrst"}};
+  json vs = buildVirtualService(decode(manifest), {90, 10, false}, api::JsonValue()).get();
+  json expected = json::parse(R"([
+    {"match": [{"headers": {"Cookie": {"regex": ".*flagger-cookie.*abcdefghij.*"}}}],
+     "route": [{"destination": {"host": "podinfo-primary"}, "weight": 0},
+               {"destination": {"host": "podinfo-canary"}, "weight": 100}]},
+    {"match": [{"headers": {"Cookie": {"regex": ".*primary-cookie.*klmnopqrst.*"}}}],
+     "route": [{"destination": {"host": "podinfo-primary"}, "weight": 100},
+               {"destination": {"host": "podinfo-canary"}, "weight": 0}]},
+    {"route": [
+      {"destination": {"host": "podinfo-primary"}, "weight": 90,
+       "headers": {"response": {"add": {"Set-Cookie": "primary-cookie=klmnopqrst; Max-Age=60; Path=/; Secure"}}}},
+      {"destination": {"host": "podinfo-canary"}, "weight": 10,
+       "headers": {"response": {"add": {"Set-Cookie": "flagger-cookie=abcdefghij; Max-Age=300; Path=/; Secure"}}}}]}])");
+  EXPECT_EQ(vs["spec"]["http"], expected) << vs["spec"]["http"].dump(2);
+
+  // At weight 0 (promoted or rolled back) the previous run's cookie is expired.
+  manifest["status"] = {{"previousSessionAffinityCookie", "flagger-cookie=abcdefghij"},
+                        {"primarySessionAffinityCookie", "primary-cookie=klmnopqrst"}};
+  vs = buildVirtualService(decode(manifest), {100, 0, false}, api::JsonValue()).get();
+  expected = json::parse(R"([
+    {"match": [{"headers": {"Cookie": {"regex": ".*flagger-cookie.*abcdefghij.*"}}}],
+     "headers": {"response": {"add": {"Set-Cookie": "flagger-cookie=abcdefghij; Max-Age=-1"}}},
+     "route": [{"destination": {"host": "podinfo-primary"}, "weight": 100},
+               {"destination": {"host": "podinfo-canary"}, "weight": 0}]},
+    {"route": [{"destination": {"host": "podinfo-primary"}, "weight": 100},
+               {"destination": {"host": "podinfo-canary"}, "weight": 0}]}])");
+  EXPECT_EQ(vs["spec"]["http"], expected) << vs["spec"]["http"].dump(2);
+
+  // Before any run, only the weighted route (Flagger repeats it; see the README).
+  manifest.erase("status");
+  vs = buildVirtualService(decode(manifest), {100, 0, false}, api::JsonValue()).get();
+  EXPECT_EQ(vs["spec"]["http"].size(), 1u);
+}
+
+TEST(IstioRouterTest, SessionAffinityKeepsTheServiceMatchOnTheCookieRoutes) {
+  json manifest = meshManifest();
+  manifest["spec"]["service"] = json::parse(R"({"port": 9898,
+    "match": [{"uri": {"prefix": "/api"}}]})");
+  manifest["spec"]["analysis"] = json::parse(R"({"interval": "30s", "threshold": 5,
+    "stepWeight": 10, "maxWeight": 50, "sessionAffinity": {"cookieName": "c"}})");
+  manifest["status"] = {{"sessionAffinityCookie", "c=xyz"}};
+  json vs = buildVirtualService(decode(manifest), {80, 20, false}, api::JsonValue()).get();
+  ASSERT_EQ(vs["spec"]["http"].size(), 2u) << vs["spec"]["http"].dump(2);
+  EXPECT_EQ(vs["spec"]["http"][0]["match"], json::parse(R"([{"uri": {"prefix": "/api"},
+    "headers": {"Cookie": {"regex": ".*c.*xyz.*"}}}])"));
+  // The default max age is a day; no primary cookie without primaryCookieName.
+  EXPECT_EQ(vs["spec"]["http"][1]["route"][1]["headers"]["response"]["add"]["Set-Cookie"],
+            "c=xyz; Max-Age=86400");
+  EXPECT_FALSE(vs["spec"]["http"][1]["route"][0].contains("headers"));
+  EXPECT_EQ(vs["spec"]["http"][1]["match"], json::parse(R"([{"uri": {"prefix": "/api"}}])"));
+}
+
 TEST(IstioRouterTest, DelegationWritesNoHostsAndNoGateways) {
   json manifest = meshManifest();
   manifest["spec"]["service"] = {{"port", 9898}, {"portDiscovery", true}, {"delegation", true}};
@@ -239,7 +302,7 @@ TEST(IstioRouterTest, ProviderCapabilitiesAndChecks) {
   EXPECT_TRUE(entry.can.matching);
   EXPECT_TRUE(entry.can.mirroring);
   EXPECT_TRUE(entry.can.mirrorWeight);
-  EXPECT_FALSE(entry.can.sessionAffinity);
+  EXPECT_TRUE(entry.can.sessionAffinity);
   EXPECT_EQ(entry.can.targetKinds,
             (std::vector<std::string>{"Deployment", "DaemonSet", "Service"}));
   ASSERT_TRUE(entry.check);
@@ -259,6 +322,16 @@ TEST(IstioRouterTest, ProviderCapabilitiesAndChecks) {
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].first, "spec.analysis.match");
   EXPECT_EQ(problems[1].first, "spec.analysis.mirror");
+
+  // Session affinity with routes that would replace the cookie routes is refused.
+  json sticky = meshManifest();
+  sticky["spec"]["analysis"]["sessionAffinity"] = {{"cookieName", "c"}};
+  EXPECT_TRUE(entry.check(decode(sticky)).empty());
+  sticky["spec"]["analysis"]["iterations"] = 10;
+  sticky["spec"]["analysis"]["match"] = {{{"headers", {{"x-canary", {{"exact", "1"}}}}}}};
+  problems = entry.check(decode(sticky));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].first, "spec.analysis.sessionAffinity");
 }
 
 json crdFor(const std::string& plural, const std::string& kind) {
@@ -342,6 +415,23 @@ TEST_F(IstioKubesimTest, SetsAndReadsTheWeightsAndTheMirror) {
 
   ASSERT_TRUE(router_->setRoutes(canary, {0, 100, false}).ok());
   EXPECT_EQ(*router_->getRoutes(canary), (Weights{0, 100, false}));
+}
+
+TEST_F(IstioKubesimTest, SessionAffinityWeightsAreReadFromTheWeightedRoute) {
+  json manifest = tutorialManifest();
+  manifest["spec"]["analysis"]["sessionAffinity"] = {{"cookieName", "c"},
+                                                     {"primaryCookieName", "p"}};
+  manifest["status"] = {{"sessionAffinityCookie", "c=one"},
+                        {"primarySessionAffinityCookie", "p=two"}};
+  api::Canary canary = decode(manifest);
+  ASSERT_TRUE(router_->reconcile(canary).ok());
+  ASSERT_TRUE(router_->setRoutes(canary, {70, 30, false}).ok());
+  EXPECT_EQ(*router_->getRoutes(canary), (Weights{70, 30, false}));
+  EXPECT_EQ(get(kIstioVirtualServices, "podinfo")["spec"]["http"].size(), 3u);
+  // A reconcile keeps the sticky routes (it writes what setRoutes wrote at these weights).
+  const json before = get(kIstioVirtualServices, "podinfo");
+  ASSERT_TRUE(router_->reconcile(canary).ok());
+  EXPECT_EQ(get(kIstioVirtualServices, "podinfo")["spec"], before["spec"]);
 }
 
 TEST_F(IstioKubesimTest, ABTestingWeightsAreReadFromTheMatchedRoute) {

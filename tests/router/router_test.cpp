@@ -5,6 +5,7 @@
 
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
+#include "canaryd/core/duration.h"
 #include "canaryd/kube/kube_client.h"
 #include "canaryd/router/gateway_api.h"
 #include "canaryd/router/kubernetes.h"
@@ -90,6 +91,85 @@ TEST(GatewayApiRouterTest, KeepsRulesItDoesNotOwn) {
   EXPECT_EQ(route["spec"]["rules"][0]["backendRefs"][1]["weight"], 20);
   EXPECT_EQ(route["spec"]["rules"][1], userRule);
   EXPECT_EQ(route["metadata"]["resourceVersion"], "42");
+}
+
+TEST(GatewayApiRouterTest, TimeoutAndBackendTimeoutGoOnEveryRule) {
+  api::Canary canary = example("examples/ab-testing-gatewayapi.yaml");
+  canary.spec.provider = "gatewayapi:v1";
+  canary.spec.service->timeout = "30s";
+  canary.spec.service->backendTimeout = "10s";
+  json route =
+      buildHttpRoute(canary, {0, 100, false}, api::JsonValue(), "gateway.networking.k8s.io/v1")
+          .get();
+  const json timeouts = json::parse(R"({"request": "30s", "backendRequest": "10s"})");
+  ASSERT_EQ(route["spec"]["rules"].size(), 2u);
+  EXPECT_EQ(route["spec"]["rules"][0]["timeouts"], timeouts);
+  EXPECT_EQ(route["spec"]["rules"][1]["timeouts"], timeouts);
+  // A backend timeout alone.
+  canary.spec.service->timeout.reset();
+  route = buildHttpRoute(canary, {0, 100, false}, api::JsonValue(), "gateway.networking.k8s.io/v1")
+              .get();
+  EXPECT_EQ(route["spec"]["rules"][0]["timeouts"], json::parse(R"({"backendRequest": "10s"})"));
+}
+
+// Session affinity, as Flagger's getSessionAffinityRouteRules: the cookie rules first, the
+// weighted rule last with the backends setting the cookies.
+TEST(GatewayApiRouterTest, SessionAffinityPinsUsersWithTheStatusCookies) {
+  api::Canary canary = example("examples/canary-gatewayapi.yaml");
+  api::SessionAffinity affinity;
+  affinity.cookieName = "flagger-cookie";
+  affinity.primaryCookieName = "primary-cookie";
+  affinity.maxAge = 21600;
+  affinity.sameSite = "Strict";
+  canary.spec.analysis->sessionAffinity = affinity;
+  canary.status = api::CanaryStatus{};
+  canary.status->sessionAffinityCookie = "flagger-cookie=abcdefghij";
+  canary.status->primarySessionAffinityCookie = "primary-cookie=klmnopqrst";
+  json route =
+      buildHttpRoute(canary, {90, 10, false}, api::JsonValue(), "gateway.networking.k8s.io/v1")
+          .get();
+  const std::string interval =
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                         parseDuration(*canary.spec.analysis->interval).valueOr(Duration{}))
+                         .count());
+  json expected = json::parse(R"([
+    {"matches": [{"path": {"type": "PathPrefix", "value": "/"},
+                  "headers": [{"name": "Cookie", "type": "RegularExpression",
+                               "value": ".*flagger-cookie.*abcdefghij.*"}]}],
+     "backendRefs": [
+       {"group": "", "kind": "Service", "name": "podinfo-primary", "port": 9898, "weight": 0},
+       {"group": "", "kind": "Service", "name": "podinfo-canary", "port": 9898, "weight": 100}]},
+    {"matches": [{"path": {"type": "PathPrefix", "value": "/"},
+                  "headers": [{"name": "Cookie", "type": "RegularExpression",
+                               "value": ".*primary-cookie.*klmnopqrst.*"}]}],
+     "backendRefs": [
+       {"group": "", "kind": "Service", "name": "podinfo-primary", "port": 9898, "weight": 100},
+       {"group": "", "kind": "Service", "name": "podinfo-canary", "port": 9898, "weight": 0}]},
+    {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+     "backendRefs": [
+       {"group": "", "kind": "Service", "name": "podinfo-primary", "port": 9898, "weight": 90,
+        "filters": [{"type": "ResponseHeaderModifier", "responseHeaderModifier": {"add": [
+          {"name": "Set-Cookie", "value": "primary-cookie=klmnopqrst; Max-Age=INTERVAL; SameSite=Strict"}]}}]},
+       {"group": "", "kind": "Service", "name": "podinfo-canary", "port": 9898, "weight": 10,
+        "filters": [{"type": "ResponseHeaderModifier", "responseHeaderModifier": {"add": [
+          {"name": "Set-Cookie", "value": "flagger-cookie=abcdefghij; Max-Age=21600; SameSite=Strict"}]}}]}]}])");
+  expected[2]["backendRefs"][0]["filters"][0]["responseHeaderModifier"]["add"][0]["value"] =
+      "primary-cookie=klmnopqrst; Max-Age=" + interval + "; SameSite=Strict";
+  EXPECT_EQ(route["spec"]["rules"], expected) << route["spec"]["rules"].dump(2);
+
+  // At weight 0 the previous run's cookie is expired by a rule of its own.
+  canary.status = api::CanaryStatus{};
+  canary.status->previousSessionAffinityCookie = "flagger-cookie=abcdefghij";
+  route = buildHttpRoute(canary, {100, 0, false}, api::JsonValue(), "gateway.networking.k8s.io/v1")
+              .get();
+  ASSERT_EQ(route["spec"]["rules"].size(), 2u);
+  EXPECT_EQ(route["spec"]["rules"][0]["matches"][0]["headers"][0]["value"],
+            ".*flagger-cookie.*abcdefghij.*");
+  EXPECT_EQ(route["spec"]["rules"][0]["filters"], json::parse(R"([{"type": "ResponseHeaderModifier",
+    "responseHeaderModifier": {"add": [{"name": "Set-Cookie",
+                                        "value": "flagger-cookie=abcdefghij; Max-Age=-1"}]}}])"));
+  EXPECT_FALSE(route["spec"]["rules"][1].contains("filters"));
+  EXPECT_EQ(route["spec"]["rules"][1]["backendRefs"][0]["weight"], 100);
 }
 
 TEST(KubernetesRouterTest, ThreeServicesWithTheApexOnThePrimary) {
@@ -181,6 +261,20 @@ TEST_F(RouterKubesimTest, GatewayApiRouterWaitsForTheGatewayToAccept) {
   accept();
   EXPECT_TRUE(router.setRoutes(canary, {80, 20, false}).ok());
   EXPECT_EQ(*router.getRoutes(canary), (Weights{80, 20, false}));
+
+  // With session affinity the split is read from the weighted rule, after the sticky ones.
+  api::Canary sticky = canary;
+  sticky.spec.analysis->sessionAffinity.emplace();
+  sticky.spec.analysis->sessionAffinity->cookieName = "c";
+  sticky.status = api::CanaryStatus{};
+  sticky.status->sessionAffinityCookie = "c=xyz";
+  accept();
+  ASSERT_TRUE(router.setRoutes(sticky, {60, 40, false}).ok());
+  EXPECT_EQ(*router.getRoutes(sticky), (Weights{60, 40, false}));
+  EXPECT_EQ(client_->get(cluster::kHttpRoutes, {"test", "podinfo"})->get()["spec"]["rules"].size(),
+            2u);
+  accept();
+  ASSERT_TRUE(router.setRoutes(canary, {80, 20, false}).ok());
 
   // Refused rather than late: an error that names the Gateway and its reason, not a retry.
   auto route = client_->get(cluster::kHttpRoutes, {"test", "podinfo"});

@@ -148,6 +148,16 @@ Observation observe(const api::Canary& canary, const api::JsonValue& target,
 Step step(const api::Canary& canary, const Observation& observed, Gates& gates, TimePoint now,
           Duration minInterval = api::kMinAnalysisInterval);
 
+// Session affinity (analysis.sessionAffinity), as Flagger keeps it: before the routes go to
+// `canaryWeight`, the status gets the cookies the routers pin users with. A weight above 0 gives
+// status.sessionAffinityCookie `<cookieName>=<10 letters>` (and, when primaryCookieName is set,
+// status.primarySessionAffinityCookie) if it has none; weight 0 moves the canary cookie to
+// status.previousSessionAffinityCookie (whose route expires it). The letters derive from the
+// Canary's uid and `revision`, so a retried step sets the same cookie. No-op without
+// sessionAffinity.
+void trackSessionCookies(api::CanaryStatus& status, const api::Canary& canary,
+                         std::int64_t canaryWeight, const std::string& revision);
+
 // Where the statistical judge's next window starts (judge.checkInterval): the later of the
 // last analysis step (the Promoted condition's lastUpdateTime) and the end of the judge's last
 // window (status.judge.lastCheckTime); nothing when the status records neither.

@@ -14,8 +14,11 @@
 // labels and annotations of service.apex and Flux's opt-out annotations, and the
 // DestinationRules' spec.host and spec.trafficPolicy; everything else on an existing object is
 // kept. A reconcile writes only when something it owns differs, and keeps the current weights and
-// mirror (setRoutes sets them). Session affinity is not offered: Flagger keeps its cookies in the
-// Canary's status, which a router here does not write. Thread-compatible.
+// mirror (setRoutes sets them). Session affinity (analysis.sessionAffinity) puts routes before the
+// weighted one, as Flagger does: requests with the canary cookie (status.sessionAffinityCookie,
+// which the controller sets) go to the canary, with the primary cookie (primaryCookieName) to
+// the primary, and the weighted route's destinations set those cookies; at weight 0 a route
+// matching status.previousSessionAffinityCookie expires it. Thread-compatible.
 #pragma once
 
 #include <string>
@@ -59,8 +62,8 @@ api::JsonValue buildVirtualService(const api::Canary& canary, const Weights& wei
 api::JsonValue buildDestinationRule(const api::Canary& canary, const std::string& name,
                                     const api::JsonValue& existing);
 
-// Provider istio: weights, A/B matches, mirroring with a mirror weight; Deployment, DaemonSet and
-// Service targets.
+// Provider istio: weights, A/B matches, mirroring with a mirror weight, session affinity;
+// Deployment, DaemonSet and Service targets.
 std::vector<RouterPlugin> istioRouters();
 
 }  // namespace canaryd::router
