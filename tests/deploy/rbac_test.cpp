@@ -230,7 +230,10 @@ INSTANTIATE_TEST_SUITE_P(
     Routers, RbacTest,
     ::testing::Values(Scenario{"kubernetes", "Deployment"}, Scenario{"kubernetes", "DaemonSet"},
                       Scenario{"gatewayapi:v1", "Deployment"}, Scenario{"gatewayapi:v1", "Service"},
-                      Scenario{"linkerd", "Deployment"}, Scenario{"istio", "Deployment"}),
+                      Scenario{"linkerd", "Deployment"}, Scenario{"istio", "Deployment"},
+                      Scenario{"kuma", "Deployment"}, Scenario{"appmesh:v1beta2", "Deployment"},
+                      Scenario{"contour", "Deployment"}, Scenario{"gloo", "Deployment"},
+                      Scenario{"traefik", "Deployment"}),
     [](const auto& param) {
       std::string name = param.param.provider + param.param.targetKind;
       for (char& c : name)
