@@ -208,7 +208,9 @@ class SimProvider final : public metrics::Provider {
                                         std::pair{Kind::kErrorsTotal, &queries->errorsTotal}}) {
         if (query->empty()) continue;
         Result<std::string> text = metrics::renderQuery(*query, keys);
-        if (text) cache_[*text] = Recognised{kind, canary, window};
+        // A query that renders the same for both sides (the canary Ingress' own metrics)
+        // measures the canary: the canary's entry, made first, stays.
+        if (text) cache_.emplace(*text, Recognised{kind, canary, window});
       }
     }
   }

@@ -67,6 +67,45 @@ bool active(const Scenario& s, std::string_view type, Duration t) {
                      [&](const Fault& f) { return f.type == type && t >= f.from && t < f.until; });
 }
 
+const cluster::Resource kIngresses{"networking.k8s.io", "v1", "ingresses", true, "Ingress"};
+const cluster::Resource kApisixRoutes{"apisix.apache.org", "v2", "apisixroutes", true,
+                                      "ApisixRoute"};
+
+// The objects an ingress router copies from, as the user keeps them in Git: the Ingress of
+// spec.ingressRef and the ApisixRoute of spec.routeRef, each sending `/` of <name>.example.com
+// to the apex Service.
+std::vector<std::pair<const cluster::Resource*, json>> userRouting(const api::Canary& canary,
+                                                                   const std::string& ns) {
+  std::vector<std::pair<const cluster::Resource*, json>> out;
+  const std::string apex = router::apexServiceName(canary);
+  const std::int64_t port =
+      canary.spec.service ? canary.spec.service->port.value_or(80) : std::int64_t{80};
+  if (canary.spec.ingressRef && canary.spec.ingressRef->name) {
+    const std::string name = *canary.spec.ingressRef->name;
+    json path = {{"path", "/"},
+                 {"pathType", "Prefix"},
+                 {"backend", {{"service", {{"name", apex}, {"port", {{"number", port}}}}}}}};
+    out.emplace_back(
+        &kIngresses,
+        json{{"apiVersion", "networking.k8s.io/v1"},
+             {"kind", "Ingress"},
+             {"metadata", {{"name", name}, {"namespace", ns}}},
+             {"spec",
+              {{"rules", {{{"host", name + ".example.com"}, {"http", {{"paths", {path}}}}}}}}}});
+  }
+  if (canary.spec.routeRef && canary.spec.routeRef->name) {
+    const std::string name = *canary.spec.routeRef->name;
+    json route = {{"name", "main"},
+                  {"match", {{"hosts", {name + ".example.com"}}, {"paths", {"/*"}}}},
+                  {"backends", {{{"serviceName", apex}, {"servicePort", port}}}}};
+    out.emplace_back(&kApisixRoutes, json{{"apiVersion", "apisix.apache.org/v2"},
+                                          {"kind", "ApisixRoute"},
+                                          {"metadata", {{"name", name}, {"namespace", ns}}},
+                                          {"spec", {{"http", {route}}}}});
+  }
+  return out;
+}
+
 json targetDeployment(const std::string& ns, const std::string& name) {
   const json labels = {{"app", name}};
   return {{"apiVersion", "apps/v1"},
@@ -250,6 +289,13 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
         std::pair{&cluster::kCanaries, api::toJsonValue(installed)}}) {
     Result<api::JsonValue> created =
         cluster.create(*resource, resource->namespaced ? ns : "", object);
+    if (!created) {
+      result.reason = "installing the " + resource->kind + ": " + created.error().message();
+      return result;
+    }
+  }
+  for (const auto& [resource, object] : userRouting(canary, ns)) {
+    Result<api::JsonValue> created = cluster.create(*resource, ns, api::JsonValue(object));
     if (!created) {
       result.reason = "installing the " + resource->kind + ": " + created.error().message();
       return result;

@@ -44,6 +44,10 @@ metadata: {name: shop}
 apiVersion: v1
 kind: Namespace
 metadata: {name: production}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: edge}
 YAML
 k apply -f "$tmp/ns.yaml" >/dev/null 2>&1 || fail "apply namespaces"
 k apply -f "$src/examples/" >"$tmp/out" 2>&1 || fail "apply examples: $(cat "$tmp/out")"
@@ -53,7 +57,7 @@ expect_line "$tmp/out" '^deployment.apps/podinfo created$' "deployment created"
 k get canaries -A >"$tmp/out" 2>&1 || fail "get canaries -A"
 expect_line "$tmp/out" '^NAMESPACE +NAME +STATUS +WEIGHT +FAILEDCHECKS +LASTTRANSITIONTIME +AGE' "printer columns"
 want=$(cat "$src"/examples/*.yaml | grep -c '^kind: Canary$')
-[[ $(grep -cE '^(production|shop|test) ' "$tmp/out") -eq $want ]] || fail "$want canaries listed: $(cat "$tmp/out")"
+[[ $(grep -cE '^(production|shop|test|edge) ' "$tmp/out") -eq $want ]] || fail "$want canaries listed: $(cat "$tmp/out")"
 
 # The Deployment simulator makes podinfo available; kubectl wait watches for it.
 k wait --for condition=available deploy/podinfo -n test --timeout=10s >/dev/null 2>&1 || fail "deployment available"
