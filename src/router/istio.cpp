@@ -10,6 +10,7 @@
 #include "canaryd/core/text.h"
 
 #include "router/json_weight.h"
+#include "router/object_writes.h"
 #include "router/session_cookie.h"
 
 namespace canaryd::router {
@@ -294,25 +295,6 @@ std::string originalConfiguration(const json& spec) {
   return kept.dump();
 }
 
-template <typename Build>
-Status createOrUpdate(cluster::Client& client, const cluster::Resource& resource,
-                      const cluster::ObjectRef& ref, const std::string& what, Build build) {
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client.get(resource, ref);
-        if (!existing) {
-          if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
-          // A 409 (created meanwhile) looks again.
-          return client.create(resource, ref.namespace_, build(api::JsonValue()));
-        }
-        api::JsonValue desired = build(*existing);
-        if (desired.get() == existing->get()) return *existing;
-        return client.update(resource, desired);
-      });
-  if (!written) return written.error().withContext(what);
-  return {};
-}
-
 }  // namespace
 
 api::JsonValue buildDestinationRule(const api::Canary& canary, const std::string& name,
@@ -399,7 +381,7 @@ IstioRouter::IstioRouter(cluster::Client& client) : client_(client) {}
 
 Status IstioRouter::reconcileDestinationRule(const api::Canary& canary, const std::string& name) {
   const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"), name};
-  return createOrUpdate(
+  return createOrUpdateObject(
       client_, kIstioDestinationRules, ref, describe(canary, "DestinationRule", name),
       [&](const api::JsonValue& existing) { return buildDestinationRule(canary, name, existing); });
 }
@@ -416,7 +398,7 @@ Status IstioRouter::reconcile(const api::Canary& canary) {
   if (Status s = reconcileDestinationRule(canary, canaryOf(canary)); !s) return s;
   if (Status s = reconcileDestinationRule(canary, primaryOf(canary)); !s) return s;
   const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"), apex};
-  return createOrUpdate(
+  return createOrUpdateObject(
       client_, kIstioVirtualServices, ref, what, [&](const api::JsonValue& existing) {
         if (!existing.present()) return buildVirtualService(canary, {}, existing);
         // Weights are the business of setRoutes: a rewrite keeps them (all on
@@ -433,20 +415,16 @@ Status IstioRouter::setRoutes(const api::Canary& canary, const Weights& weights)
     return Error::invalidInput(
         what + ": a TCP route (spec.service.appProtocol tcp) cannot mirror traffic");
   }
-  const cluster::ObjectRef ref{canary.metadata.namespace_.value_or("default"), apex};
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(kIstioVirtualServices, ref);
-        if (!existing) return existing.error().withContext(what);
-        json vs = existing->get();
-        if (!vs.contains("spec") || !vs["spec"].is_object()) vs["spec"] = json::object();
-        // Only the routes change, as in Flagger; reconcile owns the rest.
-        setRouteList(vs["spec"], canary, weights);
-        if (vs == existing->get()) return *existing;
-        return client_.update(kIstioVirtualServices, api::JsonValue(std::move(vs)));
-      });
-  if (!written) return written.error();
-  return {};
+  return updateObject(client_, kIstioVirtualServices,
+                      {canary.metadata.namespace_.value_or("default"), apex}, what,
+                      [&](const api::JsonValue& existing) {
+                        json vs = existing.get();
+                        if (!vs.contains("spec") || !vs["spec"].is_object())
+                          vs["spec"] = json::object();
+                        // Only the routes change, as in Flagger; reconcile owns the rest.
+                        setRouteList(vs["spec"], canary, weights);
+                        return api::JsonValue(std::move(vs));
+                      });
 }
 
 Result<Weights> IstioRouter::getRoutes(const api::Canary& canary) {

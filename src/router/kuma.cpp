@@ -7,6 +7,7 @@
 #include "canaryd/cluster/gitops.h"
 
 #include "router/json_weight.h"
+#include "router/object_writes.h"
 
 namespace canaryd::router {
 namespace {
@@ -154,28 +155,20 @@ api::JsonValue buildTrafficRoute(const api::Canary& canary, const Weights& weigh
 KumaRouter::KumaRouter(cluster::Client& client) : client_(client) {}
 
 Status KumaRouter::reconcile(const api::Canary& canary) {
-  const cluster::ObjectRef ref{"", apexServiceName(canary)};
   const std::string what = describe(canary);
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(kKumaTrafficRoutes, ref);
-        if (!existing) {
-          if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
-          // A new route sends everything to the primary; a 409 (created meanwhile) looks again.
-          return client_.create(kKumaTrafficRoutes, "",
-                                buildTrafficRoute(canary, {}, api::JsonValue()));
-        }
-        if (Status s = checkNotForeign(existing->get(), canary); !s) return s.error();
-        // Weights are the business of setRoutes: a rewrite keeps them (all on the primary when
-        // they cannot be read).
-        Result<Weights> current = weightsIn(existing->get(), canary, what);
-        api::JsonValue desired =
-            buildTrafficRoute(canary, current ? *current : Weights{}, *existing);
-        if (desired.get() == existing->get()) return *existing;
-        return client_.update(kKumaTrafficRoutes, desired);
-      });
-  if (!written) return written.error().withContext(what);
-  return {};
+  return createOrUpdateObject(client_, kKumaTrafficRoutes, {"", apexServiceName(canary)}, what,
+                              [&](const api::JsonValue& existing) -> Result<api::JsonValue> {
+                                // A new route sends everything to the primary.
+                                if (!existing.present())
+                                  return buildTrafficRoute(canary, {}, existing);
+                                if (Status s = checkNotForeign(existing.get(), canary); !s)
+                                  return s.error();
+                                // Weights are the business of setRoutes: a rewrite keeps them (all
+                                // on the primary when they cannot be read).
+                                Result<Weights> current = weightsIn(existing.get(), canary, what);
+                                return buildTrafficRoute(canary, current ? *current : Weights{},
+                                                         existing);
+                              });
 }
 
 Status KumaRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
@@ -185,23 +178,19 @@ Status KumaRouter::setRoutes(const api::Canary& canary, const Weights& weights) 
                                ": a Kuma TrafficRoute cannot mirror traffic (provider kuma); use "
                                "analysis.iterations without mirror");
   }
-  const cluster::ObjectRef ref{"", apexServiceName(canary)};
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(kKumaTrafficRoutes, ref);
-        if (!existing) return existing.error();
-        if (Status s = checkNotForeign(existing->get(), canary); !s) return s.error();
-        json route = existing->get();
-        if (!route.contains("spec") || !route["spec"].is_object()) route["spec"] = json::object();
-        if (!route["spec"].contains("conf") || !route["spec"]["conf"].is_object())
-          route["spec"]["conf"] = json::object();
-        // Only the splits change, as in Flagger; reconcile owns the rest.
-        route["spec"]["conf"]["split"] = splits(canary, weights);
-        if (route == existing->get()) return *existing;
-        return client_.update(kKumaTrafficRoutes, api::JsonValue(std::move(route)));
-      });
-  if (!written) return written.error().withContext(what);
-  return {};
+  return updateObject(client_, kKumaTrafficRoutes, {"", apexServiceName(canary)}, what,
+                      [&](const api::JsonValue& existing) -> Result<api::JsonValue> {
+                        if (Status s = checkNotForeign(existing.get(), canary); !s)
+                          return s.error();
+                        json route = existing.get();
+                        if (!route.contains("spec") || !route["spec"].is_object())
+                          route["spec"] = json::object();
+                        if (!route["spec"].contains("conf") || !route["spec"]["conf"].is_object())
+                          route["spec"]["conf"] = json::object();
+                        // Only the splits change, as in Flagger; reconcile owns the rest.
+                        route["spec"]["conf"]["split"] = splits(canary, weights);
+                        return api::JsonValue(std::move(route));
+                      });
 }
 
 Result<Weights> KumaRouter::getRoutes(const api::Canary& canary) {

@@ -5,6 +5,8 @@
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/gitops.h"
 
+#include "router/object_writes.h"
+
 namespace canaryd::router {
 namespace {
 
@@ -293,24 +295,10 @@ Status NginxRouter::reconcile(const api::Canary& canary) {
   const std::string ns = namespaceOf(canary);
   Result<api::JsonValue> user = client_.get(kIngresses, {ns, userIngressName(canary)});
   if (!user) return user.error().withContext("Ingress " + userIngressName(canary));
-  const cluster::ObjectRef ref{ns, canaryIngressName(canary)};
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(kIngresses, ref);
-        if (!existing) {
-          if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
-          Result<api::JsonValue> fresh = buildNginxCanaryIngress(canary, *user, api::JsonValue());
-          if (!fresh) return fresh.error();
-          // A 409 (created meanwhile) looks again.
-          return client_.create(kIngresses, ns, *fresh);
-        }
-        Result<api::JsonValue> desired = buildNginxCanaryIngress(canary, *user, *existing);
-        if (!desired) return desired.error();
-        if (desired->get() == existing->get()) return *existing;
-        return client_.update(kIngresses, *desired);
-      });
-  if (!written) return written.error().withContext(describe(canary));
-  return {};
+  return createOrUpdateObject(client_, kIngresses, {ns, canaryIngressName(canary)},
+                              describe(canary), [&](const api::JsonValue& existing) {
+                                return buildNginxCanaryIngress(canary, *user, existing);
+                              });
 }
 
 Status NginxRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
@@ -320,17 +308,9 @@ Status NginxRouter::setRoutes(const api::Canary& canary, const Weights& weights)
                                ": ingress-nginx cannot mirror traffic to a canary Ingress "
                                "(provider nginx); use analysis.iterations without mirror");
   }
-  const cluster::ObjectRef ref{namespaceOf(canary), canaryIngressName(canary)};
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(kIngresses, ref);
-        if (!existing) return existing.error();
-        api::JsonValue desired = withNginxRoutes(canary, *existing, weights);
-        if (desired.get() == existing->get()) return *existing;
-        return client_.update(kIngresses, desired);
-      });
-  if (!written) return written.error().withContext(what);
-  return {};
+  return updateObject(
+      client_, kIngresses, {namespaceOf(canary), canaryIngressName(canary)}, what,
+      [&](const api::JsonValue& existing) { return withNginxRoutes(canary, existing, weights); });
 }
 
 Result<Weights> NginxRouter::getRoutes(const api::Canary& canary) {

@@ -8,6 +8,7 @@
 #include "canaryd/cluster/gitops.h"
 
 #include "router/json_weight.h"
+#include "router/object_writes.h"
 
 namespace canaryd::router {
 namespace {
@@ -239,24 +240,10 @@ Status SkipperRouter::reconcile(const api::Canary& canary) {
   const std::string ns = namespaceOf(canary);
   Result<api::JsonValue> user = client_.get(kIngresses, {ns, userIngressName(canary)});
   if (!user) return user.error().withContext("Ingress " + userIngressName(canary));
-  const cluster::ObjectRef ref{ns, canaryIngressName(canary)};
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(kIngresses, ref);
-        if (!existing) {
-          if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
-          Result<api::JsonValue> fresh = buildSkipperCanaryIngress(canary, *user, api::JsonValue());
-          if (!fresh) return fresh.error();
-          // A 409 (created meanwhile) looks again.
-          return client_.create(kIngresses, ns, *fresh);
-        }
-        Result<api::JsonValue> desired = buildSkipperCanaryIngress(canary, *user, *existing);
-        if (!desired) return desired.error();
-        if (desired->get() == existing->get()) return *existing;
-        return client_.update(kIngresses, *desired);
-      });
-  if (!written) return written.error().withContext(describe(canary));
-  return {};
+  return createOrUpdateObject(client_, kIngresses, {ns, canaryIngressName(canary)},
+                              describe(canary), [&](const api::JsonValue& existing) {
+                                return buildSkipperCanaryIngress(canary, *user, existing);
+                              });
 }
 
 Status SkipperRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
@@ -266,17 +253,9 @@ Status SkipperRouter::setRoutes(const api::Canary& canary, const Weights& weight
                                ": Skipper's backend weights cannot mirror traffic (provider "
                                "skipper); use analysis.iterations without mirror");
   }
-  const cluster::ObjectRef ref{namespaceOf(canary), canaryIngressName(canary)};
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(kIngresses, ref);
-        if (!existing) return existing.error();
-        api::JsonValue desired = withSkipperRoutes(canary, *existing, weights);
-        if (desired.get() == existing->get()) return *existing;
-        return client_.update(kIngresses, desired);
-      });
-  if (!written) return written.error().withContext(what);
-  return {};
+  return updateObject(
+      client_, kIngresses, {namespaceOf(canary), canaryIngressName(canary)}, what,
+      [&](const api::JsonValue& existing) { return withSkipperRoutes(canary, existing, weights); });
 }
 
 Result<Weights> SkipperRouter::getRoutes(const api::Canary& canary) {
