@@ -119,6 +119,9 @@ int main(int argc, char** argv) {
   runCmd->add_option("--selector-labels", run.selectorLabels,
                      "Labels a target may select its pods by, comma-separated, first found wins "
                      "(Flagger's default: app,name,app.kubernetes.io/name)");
+  runCmd->add_option("--ingress-class", run.ingressClass,
+                     "Ingress class of the objects an ingress router writes (Flagger's "
+                     "-ingress-class; contour: the HTTPProxy's spec.ingressClassName)");
   runCmd->add_option("--listen", run.listen, "HOST:PORT of /healthz and /readyz");
   runCmd->add_flag("--leader-elect", run.leaderElect,
                    "Take a Lease so that only one replica drives rollouts");

@@ -191,7 +191,7 @@ int runDaemon(const RunOptions& options, std::ostream& err) {
   reconcilerOptions.selectorLabels = *selectorLabels;
   reconcilerOptions.metricsServer = options.metricsServer;
   reconcilerOptions.minInterval = *minInterval;
-  reconcilerOptions.routers = registry.routerFactory(addresses);
+  reconcilerOptions.routers = registry.routerFactory(addresses, options.ingressClass);
   reconcilerOptions.catalog = registry.catalog(options.provider);
   gitops::WriteBackRunner writeBack(client, clock, notifier, fence);
   reconcilerOptions.rollbacks = &writeBack;

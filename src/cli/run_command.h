@@ -14,6 +14,7 @@ struct RunOptions {
   std::vector<std::string> namespaces;  // none: every namespace
   std::string metricsServer = "http://prometheus:9090";
   std::string provider = "kubernetes";
+  std::string ingressClass;  // Flagger's -ingress-class (contour's ingressClassName)
   // Flagger's -selector-labels: the labels a target may select its pods by, comma-separated.
   std::string selectorLabels = "app,name,app.kubernetes.io/name";
   std::string listen = "127.0.0.1:8080";  // /healthz and /readyz

@@ -193,7 +193,13 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   // (1) The generated objects, then the Services every provider uses and its routing object.
   Result<std::optional<api::JsonValue>> primary = generated.ensure(*target, *tracked, revision);
   if (!primary) return primary.error();
-  if (Status s = (*router)->reconcile(canary); !s) return s.error();
+  // The routes as they are at the current weight, with its session cookies (derived, so the
+  // same whether or not a status write got through).
+  api::Canary routed = canary;
+  if (canary.status) {
+    trackSessionCookies(*routed.status, canary, canary.status->canaryWeight.value_or(0), revision);
+  }
+  if (Status s = (*router)->reconcile(routed); !s) return s.error();
 
   // (2) The step.
   const TimePoint now = clock.now();
@@ -205,7 +211,9 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   Step next = step(canary, observed, gates, now, options.minInterval);
   next.status.trackedConfigs = tracked->checksums;
 
-  // (3) Its cluster actions. The routers see the status being written (session cookies).
+  // (3) Its cluster actions. The routers see the status being written (session cookies), which
+  // keeps the cookies of its weight even when no action sets one.
+  trackSessionCookies(next.status, canary, next.status.canaryWeight.value_or(0), revision);
   api::Canary stepped = canary;
   for (const Action& action : next.actions) {
     if (action.type == Action::Type::kSetWeights)

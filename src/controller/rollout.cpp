@@ -802,10 +802,13 @@ void trackSessionCookies(api::CanaryStatus& status, const api::Canary& canary,
   if (!canary.spec.analysis || !canary.spec.analysis->sessionAffinity) return;
   const api::SessionAffinity& affinity = *canary.spec.analysis->sessionAffinity;
   if (canaryWeight != 0) {
-    if (status.sessionAffinityCookie.value_or("").empty()) {
-      status.sessionAffinityCookie =
-          affinity.cookieName.value_or("") + "=" + cookieLetters(canary, revision, "canary");
-    }
+    // This revision's cookie; one of an earlier run (a run that ended without going back to
+    // weight 0, such as a promotion whose primary missed its deadline) is retired first.
+    const std::string cookie =
+        affinity.cookieName.value_or("") + "=" + cookieLetters(canary, revision, "canary");
+    const std::string current = status.sessionAffinityCookie.value_or("");
+    if (!current.empty() && current != cookie) status.previousSessionAffinityCookie = current;
+    status.sessionAffinityCookie = cookie;
     if (!affinity.primaryCookieName.value_or("").empty() &&
         status.primarySessionAffinityCookie.value_or("").empty()) {
       status.primarySessionAffinityCookie =

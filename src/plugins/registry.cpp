@@ -102,12 +102,13 @@ Result<std::unique_ptr<router::Router>> Registry::makeRouter(
       std::make_unique<ServicesThenRoutes>(services->make(context), std::move(routes)));
 }
 
-router::RouterFactory Registry::routerFactory(
-    std::shared_ptr<const AddressPolicy> addresses) const {
-  return [this, addresses](std::string_view provider, cluster::Client& client,
-                           const router::Selector& selector, std::string_view targetKind) {
-    return makeRouter(provider,
-                      router::RouterContext{client, addresses, selector, std::string(targetKind)});
+router::RouterFactory Registry::routerFactory(std::shared_ptr<const AddressPolicy> addresses,
+                                              std::string ingressClass) const {
+  return [this, addresses, ingressClass](std::string_view provider, cluster::Client& client,
+                                         const router::Selector& selector,
+                                         std::string_view targetKind) {
+    return makeRouter(provider, router::RouterContext{client, addresses, selector,
+                                                      std::string(targetKind), ingressClass});
   };
 }
 

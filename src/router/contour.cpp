@@ -314,7 +314,7 @@ std::vector<RouterPlugin> contourRouters() {
     return problems;
   };
   return {{entry, [](const RouterContext& c) -> std::unique_ptr<Router> {
-             return std::make_unique<ContourRouter>(c.client);
+             return std::make_unique<ContourRouter>(c.client, c.ingressClass);
            }}};
 }
 

@@ -312,10 +312,10 @@ Result<Weights> GatewayApiRouter::getRoutes(const api::Canary& canary) {
   if (!route) return route.error();
   const json* spec = jsonread::object(route->get(), "spec");
   const json* rules = spec != nullptr ? jsonread::array(*spec, "rules") : nullptr;
-  // The rule with the split: the first canaryd owns (the A/B rule before the default one), or
-  // with session affinity the last (after the sticky ones).
-  const bool sticky = canary.spec.analysis && canary.spec.analysis->sessionAffinity &&
-                      canary.spec.analysis->match.empty();
+  // The rule with the split: with A/B matches the first canaryd owns (the A/B rule before the
+  // default one), otherwise the last (after any sticky ones, even left from a Canary that has
+  // dropped session affinity since).
+  const bool sticky = !canary.spec.analysis || canary.spec.analysis->match.empty();
   const json* chosen = nullptr;
   for (std::size_t i = 0; rules != nullptr && i < rules->size(); ++i) {
     if (!ownsRule((*rules)[i], apex)) continue;

@@ -241,6 +241,8 @@ const cluster::Resource kGateways =
     crdResource("gateway.networking.k8s.io", "v1beta1", "gateways", "Gateway");
 const cluster::Resource kHttpRoutesV1beta1 =
     crdResource("gateway.networking.k8s.io", "v1beta1", "httproutes", "HTTPRoute");
+const cluster::Resource kIstioGateways =
+    crdResource("networking.istio.io", "v1alpha3", "gateways", "Gateway");
 const cluster::Resource kIngresses = crdResource("networking.k8s.io", "v1", "ingresses", "Ingress");
 const cluster::Resource kHttpProxies =
     crdResource("projectcontour.io", "v1", "httpproxies", "HTTPProxy");
@@ -297,8 +299,8 @@ class FlaggerE2eTest : public ::testing::TestWithParam<E2eCase> {
   sim::Cluster& cluster() { return sim_.cluster; }
 
   // Creates the documents of a file of tests/data/flagger-e2e/ (their namespaces first; the
-  // first `limit` of them), in namespace `test` when one names none, as `kubectl apply -n test`
-  // does.
+  // first `limit` of them), in the Canary's namespace when one names none, as `kubectl apply -n
+  // <ns>` does.
   void apply(const std::string& file, std::size_t limit = SIZE_MAX) {
     auto docs = api::parseYamlDocuments(
         testing::readFile(testing::sourcePath("tests/data/flagger-e2e/" + file)), file);
@@ -314,7 +316,7 @@ class FlaggerE2eTest : public ::testing::TestWithParam<E2eCase> {
       ASSERT_NE(resource, nullptr) << file << ": no resource for " << apiVersion << " " << kind;
       std::string ns;
       if (resource->namespaced) {
-        ns = object["metadata"].value("namespace", "test");
+        ns = object["metadata"].value("namespace", canaryNs_);
         object["metadata"]["namespace"] = ns;
         ensureNamespace(ns);
       }
@@ -330,7 +332,7 @@ class FlaggerE2eTest : public ::testing::TestWithParam<E2eCase> {
   }
 
   api::CanaryStatus status() {
-    Result<api::Canary> c = cluster::getCanary(cluster(), {"test", canaryName_});
+    Result<api::Canary> c = cluster::getCanary(cluster(), {canaryNs_, canaryName_});
     return c.ok() && c->status ? *c->status : api::CanaryStatus{};
   }
 
@@ -348,7 +350,7 @@ class FlaggerE2eTest : public ::testing::TestWithParam<E2eCase> {
     std::set<std::int64_t> seen;
     for (int i = 0; i < 3000 && status().phase.value_or("") != wanted; ++i) {
       cluster().settle();
-      Result<controller::ReconcileOutcome> done = reconciler_.reconcile({"test", canaryName_});
+      Result<controller::ReconcileOutcome> done = reconciler_.reconcile({canaryNs_, canaryName_});
       EXPECT_TRUE(done.ok() || done.error().kind() == ErrorKind::kConflict)
           << done.error().message();
       const api::CanaryStatus s = status();
@@ -356,6 +358,7 @@ class FlaggerE2eTest : public ::testing::TestWithParam<E2eCase> {
         const std::int64_t weight = s.canaryWeight.value_or(0);
         EXPECT_EQ(providerWeight(), weight) << "at status.canaryWeight " << weight;
         seen.insert(weight);
+        if (sessionAffinity_ && weight > 0) checkStickyRoutes(s);
       }
       sim_.clock.advance(std::chrono::seconds(1));
     }
@@ -363,11 +366,24 @@ class FlaggerE2eTest : public ::testing::TestWithParam<E2eCase> {
     return seen;
   }
 
+  // With session affinity, the canary's cookie is in the status and the provider's object
+  // routes requests that carry it (the cookie's value appears in a route's match).
+  void checkStickyRoutes(const api::CanaryStatus& s) {
+    const std::string cookie = s.sessionAffinityCookie.value_or("");
+    ASSERT_FALSE(cookie.empty()) << "no session cookie at weight " << s.canaryWeight.value_or(0);
+    const E2eCase& c = GetParam();
+    Result<api::JsonValue> object = cluster().get(c.routing, {c.routingNamespace, c.routingName});
+    ASSERT_TRUE(object.ok());
+    const std::string value = cookie.substr(cookie.find('=') + 1);
+    EXPECT_NE(object->get().dump().find(".*" + value + ".*"), std::string::npos)
+        << "no route matches the cookie " << cookie;
+  }
+
   void release(const std::string& image) {
     ASSERT_TRUE(
         cluster()
             .patch(
-                cluster::kDeployments, {"test", "podinfo"}, cluster::PatchType::kMerge,
+                cluster::kDeployments, {canaryNs_, "podinfo"}, cluster::PatchType::kMerge,
                 json{{"spec",
                       {{"template",
                         {{"spec", {{"containers", {{{"name", "podinfod"}, {"image", image}}}}}}}}}}}
@@ -379,18 +395,28 @@ class FlaggerE2eTest : public ::testing::TestWithParam<E2eCase> {
   std::vector<cluster::Resource> known_;
   std::set<std::string> namespaces_;
   std::string canaryName_ = "podinfo";
+  std::string canaryNs_ = "test";
   bool healthy_ = true;
+  bool sessionAffinity_ = false;
   controller::Reconciler reconciler_{
-      sim_.cluster, sim_.clock, sim_.notifier, testing::withBuiltinPlugins([this] {
-        controller::ReconcilerOptions o;
-        o.provider = GetParam().meshProvider;
-        o.webhookTransport = [](const HttpRequest&) -> Result<HttpResponse> {
-          HttpResponse ok;
-          ok.status = 200;
-          return ok;
-        };
-        return o;
-      }()),
+      sim_.cluster, sim_.clock, sim_.notifier,
+      testing::withBuiltinPlugins(
+          [this] {
+            controller::ReconcilerOptions o;
+            o.provider = GetParam().meshProvider;
+            o.webhookTransport = [this](const HttpRequest& request) -> Result<HttpResponse> {
+              // Flagger's load tester: 200 while healthy; failing, its load test and acceptance
+              // test fail (a Canary without metrics rolls back on them), its gates (/gate/...)
+              // still open.
+              HttpResponse answer;
+              const bool gate = request.url.find("/gate/") != std::string::npos;
+              answer.status = healthy_ || gate ? 200 : 500;
+              return answer;
+            };
+            return o;
+          }(),
+          // Flagger's contour e2e runs with -ingress-class=contour.
+          "contour"),
       [this](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
         return std::unique_ptr<metrics::Provider>(new StandInProvider(healthy_));
       }};
@@ -402,6 +428,8 @@ TEST_P(FlaggerE2eTest, ValidatedInitializedPromotedAndRolledBackWithTheWeightsIn
   json manifest = testing::yamlFile("tests/data/flagger-e2e/" + c.name + ".yaml");
   ASSERT_EQ(manifest.value("kind", ""), "Canary");
   canaryName_ = manifest["metadata"].value("name", "podinfo");
+  canaryNs_ = manifest["metadata"].value("namespace", "test");
+  sessionAffinity_ = manifest["spec"]["analysis"].contains("sessionAffinity");
   auto decoded = api::canaryFromJson(manifest.dump());
   ASSERT_TRUE(decoded.ok()) << decoded.error().message();
   const plugins::Registry& registry = plugins::builtin();
@@ -416,6 +444,12 @@ TEST_P(FlaggerE2eTest, ValidatedInitializedPromotedAndRolledBackWithTheWeightsIn
   runUntil("Initialized");
   ASSERT_EQ(status().phase.value_or(""), "Initialized");
   EXPECT_EQ(providerWeight(), 0);
+  if (c.name == "contour") {
+    // Flagger's contour e2e checks the HTTPProxy's class (its -ingress-class=contour).
+    Result<api::JsonValue> proxy = cluster().get(c.routing, {c.routingNamespace, c.routingName});
+    ASSERT_TRUE(proxy.ok());
+    EXPECT_EQ(proxy->get()["spec"].value("ingressClassName", ""), "contour");
+  }
 
   // A new image: every step of the analysis in the provider's object, then the promotion.
   release("ghcr.io/stefanprodan/podinfo:6.0.1");
@@ -428,6 +462,11 @@ TEST_P(FlaggerE2eTest, ValidatedInitializedPromotedAndRolledBackWithTheWeightsIn
     EXPECT_TRUE(steps.contains(w)) << "weight " << w << " never seen";
   }
   EXPECT_EQ(providerWeight(), 0);
+  if (sessionAffinity_) {
+    // Promoted: the run's cookie is the previous one now, which the routes expire.
+    EXPECT_FALSE(status().sessionAffinityCookie.has_value());
+    EXPECT_TRUE(status().previousSessionAffinityCookie.has_value());
+  }
 
   // Another image, whose metrics fail: rolled back, everything on the primary.
   healthy_ = false;
@@ -455,6 +494,20 @@ INSTANTIATE_TEST_SUITE_P(
                 "test",
                 "podinfo",
                 httpRouteWeight},
+        E2eCase{"istio-session-affinity",
+                "istio",
+                {kIstioGateways},
+                kVirtualServices,
+                "test",
+                "podinfo",
+                istioWeight},
+        E2eCase{"gatewayapi-session-affinity",
+                "gatewayapi:v1",
+                {kGateways},
+                cluster::kHttpRoutes,
+                "sa-test",
+                "podinfo",
+                httpRouteWeight},
         E2eCase{"nginx", "nginx", {}, kIngresses, "test", "podinfo-canary", nginxWeight},
         E2eCase{
             "skipper", "skipper", {}, kIngresses, "test", "podinfo-ingress-canary", skipperWeight},
@@ -470,7 +523,12 @@ INSTANTIATE_TEST_SUITE_P(
                 traefikWeight},
         E2eCase{
             "apisix", "apisix", {}, kApisixRoutes, "test", "podinfo-podinfo-canary", apisixWeight}),
-    [](const auto& param) { return param.param.name; });
+    [](const auto& param) {
+      std::string name = param.param.name;
+      for (char& ch : name)
+        if (ch == '-') ch = '_';
+      return name;
+    });
 
 }  // namespace
 }  // namespace canaryd

@@ -989,6 +989,22 @@ TEST(SessionCookiesTest, AWeightedStepGetsCookiesAndWeightZeroRetiresTheCanarys)
   EXPECT_EQ(status.primarySessionAffinityCookie, primary);
 }
 
+TEST(SessionCookiesTest, AnotherRevisionsCookieIsRetiredWhenANewRunHasWeight) {
+  api::Canary canary = canaryFrom(
+      R"({"interval":"1m","threshold":5,"maxWeight":50,"stepWeight":10,
+          "sessionAffinity":{"cookieName":"c"}})");
+  canary.metadata.uid = "uid-1";
+  api::CanaryStatus status;
+  trackSessionCookies(status, canary, 10, "rev-a");
+  const auto first = status.sessionAffinityCookie;
+  // A run that ended without going back to weight 0 kept its cookie; the next revision's run
+  // retires it and pins its users with its own.
+  trackSessionCookies(status, canary, 10, "rev-b");
+  EXPECT_EQ(status.previousSessionAffinityCookie, first);
+  EXPECT_NE(status.sessionAffinityCookie, first);
+  EXPECT_TRUE(status.sessionAffinityCookie.has_value());
+}
+
 TEST(SessionCookiesTest, WithoutSessionAffinityOrPrimaryCookieNameNothingIsSet) {
   api::Canary canary = canaryFrom(kProgressive);
   api::CanaryStatus status;

@@ -6,10 +6,10 @@
 
 namespace canaryd::testing {
 
-inline controller::ReconcilerOptions withBuiltinPlugins(
-    controller::ReconcilerOptions options = {}) {
+inline controller::ReconcilerOptions withBuiltinPlugins(controller::ReconcilerOptions options = {},
+                                                        const std::string& ingressClass = "") {
   const plugins::Registry& registry = plugins::builtin();
-  options.routers = registry.routerFactory(options.addresses);
+  options.routers = registry.routerFactory(options.addresses, ingressClass);
   options.catalog = registry.catalog(options.provider);
   return options;
 }

@@ -39,7 +39,8 @@ class Registry {
   Result<std::unique_ptr<router::Router>> makeRouter(std::string_view provider,
                                                      const router::RouterContext& context) const;
   // makeRouter() for the controller, with the operator's allow-list for data-plane addresses.
-  router::RouterFactory routerFactory(std::shared_ptr<const AddressPolicy> addresses) const;
+  router::RouterFactory routerFactory(std::shared_ptr<const AddressPolicy> addresses,
+                                      std::string ingressClass = "") const;
   // The provider of `config.type` ("" means prometheus).
   Result<std::unique_ptr<metrics::Provider>> makeMetricProvider(
       const metrics::ProviderConfig& config) const;

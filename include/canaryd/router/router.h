@@ -56,6 +56,9 @@ struct RouterContext {
   // The target's kind: a Service target (Flagger's ServiceController) brings its own
   // `<target>-primary` and `<target>-canary` Services, so a router only routes between them.
   std::string targetKind = "Deployment";
+  // Flagger's -ingress-class (canaryd run --ingress-class): the class an ingress router's own
+  // objects name (contour: the HTTPProxy's spec.ingressClassName); empty: none.
+  std::string ingressClass{};
 };
 
 // A router as registered at the composition root: the catalog entry the validator reads (its
