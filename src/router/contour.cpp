@@ -6,6 +6,7 @@
 #include "canaryd/cluster/gitops.h"
 
 #include "router/json_weight.h"
+#include "router/object_writes.h"
 
 namespace canaryd::router {
 namespace {
@@ -207,27 +208,16 @@ ContourRouter::ContourRouter(cluster::Client& client, std::string ingressClass)
     : client_(client), ingressClass_(std::move(ingressClass)) {}
 
 Status ContourRouter::reconcile(const api::Canary& canary) {
-  const cluster::ObjectRef ref{namespaceOf(canary), apexServiceName(canary)};
   const std::string what = describe(canary);
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(kContourHttpProxies, ref);
-        if (!existing) {
-          if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
-          // A new proxy sends everything to the primary; a 409 (created meanwhile) looks again.
-          return client_.create(kContourHttpProxies, namespaceOf(canary),
-                                buildHttpProxy(canary, {}, ingressClass_, api::JsonValue()));
-        }
-        // Weights are the business of setRoutes: a rewrite keeps them (all on the primary when
-        // they cannot be read).
-        Result<Weights> current = weightsIn(existing->get(), canary, what);
-        api::JsonValue desired =
-            buildHttpProxy(canary, current ? *current : Weights{}, ingressClass_, *existing);
-        if (desired.get() == existing->get()) return *existing;
-        return client_.update(kContourHttpProxies, desired);
+  return createOrUpdateObject(
+      client_, kContourHttpProxies, {namespaceOf(canary), apexServiceName(canary)}, what,
+      [&](const api::JsonValue& existing) {
+        // A new proxy sends everything to the primary; a rewrite keeps the weights (setRoutes
+        // sets them; all on the primary when they cannot be read).
+        if (!existing.present()) return buildHttpProxy(canary, {}, ingressClass_, existing);
+        Result<Weights> current = weightsIn(existing.get(), canary, what);
+        return buildHttpProxy(canary, current ? *current : Weights{}, ingressClass_, existing);
       });
-  if (!written) return written.error().withContext(what);
-  return {};
 }
 
 Status ContourRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
@@ -239,21 +229,18 @@ Status ContourRouter::setRoutes(const api::Canary& canary, const Weights& weight
   }
   if (weights.primary == 0 && weights.canary == 0)
     return Error::invalidInput(what + ": no valid weights (both 0)");
-  const cluster::ObjectRef ref{namespaceOf(canary), apexServiceName(canary)};
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(kContourHttpProxies, ref);
-        if (!existing) return existing.error();
-        json proxy = existing->get();
-        if (!proxy.contains("spec") || !proxy["spec"].is_object()) proxy["spec"] = json::object();
-        // As Flagger: the routes (and the ingress class) are rewritten at the new weights.
-        proxy["spec"]["routes"] = routes(canary, weights);
-        if (!ingressClass_.empty()) proxy["spec"]["ingressClassName"] = ingressClass_;
-        if (proxy == existing->get()) return *existing;
-        return client_.update(kContourHttpProxies, api::JsonValue(std::move(proxy)));
-      });
-  if (!written) return written.error().withContext(what);
-  return {};
+  return updateObject(client_, kContourHttpProxies, {namespaceOf(canary), apexServiceName(canary)},
+                      what, [&](const api::JsonValue& existing) {
+                        json proxy = existing.get();
+                        if (!proxy.contains("spec") || !proxy["spec"].is_object())
+                          proxy["spec"] = json::object();
+                        // As Flagger: the routes (and the ingress class) are rewritten at the
+                        // new weights.
+                        proxy["spec"]["routes"] = routes(canary, weights);
+                        if (!ingressClass_.empty())
+                          proxy["spec"]["ingressClassName"] = ingressClass_;
+                        return api::JsonValue(std::move(proxy));
+                      });
 }
 
 Result<Weights> ContourRouter::getRoutes(const api::Canary& canary) {

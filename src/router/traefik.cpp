@@ -6,6 +6,7 @@
 #include "canaryd/cluster/gitops.h"
 
 #include "router/json_weight.h"
+#include "router/object_writes.h"
 
 namespace canaryd::router {
 namespace {
@@ -114,29 +115,19 @@ TraefikRouter::TraefikRouter(cluster::Client& client, cluster::Resource resource
     : client_(client), resource_(std::move(resource)) {}
 
 Status TraefikRouter::reconcile(const api::Canary& canary) {
-  const cluster::ObjectRef ref{namespaceOf(canary), apexServiceName(canary)};
   const std::string what = describe(canary);
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(resource_, ref);
-        if (!existing) {
-          if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
-          // A new TraefikService sends everything to the primary; a 409 (created meanwhile)
-          // looks again.
-          return client_.create(
-              resource_, ref.namespace_,
-              buildTraefikService(canary, {}, api::JsonValue(), resource_.apiVersion()));
-        }
-        // Weights are the business of setRoutes: a rewrite keeps them (all on the primary when
-        // they cannot be read).
-        Result<Weights> current = weightsIn(existing->get(), canary, what);
-        api::JsonValue desired = buildTraefikService(canary, current ? *current : Weights{},
-                                                     *existing, resource_.apiVersion());
-        if (desired.get() == existing->get()) return *existing;
-        return client_.update(resource_, desired);
-      });
-  if (!written) return written.error().withContext(what);
-  return {};
+  return createOrUpdateObject(client_, resource_, {namespaceOf(canary), apexServiceName(canary)},
+                              what, [&](const api::JsonValue& existing) {
+                                // A new TraefikService sends everything to the primary; a rewrite
+                                // keeps the weights (setRoutes sets them; all on the primary when
+                                // they cannot be read).
+                                if (!existing.present())
+                                  return buildTraefikService(canary, {}, existing,
+                                                             resource_.apiVersion());
+                                Result<Weights> current = weightsIn(existing.get(), canary, what);
+                                return buildTraefikService(canary, current ? *current : Weights{},
+                                                           existing, resource_.apiVersion());
+                              });
 }
 
 Status TraefikRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
@@ -149,22 +140,17 @@ Status TraefikRouter::setRoutes(const api::Canary& canary, const Weights& weight
   if (weights.primary == 0 && weights.canary == 0) {
     return Error::invalidInput(what + ": no valid weights (primary 0, canary 0)");
   }
-  const cluster::ObjectRef ref{namespaceOf(canary), apexServiceName(canary)};
-  Result<api::JsonValue> written =
-      cluster::retryOnConflict<api::JsonValue>([&]() -> Result<api::JsonValue> {
-        Result<api::JsonValue> existing = client_.get(resource_, ref);
-        if (!existing) return existing.error();
-        json object = existing->get();
+  return updateObject(
+      client_, resource_, {namespaceOf(canary), apexServiceName(canary)}, what,
+      [&](const api::JsonValue& existing) -> Result<api::JsonValue> {
+        json object = existing.get();
         if (!object.is_object()) {
           return Error::unavailable("the answer is not an object; the next reconcile restores it");
         }
         // Only the weighted services change, as in Flagger; reconcile owns the rest.
         weightedOf(object)["services"] = services(canary, weights);
-        if (object == existing->get()) return *existing;
-        return client_.update(resource_, api::JsonValue(std::move(object)));
+        return api::JsonValue(std::move(object));
       });
-  if (!written) return written.error().withContext(what);
-  return {};
 }
 
 Result<Weights> TraefikRouter::getRoutes(const api::Canary& canary) {
