@@ -103,7 +103,7 @@ Result<std::unique_ptr<metrics::Provider>> providerFor(const api::Canary& canary
       }
     }
     query = spec.query.value_or("");
-  } else if (metric.query) {
+  } else if (!metric.query.value_or("").empty()) {
     query = *metric.query;  // deprecated by Flagger, still honoured
   } else {
     Result<std::string> builtin = builtinQuery(canary, metric, context);
