@@ -6,6 +6,7 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/core/json_read.h"
 
 #include "router/json_weight.h"
 
@@ -43,16 +44,11 @@ const json* member(const json& parent, const char* key, json::value_t type) {
   return &parent[key];
 }
 
-std::string stringAt(const json& parent, const char* key) {
-  const json* value = member(parent, key, json::value_t::string);
-  return value != nullptr ? value->get<std::string>() : "";
-}
-
 bool hasBackend(const json& http, const std::string& service) {
   const json* backends = member(http, "backends", json::value_t::array);
   if (backends == nullptr) return false;
   for (const json& backend : *backends) {
-    if (stringAt(backend, "serviceName") == service) return true;
+    if (jsonread::string(backend, "serviceName") == service) return true;
   }
   return false;
 }
@@ -75,7 +71,7 @@ Result<Weights> weightsIn(const json& route, const api::Canary& canary, const st
   Weights w{0, 0, false};
   if (std::optional<std::size_t> index = httpRouteWith(route, apex + "-primary")) {
     for (const json& backend : route["spec"]["http"][*index]["backends"]) {
-      const std::string name = stringAt(backend, "serviceName");
+      const std::string name = jsonread::string(backend, "serviceName");
       if (name != apex + "-primary" && name != apex + "-canary") continue;
       Result<std::int64_t> weight = wholeWeight(backend, what, "a backend");
       if (!weight) return weight.error();
@@ -124,7 +120,7 @@ Result<api::JsonValue> buildApisixCanaryRoute(const api::Canary& canary, const W
   json target = (*http)[*index];
   const json& backends = target["backends"];
   if (backends.size() != 1) {
-    return Error::invalidInput(user + ": http route " + stringAt(target, "name") + " has " +
+    return Error::invalidInput(user + ": http route " + jsonread::string(target, "name") + " has " +
                                std::to_string(backends.size()) + " backends; only one backend (" +
                                apex + ") is supported");
   }
@@ -236,7 +232,7 @@ Status ApisixRouter::setRoutes(const api::Canary& canary, const Weights& weights
         }
         // Only the weights change, as in Flagger; reconcile owns the rest.
         for (json& backend : route["spec"]["http"][*index]["backends"]) {
-          const std::string name = stringAt(backend, "serviceName");
+          const std::string name = jsonread::string(backend, "serviceName");
           if (name == apex + "-primary") backend["weight"] = weights.primary;
           if (name == apex + "-canary") backend["weight"] = weights.canary;
         }

@@ -4,6 +4,7 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/core/json_read.h"
 
 #include "router/json_weight.h"
 #include "router/object_writes.h"
@@ -41,17 +42,12 @@ std::string describe(const api::Canary& canary) {
   return "HTTPProxy " + apexServiceName(canary);
 }
 
-std::string stringAt(const json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return "";
-  return object[key].get<std::string>();
-}
-
 // service.match[0].uri.prefix, else "/" (Flagger's makePrefix).
 std::string prefixOf(const api::Canary& canary) {
   const api::CanaryService& service = serviceOf(canary);
   if (!service.match.empty() && service.match[0].present() && service.match[0].get().is_object() &&
       service.match[0].get().contains("uri")) {
-    const std::string prefix = stringAt(service.match[0].get()["uri"], "prefix");
+    const std::string prefix = jsonread::string(service.match[0].get()["uri"], "prefix");
     if (!prefix.empty()) return prefix;
   }
   return "/";
@@ -81,9 +77,9 @@ json retryPolicy(const api::Canary& canary) {
   json policy = {{"count", retries.contains("attempts") && retries["attempts"].is_number_integer()
                                ? retries["attempts"].get<std::int64_t>()
                                : 0}};
-  if (const std::string timeout = stringAt(retries, "perTryTimeout"); !timeout.empty())
+  if (const std::string timeout = jsonread::string(retries, "perTryTimeout"); !timeout.empty())
     policy["perTryTimeout"] = timeout;
-  if (const std::string retryOn = stringAt(retries, "retryOn"); !retryOn.empty()) {
+  if (const std::string retryOn = jsonread::string(retries, "retryOn"); !retryOn.empty()) {
     json events = json::array();
     std::size_t start = 0;
     for (;;) {
@@ -119,11 +115,11 @@ json headerConditions(const api::Canary& canary) {
       continue;
     for (const auto& [name, value] : match.get()["headers"].items()) {
       json header = {{"name", name}};
-      if (const std::string exact = stringAt(value, "exact"); !exact.empty())
+      if (const std::string exact = jsonread::string(value, "exact"); !exact.empty())
         header["exact"] = exact;
-      if (const std::string suffix = stringAt(value, "suffix"); !suffix.empty())
+      if (const std::string suffix = jsonread::string(value, "suffix"); !suffix.empty())
         header = {{"name", name}, {"contains", suffix}};
-      if (const std::string prefix = stringAt(value, "prefix"); !prefix.empty())
+      if (const std::string prefix = jsonread::string(value, "prefix"); !prefix.empty())
         header = {{"name", name}, {"contains", prefix}};
       json condition = {{"header", header}};
       if (conditions.empty()) condition["prefix"] = prefixOf(canary);
@@ -142,20 +138,15 @@ json routes(const api::Canary& canary, const Weights& weights) {
                       route(canary, prefixOnly, Weights{100, 0, false})});
 }
 
-const json* objectAt(const json& parent, const char* key) {
-  if (!parent.is_object() || !parent.contains(key) || !parent[key].is_object()) return nullptr;
-  return &parent[key];
-}
-
 // The weights of the first route's services `<apex>-primary` and `<apex>-canary`.
 Result<Weights> weightsIn(const json& proxy, const api::Canary& canary, const std::string& what) {
   Weights w{0, 0, false};
-  const json* spec = objectAt(proxy, "spec");
+  const json* spec = jsonread::object(proxy, "spec");
   if (spec != nullptr && spec->contains("routes") && (*spec)["routes"].is_array() &&
       !(*spec)["routes"].empty() && (*spec)["routes"][0].is_object() &&
       (*spec)["routes"][0].contains("services") && (*spec)["routes"][0]["services"].is_array()) {
     for (const json& service : (*spec)["routes"][0]["services"]) {
-      const std::string name = stringAt(service, "name");
+      const std::string name = jsonread::string(service, "name");
       if (name != primaryName(canary) && name != canaryName(canary)) continue;
       Result<std::int64_t> weight = wholeWeight(service, what, "a service");
       if (!weight) return weight.error();
@@ -288,12 +279,13 @@ std::vector<RouterPlugin> contourRouters() {
       }
       for (const auto& [name, value] : match["headers"].items()) {
         const std::string at = path + ".headers." + name;
-        if (!stringAt(value, "regex").empty()) {
+        if (!jsonread::string(value, "regex").empty()) {
           problems.push_back({at + ".regex",
                               "Contour header conditions take no regular expression (provider "
                               "contour): use exact, or prefix or suffix (matched as contains)"});
-        } else if (stringAt(value, "exact").empty() && stringAt(value, "prefix").empty() &&
-                   stringAt(value, "suffix").empty()) {
+        } else if (jsonread::string(value, "exact").empty() &&
+                   jsonread::string(value, "prefix").empty() &&
+                   jsonread::string(value, "suffix").empty()) {
           problems.push_back({at, "needs exact, prefix or suffix (provider contour)"});
         }
       }

@@ -6,6 +6,7 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/core/json_read.h"
 
 #include "router/json_weight.h"
 
@@ -35,23 +36,13 @@ std::string describe(const api::Canary& canary) {
   return "RouteTable " + apexServiceName(canary);
 }
 
-std::string stringAt(const json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return "";
-  return object[key].get<std::string>();
-}
-
-const json* objectAt(const json& parent, const char* key) {
-  if (!parent.is_object() || !parent.contains(key) || !parent[key].is_object()) return nullptr;
-  return &parent[key];
-}
-
 // The spec fields of the spec.upstreamRef Upstream that Flagger lends the Upstreams it creates,
 // as its Go types write them: objects when set, a bool when true, numbers when not 0, strings
 // when not empty. httpProxyHostname is read in either spelling (Go decodes JSON keys without
 // regard to case) and written as Gloo spells it.
 json lentSpec(const json& config) {
   json spec = json::object();
-  const json* from = objectAt(config, "spec");
+  const json* from = jsonread::object(config, "spec");
   if (from == nullptr) return spec;
   for (const char* key :
        {"labels", "sslConfig", "circuitBreakers", "connectionConfig", "loadBalancerConfig"}) {
@@ -67,7 +58,7 @@ json lentSpec(const json& config) {
       spec[key] = (*from)[key];
   }
   for (const char* key : {"httpProxyHostname", "httpProxyHostName"}) {
-    if (const std::string host = stringAt(*from, key); !host.empty()) {
+    if (const std::string host = jsonread::string(*from, key); !host.empty()) {
       spec["httpProxyHostname"] = host;
       break;
     }
@@ -92,18 +83,18 @@ json matchers(const api::Canary& canary) {
   for (const api::JsonValue& entry : analysisOf(canary).match) {
     if (!entry.present() || !entry.get().is_object()) continue;
     const json& match = entry.get();
-    if (const json* byName = objectAt(match, "headers"); byName != nullptr) {
+    if (const json* byName = jsonread::object(match, "headers"); byName != nullptr) {
       for (const auto& [name, value] : byName->items()) {
         json header = {{"name", name}};
-        if (const std::string exact = stringAt(value, "exact"); !exact.empty())
+        if (const std::string exact = jsonread::string(value, "exact"); !exact.empty())
           header["value"] = exact;
-        if (const std::string regex = stringAt(value, "regex"); !regex.empty())
+        if (const std::string regex = jsonread::string(value, "regex"); !regex.empty())
           header = {{"name", name}, {"value", regex}, {"regex", true}};
         headers.push_back(header);
       }
     }
-    if (const json* method = objectAt(match, "method"); method != nullptr) {
-      if (const std::string exact = stringAt(*method, "exact"); !exact.empty())
+    if (const json* method = jsonread::object(match, "method"); method != nullptr) {
+      if (const std::string exact = jsonread::string(*method, "exact"); !exact.empty())
         methods.push_back(exact);
     }
   }
@@ -130,17 +121,17 @@ Result<Weights> weightsIn(const json& table, const api::Canary& canary, const st
   Weights w{0, 0, false};
   const std::string primary = glooUpstreamName(canary, true);
   const std::string canaryUpstream = glooUpstreamName(canary, false);
-  const json* spec = objectAt(table, "spec");
+  const json* spec = jsonread::object(table, "spec");
   const json* action = nullptr;
   if (spec != nullptr && spec->contains("routes") && (*spec)["routes"].is_array() &&
       !(*spec)["routes"].empty())
-    action = objectAt((*spec)["routes"][0], "routeAction");
-  const json* multi = action != nullptr ? objectAt(*action, "multi") : nullptr;
+    action = jsonread::object((*spec)["routes"][0], "routeAction");
+  const json* multi = action != nullptr ? jsonread::object(*action, "multi") : nullptr;
   if (multi != nullptr && multi->contains("destinations") && (*multi)["destinations"].is_array()) {
     for (const json& entry : (*multi)["destinations"]) {
-      const json* dest = objectAt(entry, "destination");
-      const json* upstream = dest != nullptr ? objectAt(*dest, "upstream") : nullptr;
-      const std::string name = upstream != nullptr ? stringAt(*upstream, "name") : "";
+      const json* dest = jsonread::object(entry, "destination");
+      const json* upstream = dest != nullptr ? jsonread::object(*dest, "upstream") : nullptr;
+      const std::string name = upstream != nullptr ? jsonread::string(*upstream, "name") : "";
       if (name != primary && name != canaryUpstream) continue;
       Result<std::int64_t> weight = wholeWeight(entry, what, "a destination");
       if (!weight) return weight.error();
@@ -168,8 +159,9 @@ api::JsonValue buildGlooUpstream(const api::Canary& canary, bool primary,
                {"serviceNamespace", namespaceOf(canary)}};
   if (portOf(canary) != 0) kube["servicePort"] = portOf(canary);
   if (service.present()) {
-    const json* serviceSpec = objectAt(service.get(), "spec");
-    const json* selector = serviceSpec != nullptr ? objectAt(*serviceSpec, "selector") : nullptr;
+    const json* serviceSpec = jsonread::object(service.get(), "spec");
+    const json* selector =
+        serviceSpec != nullptr ? jsonread::object(*serviceSpec, "selector") : nullptr;
     if (selector != nullptr && !selector->empty()) kube["selector"] = *selector;
   }
   spec["kube"] = kube;
@@ -249,7 +241,7 @@ Status GlooRouter::reconcile(const api::Canary& canary) {
                                   buildGlooUpstream(canary, primary, *service, *lender));
           }
           // Only the load balancer follows the lender, when it has one (as Flagger syncs it).
-          const json* lent = lender->present() ? objectAt(lender->get(), "spec") : nullptr;
+          const json* lent = lender->present() ? jsonread::object(lender->get(), "spec") : nullptr;
           if (lent == nullptr || !lent->contains("loadBalancerConfig") ||
               (*lent)["loadBalancerConfig"].is_null())
             return *existing;
@@ -358,8 +350,8 @@ std::vector<RouterPlugin> glooRouters() {
                             "methods only (provider gloo)"});
       }
       if (match.contains("method")) {
-        const json* method = objectAt(match, "method");
-        if (method == nullptr || stringAt(*method, "exact").empty() || method->size() != 1)
+        const json* method = jsonread::object(match, "method");
+        if (method == nullptr || jsonread::string(*method, "exact").empty() || method->size() != 1)
           problems.push_back({path + ".method", "Gloo matches a method by name: use exact only"});
       }
       if (!match.contains("headers")) {
@@ -376,13 +368,13 @@ std::vector<RouterPlugin> glooRouters() {
       for (const auto& [name, value] : match["headers"].items()) {
         const std::string at = path + ".headers." + name;
         for (const char* kind : {"prefix", "suffix"}) {
-          if (!stringAt(value, kind).empty())
+          if (!jsonread::string(value, kind).empty())
             problems.push_back({at + "." + kind,
                                 "Gloo header matchers take an exact value or a regex (provider "
                                 "gloo)"});
         }
-        if (stringAt(value, "exact").empty() && stringAt(value, "regex").empty() &&
-            stringAt(value, "prefix").empty() && stringAt(value, "suffix").empty())
+        if (jsonread::string(value, "exact").empty() && jsonread::string(value, "regex").empty() &&
+            jsonread::string(value, "prefix").empty() && jsonread::string(value, "suffix").empty())
           problems.push_back({at, "needs exact or regex (provider gloo)"});
       }
     }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/core/json_read.h"
 
 #include "router/json_weight.h"
 #include "router/object_writes.h"
@@ -48,13 +49,8 @@ bool parseTag(const std::string& tag, std::string& name, std::string& ns) {
   return true;
 }
 
-const json* objectAt(const json& parent, const char* key) {
-  if (!parent.is_object() || !parent.contains(key) || !parent[key].is_object()) return nullptr;
-  return &parent[key];
-}
-
 std::string tagOf(const json& selector, const char* key) {
-  const json* match = objectAt(selector, key);
+  const json* match = jsonread::object(selector, key);
   if (match == nullptr || !match->contains(kServiceTag) || !(*match)[kServiceTag].is_string())
     return "";
   return (*match)[kServiceTag].get<std::string>();
@@ -63,7 +59,7 @@ std::string tagOf(const json& selector, const char* key) {
 // Another Canary's TrafficRoute: its destination is the apex Service of another namespace (the
 // object is cluster-scoped, named after the apex Service only).
 Status checkNotForeign(const json& route, const api::Canary& canary) {
-  const json* spec = objectAt(route, "spec");
+  const json* spec = jsonread::object(route, "spec");
   if (spec == nullptr || !spec->contains("destinations") || !(*spec)["destinations"].is_array())
     return {};
   for (const json& destination : (*spec)["destinations"]) {
@@ -88,8 +84,8 @@ Result<std::int64_t> weightOf(const json& entry, const std::string& what) {
 Result<Weights> weightsIn(const json& route, const api::Canary& canary, const std::string& what) {
   const std::string apex = apexServiceName(canary);
   Weights w{0, 0, false};
-  const json* spec = objectAt(route, "spec");
-  const json* conf = spec != nullptr ? objectAt(*spec, "conf") : nullptr;
+  const json* spec = jsonread::object(route, "spec");
+  const json* conf = spec != nullptr ? jsonread::object(*spec, "conf") : nullptr;
   if (conf != nullptr && conf->contains("split") && (*conf)["split"].is_array()) {
     for (const json& entry : (*conf)["split"]) {
       std::string name, ns;

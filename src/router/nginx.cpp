@@ -4,7 +4,9 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/core/json_read.h"
 
+#include "router/canary_ingress.h"
 #include "router/object_writes.h"
 
 namespace canaryd::router {
@@ -25,34 +27,12 @@ std::string namespaceOf(const api::Canary& canary) {
   return canary.metadata.namespace_.value_or("default");
 }
 
-std::string userIngressName(const api::Canary& canary) {
-  return canary.spec.ingressRef ? canary.spec.ingressRef->name.value_or("") : "";
-}
-
-std::string canaryIngressName(const api::Canary& canary) {
-  return userIngressName(canary) + "-canary";
-}
-
-std::string describe(const api::Canary& canary) {
-  return "Ingress " + canaryIngressName(canary);
-}
-
 const std::optional<api::CanaryAnalysis>& analysisOf(const api::Canary& canary) {
   return canary.spec.analysis ? canary.spec.analysis : canary.spec.canaryAnalysis;
 }
 
 bool hasMatches(const api::Canary& canary) {
   return analysisOf(canary) && !analysisOf(canary)->match.empty();
-}
-
-const json* objectAt(const json& parent, const char* key) {
-  if (!parent.is_object() || !parent.contains(key) || !parent[key].is_object()) return nullptr;
-  return &parent[key];
-}
-
-std::string stringAt(const json& parent, const char* key) {
-  if (!parent.is_object() || !parent.contains(key) || !parent[key].is_string()) return "";
-  return parent[key].get<std::string>();
 }
 
 // The annotations a router of canaryd writes on the canary Ingress.
@@ -95,7 +75,7 @@ bool pointBackends(json& spec, const std::string& from, const std::string& to) {
       json& backend = path["backend"];
       if (!backend.contains("service") || !backend["service"].is_object()) continue;
       json& service = backend["service"];
-      if (stringAt(service, "name") != from) continue;
+      if (jsonread::string(service, "name") != from) continue;
       service["name"] = to;
       found = true;
     }
@@ -115,15 +95,15 @@ AbTest abTestOf(const api::Canary& canary) {
   if (!analysisOf(canary)) return ab;
   for (const api::JsonValue& match : analysisOf(canary)->match) {
     if (!match.present()) continue;
-    const json* headers = objectAt(match.get(), "headers");
+    const json* headers = jsonread::object(match.get(), "headers");
     if (headers == nullptr) continue;
     for (const auto& [name, condition] : headers->items()) {
       if (name == "cookie") {
-        ab.cookie = stringAt(condition, "exact");
+        ab.cookie = jsonread::string(condition, "exact");
       } else {
         ab.header = name;
-        ab.value = stringAt(condition, "exact");
-        ab.pattern = stringAt(condition, "regex");
+        ab.value = jsonread::string(condition, "exact");
+        ab.pattern = jsonread::string(condition, "regex");
       }
     }
   }
@@ -154,7 +134,7 @@ void checkMatches(const api::Canary& canary, api::FieldProblems& problems) {
                             "ingress-nginx routes a canary by one request header or cookie only "
                             "(provider nginx)");
     }
-    const json* conditions = objectAt(match, "headers");
+    const json* conditions = jsonread::object(match, "headers");
     if (conditions == nullptr) continue;
     if (conditions->size() > 1) {
       problems.emplace_back(at + ".headers",
@@ -166,8 +146,8 @@ void checkMatches(const api::Canary& canary, api::FieldProblems& problems) {
       const std::string field = at + ".headers." + name;
       const bool cookie = name == "cookie";
       (cookie ? cookies : headers) += 1;
-      const bool exact = !stringAt(condition, "exact").empty();
-      const bool regex = !stringAt(condition, "regex").empty();
+      const bool exact = !jsonread::string(condition, "exact").empty();
+      const bool regex = !jsonread::string(condition, "regex").empty();
       bool other = false;
       if (condition.is_object()) {
         for (const auto& [kind, unused] : condition.items())
@@ -226,8 +206,8 @@ Result<api::JsonValue> buildNginxCanaryIngress(const api::Canary& canary,
   if (!meta.is_object()) meta = json::object();
 
   const json empty = json::object();
-  const json* userMeta = objectAt(source, "metadata");
-  const json* userLabels = userMeta != nullptr ? objectAt(*userMeta, "labels") : nullptr;
+  const json* userMeta = jsonread::object(source, "metadata");
+  const json* userLabels = userMeta != nullptr ? jsonread::object(*userMeta, "labels") : nullptr;
   for (const auto& [key, value] : (userLabels != nullptr ? *userLabels : empty).items()) {
     if (!value.is_string() || cluster::isGitopsTrackingKey(key)) continue;
     if (!meta.contains("labels") || !meta["labels"].is_object()) meta["labels"] = json::object();
@@ -236,12 +216,13 @@ Result<api::JsonValue> buildNginxCanaryIngress(const api::Canary& canary,
 
   // Others' annotations and canaryd's own stay; any other `.../canary*` annotation goes.
   json annotations = json::object();
-  const json* current = objectAt(meta, "annotations");
+  const json* current = jsonread::object(meta, "annotations");
   for (const auto& [key, value] : (current != nullptr ? *current : empty).items()) {
     if (!value.is_string() || (key.find(kCanary) != std::string::npos && !isOwned(key))) continue;
     annotations[key] = value;
   }
-  const json* userAnnotations = userMeta != nullptr ? objectAt(*userMeta, "annotations") : nullptr;
+  const json* userAnnotations =
+      userMeta != nullptr ? jsonread::object(*userMeta, "annotations") : nullptr;
   for (const auto& [key, value] : (userAnnotations != nullptr ? *userAnnotations : empty).items()) {
     if (value.is_string() && isCopiedAnnotation(key)) annotations[key] = value;
   }
@@ -264,7 +245,7 @@ api::JsonValue withNginxRoutes(const api::Canary& canary, const api::JsonValue& 
   if (!out.contains("metadata") || !out["metadata"].is_object()) out["metadata"] = json::object();
   json& meta = out["metadata"];
   json annotations = json::object();
-  if (const json* current = objectAt(meta, "annotations"); current != nullptr) {
+  if (const json* current = jsonread::object(meta, "annotations"); current != nullptr) {
     for (const auto& [key, value] : current->items()) {
       if (key.find(kCanary) == std::string::npos) annotations[key] = value;
     }
@@ -296,13 +277,13 @@ Status NginxRouter::reconcile(const api::Canary& canary) {
   Result<api::JsonValue> user = client_.get(kIngresses, {ns, userIngressName(canary)});
   if (!user) return user.error().withContext("Ingress " + userIngressName(canary));
   return createOrUpdateObject(client_, kIngresses, {ns, canaryIngressName(canary)},
-                              describe(canary), [&](const api::JsonValue& existing) {
+                              describeCanaryIngress(canary), [&](const api::JsonValue& existing) {
                                 return buildNginxCanaryIngress(canary, *user, existing);
                               });
 }
 
 Status NginxRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
-  const std::string what = describe(canary);
+  const std::string what = describeCanaryIngress(canary);
   if (weights.mirror) {
     return Error::invalidInput(what +
                                ": ingress-nginx cannot mirror traffic to a canary Ingress "
@@ -314,20 +295,20 @@ Status NginxRouter::setRoutes(const api::Canary& canary, const Weights& weights)
 }
 
 Result<Weights> NginxRouter::getRoutes(const api::Canary& canary) {
-  const std::string what = describe(canary);
+  const std::string what = describeCanaryIngress(canary);
   Result<api::JsonValue> ingress =
       client_.get(kIngresses, {namespaceOf(canary), canaryIngressName(canary)});
   if (!ingress) return ingress.error().withContext(what);
-  const json* meta = objectAt(ingress->get(), "metadata");
-  const json* annotations = meta != nullptr ? objectAt(*meta, "annotations") : nullptr;
+  const json* meta = jsonread::object(ingress->get(), "metadata");
+  const json* annotations = meta != nullptr ? jsonread::object(*meta, "annotations") : nullptr;
   const json none = json::object();
   const json& a = annotations != nullptr ? *annotations : none;
-  if (stringAt(a, kCanary.c_str()) != "true") {
+  if (jsonread::string(a, kCanary.c_str()) != "true") {
     return Error::unavailable(what + " is not marked " + kCanary +
                               ": \"true\"; the next reconcile restores it");
   }
-  if (hasMatches(canary) &&
-      (!stringAt(a, kByHeader.c_str()).empty() || !stringAt(a, kByCookie.c_str()).empty())) {
+  if (hasMatches(canary) && (!jsonread::string(a, kByHeader.c_str()).empty() ||
+                             !jsonread::string(a, kByCookie.c_str()).empty())) {
     return Weights{0, 100, false};  // the A/B test's matched requests
   }
   if (!a.contains(kWeight)) {

@@ -6,7 +6,9 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/core/json_read.h"
 
+#include "router/canary_ingress.h"
 #include "router/json_weight.h"
 #include "router/object_writes.h"
 
@@ -25,32 +27,10 @@ std::string namespaceOf(const api::Canary& canary) {
   return canary.metadata.namespace_.value_or("default");
 }
 
-std::string userIngressName(const api::Canary& canary) {
-  return canary.spec.ingressRef ? canary.spec.ingressRef->name.value_or("") : "";
-}
-
-std::string canaryIngressName(const api::Canary& canary) {
-  return userIngressName(canary) + "-canary";
-}
-
-std::string describe(const api::Canary& canary) {
-  return "Ingress " + canaryIngressName(canary);
-}
-
-const json* objectAt(const json& parent, const char* key) {
-  if (!parent.is_object() || !parent.contains(key) || !parent[key].is_object()) return nullptr;
-  return &parent[key];
-}
-
-std::string stringAt(const json& parent, const char* key) {
-  if (!parent.is_object() || !parent.contains(key) || !parent[key].is_string()) return "";
-  return parent[key].get<std::string>();
-}
-
 const json& annotationsOf(const json& object) {
   static const json kNone = json::object();
-  const json* meta = objectAt(object, "metadata");
-  const json* annotations = meta != nullptr ? objectAt(*meta, "annotations") : nullptr;
+  const json* meta = jsonread::object(object, "metadata");
+  const json* annotations = meta != nullptr ? jsonread::object(*meta, "annotations") : nullptr;
   return annotations != nullptr ? *annotations : kNone;
 }
 
@@ -85,7 +65,7 @@ bool splitBackends(json& spec, const std::string& apex) {
       if (!path.is_object() || !path.contains("backend") || !path["backend"].is_object()) continue;
       json& backend = path["backend"];
       if (!backend.contains("service") || !backend["service"].is_object() ||
-          stringAt(backend["service"], "name") != apex)
+          jsonread::string(backend["service"], "name") != apex)
         continue;
       backend["service"]["name"] = apex + "-primary";
       json copy = path;
@@ -175,8 +155,9 @@ Result<api::JsonValue> buildSkipperCanaryIngress(const api::Canary& canary,
     ingress = existing.get();
     // Weights and the switch are the business of setRoutes: a rewrite keeps them (all on the
     // primary when they cannot be read).
-    if (Result<Weights> current = weightsIn(ingress, canary, describe(canary))) weights = *current;
-    const std::string lead = firstPredicate(stringAt(annotationsOf(ingress), kPredicate));
+    if (Result<Weights> current = weightsIn(ingress, canary, describeCanaryIngress(canary)))
+      weights = *current;
+    const std::string lead = firstPredicate(jsonread::string(annotationsOf(ingress), kPredicate));
     if (lead == kRouteDisable) first = kRouteDisable;
   } else {
     ingress["metadata"] = newMetadata(canary);
@@ -187,8 +168,8 @@ Result<api::JsonValue> buildSkipperCanaryIngress(const api::Canary& canary,
   if (!meta.is_object()) meta = json::object();
 
   const json empty = json::object();
-  const json* userMeta = objectAt(source, "metadata");
-  const json* userLabels = userMeta != nullptr ? objectAt(*userMeta, "labels") : nullptr;
+  const json* userMeta = jsonread::object(source, "metadata");
+  const json* userLabels = userMeta != nullptr ? jsonread::object(*userMeta, "labels") : nullptr;
   for (const auto& [key, value] : (userLabels != nullptr ? *userLabels : empty).items()) {
     if (!value.is_string() || cluster::isGitopsTrackingKey(key)) continue;
     if (!meta.contains("labels") || !meta["labels"].is_object()) meta["labels"] = json::object();
@@ -208,7 +189,7 @@ Result<api::JsonValue> buildSkipperCanaryIngress(const api::Canary& canary,
   for (const auto& [key, value] : cluster::kGitopsOptOut)
     annotations[std::string(key)] = std::string(value);
   annotations[kBackendWeights] = backendWeights(canary, weights);
-  annotations[kPredicate] = skipperPredicate(stringAt(userAnnotations, kPredicate), first);
+  annotations[kPredicate] = skipperPredicate(jsonread::string(userAnnotations, kPredicate), first);
   meta["annotations"] = std::move(annotations);
 
   ingress["spec"] = std::move(spec);
@@ -225,7 +206,7 @@ api::JsonValue withSkipperRoutes(const api::Canary& canary, const api::JsonValue
   json& annotations = meta["annotations"];
   annotations[kBackendWeights] = backendWeights(canary, weights);
   // Without canary traffic the canary Ingress' routes are switched off (the user's serve).
-  annotations[kPredicate] = skipperPredicate(stringAt(annotations, kPredicate),
+  annotations[kPredicate] = skipperPredicate(jsonread::string(annotations, kPredicate),
                                              weights.canary == 0 ? kRouteDisable : kRouteWeight);
   return api::JsonValue(std::move(out));
 }
@@ -241,13 +222,13 @@ Status SkipperRouter::reconcile(const api::Canary& canary) {
   Result<api::JsonValue> user = client_.get(kIngresses, {ns, userIngressName(canary)});
   if (!user) return user.error().withContext("Ingress " + userIngressName(canary));
   return createOrUpdateObject(client_, kIngresses, {ns, canaryIngressName(canary)},
-                              describe(canary), [&](const api::JsonValue& existing) {
+                              describeCanaryIngress(canary), [&](const api::JsonValue& existing) {
                                 return buildSkipperCanaryIngress(canary, *user, existing);
                               });
 }
 
 Status SkipperRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
-  const std::string what = describe(canary);
+  const std::string what = describeCanaryIngress(canary);
   if (weights.mirror) {
     return Error::invalidInput(what +
                                ": Skipper's backend weights cannot mirror traffic (provider "
@@ -259,7 +240,7 @@ Status SkipperRouter::setRoutes(const api::Canary& canary, const Weights& weight
 }
 
 Result<Weights> SkipperRouter::getRoutes(const api::Canary& canary) {
-  const std::string what = describe(canary);
+  const std::string what = describeCanaryIngress(canary);
   Result<api::JsonValue> ingress =
       client_.get(kIngresses, {namespaceOf(canary), canaryIngressName(canary)});
   if (!ingress) return ingress.error().withContext(what);
