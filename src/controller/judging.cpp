@@ -59,17 +59,6 @@ std::string primaryOf(const api::Canary& canary) {
   return canary.spec.targetRef->name.value_or("") + "-primary";
 }
 
-// The providers whose built-in queries count each side's requests, for messages.
-std::string countingProviders() {
-  std::string out;
-  for (const std::string& provider : metrics::builtinProviders()) {
-    Result<metrics::BuiltinQueries> q = metrics::builtinQueries(provider);
-    if (!q || q->requests.empty() || q->errors.empty()) continue;
-    out += (out.empty() ? "" : ", ") + provider;
-  }
-  return out;
-}
-
 // The count queries' keys for one side: {{ target }} is its workload (the target or
 // <target>-primary) and {{ backend }} the Service in front of it (<apex>-canary or
 // <apex>-primary), for providers whose metrics are labelled by Service (Envoy clusters, ...).
@@ -312,7 +301,7 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
     window = noData(queries ? "the " + provider +
                                   " provider's metrics do not tell the canary's and the "
                                   "primary's requests apart; the sequential judge needs one of " +
-                                  countingProviders()
+                                  join(metrics::countingProviders(), ", ")
                             : queries.error().message());
   } else {
     metrics::ProviderConfig config;

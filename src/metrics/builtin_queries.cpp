@@ -68,4 +68,13 @@ std::vector<std::string> builtinProviders() {
   return library().providers;
 }
 
+std::vector<std::string> countingProviders() {
+  std::vector<std::string> out;
+  for (const std::string& provider : builtinProviders()) {
+    Result<BuiltinQueries> q = builtinQueries(provider);
+    if (q && !q->requests.empty() && !q->errors.empty()) out.push_back(provider);
+  }
+  return out;
+}
+
 }  // namespace canaryd::metrics

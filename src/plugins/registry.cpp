@@ -70,11 +70,7 @@ api::Catalog Registry::catalog(std::string defaultProvider) const {
   for (const auto& n : notifiers_)
     out.notifiers.push_back(n.entry);
   out.defaultProvider = std::move(defaultProvider);
-  for (const std::string& provider : metrics::builtinProviders()) {
-    Result<metrics::BuiltinQueries> q = metrics::builtinQueries(provider);
-    if (q && !q->requests.empty() && !q->errors.empty())
-      out.judgeCountProviders.push_back(provider);
-  }
+  out.judgeCountProviders = metrics::countingProviders();
   return out;
 }
 

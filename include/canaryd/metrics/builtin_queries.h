@@ -38,4 +38,8 @@ Result<BuiltinQueries> builtinQueries(std::string_view provider);
 // The providers that have built-in queries.
 std::vector<std::string> builtinProviders();
 
+// The providers whose built-in queries count the canary's and the primary's requests and
+// errors apart (the sequential judge's `requests` and `errors`), in builtinProviders() order.
+std::vector<std::string> countingProviders();
+
 }  // namespace canaryd::metrics
