@@ -41,33 +41,35 @@ void BernoulliMixture::add(double hits, double trials, double p0) {
   llr += hits * logFactor - trials * ((1 - p0) + p0 * factor).log();
 }
 
-double BernoulliMixture::logEValue() const {
-  Eigen::Map<const Grid> llr(logLikelihoodRatio_.data());
+double BernoulliMixture::logEValue(double temper) const {
+  const Grid llr = Eigen::Map<const Grid>(logLikelihoodRatio_.data()) / temper;
   const double top = llr.maxCoeff();
   return top + std::log((llr - top).exp().sum() / kGrid);
 }
 
-double BernoulliMixture::eValue() const {
-  return std::exp(logEValue());
+double BernoulliMixture::eValue(double temper) const {
+  return std::exp(logEValue(temper));
 }
 
-double BernoulliMixture::projectedLogEValue(double trials, double p0, double p1, double z) const {
+double BernoulliMixture::projectedLogEValue(double trials, double p0, double p1, double z,
+                                            double temper) const {
   if (trials <= 0 || !(p0 > 0 && p0 < 1) || !(p1 >= 0 && p1 <= 1)) return 0;
   Eigen::Map<const Grid> logFactor(logOddsFactor_.data());
   // Per outcome, alternative g adds X log f - log(1 - p0 + p0 f), X ~ Bernoulli(p1).
   const Grid mean = p1 * logFactor - ((1 - p0) + p0 * logFactor.exp()).log();
   const Grid spread = (p1 * (1 - p1) * logFactor.square()).sqrt();
   const Grid low = trials * mean - z * std::sqrt(trials) * spread;
-  return low.maxCoeff() - std::log(static_cast<double>(kGrid));
+  return low.maxCoeff() / temper - std::log(static_cast<double>(kGrid));
 }
 
 namespace {
 
 // fail when the fail side's e-value reaches 1/alpha, pass when the pass side's does.
-Verdict decide(const BernoulliMixture& fail, const BernoulliMixture& pass, double alpha) {
+Verdict decide(const BernoulliMixture& fail, const BernoulliMixture& pass, double alpha,
+               double temper = 1) {
   const double logThreshold = -std::log(alpha);
-  if (fail.logEValue() >= logThreshold) return Verdict::kFail;
-  if (pass.logEValue() >= logThreshold) return Verdict::kPass;
+  if (fail.logEValue(temper) >= logThreshold) return Verdict::kFail;
+  if (pass.logEValue(temper) >= logThreshold) return Verdict::kPass;
   return Verdict::kInconclusive;
 }
 
@@ -78,24 +80,26 @@ bool decided(Verdict v) {
 // Fills verdict, direction, e-value and the explanation's tail for a two-sided e-process.
 void describe(Judgement& j, Verdict state, Verdict last, const BernoulliMixture& fail,
               const BernoulliMixture& pass, double alpha, const std::string& what,
-              const std::string& passWords) {
+              const std::string& passWords, double temper = 1) {
   const double threshold = 1 / alpha;
+  const double failE = fail.eValue(temper);
+  const double passE = pass.eValue(temper);
   j.verdict = last == Verdict::kNoData ? Verdict::kNoData : state;
   j.evidence.threshold = threshold;
   if (state == Verdict::kFail) {
     j.direction = Direction::kHigh;
-    j.evidence.eValue = fail.eValue();
-    j.evidence.explanation = what + "; e-value " + formatNumber(std::round(fail.eValue())) +
-                             " >= " + formatNumber(threshold);
+    j.evidence.eValue = failE;
+    j.evidence.explanation =
+        what + "; e-value " + formatNumber(std::round(failE)) + " >= " + formatNumber(threshold);
   } else if (state == Verdict::kPass) {
-    j.evidence.eValue = pass.eValue();
+    j.evidence.eValue = passE;
     j.evidence.explanation = what + "; " + passWords + " (e-value " +
-                             formatNumber(std::round(pass.eValue())) +
-                             " >= " + formatNumber(threshold) + ")";
+                             formatNumber(std::round(passE)) + " >= " + formatNumber(threshold) +
+                             ")";
   } else {
-    j.evidence.eValue = fail.eValue();
+    j.evidence.eValue = failE;
     j.evidence.explanation = what + "; not conclusive yet (e-value " +
-                             formatNumber(std::round(fail.eValue() * 100) / 100) + " < " +
+                             formatNumber(std::round(failE * 100) / 100) + " < " +
                              formatNumber(threshold) + ")";
   }
   if (last == Verdict::kNoData) j.evidence.explanation += "; no requests in the last interval";
@@ -123,11 +127,15 @@ double RateRatioTest::detectableIncrease() const {
   const double q = total_.canaryRequests / (total_.canaryRequests + total_.primaryRequests);
   const double p0 = rho0 * q / (rho0 * q + 1 - q);
   const double threshold = -std::log(policy_.alpha);
+  // The dispersion is an estimate: plan with its upper end (95%, chi-square's normal
+  // approximation), so that a run does not stop early on an estimate still too low.
+  const double planningDispersion =
+      dispersion() * (1 + kPower * std::sqrt(2 / (terms_ + kPriorTerms)));
   auto caught = [&](double increase) {
     const double rho1 = rho0 + increase / rate;
     const double p1 = rho1 * q / (rho1 * q + 1 - q);
     const double bad = total_.canaryRequests * rho1 * rate + total_.primaryRequests * rate;
-    return fail_.projectedLogEValue(bad, p0, p1, kPower) >= threshold;
+    return fail_.projectedLogEValue(bad, p0, p1, kPower, planningDispersion) >= threshold;
   };
   // The canary's rate cannot exceed 1: the largest increase there is.
   double high = 1 - rho0 * rate;
@@ -143,19 +151,56 @@ double RateRatioTest::detectableIncrease() const {
 Verdict RateRatioTest::update(const IntervalCounts& c) {
   if (decided(state_)) return last_ = state_;
   if (!(c.canaryRequests > 0 && c.primaryRequests > 0)) return last_ = Verdict::kNoData;
+  // The first window with requests on both sides only calibrates: one window cannot tell a
+  // regression from a burst of errors on one side, so its counts start each side's rate (what
+  // later windows' dispersion is measured against) and its evidence is not counted.
+  const bool calibrating = !judged_;
   judged_ = true;
+  if (!calibrating) measureDispersion(c);  // before the totals take it in: predictive
   total_.primaryRequests += c.primaryRequests;
   total_.primaryBad += c.primaryBad;
   total_.canaryRequests += c.canaryRequests;
   total_.canaryBad += c.canaryBad;
+  if (calibrating) return last_ = state_;
   const double rho0 = boundaryRatio();
   const double q = c.canaryRequests / (c.canaryRequests + c.primaryRequests);
   const double p0 = rho0 * q / (rho0 * q + 1 - q);
   const double bad = c.canaryBad + c.primaryBad;
   fail_.add(c.canaryBad, bad, p0);
   pass_.add(c.canaryBad, bad, p0);
-  state_ = decide(fail_, pass_, policy_.alpha);
+  state_ = decide(fail_, pass_, policy_.alpha, dispersion());
   return last_ = state_;
+}
+
+void RateRatioTest::measureDispersion(const IntervalCounts& c) {
+  // Predictive Pearson residuals, each divided by its variance under independent errors
+  // (including the uncertainty of what it is predicted from, so that independent errors
+  // average 1): each side's count against its own rate so far, and the canary's share against
+  // the ratio so far.
+  for (const auto& [bad, requests, badSoFar, requestsSoFar] :
+       {std::array{c.canaryBad, c.canaryRequests, total_.canaryBad, total_.canaryRequests},
+        std::array{c.primaryBad, c.primaryRequests, total_.primaryBad, total_.primaryRequests}}) {
+    const double expected = requests * (badSoFar + 0.5) / (requestsSoFar + 1);
+    const double variance = expected * (1 + requests / (requestsSoFar + 1));
+    pearson_ += (bad - expected) * (bad - expected) / variance;
+    terms_ += 1;
+  }
+  const double bad = c.canaryBad + c.primaryBad;
+  if (bad > 0) {
+    const double ratio = ((total_.canaryBad + 0.5) / (total_.canaryRequests + 1)) /
+                         ((total_.primaryBad + 0.5) / (total_.primaryRequests + 1));
+    const double q = c.canaryRequests / (c.canaryRequests + c.primaryRequests);
+    const double p = ratio * q / (ratio * q + 1 - q);
+    const double residual = c.canaryBad - bad * p;
+    const double badSoFar = total_.canaryBad + total_.primaryBad;
+    pearson_ += residual * residual / (bad * p * (1 - p) * (1 + bad / (badSoFar + 1)));
+    terms_ += 1;
+  }
+}
+
+double RateRatioTest::dispersion() const {
+  const double estimate = (pearson_ + kPriorTerms) / (terms_ + kPriorTerms);
+  return std::max(1.0, estimate * (1 + kCaution * std::sqrt(2 / (terms_ + kPriorTerms))));
 }
 
 namespace {
@@ -202,6 +247,10 @@ std::string RateRatioTest::save() const {
       appendNumber(out, llr[g]);
     }
   }
+  out += ";dispersion=";
+  appendNumber(out, pearson_);
+  out += ',';
+  appendNumber(out, terms_);
   return out;
 }
 
@@ -209,6 +258,7 @@ bool RateRatioTest::restore(std::string_view text) {
   double totals[4];
   std::array<double, BernoulliMixture::kGrid> fail{};
   std::array<double, BernoulliMixture::kGrid> pass{};
+  double spread[2] = {0, 0};  // absent in what canaryd before 2026-11-30 saved
   std::size_t pos = 0;
   auto expect = [&](std::string_view word) {
     if (text.substr(pos, word.size()) != word) return false;
@@ -217,14 +267,19 @@ bool RateRatioTest::restore(std::string_view text) {
   };
   if (!expect("totals=") || !readNumbers(text, pos, totals, 4) || !expect(";fail=") ||
       !readNumbers(text, pos, fail.data(), fail.size()) || !expect(";pass=") ||
-      !readNumbers(text, pos, pass.data(), pass.size()) || pos != text.size()) {
+      !readNumbers(text, pos, pass.data(), pass.size()) ||
+      (pos != text.size() && (!expect(";dispersion=") || !readNumbers(text, pos, spread, 2) ||
+                              spread[0] < 0 || spread[1] < 0)) ||
+      pos != text.size()) {
     return false;
   }
   total_ = {totals[0], totals[1], totals[2], totals[3]};
+  pearson_ = spread[0];
+  terms_ = spread[1];
   fail_.setLogLikelihoodRatios(fail);
   pass_.setLogLikelihoodRatios(pass);
   judged_ = total_.canaryRequests > 0;
-  state_ = judged_ ? decide(fail_, pass_, policy_.alpha) : Verdict::kInconclusive;
+  state_ = judged_ ? decide(fail_, pass_, policy_.alpha, dispersion()) : Verdict::kInconclusive;
   last_ = state_;
   return true;
 }
@@ -241,10 +296,16 @@ Judgement RateRatioTest::judgement() const {
   j.evidence.canaryCount = static_cast<std::int64_t>(total_.canaryRequests);
   j.evidence.baselineCount = static_cast<std::int64_t>(total_.primaryRequests);
   j.evidence.estimate = primaryRate > 0 ? canaryRate / primaryRate : 0.0;
-  describe(j, state_, last_, fail_, pass_, policy_.alpha,
-           policy_.what + " " + percent(canaryRate) + " vs " + percent(primaryRate) + " on primary",
-           "within the allowed margin");
+  const double phi = dispersion();
+  std::string what =
+      policy_.what + " " + percent(canaryRate) + " vs " + percent(primaryRate) + " on primary";
+  if (phi > 1.05) {
+    what += " (dispersion x" + formatNumber(std::round(phi * 10) / 10) +
+            ": the evidence is divided by it)";
+  }
+  describe(j, state_, last_, fail_, pass_, policy_.alpha, what, "within the allowed margin", phi);
   if (state_ == Verdict::kInconclusive) j.evidence.detectableIncrease = detectableIncrease();
+  j.evidence.dispersion = phi;
   return j;
 }
 

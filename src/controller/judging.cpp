@@ -394,6 +394,7 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
   if (run.judgement.verdict != Verdict::kPass && run.judgement.verdict != Verdict::kFail &&
       window.verdict == Verdict::kNoData && !window.evidence.explanation.empty()) {
     window.evidence.detectableIncrease = run.judgement.evidence.detectableIncrease;
+    window.evidence.dispersion = run.judgement.evidence.dispersion;
     run.judgement = window;  // nothing new to decide on
   }
   state = test.save();

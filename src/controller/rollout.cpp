@@ -402,7 +402,7 @@ class Stepper {
     keepJudgeStatus(checks);
     if (checks.verdict) {
       judged(*checks.verdict, checks.failure, checks.evidence, checks.detectableIncrease,
-             checks.judgedRequests);
+             checks.judgedRequests, checks.dispersion);
       return;
     }
     if (!checks.passed) {
@@ -470,7 +470,8 @@ class Stepper {
   // either way before promoting.
   void judged(analysis::Verdict verdict, const std::string& explanation, const Facts& evidence,
               std::optional<double> detectable = std::nullopt,
-              std::optional<double> judgedRequests = std::nullopt) {
+              std::optional<double> judgedRequests = std::nullopt,
+              std::optional<double> dispersion = std::nullopt) {
     CanaryStatus& s = out_.status;
     if (!s.judge) s.judge = api::CanaryJudgeStatus{};
     api::CanaryJudgeStatus& j = *s.judge;
@@ -508,8 +509,13 @@ class Stepper {
       return;
     }
     const bool promoteOnInconclusive = judge.promoteOnInconclusive.value_or(true);
+    // The harm detector's default hold is 15 windows of independent errors' evidence: errors
+    // that come in bursts carry less per window (the judge divides it by their dispersion), so
+    // the hold is as many times longer.
     const std::int64_t limit = judge.inconclusiveLimit.value_or(
-        promoteOnInconclusive ? api::kDefaultInconclusiveLimit
+        promoteOnInconclusive ? static_cast<std::int64_t>(
+                                    std::ceil(static_cast<double>(api::kDefaultInconclusiveLimit) *
+                                              std::max(1.0, dispersion.value_or(1))))
                               : analysis_.threshold.value_or(api::kDefaultThreshold));
     // minSamples: the canary requests the judge must have counted over the run before any
     // promotion; the run holds at the top weight for them, and rolls back without them.
@@ -540,11 +546,16 @@ class Stepper {
     const double wanted = judge.detectIncrease.value_or(api::kDefaultDetectIncrease) / 100.0;
     const bool enough = !detectable || *detectable <= wanted;
     if (promoteOnInconclusive && !enough && *j.inconclusiveChecks < limit) {
+      const double spread = dispersion.value_or(1);
       event("Normal", "Halt " + name() + " promotion: the requests so far would not catch an " +
                           "error-rate increase of " + formatNumber(wanted * 100) +
-                          " points (detectIncrease) yet; holding at the top weight (" +
-                          std::to_string(*j.inconclusiveChecks) + "/" + std::to_string(limit) +
-                          ")");
+                          " points (detectIncrease) yet" +
+                          (spread > 1.05 ? " (error dispersion x" +
+                                               formatNumber(std::round(spread * 10) / 10) +
+                                               ": each window weighs less)"
+                                         : "") +
+                          "; holding at the top weight (" + std::to_string(*j.inconclusiveChecks) +
+                          "/" + std::to_string(limit) + ")");
       return;
     }
     if (!promoteOnInconclusive && *j.inconclusiveChecks < limit) {

@@ -70,6 +70,7 @@ CheckOutcome StepGates::judge() {
   out.verdict = run.judgement.verdict;
   out.judge = run.status;
   out.detectableIncrease = run.judgement.evidence.detectableIncrease;
+  out.dispersion = run.judgement.evidence.dispersion;
   if (run.judgement.evidence.canaryCount > 0) {
     out.judgedRequests = static_cast<double>(run.judgement.evidence.canaryCount);
   }

@@ -12,7 +12,10 @@ namespace {
 
 TEST(RateRatioTestTest, ClearRegressionFails) {
   RateRatioTest test({0.01, 0});
-  // 10% canary traffic, canary 5% errors against the primary's 0.5%.
+  // 10% canary traffic, canary 5% errors against the primary's 0.5%. The first window only
+  // calibrates: alone, it could be one burst of errors on the canary's side.
+  EXPECT_EQ(test.update({600, 30, 5400, 27}), Verdict::kInconclusive);
+  EXPECT_DOUBLE_EQ(test.failEValue(), 1.0);
   EXPECT_EQ(test.update({600, 30, 5400, 27}), Verdict::kFail);
   Judgement j = test.judgement();
   EXPECT_EQ(j.verdict, Verdict::kFail);
@@ -26,6 +29,7 @@ TEST(RateRatioTestTest, ClearRegressionFails) {
 
 TEST(RateRatioTestTest, BetterCanaryPassesAndNeverFails) {
   RateRatioTest test({0.01, 0});
+  EXPECT_EQ(test.update({3000, 0, 3000, 60}), Verdict::kInconclusive);  // calibrates
   EXPECT_EQ(test.update({3000, 0, 3000, 60}), Verdict::kPass);
   EXPECT_LT(test.failEValue(), 0.01);
   // Fed to the fail side alone, a better canary only drives the e-value down.
@@ -72,6 +76,7 @@ TEST(RateRatioTestTest, NoTrafficIsNoDataAndAddsNothing) {
 
 TEST(RateRatioTestTest, DecisionIsSticky) {
   RateRatioTest test({0.01, 0});
+  test.update({600, 60, 5400, 27});
   ASSERT_EQ(test.update({600, 60, 5400, 27}), Verdict::kFail);
   EXPECT_EQ(test.update({600, 0, 5400, 1000}), Verdict::kFail);
   // A later interval without traffic is reported, the decision is kept.
@@ -99,6 +104,7 @@ TEST(RateRatioTestTest, ASavedTestContinuesExactlyWhereItWas) {
   }
   // A decided test stays decided after a restore.
   RateRatioTest failed({0.01, 0});
+  failed.update({600, 60, 5400, 27});
   ASSERT_EQ(failed.update({600, 60, 5400, 27}), Verdict::kFail);
   RateRatioTest again({0.01, 0});
   ASSERT_TRUE(again.restore(failed.save()));
@@ -294,6 +300,103 @@ TEST(SequentialPropertyTest, RegressionFromOneToThreePercentIsCaught) {
   RecordProperty("median_decision_interval", median);
   EXPECT_GE(power, 0.95);
   EXPECT_GE(median, 1);
+}
+
+// A window's errors at `rate` over `requests`, independent (meanBurst 1) or in bursts of
+// geometric size with that mean (retries, one bad pod): same mean, more variance.
+double errorsIn(std::mt19937_64& rng, int requests, double rate, double meanBurst) {
+  if (meanBurst <= 1) return std::binomial_distribution<int>(requests, rate)(rng);
+  const int bursts = std::poisson_distribution<int>(requests * rate / meanBurst)(rng);
+  std::geometric_distribution<int> extra(1 / meanBurst);
+  double errors = 0;
+  for (int b = 0; b < bursts; ++b)
+    errors += 1 + extra(rng);
+  return errors;
+}
+
+struct BurstyRun {
+  bool failed = false;
+  double dispersion = 1;
+};
+
+// The simulator's schedule at 10 requests/s: one-minute windows at 10, 20, 30, 40% and then
+// 16 at 50%, errors at 0.5% on the primary.
+BurstyRun burstyRun(std::mt19937_64& rng, double canaryRate, double meanBurst, double alpha) {
+  RateRatioTest test({alpha, 0});
+  BurstyRun out;
+  for (int window = 0; window < 20 && !out.failed; ++window) {
+    const int canary = 600 * std::min(10 + 10 * window, 50) / 100;
+    const int primary = 600 - canary;
+    out.failed =
+        test.update({static_cast<double>(canary), errorsIn(rng, canary, canaryRate, meanBurst),
+                     static_cast<double>(primary), errorsIn(rng, primary, 0.005, meanBurst)}) ==
+        Verdict::kFail;
+  }
+  out.dispersion = test.dispersion();
+  return out;
+}
+
+// Errors in bursts of mean size 3 vary five times as much as independent ones: counted as
+// independent, a healthy canary fails far more often than alpha. The test measures the
+// dispersion on the data and divides the evidence by it: the false fails come back near alpha
+// (an estimate, not a proof: the bound allows 2.5 alpha), and independent errors keep a
+// dispersion near 1 and their power.
+TEST(SequentialPropertyTest, ErrorsInBurstsAreMeasuredAndKeepFalseFailsNearAlpha) {
+  constexpr int kRuns = 4000;
+  constexpr double kAlpha = 0.01;
+  std::mt19937_64 rng(20261130);
+  int bursty = 0;
+  int independent = 0;
+  std::vector<double> burstyDispersion;
+  std::vector<double> independentDispersion;
+  for (int run = 0; run < kRuns; ++run) {
+    const BurstyRun b = burstyRun(rng, 0.005, 3, kAlpha);
+    bursty += b.failed;
+    if (!b.failed) burstyDispersion.push_back(b.dispersion);
+    const BurstyRun i = burstyRun(rng, 0.005, 1, kAlpha);
+    independent += i.failed;
+    if (!i.failed) independentDispersion.push_back(i.dispersion);
+  }
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  std::cout << "A/A, bursts of mean 3: " << bursty << " of " << kRuns
+            << " runs falsely failed, median dispersion " << median(burstyDispersion)
+            << "; independent errors: " << independent << ", median dispersion "
+            << median(independentDispersion) << " (alpha " << kAlpha << ")\n";
+  EXPECT_LE(bursty, kRuns * kAlpha * 2.5);
+  EXPECT_LE(independent, kRuns * kAlpha * 1.5);
+  EXPECT_GT(median(burstyDispersion), 3.5);
+  EXPECT_LT(median(independentDispersion), 1.3);
+}
+
+TEST(SequentialTest, TheDispersionIsKeptAndReported) {
+  RateRatioTest test({0.01, 0});
+  // A calibrating window, a burst of 20 errors on the canary's side, then quiet windows.
+  test.update({300, 1, 300, 1});
+  test.update({300, 20, 300, 1});
+  for (int i = 0; i < 3; ++i)
+    test.update({300, 1, 300, 1});
+  EXPECT_GT(test.dispersion(), 3);
+  EXPECT_EQ(test.judgement().verdict, Verdict::kInconclusive);
+  EXPECT_NE(test.judgement().evidence.explanation.find("(dispersion x"), std::string::npos)
+      << test.judgement().evidence.explanation;
+  EXPECT_DOUBLE_EQ(*test.judgement().evidence.dispersion, test.dispersion());
+  RateRatioTest restored({0.01, 0});
+  ASSERT_TRUE(restored.restore(test.save()));
+  EXPECT_DOUBLE_EQ(restored.dispersion(), test.dispersion());
+  // Counted as independent errors, the burst alone would have failed the canary.
+  BernoulliMixture independent(true);
+  independent.add(20, 21, 0.5);
+  EXPECT_GE(independent.eValue(), 100);
+  // What canaryd saved before the dispersion was measured still restores (as a new test has it).
+  const std::string old = "totals=60,12,540,2;fail=0,0,0,0,0,0,0,0;pass=0,0,0,0,0,0,0,0";
+  RateRatioTest earlier({0.01, 0});
+  ASSERT_TRUE(earlier.restore(old));
+  EXPECT_DOUBLE_EQ(earlier.dispersion(), RateRatioTest().dispersion());
+  EXPECT_FALSE(earlier.restore(old + ";dispersion=-1,2"));
+  EXPECT_FALSE(earlier.restore(old + ";dispersion=1"));
 }
 
 // detectableIncrease() plans the hold at the top weight: the smallest increase the requests

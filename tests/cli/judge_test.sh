@@ -51,14 +51,21 @@ expect_exit 2 $? "missing --canary"
   --effect-size median >"$tmp/out" 2>&1
 expect_exit 2 $? "unknown effect size"
 
-# Sequential: a regression fails early, a healthy canary does not, an empty stream is nodata.
+# Sequential: a regression fails early (the first row only calibrates), a healthy canary does
+# not, an empty stream is nodata, and a healthy canary whose errors come in bursts stays
+# inconclusive with the dispersion measured (its evidence divided by it) in the explanation.
 {
   echo "stream,canary_weight,canary_requests,canary_errors,primary_requests,primary_errors"
   echo "bad,10,600,7,5400,55"
   echo "good,10,600,6,5400,55"
+  echo "bursty,50,3000,15,3000,15"
   echo "bad,20,1200,40,4800,47"
   echo "good,20,1200,11,4800,50"
+  echo "bursty,50,3000,16,3000,9"
   echo "bad,30,1800,60,4200,41"
+  echo "bursty,50,3000,30,3000,16"
+  echo "bursty,50,3000,14,3000,30"
+  echo "bursty,50,3000,13,3000,14"
   echo "idle,10,0,0,0,0"
 } >"$tmp/runs.csv"
 "$canaryd" judge sequential --input "$tmp/runs.csv" --alpha 0.01 >"$tmp/out" 2>&1
@@ -67,8 +74,10 @@ python3 - "$tmp/out" <<'PY' || fail "sequential output"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 by = {l["stream"]: l for l in lines}
-assert [l["stream"] for l in lines] == ["bad", "good", "idle"], lines
-assert by["bad"]["verdict"] == "fail" and by["bad"]["decisionRow"] == 2, by["bad"]
+assert [l["stream"] for l in lines] == ["bad", "good", "bursty", "idle"], lines
+assert by["bad"]["verdict"] == "fail" and by["bad"]["decisionRow"] == 3, by["bad"]
+assert by["bursty"]["verdict"] == "inconclusive", by["bursty"]
+assert "(dispersion x" in by["bursty"]["explanation"], by["bursty"]
 assert by["bad"]["eValue"] >= 100, by["bad"]
 assert by["good"]["verdict"] == "inconclusive" and by["good"]["decisionRow"] is None, by["good"]
 assert by["idle"]["verdict"] == "nodata", by["idle"]

@@ -96,6 +96,15 @@ struct Fixture {
   VirtualClock clock;
 };
 
+// The next window a minute later, from where `last` left the judge.
+JudgeRun judgeAgain(Fixture& f, api::Canary& c, const JudgeRun& last) {
+  api::CanaryStatus status = c.status.value_or(api::CanaryStatus{});
+  status.judge = last.status;
+  c.status = status;
+  f.clock.advance(std::chrono::minutes(1));
+  return runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
+}
+
 TEST(JudgingTest, SequentialRendersCanaryAndPrimaryCountsAndKeepsTheWindows) {
   Fixture f;
   // 1,000 requests a window on each side; the canary fails 5 %, the primary 0.5 %.
@@ -112,7 +121,12 @@ TEST(JudgingTest, SequentialRendersCanaryAndPrimaryCountsAndKeepsTheWindows) {
   // The test's memory: the totals and each alternative's evidence.
   EXPECT_EQ(run.status.state["errors"].rfind("totals=1000,50,1000,5;fail=", 0), 0u)
       << run.status.state["errors"];
-  // Ten times the primary's error rate on 2,000 requests is decisive at once.
+  // The first window only calibrates (one window cannot tell a regression from a burst).
+  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kInconclusive);
+  run = judgeAgain(f, c, run);
+  EXPECT_EQ(run.status.state["errors"].rfind("totals=2000,100,2000,10;fail=", 0), 0u)
+      << run.status.state["errors"];
+  // Ten times the primary's error rate on 2,000 more requests is decisive.
   EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kFail);
   EXPECT_EQ(run.status.verdict, "fail");
   EXPECT_FALSE(run.status.explanation->empty());
@@ -124,8 +138,8 @@ TEST(JudgingTest, EvidenceNamesTheJudgeItsEValueTheEffectAndTheCounts) {
     if (isErrors(q)) return isPrimary(q) ? 5.0 : 50.0;
     return 1000.0;
   };
-  JudgeRun run = runJudge(canaryWith(R"({"type":"sequential","alpha":0.01})"), f.context,
-                          f.clock.now(), std::chrono::minutes(1));
+  api::Canary c = canaryWith(R"({"type":"sequential","alpha":0.01})");
+  JudgeRun run = judgeAgain(f, c, runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1)));
   const Facts facts = evidenceOf("sequential", run.judgement);
   std::map<std::string, std::string> byName(facts.begin(), facts.end());
   EXPECT_EQ(facts.front(), (std::pair<std::string, std::string>{"judge", "sequential"}));
@@ -134,8 +148,8 @@ TEST(JudgingTest, EvidenceNamesTheJudgeItsEValueTheEffectAndTheCounts) {
   EXPECT_NE(byName["e-value"].find("(decides at 200)"), std::string::npos) << byName["e-value"];
   EXPECT_EQ(byName["bad-rate ratio canary/primary"].substr(0, 2), "10")
       << byName["bad-rate ratio canary/primary"];
-  EXPECT_EQ(byName["canary"], "1000 requests");
-  EXPECT_EQ(byName["primary"], "1000 requests");
+  EXPECT_EQ(byName["canary"], "2000 requests");
+  EXPECT_EQ(byName["primary"], "2000 requests");
 }
 
 // The histograms of one window, 1,000 requests a side, cumulative by le (seconds).
@@ -158,8 +172,8 @@ TEST(JudgingTest, SequentialFailsASlowerCanaryOnTheShareAboveABucketNearThePrima
   f.byLabel = [](const std::string& q) -> Result<std::map<std::string, double>> {
     return isPrimary(q) ? healthyBuckets() : slowerBuckets();
   };
-  JudgeRun run = runJudge(canaryWith(R"({"type":"sequential"})"), f.context, f.clock.now(),
-                          std::chrono::minutes(1));
+  api::Canary c = canaryWith(R"({"type":"sequential"})");
+  JudgeRun run = runJudge(c, f.context, f.clock.now(), std::chrono::minutes(1));
   // The bucket queries, canary then primary, by le over the window.
   ASSERT_GE(f.queries.size(), 2u);
   EXPECT_TRUE(isBuckets(f.queries[0]) && !isPrimary(f.queries[0])) << f.queries[0];
@@ -168,7 +182,10 @@ TEST(JudgingTest, SequentialFailsASlowerCanaryOnTheShareAboveABucketNearThePrima
   // Pooled, 90% of the 2,000 requests took at most 0.1 s and 99% at most 0.5 s: the two
   // boundaries, no slowdown allowed (ratio 1).
   EXPECT_EQ(run.status.state["latency boundaries"], "0.1 1;0.5 1");
-  // 15% of the canary's requests above 100 ms against 5% of the primary's, errors equal.
+  // 15% of the canary's requests above 100 ms against 5% of the primary's, errors equal: after
+  // the calibrating window, decisive.
+  EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kInconclusive);
+  run = judgeAgain(f, c, run);
   EXPECT_EQ(run.judgement.verdict, analysis::Verdict::kFail);
   EXPECT_NE(run.judgement.evidence.explanation.find(
                 "latency: share slower than 100 ms 15% vs 5% on primary"),

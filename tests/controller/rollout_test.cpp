@@ -2,6 +2,7 @@
 // weights, phases, events, alerts and gate calls of each path.
 #include "canaryd/controller/rollout.h"
 
+#include <algorithm>
 #include <deque>
 #include <limits>
 
@@ -710,6 +711,42 @@ TEST(JudgeRolloutTest, AQuietServiceIsPromotedAfterInconclusiveLimitWindowsNotRo
   EXPECT_EQ(d.phase(), "Progressing");
   d.tick();  // 3/3: the planned end, without evidence of harm
   EXPECT_EQ(d.phase(), "Promoting");
+}
+
+// Errors in bursts carry less evidence per window: the default hold (15 windows of independent
+// errors' evidence) lasts as many times longer as the judge measured them overdispersed; an
+// explicit inconclusiveLimit is kept as written.
+TEST(JudgeRolloutTest, TheDefaultHoldGrowsWithTheErrorsDispersion) {
+  auto holdFor =
+      [](const std::string& judge, double dispersion) {
+        Driver d(canaryFrom(R"({"interval":"1m","threshold":2,"maxWeight":10,"stepWeight":10,
+        "judge":)" + judge + "}"));
+        d.tick();
+        d.observed.revision = "rev-2";
+        d.tick();
+        CheckOutcome bursty = judged(analysis::Verdict::kInconclusive);
+        bursty.detectableIncrease = std::numeric_limits<double>::infinity();
+        bursty.dispersion = dispersion;
+        d.gates.checks = {bursty};
+        d.tick();  // weight 10, the top
+        int held = 0;
+        while (d.phase() == "Progressing" && held < 200) {
+          d.tick();
+          ++held;
+        }
+        EXPECT_EQ(d.phase(), "Promoting");
+        return std::pair{held, d.events};
+      };
+  EXPECT_EQ(holdFor(R"({"type":"sequential"})", 1).first, 15);
+  const auto [held, events] = holdFor(R"({"type":"sequential"})", 3.2);
+  EXPECT_EQ(held, 48);
+  const bool named = std::any_of(events.begin(), events.end(), [](const std::string& e) {
+    return e.find(
+               "(error dispersion x3.2: each window weighs less); holding at the top "
+               "weight (1/48)") != std::string::npos;
+  });
+  EXPECT_TRUE(named);
+  EXPECT_EQ(holdFor(R"({"type":"sequential","inconclusiveLimit":4})", 3.2).first, 4);
 }
 
 TEST(JudgeRolloutTest, PromoteOnInconclusiveFalseNeedsAPass) {

@@ -33,6 +33,9 @@ struct Evidence {
   // Sequential tests while inconclusive: the smallest increase the sample so far would have
   // caught in 95% of runs (a fraction; infinity: none yet). What a promotion now could miss.
   std::optional<double> detectableIncrease;
+  // Rate tests: how overdispersed the counts are (1: independent outcomes); the evidence was
+  // divided by it.
+  std::optional<double> dispersion;
   std::int64_t canaryCount = 0;  // samples or requests behind the decision
   std::int64_t baselineCount = 0;
   std::string explanation;  // one line for events and alerts

@@ -10,6 +10,22 @@
 // (fail) or below (pass) the allowed bound, so changing weights (10%, 20%, ...) and any traffic
 // shape keep the guarantee. One-sided: a canary that is better never fails.
 //
+// Errors are rarely independent: retries, one bad pod or a slow dependency bring them in bursts,
+// and rates wander from minute to minute. Each window's canary share of bad requests then
+// varies more than the binomial allows, and a test that counts every bad request as one
+// independent outcome fails healthy canaries far more often than alpha (bursts of mean size 3:
+// 11% instead of 1%). RateRatioTest therefore measures that overdispersion on the data it
+// judges: phi, the mean squared predictive Pearson residual of each window's counts (each
+// side's against its own rate so far, and the canary's share against the ratio so far), shrunk
+// towards 1 by kPriorTerms residuals of independent errors, leaning up by kCaution standard
+// errors while it rests on few, never below 1. The first window only calibrates (one window
+// cannot tell a regression from a burst on one side): its evidence is not counted. Both sides' log
+// likelihood ratios are divided by phi (tempered: the quasi-likelihood of an overdispersed
+// binomial). When bursts of size s each go whole to one side, LR^(1/phi) with phi >= s is exactly a
+// supermartingale; phi is an estimate, so the guarantee is approximate and checked by simulation
+// (RESULTS.md). The price is power: with phi = 5 the requests weigh a fifth, and
+// detectableIncrease() says so.
+//
 // ExceedanceTest checks an absolute objective such as "p99 <= 300ms": the share of canary
 // requests above the bound must stay at most 1 - quantile.
 //
@@ -45,13 +61,15 @@ class BernoulliMixture {
   // Adds `hits` of `trials` outcomes whose boundary probability is p0; alternative g has odds
   // multiplied by the grid's factor g. Hits and trials may be fractional (rates x requests).
   void add(double hits, double trials, double p0);
-  double eValue() const;
-  double logEValue() const;
+  // The mixture of the alternatives' likelihood ratios, each raised to 1/temper (temper >= 1:
+  // evidence divided by an overdispersion).
+  double eValue(double temper = 1) const;
+  double logEValue(double temper = 1) const;
   // A planning bound, not a test: the log e-value this mixture would reach, at the lower
   // `z`-quantile (1.645: 95% of runs), from `trials` outcomes of success probability `p1`
   // against the boundary p0 (the best alternative's normal approximation, less the mixture's
   // cost ln kGrid).
-  double projectedLogEValue(double trials, double p0, double p1, double z) const;
+  double projectedLogEValue(double trials, double p0, double p1, double z, double temper = 1) const;
   // Each alternative's log likelihood ratio so far: the whole memory of the mixture.
   const std::array<double, kGrid>& logLikelihoodRatios() const { return logLikelihoodRatio_; }
   void setLogLikelihoodRatios(const std::array<double, kGrid>& values) {
@@ -87,28 +105,40 @@ class RateRatioTest {
   Verdict update(const IntervalCounts& counts);
   // The verdict of the last update with its evidence and explanation.
   Judgement judgement() const;
-  double failEValue() const { return fail_.eValue(); }
+  double failEValue() const { return fail_.eValue(dispersion()); }
   // The smallest increase of the canary's bad-request rate over the allowed bound (a fraction,
   // 0.01 = one percentage point) that the requests seen so far would have failed in 95% of
   // runs, at the primary's rate and the canary's share of requests observed: how much harm a
   // promotion now could have missed. Infinity before any interval, or when no increase would
-  // have been caught (too few requests).
+  // have been caught (too few requests). Errors that come in bursts make it larger: it plans
+  // with the upper end of the dispersion's estimate.
   double detectableIncrease() const;
-  double passEValue() const { return pass_.eValue(); }
+  double passEValue() const { return pass_.eValue(dispersion()); }
   // The test's memory as text (the totals and both mixtures' log likelihood ratios, to 17
   // significant digits), for the Canary's status: restore() of it continues exactly where
   // this test is, in constant space however many windows there were.
   std::string save() const;
-  // Continues from what save() wrote; false (and the test unchanged) when `text` is not that.
+  // Continues from what save() wrote (or an earlier canaryd's save() without the dispersion's
+  // sums); false (and the test unchanged) when `text` is not that.
   bool restore(std::string_view text);
+  // The overdispersion the evidence is divided by: 1 for independent errors.
+  double dispersion() const;
+
+  // The dispersion estimate starts from this many residuals of independent errors.
+  static constexpr double kPriorTerms = 2;
+  // ... and leans up by this many of its standard errors, while it rests on few residuals.
+  static constexpr double kCaution = 1.0;
 
  private:
   double boundaryRatio() const;
+  void measureDispersion(const IntervalCounts& counts);
 
   SequentialPolicy policy_;
   BernoulliMixture fail_{true};
   BernoulliMixture pass_{false};
   IntervalCounts total_{};
+  double pearson_ = 0;  // sum of the squared Pearson residuals
+  double terms_ = 0;    // how many: per window, each side's count and the canary's share
   Verdict state_ = Verdict::kInconclusive;  // of the run
   Verdict last_ = Verdict::kInconclusive;   // of the last interval (kNoData when it had none)
   bool judged_ = false;

@@ -52,6 +52,8 @@ struct CheckOutcome {
   // The sequential judge, while inconclusive: the smallest increase of the error rate (a
   // fraction) the run so far would have caught; infinity: none yet.
   std::optional<double> detectableIncrease;
+  // The sequential judge: how overdispersed the error counts are (1: independent errors).
+  std::optional<double> dispersion;
   // The canary requests the judge has counted over the run (sequential), for minSamples.
   std::optional<double> judgedRequests;
 };
