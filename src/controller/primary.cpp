@@ -394,7 +394,9 @@ std::string imagesOf(const api::JsonValue& deployment) {
   for (const char* list : {"containers", "initContainers"}) {
     for (const nlohmann::json& c : pod.value(list, nlohmann::json::array())) {
       if (!out.empty()) out += ", ";
-      out += c.value("name", "") + "=" + c.value("image", "");
+      // A Knative Service's single container may go unnamed: its image alone.
+      const std::string name = c.value("name", "");
+      out += (name.empty() ? "" : name + "=") + c.value("image", "");
     }
   }
   return out;

@@ -159,7 +159,7 @@ TEST(PrimaryTest, AKnativeServicesRevisionIsItsLatestCreatedRevision) {
   EXPECT_NE(revisionOf(api::JsonValue(edited), {}), base);
   EXPECT_NE(revisionOf(api::JsonValue(core), {}), base);  // a core Service's is its spec's
 
-  EXPECT_EQ(imagesOf(api::JsonValue(service)), "=ghcr.io/stefanprodan/podinfo:6.0.1");
+  EXPECT_EQ(imagesOf(api::JsonValue(service)), "ghcr.io/stefanprodan/podinfo:6.0.1");
 }
 
 TEST(PrimaryTest, AKnativeServiceIsNeverScaled) {

@@ -544,7 +544,7 @@ TEST(ObserveTest, AKnativeTargetsReadinessIsItsRevisions) {
   EXPECT_TRUE(ready.primaryReady);
   EXPECT_TRUE(ready.canaryReady);
   EXPECT_EQ(ready.revision, revisionOf(service, {}));
-  EXPECT_EQ(ready.images, "=web:2");
+  EXPECT_EQ(ready.images, "web:2");
 
   Observation deploying =
       observe(canary, service, knativeRevision("web-1", "True"), {},

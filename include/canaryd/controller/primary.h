@@ -36,8 +36,9 @@ std::string digest(const api::JsonValue& value);
 std::string revisionOf(const api::JsonValue& target,
                        const std::map<std::string, std::string>& trackedConfigs);
 
-// The images of a Deployment's pod template, "name=image, ..." (containers, then init
-// containers): the revision as people name it, for alerts, logs and status.
+// The images of a Deployment's (or a Knative Service's) pod template, "name=image, ..."
+// (containers, then init containers; an unnamed container's image alone): the revision as
+// people name it, for alerts, logs and status.
 std::string imagesOf(const api::JsonValue& deployment);
 
 // The target's selector label and value: the first of `labels` (canaryd run --selector-labels,
