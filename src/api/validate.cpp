@@ -9,6 +9,7 @@
 
 #include "canaryd/api/defaults.h"
 #include "canaryd/api/enums.h"
+#include "canaryd/api/knative.h"
 #include "canaryd/core/text.h"
 
 #include "api/checker.h"
@@ -412,12 +413,45 @@ void checkQueryTemplate(Checker& c, const std::string& p, const std::string& que
   }
 }
 
+// A Knative Service target (Flagger's verifyKnativeCanary): only with provider knative, only
+// serving.knative.dev/v1, and without what canaryd cannot do for its Revisions.
+void checkKnativeTarget(Checker& c, const Canary& canary, const Catalog& catalog) {
+  const CanarySpec& spec = canary.spec;
+  const LocalObjectReference& t = *spec.targetRef;
+  if (!isKnativeService(t)) {
+    c.error("spec.targetRef.apiVersion",
+            quote(t.apiVersion.value_or("")) + ": canaryd drives Knative Services of " +
+                std::string(kKnativeServingApiVersion) + " only, as Flagger");
+    return;
+  }
+  const std::string provider = spec.provider.value_or(catalog.defaultProvider);
+  if (provider != "knative") {
+    c.error(spec.provider ? "spec.provider" : "canaryd run --provider",
+            quote(provider) +
+                ": a Knative Service target takes provider knative (its traffic is split "
+                "between its Revisions on the Service itself, as Flagger's knative provider "
+                "does)");
+  }
+  const std::optional<CanaryAnalysis>& analysis =
+      spec.analysis ? spec.analysis : spec.canaryAnalysis;
+  if (analysis && analysis->judge && analysis->judge->type == "mann-whitney") {
+    c.error(std::string(spec.analysis ? "spec.analysis" : "spec.canaryAnalysis") + ".judge.type",
+            "the mann-whitney judge compares the canary's series with the primary's, and "
+            "canaryd does not yet render a query once per Revision of a Knative Service; use "
+            "threshold");
+  }
+}
+
 }  // namespace
 
 std::vector<Problem> validate(const Canary& canary, const Catalog& catalog) {
   Checker c;
   checkMeta(c, canary.metadata);
   const CanarySpec& spec = canary.spec;
+  // A Knative Service target first: the provider it needs decides which router's checks apply.
+  if (spec.targetRef && isKnativeServingRef(*spec.targetRef)) {
+    checkKnativeTarget(c, canary, catalog);
+  }
   // The provider, the target kind and what the router can do come from the catalog: what
   // canaryd run cannot do is refused here with the field path and what would work.
   for (auto& [path, message] : routerProblems(catalog, canary))
@@ -427,19 +461,9 @@ std::vector<Problem> validate(const Canary& canary, const Catalog& catalog) {
                  "the Deployment, DaemonSet or Service to roll out")) {
     checkLocalRef(c, "spec.targetRef", *spec.targetRef, allowed::targetKinds());
     const LocalObjectReference& t = *spec.targetRef;
-    if (t.kind == "Service" && t.apiVersion && t.apiVersion->starts_with("serving.knative.dev/")) {
-      // The knative router is written (src/router/knative.cpp), but the controller does not yet
-      // follow a Knative Service's revisions, their readiness or promote one: refused, never
-      // run as a core Service.
-      c.error("spec.targetRef.apiVersion",
-              quote(*t.apiVersion) +
-                  ": canaryd does not drive Knative Service targets yet (their Revisions, "
-                  "readiness and promotion); it drives Deployment, DaemonSet and core Service "
-                  "(v1) targets");
-    }
     // A Service target's copies are named after it; routes name the apex's copies.
-    if (t.kind == "Service" && spec.service && spec.service->name && t.name &&
-        *spec.service->name != *t.name) {
+    if (t.kind == "Service" && !isKnativeServingRef(t) && spec.service && spec.service->name &&
+        t.name && *spec.service->name != *t.name) {
       c.error("spec.service.name", "must be unset or " + quote(*t.name) +
                                        " with a Service target: canaryd copies the "
                                        "Service to " +
@@ -479,7 +503,8 @@ std::vector<Problem> validate(const Canary& canary, const Catalog& catalog) {
                   kUpstream);
   }
   c.atLeast("spec.progressDeadlineSeconds", spec.progressDeadlineSeconds, 1);
-  checkService(c, spec);
+  // A Knative target has no generated Services (Flagger does not read spec.service for it).
+  if (!spec.targetRef || !isKnativeService(*spec.targetRef)) checkService(c, spec);
   if (spec.analysis) {
     checkAnalysis(c, "spec.analysis", *spec.analysis, catalog, spec);
     if (spec.canaryAnalysis) {

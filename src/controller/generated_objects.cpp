@@ -6,7 +6,9 @@
 
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
+#include "canaryd/api/knative.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/cluster/knative.h"
 #include "canaryd/cluster/typed.h"
 #include "canaryd/core/digest.h"
 #include "canaryd/core/json_read.h"
@@ -154,7 +156,9 @@ GeneratedObjects::GeneratedObjects(cluster::Client& client, const api::Canary& c
       ns_(canary.metadata.namespace_.value_or("default")),
       target_(canary.spec.targetRef ? canary.spec.targetRef->name.value_or("") : ""),
       kind_(canary.spec.targetRef ? canary.spec.targetRef->kind.value_or("Deployment")
-                                  : "Deployment") {}
+                                  : "Deployment"),
+      apiVersion_(canary.spec.targetRef ? canary.spec.targetRef->apiVersion.value_or("") : ""),
+      knative_(canary.spec.targetRef && api::isKnativeService(*canary.spec.targetRef)) {}
 
 // `<name>-primary` copies of the tracked ConfigMaps and Secrets, owned by the Canary.
 Status GeneratedObjects::copyConfigs(const TrackedConfigs& tracked) {
@@ -226,11 +230,21 @@ Status GeneratedObjects::ensureServiceCopies(const api::JsonValue& targetValue,
 Result<std::optional<api::JsonValue>> GeneratedObjects::ensure(const api::JsonValue& target,
                                                                const TrackedConfigs& tracked,
                                                                const std::string& revision) {
+  if (knative_) {
+    std::string primary = primaryRevision(target);
+    const std::string phase = canary_.status ? canary_.status->phase.value_or("") : std::string();
+    const std::string latest = latestCreatedRevision(target);
+    if ((phase.empty() || phase == "Initializing") && !latest.empty() && primary != latest) {
+      if (Status s = setPrimaryRevision(target, latest); !s) return s.error();
+      primary = latest;
+    }
+    return revisionNamed(primary);
+  }
   if (kind_ == "Service") {
     if (Status s = ensureServiceCopies(target, false); !s) return s.error();
     return std::optional<api::JsonValue>();
   }
-  const cluster::Resource& workloads = workloadResource(kind_);
+  const cluster::Resource& workloads = workloadResource(kind_, apiVersion_);
   std::optional<api::JsonValue> primary;
   Result<api::JsonValue> existing = client_.get(workloads, {ns_, target_ + "-primary"});
   if (existing) {
@@ -273,11 +287,39 @@ Status GeneratedObjects::ensureAutoscaler() {
   return createOrUpdate(client_, cluster::kHorizontalPodAutoscalers, wanted, {"spec"});
 }
 
+Result<std::optional<api::JsonValue>> GeneratedObjects::canaryRevision(
+    const api::JsonValue& target) {
+  if (!knative_) return std::optional<api::JsonValue>();
+  return revisionNamed(latestCreatedRevision(target));
+}
+
+Result<std::optional<api::JsonValue>> GeneratedObjects::revisionNamed(const std::string& name) {
+  if (name.empty()) return std::optional<api::JsonValue>();
+  Result<api::JsonValue> found = client_.get(cluster::kKnativeRevisions, {ns_, name});
+  if (found) return std::optional<api::JsonValue>(*found);
+  if (found.error().kind() == ErrorKind::kNotFound) return std::optional<api::JsonValue>();
+  return found.error().withContext("Knative Revision " + ns_ + "/" + name);
+}
+
+Status GeneratedObjects::setPrimaryRevision(const api::JsonValue& target,
+                                            const std::string& revision) {
+  if (primaryRevision(target) == revision) return {};
+  // A merge patch of the one annotation: the rest of the Service is the user's (and Knative's).
+  const json patch = {{"metadata", {{"annotations", {{api::kKnativePrimaryRevision, revision}}}}}};
+  Result<api::JsonValue> written = client_.patch(cluster::kKnativeServices, {ns_, target_},
+                                                 cluster::PatchType::kMerge, patch.dump());
+  if (!written) return written.error().withContext("Knative Service " + ns_ + "/" + target_);
+  return {};
+}
+
 Status GeneratedObjects::promote(const api::JsonValue& target, const TrackedConfigs& tracked,
                                  const std::string& revision) {
+  // Flagger's KnativeController.Promote: the latest created Revision becomes the primary (the
+  // revision analysed: a newer one would have restarted the analysis).
+  if (knative_) return setPrimaryRevision(target, latestCreatedRevision(target));
   if (kind_ == "Service") return ensureServiceCopies(target, true);
   if (Status s = copyConfigs(tracked); !s) return s;
-  const cluster::Resource& workloads = workloadResource(kind_);
+  const cluster::Resource& workloads = workloadResource(kind_, apiVersion_);
   json wanted = buildPrimaryDeployment(canary_, target, tracked.refs, revision, selector_).get();
   // An autoscaler owns the primary's replicas: keep them.
   Result<api::JsonValue> written =
@@ -298,7 +340,7 @@ Status GeneratedObjects::promote(const api::JsonValue& target, const TrackedConf
 
 Status GeneratedObjects::scaleTarget(std::int64_t replicas) {
   if (kind_ == "Service") return {};
-  Result<api::JsonValue> r = client_.patch(workloadResource(kind_), {ns_, target_},
+  Result<api::JsonValue> r = client_.patch(workloadResource(kind_, apiVersion_), {ns_, target_},
                                            cluster::PatchType::kMerge, scalePatch(kind_, replicas));
   if (!r) return r.error().withContext("scaling " + lowercase(kind_) + " " + ns_ + "/" + target_);
   return {};
@@ -307,7 +349,7 @@ Status GeneratedObjects::scaleTarget(std::int64_t replicas) {
 std::int64_t GeneratedObjects::primaryReplicas() {
   if (kind_ == "Service") return 1;
   Result<api::JsonValue> primary =
-      client_.get(workloadResource(kind_), {ns_, target_ + "-primary"});
+      client_.get(workloadResource(kind_, apiVersion_), {ns_, target_ + "-primary"});
   if (!primary) return 1;
   return std::max<std::int64_t>(1, primary->get()["spec"].value("replicas", std::int64_t{1}));
 }

@@ -2,8 +2,11 @@
 // target (Deployment, DaemonSet), `<target>-primary` with `<name>-primary` copies of the
 // tracked ConfigMaps and Secrets and `<autoscaler>-primary`; for a Service target (Flagger's
 // ServiceController), the Services `<target>-primary` and `<target>-canary`, copies of the
-// target's spec. Every generated object carries Flux's opt-out annotations and is owned by the
-// Canary. The router's objects are the router's (router/router.h). Internal to the controller.
+// target's spec; for a Knative Service (Flagger's KnativeController), nothing: its primary is
+// the Revision its annotation flagger.app/primary-revision names, which initialization and
+// promotion set on the user's Service. Every generated object carries Flux's opt-out
+// annotations and is owned by the Canary. The router's objects are the router's
+// (router/router.h). Internal to the controller.
 #pragma once
 
 #include <cstdint>
@@ -46,14 +49,21 @@ class GeneratedObjects {
                    const router::Selector& selector);
 
   // Creates what is missing (the primary starts from the current target) and keeps the
-  // autoscaler copy in step; the primary as it stands (none for a Service target).
+  // autoscaler copy in step; the primary as it stands (none for a Service target). For a
+  // Knative Service: while the Canary initializes, its annotation names the latest created
+  // Revision (Flagger's Initialize); the primary is the Revision it names (none while that is
+  // unset or missing).
   Result<std::optional<api::JsonValue>> ensure(const api::JsonValue& target,
                                                const TrackedConfigs& tracked,
                                                const std::string& revision);
-  // The primary becomes the target's current spec (an autoscaler keeps its replicas).
+  // The canary's Revision when the target is a Knative Service (its latest created Revision;
+  // none while Knative made none or it is missing); otherwise nothing (the target is the canary).
+  Result<std::optional<api::JsonValue>> canaryRevision(const api::JsonValue& target);
+  // The primary becomes the target's current spec (an autoscaler keeps its replicas); for a
+  // Knative Service, its annotation names the latest created Revision.
   Status promote(const api::JsonValue& target, const TrackedConfigs& tracked,
                  const std::string& revision);
-  // Scales the target (a Service target has nothing to scale).
+  // Scales the target (a Service target, core or Knative, has nothing to scale).
   Status scaleTarget(std::int64_t replicas);
   // The primary's replicas, at least one (one when there is none).
   std::int64_t primaryReplicas();
@@ -62,6 +72,9 @@ class GeneratedObjects {
   Status ensureAutoscaler();
   Status ensureServiceCopies(const api::JsonValue& target, bool updatePrimary);
   Status copyConfigs(const TrackedConfigs& tracked);
+  // Sets the Knative Service's annotation flagger.app/primary-revision to `revision`.
+  Status setPrimaryRevision(const api::JsonValue& target, const std::string& revision);
+  Result<std::optional<api::JsonValue>> revisionNamed(const std::string& name);
 
   cluster::Client& client_;
   const api::Canary& canary_;
@@ -69,6 +82,8 @@ class GeneratedObjects {
   std::string ns_;
   std::string target_;
   std::string kind_;
+  std::string apiVersion_;
+  bool knative_ = false;
 };
 
 // Whether the target is a Kubernetes Service (the routers shift traffic between its copies;

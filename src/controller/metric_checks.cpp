@@ -134,7 +134,9 @@ MetricCheck checkMetric(const api::Canary& canary, const api::CanaryMetric& metr
     out.error = provider.error().kind();
     return out;
   }
-  Result<std::string> rendered = metrics::renderQuery(query, queryContext(canary, metric));
+  metrics::QueryContext variables = queryContext(canary, metric);
+  if (!context.route.empty()) variables.values["route"] = context.route;
+  Result<std::string> rendered = metrics::renderQuery(query, variables);
   if (!rendered) {
     out.failure = out.name + ": " + rendered.error().message();
     out.error = rendered.error().kind();

@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "canaryd/api/defaults.h"
+#include "canaryd/api/knative.h"
 #include "canaryd/cluster/gitops.h"
+#include "canaryd/cluster/knative.h"
 #include "canaryd/core/json_read.h"
 #include "canaryd/core/text.h"
 
@@ -171,6 +173,9 @@ std::string digest(const api::JsonValue& value) {
 
 std::string revisionOf(const api::JsonValue& target,
                        const std::map<std::string, std::string>& trackedConfigs) {
+  if (isKnativeService(target)) {
+    return digest(api::JsonValue(json{{"knativeRevision", latestCreatedRevision(target)}}));
+  }
   if (target.get().value("kind", "") == "Service") {
     // A Service target's revision is its spec, without what the API server assigns.
     json spec = target.get().value("spec", json::object());
@@ -284,8 +289,11 @@ Readiness deploymentReadiness(const api::JsonValue& deploymentValue, std::int64_
   return {true, ""};
 }
 
-const cluster::Resource& workloadResource(const std::string& kind) {
-  if (kind == "Service") return cluster::kServices;
+const cluster::Resource& workloadResource(const std::string& kind, const std::string& apiVersion) {
+  if (kind == "Service") {
+    return apiVersion == api::kKnativeServingApiVersion ? cluster::kKnativeServices
+                                                        : cluster::kServices;
+  }
   return kind == "DaemonSet" ? cluster::kDaemonSets : cluster::kDeployments;
 }
 
@@ -307,7 +315,46 @@ std::string scalePatch(const std::string& kind, std::int64_t replicas) {
       .dump();
 }
 
+bool isKnativeService(const api::JsonValue& object) {
+  const json& o = object.get();
+  return o.is_object() && jsonread::string(o, "kind") == "Service" &&
+         jsonread::string(o, "apiVersion") == api::kKnativeServingApiVersion;
+}
+
+std::string latestCreatedRevision(const api::JsonValue& knativeService) {
+  const json* status = jsonread::object(knativeService.get(), "status");
+  return status == nullptr ? "" : jsonread::string(*status, "latestCreatedRevisionName");
+}
+
+std::string primaryRevision(const api::JsonValue& knativeService) {
+  const json* meta = jsonread::object(knativeService.get(), "metadata");
+  const json* annotations = meta == nullptr ? nullptr : jsonread::object(*meta, "annotations");
+  return annotations == nullptr ? "" : jsonread::string(*annotations, api::kKnativePrimaryRevision);
+}
+
+Readiness revisionReadiness(const api::JsonValue& revision) {
+  const json& r = revision.get();
+  const json* meta = jsonread::object(r, "metadata");
+  const std::string name = meta == nullptr ? "" : jsonread::string(*meta, "name");
+  const std::int64_t generation =
+      meta == nullptr ? 0 : jsonread::integer(*meta, "generation").value_or(0);
+  const json* status = jsonread::object(r, "status");
+  if (status == nullptr ||
+      jsonread::integer(*status, "observedGeneration").value_or(0) < generation) {
+    return {false, "waiting for Knative to observe Revision " + name};
+  }
+  const json* conditions = jsonread::array(*status, "conditions");
+  for (const json& c : conditions == nullptr ? json::array() : *conditions) {
+    if (jsonread::string(c, "type") != "Ready") continue;
+    if (jsonread::string(c, "status") == "True") return {true, ""};
+    const std::string why = jsonread::string(c, "message");
+    return {false, "Knative Revision " + name + " is not ready" + (why.empty() ? "" : ": " + why)};
+  }
+  return {false, "Knative Revision " + name + " is not ready (no Ready condition yet)"};
+}
+
 Readiness workloadReadiness(const api::JsonValue& workload, std::int64_t readyThreshold) {
+  if (workload.get().value("kind", "") == "Revision") return revisionReadiness(workload);
   // A Service has no pods of its own to wait for (Flagger's ServiceController: always ready).
   if (workload.get().value("kind", "") == "Service") return {true, ""};
   return workload.get().value("kind", "") == "DaemonSet"
@@ -347,7 +394,9 @@ std::string imagesOf(const api::JsonValue& deployment) {
   for (const char* list : {"containers", "initContainers"}) {
     for (const nlohmann::json& c : pod.value(list, nlohmann::json::array())) {
       if (!out.empty()) out += ", ";
-      out += c.value("name", "") + "=" + c.value("image", "");
+      // A Knative Service's single container may go unnamed: its image alone.
+      const std::string name = c.value("name", "");
+      out += (name.empty() ? "" : name + "=") + c.value("image", "");
     }
   }
   return out;

@@ -7,7 +7,9 @@
 
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
+#include "canaryd/api/knative.h"
 #include "canaryd/api/validate.h"
+#include "canaryd/cluster/knative.h"
 #include "canaryd/cluster/typed.h"
 #include "canaryd/controller/primary.h"
 #include "canaryd/controller/rollout.h"
@@ -132,7 +134,8 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   const std::string provider = canary.spec.provider.value_or(options.provider);
   if (!options.routers) return Error::internal("the reconciler was given no routers");
   const std::string kind = canary.spec.targetRef->kind.value_or("Deployment");
-  Result<api::JsonValue> target = client.get(workloadResource(kind), {ns, targetName});
+  const std::string apiVersion = canary.spec.targetRef->apiVersion.value_or("");
+  Result<api::JsonValue> target = client.get(workloadResource(kind, apiVersion), {ns, targetName});
   if (!target && target.error().kind() != ErrorKind::kNotFound) return target.error();
   // The Services select the pods by the target's own selector label (Flagger's
   // -selector-labels); a deleted target leaves the default. A Service target selects its own.
@@ -199,13 +202,27 @@ Result<ReconcileOutcome> Reconciler::Impl::reconcile(const cluster::ObjectRef& r
   if (canary.status) {
     trackSessionCookies(*routed.status, canary, canary.status->canaryWeight.value_or(0), revision);
   }
-  if (Status s = (*router)->reconcile(routed); !s) return s.error();
+  if (Status s = (*router)->reconcile(routed); !s) {
+    // A Knative Service of which Knative has made no Revision yet has nothing to route: the
+    // step waits for its primary Revision (Initializing).
+    const bool noRevisionYet = isKnativeService(*target) && latestCreatedRevision(*target).empty();
+    if (!noRevisionYet) return s.error();
+  }
 
   // (2) The step.
+  Result<std::optional<api::JsonValue>> canaryRevision = generated.canaryRevision(*target);
+  if (!canaryRevision) return canaryRevision.error();
   const TimePoint now = clock.now();
-  const Observation observed = observe(canary, *target, *primary, tracked->checksums, now);
-  const MetricCheckContext metricContext{client, metrics, options.metricsServer, options.provider,
-                                         options.noCrossNamespaceRefs};
+  const Observation observed =
+      observe(canary, *target, *primary, tracked->checksums, now, *canaryRevision);
+  // Flagger renders {{ route }} as a Knative target's latest created Revision.
+  const MetricCheckContext metricContext{
+      client,
+      metrics,
+      options.metricsServer,
+      options.provider,
+      options.noCrossNamespaceRefs,
+      isKnativeService(*target) ? latestCreatedRevision(*target) : std::string()};
   StepGates gates(canary, webhooks, metricContext, revision, now,
                   api::effectiveInterval(*canary.spec.analysis, options.minInterval));
   Step next = step(canary, observed, gates, now, options.minInterval);
@@ -363,7 +380,8 @@ Result<ReconcileOutcome> Reconciler::Impl::finalize(const api::Canary& canary,
     announcer.event(raw, "Normal", "Synced", "Terminating: reverting " + ns + "/" + targetName);
   }
   const std::string kind = canary.spec.targetRef->kind.value_or("Deployment");
-  Result<api::JsonValue> target = client.get(workloadResource(kind), {ns, targetName});
+  const std::string apiVersion = canary.spec.targetRef->apiVersion.value_or("");
+  Result<api::JsonValue> target = client.get(workloadResource(kind, apiVersion), {ns, targetName});
   if (target) {
     if (scaleOf(*target) == 0) {
       if (Status s = generated.scaleTarget(generated.primaryReplicas()); !s) return s.error();
@@ -379,6 +397,16 @@ Result<ReconcileOutcome> Reconciler::Impl::finalize(const api::Canary& canary,
   if (Status s = router.setRoutes(canary, {0, 100, false}); !s) {
     spdlog::info("canary {}/{}: route not reverted: {}", ns, canary.metadata.name.value_or(""),
                  s.error().message());
+  }
+  // A Knative Service forgets its primary Revision (Flagger's KnativeRouter.Finalize); all its
+  // traffic is on its latest Revision now.
+  if (target && isKnativeService(*target)) {
+    const json annotationPatch = {
+        {"metadata", {{"annotations", {{api::kKnativePrimaryRevision, nullptr}}}}}};
+    Result<api::JsonValue> service =
+        client.patch(cluster::kKnativeServices, {ns, targetName}, cluster::PatchType::kMerge,
+                     annotationPatch.dump());
+    if (!service && service.error().kind() != ErrorKind::kNotFound) return service.error();
   }
   // The apex Service keeps selecting the target's pods (a Service target is its own apex).
   const std::string apex = router::apexServiceName(canary);

@@ -739,7 +739,8 @@ std::string_view toString(RollbackCause cause) {
 
 Observation observe(const api::Canary& canary, const api::JsonValue& target,
                     const std::optional<api::JsonValue>& primary,
-                    const std::map<std::string, std::string>& trackedConfigs, TimePoint now) {
+                    const std::map<std::string, std::string>& trackedConfigs, TimePoint now,
+                    const std::optional<api::JsonValue>& canaryRevision) {
   Observation o;
   o.revision = revisionOf(target, trackedConfigs);
   o.images = imagesOf(target);
@@ -754,7 +755,8 @@ Observation observe(const api::Canary& canary, const api::JsonValue& target,
     return !r.ready && (now - since > deadline ||
                         r.reason.find("exceeded its progress deadline") != std::string::npos);
   };
-  if (target.get().value("kind", "") == "Service") {
+  const bool knative = isKnativeService(target);
+  if (target.get().value("kind", "") == "Service" && !knative) {
     // A Service target has no pods to wait for (Flagger's ServiceController: always ready).
     o.primaryReady = o.canaryReady = true;
     return o;
@@ -767,10 +769,16 @@ Observation observe(const api::Canary& canary, const api::JsonValue& target,
   } else {
     o.primaryDeadlineExceeded = now - since > deadline;
   }
-  Readiness c = workloadReadiness(
-      target, analysis.canaryReadyThreshold.value_or(api::kDefaultReadyThreshold));
-  // A canary scaled to zero is not ready, whatever its status says.
-  if (scaleOf(target) == 0) c = {false, "the canary is scaled to zero"};
+  Readiness c;
+  if (knative) {
+    c = canaryRevision ? revisionReadiness(*canaryRevision)
+                       : Readiness{false, "Knative has not created the canary's Revision yet"};
+  } else {
+    c = workloadReadiness(target,
+                          analysis.canaryReadyThreshold.value_or(api::kDefaultReadyThreshold));
+    // A canary scaled to zero is not ready, whatever its status says.
+    if (scaleOf(target) == 0) c = {false, "the canary is scaled to zero"};
+  }
   o.canaryReady = c.ready;
   o.canaryDeadlineExceeded = pastDeadline(c);
   return o;

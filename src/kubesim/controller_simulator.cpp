@@ -3,6 +3,7 @@
 #include "canaryd/core/clock.h"
 
 #include "kubesim/api_error.h"
+#include "kubesim/knative_serving.h"
 #include "kubesim/nodes.h"
 
 namespace canaryd::kubesim {
@@ -81,7 +82,7 @@ json routeStatus(const json& current, std::int64_t generation) {
 
 std::int64_t observedGeneration(const ResourceType& type, const json& object) {
   const json status = object.value("status", json::object());
-  if (isDeployment(type) || isDaemonSet(type)) {
+  if (isDeployment(type) || isDaemonSet(type) || isKnativeService(type)) {
     return status.value("observedGeneration", std::int64_t{0});
   }
   // A route is converged when every parent's Accepted condition is at its generation.

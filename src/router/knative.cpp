@@ -129,8 +129,7 @@ json withTraffic(json service, const json& traffic) {
 }  // namespace
 
 bool isKnativeTarget(const api::Canary& canary) {
-  return canary.spec.targetRef && canary.spec.targetRef->kind.value_or("") == "Service" &&
-         canary.spec.targetRef->apiVersion.value_or("") == kKnativeApiVersion;
+  return canary.spec.targetRef && api::isKnativeService(*canary.spec.targetRef);
 }
 
 api::JsonValue buildKnativeTraffic(const std::string& primaryRevision, const Weights& weights) {

@@ -9,6 +9,7 @@
 
 #include "kubesim/api_error.h"
 #include "kubesim/controller_simulator.h"
+#include "kubesim/knative_serving.h"
 #include "kubesim/resources.h"
 #include "kubesim/store.h"
 #include "kubesim/strategic_merge.h"
@@ -90,6 +91,9 @@ struct Cluster::Impl {
     registry.addCrd(crd("traefik.io", {"v1alpha1"}, "traefikservices", "TraefikService"));
     registry.addCrd(crd("traefik.containo.us", {"v1alpha1"}, "traefikservices", "TraefikService"));
     registry.addCrd(crd("apisix.apache.org", {"v2"}, "apisixroutes", "ApisixRoute"));
+    // Knative Serving: a Knative Service target and its Revisions (kubesim/knative_serving.h).
+    registry.addCrd(crd("serving.knative.dev", {"v1"}, "services", "Service"));
+    registry.addCrd(crd("serving.knative.dev", {"v1"}, "revisions", "Revision"));
     store.setObserver(
         [this](const kubesim::ResourceType& type, const kubesim::Event& e) { observe(type, e); });
   }
@@ -116,7 +120,8 @@ struct Cluster::Impl {
     if (type.group.empty() && type.resource == "events" && e.type != "DELETED" && options.onEvent) {
       options.onEvent(api::JsonValue(e.object));
     }
-    const bool workload = kubesim::isDeployment(type) || kubesim::isDaemonSet(type);
+    const bool workload = kubesim::isDeployment(type) || kubesim::isDaemonSet(type) ||
+                          kubesim::isKnativeService(type);
     if (!workload && !kubesim::isHttpRoute(type)) return;
     const std::string key = type.resource + "|" + namespaceOf(e.object) + "/" + nameOf(e.object);
     std::lock_guard lock(mu);
@@ -165,6 +170,11 @@ std::optional<TimePoint> Cluster::settle() {
     }
     if (!next) break;
     try {
+      if (kubesim::isKnativeService(next->type)) {
+        kubesim::convergeKnativeService(impl_->store, impl_->registry, next->ns, next->name,
+                                        next->generation);
+        continue;
+      }
       impl_->store.patch(
           next->type, next->ns, next->name,
           [&](const json& current) {

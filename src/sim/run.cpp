@@ -7,6 +7,8 @@
 
 #include "canaryd/api/codec.h"
 #include "canaryd/api/defaults.h"
+#include "canaryd/api/knative.h"
+#include "canaryd/cluster/knative.h"
 #include "canaryd/cluster/typed.h"
 #include "canaryd/controller/canary_controller.h"
 #include "canaryd/controller/judging.h"
@@ -123,6 +125,20 @@ json targetDeployment(const std::string& ns, const std::string& name) {
                    {"ports", {{{"name", "http"}, {"containerPort", 8080}}}}}}}}}}}}}};
 }
 
+// A Knative Service target (provider knative) as the user keeps it in Git: one container.
+json targetKnativeService(const std::string& ns, const std::string& name) {
+  return {{"apiVersion", "serving.knative.dev/v1"},
+          {"kind", "Service"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"spec",
+           {{"template",
+             {{"spec",
+               {{"containers",
+                 {{{"name", name},
+                   {"image", "registry.example/" + name + ":1.0.0"},
+                   {"ports", {{{"containerPort", 8080}}}}}}}}}}}}}};
+}
+
 }  // namespace
 
 std::string_view toString(Outcome outcome) {
@@ -203,6 +219,9 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   const std::string ns = canary.metadata.namespace_.value_or("default");
   const std::string name = canary.metadata.name.value_or("");
   const std::string target = canary.spec.targetRef->name.value_or("");
+  const bool knative = api::isKnativeService(*canary.spec.targetRef);
+  const cluster::Resource& targetResource =
+      knative ? cluster::kKnativeServices : cluster::kDeployments;
 
   VirtualClock clock;
   std::optional<TimePoint> release;  // set at the release
@@ -269,6 +288,16 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   controller::ProviderFactory metricsFactory =
       [&](const metrics::ProviderConfig&) -> Result<std::unique_ptr<metrics::Provider>> {
     if (!ledger) return Error::notFound("no traffic before the release");
+    if (knative) {
+      // The built-in queries' {{ route }} is the Knative Service's latest created Revision.
+      MetricsSource current = source;
+      Result<api::JsonValue> service = cluster.get(cluster::kKnativeServices, {ns, target});
+      if (service) {
+        current.route =
+            service->get().value("status", json::object()).value("latestCreatedRevisionName", "");
+      }
+      return makeProvider(clock, *ledger, current);
+    }
     return makeProvider(clock, *ledger, source);
   };
   const plugins::Registry& registry = plugins::builtin();
@@ -285,7 +314,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   const json nsObject = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}};
   for (const auto& [resource, object] :
        {std::pair{&cluster::kNamespaces, api::JsonValue(nsObject)},
-        std::pair{&cluster::kDeployments, api::JsonValue(targetDeployment(ns, target))},
+        std::pair{&targetResource, api::JsonValue(knative ? targetKnativeService(ns, target)
+                                                          : targetDeployment(ns, target))},
         std::pair{&cluster::kCanaries, api::toJsonValue(installed)}}) {
     Result<api::JsonValue> created =
         cluster.create(*resource, resource->namespaced ? ns : "", object);
@@ -363,7 +393,9 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   const json patch = {
       {"spec",
        {{"template", {{"spec", {{"containers", {{{"name", target}, {"image", image}}}}}}}}}}};
-  (void)cluster.patch(cluster::kDeployments, {ns, target}, cluster::PatchType::kStrategicMerge,
+  // A Knative Service is a custom resource: a merge patch (its one container replaced).
+  (void)cluster.patch(targetResource, {ns, target},
+                      knative ? cluster::PatchType::kMerge : cluster::PatchType::kStrategicMerge,
                       patch.dump());
   release = clock.now();
   ledger.emplace(*release, kTick);

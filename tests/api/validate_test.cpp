@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "canaryd/api/codec.h"
+
 #include "api/test_util.h"
 
 namespace canaryd::api {
@@ -273,11 +275,26 @@ const InvalidCase kInvalid[] = {
      "spec.service.gatewayRefs", "required field is missing"},
     {"NginxWithoutIngressRef", CANARY(c["spec"]["provider"] = "nginx"), "spec.ingressRef",
      "required"},
-    {"KnativeTargetNotDrivenYet",
-     CANARY(c["spec"]["provider"] = "knative";
+    {"KnativeTargetWithAnotherProvider",
+     CANARY(c["spec"]["provider"] = "istio";
             c["spec"]["targetRef"] = json::parse(
                 R"({"apiVersion":"serving.knative.dev/v1","kind":"Service","name":"podinfo"})")),
-     "spec.targetRef.apiVersion", "canaryd does not drive Knative Service targets yet"},
+     "spec.provider", "\"istio\": a Knative Service target takes provider knative"},
+    {"KnativeTargetOfAnotherVersion",
+     CANARY(c["spec"]["provider"] = "knative";
+            c["spec"]["targetRef"] = json::parse(
+                R"({"apiVersion":"serving.knative.dev/v1beta1","kind":"Service","name":"web"})")),
+     "spec.targetRef.apiVersion",
+     "\"serving.knative.dev/v1beta1\": canaryd drives Knative Services of "
+     "serving.knative.dev/v1 only"},
+    {"KnativeProviderWithADeployment", CANARY(c["spec"]["provider"] = "knative"),
+     "spec.targetRef.kind", "\"Deployment\" targets are not supported by provider knative"},
+    {"KnativeTargetWithMannWhitney",
+     CANARY(c["spec"]["provider"] = "knative";
+            c["spec"]["targetRef"] = json::parse(
+                R"({"apiVersion":"serving.knative.dev/v1","kind":"Service","name":"web"})");
+            c["spec"]["analysis"]["judge"] = json::parse(R"({"type":"mann-whitney"})")),
+     "spec.analysis.judge.type", "once per Revision of a Knative Service"},
     {"MirrorWeightAbove100", CANARY(c["spec"]["analysis"]["mirrorWeight"] = 200),
      "spec.analysis.mirrorWeight", "must be between 0 and 100, got 200"},
     {"ReadyThresholdAbove100", CANARY(c["spec"]["analysis"]["canaryReadyThreshold"] = 101),
@@ -467,6 +484,49 @@ TEST(ValidateTest, WarnsWhenJudgeCheckIntervalCannotTakeEffect) {
     ASSERT_NE(found, nullptr) << judge;
     EXPECT_EQ(found->message, expected);
   }
+}
+
+// Flagger's Knative e2e Canary: provider knative, a Knative Service target, no spec.service.
+json knativeCanary() {
+  return json::parse(R"({
+    "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+    "metadata": {"name": "podinfo", "namespace": "test"},
+    "spec": {
+      "provider": "knative",
+      "targetRef": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "podinfo"},
+      "progressDeadlineSeconds": 60,
+      "analysis": {
+        "interval": "15s", "threshold": 15, "maxWeight": 50, "stepWeight": 10,
+        "metrics": [
+          {"name": "request-success-rate", "thresholdRange": {"min": 99}, "interval": "1m"},
+          {"name": "request-duration", "thresholdRange": {"max": 500}, "interval": "1m"}]
+      }
+    }
+  })");
+}
+
+TEST(ValidateTest, AKnativeServiceTargetNeedsProviderKnativeAndNoServicePort) {
+  for (const Problem& p : validate(*canaryFromJson(JsonValue(knativeCanary())), testing::catalog()))
+    EXPECT_NE(p.severity, Severity::kError) << p.path << ": " << p.message;
+  // The provider may come from canaryd run --provider, as Flagger's -mesh-provider.
+  json unset = knativeCanary();
+  unset["spec"].erase("provider");
+  Catalog knative = testing::catalog();
+  knative.defaultProvider = "knative";
+  for (const Problem& p : validate(*canaryFromJson(JsonValue(unset)), knative))
+    EXPECT_NE(p.severity, Severity::kError) << p.path << ": " << p.message;
+  Catalog istio = testing::catalog();
+  istio.defaultProvider = "istio";
+  bool refused = false;
+  for (const Problem& p : validate(*canaryFromJson(JsonValue(unset)), istio)) {
+    if (p.severity != Severity::kError) continue;
+    refused = true;
+    EXPECT_EQ(p.path, "canaryd run --provider");
+    EXPECT_EQ(p.message,
+              "\"istio\": a Knative Service target takes provider knative (its traffic is split "
+              "between its Revisions on the Service itself, as Flagger's knative provider does)");
+  }
+  EXPECT_TRUE(refused);
 }
 
 // The rank-sum judge compares quantile points of unequal sample sizes: validate says what the

@@ -4,8 +4,10 @@
 // with the providers' CRDs installed and only the target and its companions created: each
 // Canary is accepted by the validator, Initialized, and a new image walks the weight in the
 // provider's own object in step with status.canaryWeight to a promotion; a second image with
-// failing metrics rolls back. Webhooks (Flagger's load tester) answer 200; the metrics
-// server's answers are the case's: healthy values, then failing ones.
+// failing metrics rolls back. Knative's case targets a Knative Service, whose Revisions the
+// simulator's cluster makes as Knative would (kubesim/knative_serving.h). Webhooks (Flagger's load
+// tester) answer 200; the metrics server's answers are the case's: healthy values, then failing
+// ones.
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include "canaryd/api/defaults.h"
 #include "canaryd/api/document.h"
 #include "canaryd/api/validate.h"
+#include "canaryd/cluster/knative.h"
 #include "canaryd/cluster/typed.h"
 #include "canaryd/controller/reconciler.h"
 #include "canaryd/sim/cluster.h"
@@ -49,6 +52,9 @@ struct E2eCase {
   std::string routingNamespace;
   std::string routingName;
   WeightReader canaryWeight;
+  // The target a new image is patched into (Flagger's scripts: the Deployment podinfo, or
+  // Knative's Service podinfo).
+  cluster::Resource target = cluster::kDeployments;
 };
 
 void PrintTo(const E2eCase& c, std::ostream* out) {
@@ -225,6 +231,18 @@ std::optional<std::int64_t> apisixWeight(const json& route) {
   return weight;
 }
 
+// Knative: the Knative Service's spec.traffic entry for its latest Revision.
+std::optional<std::int64_t> knativeWeight(const json& service) {
+  const json* spec = child(service, "spec");
+  return weightOf(
+      spec ? child(*spec, "traffic") : nullptr,
+      [](const json& t) {
+        const json* latest = child(t, "latestRevision");
+        return latest != nullptr && latest->is_boolean() && latest->get<bool>();
+      },
+      "percent");
+}
+
 cluster::Resource crdResource(const std::string& group, const std::string& version,
                               const std::string& plural, const std::string& kind,
                               bool namespaced = true) {
@@ -379,7 +397,31 @@ class FlaggerE2eTest : public ::testing::TestWithParam<E2eCase> {
         << "no route matches the cookie " << cookie;
   }
 
+  // Flagger's test-canary.sh greps the annotation; the primary Revision has all the traffic, by
+  // name, next to the latest one at 0.
+  void expectKnativePrimary(const std::string& primary, const std::string& latest) {
+    Result<api::JsonValue> service =
+        cluster().get(cluster::kKnativeServices, {canaryNs_, "podinfo"});
+    ASSERT_TRUE(service.ok());
+    const json& s = service->get();
+    EXPECT_EQ(s["metadata"]["annotations"].value("flagger.app/primary-revision", ""), primary);
+    EXPECT_EQ(s["status"].value("latestCreatedRevisionName", ""), latest);
+    EXPECT_EQ(s["spec"]["traffic"], json::parse(R"([{"latestRevision": true, "percent": 0},
+      {"revisionName": ")" + primary + R"(", "percent": 100}])"));
+  }
+
   void release(const std::string& image) {
+    if (GetParam().target == cluster::kKnativeServices) {
+      // test/knative/test-canary.sh: kubectl patch --type=json of the first container's image.
+      const json patch = json::array({{{"op", "replace"},
+                                       {"path", "/spec/template/spec/containers/0/image"},
+                                       {"value", image}}});
+      ASSERT_TRUE(cluster()
+                      .patch(cluster::kKnativeServices, {canaryNs_, "podinfo"},
+                             cluster::PatchType::kJson, patch.dump())
+                      .ok());
+      return;
+    }
     ASSERT_TRUE(
         cluster()
             .patch(
@@ -438,12 +480,14 @@ TEST_P(FlaggerE2eTest, ValidatedInitializedPromotedAndRolledBackWithTheWeightsIn
     EXPECT_NE(p.severity, api::Severity::kError) << p.path << ": " << p.message;
   }
 
-  apply("workloads.yaml");
+  const bool knative = c.target == cluster::kKnativeServices;
+  if (!knative) apply("workloads.yaml");  // Knative's init.sh deploys only the Knative Service
   apply(c.name + "-companions.yaml");
   apply(c.name + ".yaml", 1);  // the first Canary (some files hold an A/B one as well)
   runUntil("Initialized");
   ASSERT_EQ(status().phase.value_or(""), "Initialized");
   EXPECT_EQ(providerWeight(), 0);
+  if (knative) expectKnativePrimary("podinfo-00001", "podinfo-00001");
   if (c.name == "contour") {
     // Flagger's contour e2e checks the HTTPProxy's class (its -ingress-class=contour).
     Result<api::JsonValue> proxy = cluster().get(c.routing, {c.routingNamespace, c.routingName});
@@ -462,6 +506,7 @@ TEST_P(FlaggerE2eTest, ValidatedInitializedPromotedAndRolledBackWithTheWeightsIn
     EXPECT_TRUE(steps.contains(w)) << "weight " << w << " never seen";
   }
   EXPECT_EQ(providerWeight(), 0);
+  if (knative) expectKnativePrimary("podinfo-00002", "podinfo-00002");
   if (sessionAffinity_) {
     // Promoted: the run's cookie is the previous one now, which the routes expire.
     EXPECT_FALSE(status().sessionAffinityCookie.has_value());
@@ -473,6 +518,7 @@ TEST_P(FlaggerE2eTest, ValidatedInitializedPromotedAndRolledBackWithTheWeightsIn
   release("ghcr.io/stefanprodan/podinfo:6.0.2");
   runUntil("Failed");
   EXPECT_EQ(providerWeight(), 0);
+  if (knative) expectKnativePrimary("podinfo-00002", "podinfo-00003");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -522,7 +568,15 @@ INSTANTIATE_TEST_SUITE_P(
                 "podinfo",
                 traefikWeight},
         E2eCase{
-            "apisix", "apisix", {}, kApisixRoutes, "test", "podinfo-podinfo-canary", apisixWeight}),
+            "apisix", "apisix", {}, kApisixRoutes, "test", "podinfo-podinfo-canary", apisixWeight},
+        E2eCase{"knative",
+                "knative",
+                {},
+                cluster::kKnativeServices,
+                "test",
+                "podinfo",
+                knativeWeight,
+                cluster::kKnativeServices}),
     [](const auto& param) {
       std::string name = param.param.name;
       for (char& ch : name)

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "canaryd/api/codec.h"
+#include "canaryd/cluster/knative.h"
 
 namespace canaryd::controller {
 namespace {
@@ -116,6 +117,87 @@ TEST(PrimaryTest, RevisionChangesWithTheTemplateOrATrackedConfigOnly) {
   newImage["spec"]["template"]["spec"]["containers"][0]["image"] = "podinfo:6.7.1";
   EXPECT_NE(revisionOf(api::JsonValue(newImage), {}), base);
   EXPECT_NE(revisionOf(api::JsonValue(t), {{"configmap/podinfo-config", "abc"}}), base);
+}
+
+// Flagger's e2e Knative Service (test/knative/init.sh) as Knative reports it with two Revisions.
+json knativeService() {
+  return json::parse(R"({
+    "apiVersion": "serving.knative.dev/v1", "kind": "Service",
+    "metadata": {"name": "podinfo", "namespace": "test", "generation": 3,
+                 "annotations": {"flagger.app/primary-revision": "podinfo-00001"}},
+    "spec": {"template": {"spec": {"containers": [{"image": "ghcr.io/stefanprodan/podinfo:6.0.1"}]}},
+             "traffic": [{"latestRevision": true, "percent": 10},
+                         {"revisionName": "podinfo-00001", "percent": 90}]},
+    "status": {"observedGeneration": 3, "latestCreatedRevisionName": "podinfo-00002",
+               "latestReadyRevisionName": "podinfo-00002"}
+  })");
+}
+
+TEST(PrimaryTest, AKnativeServicesRevisionIsItsLatestCreatedRevision) {
+  const json service = knativeService();
+  ASSERT_TRUE(isKnativeService(api::JsonValue(service)));
+  EXPECT_FALSE(isKnativeService(api::JsonValue(target())));
+  json core = service;
+  core["apiVersion"] = "v1";
+  EXPECT_FALSE(isKnativeService(api::JsonValue(core)));
+  EXPECT_EQ(latestCreatedRevision(api::JsonValue(service)), "podinfo-00002");
+  EXPECT_EQ(primaryRevision(api::JsonValue(service)), "podinfo-00001");
+  json bare = service;
+  bare["metadata"].erase("annotations");
+  EXPECT_EQ(primaryRevision(api::JsonValue(bare)), "");
+
+  // As Flagger's HasTargetChanged: only a new Revision is a new revision; the template alone
+  // (Knative has not made its Revision yet) and the traffic canaryd writes are not.
+  const std::string base = revisionOf(api::JsonValue(service), {});
+  EXPECT_EQ(base.size(), 16u);
+  json edited = service;
+  edited["spec"]["template"]["spec"]["containers"][0]["image"] = "podinfo:6.0.2";
+  edited["spec"]["traffic"][0]["percent"] = 20;
+  edited["metadata"]["annotations"]["flagger.app/primary-revision"] = "podinfo-00002";
+  EXPECT_EQ(revisionOf(api::JsonValue(edited), {}), base);
+  edited["status"]["latestCreatedRevisionName"] = "podinfo-00003";
+  EXPECT_NE(revisionOf(api::JsonValue(edited), {}), base);
+  EXPECT_NE(revisionOf(api::JsonValue(core), {}), base);  // a core Service's is its spec's
+
+  EXPECT_EQ(imagesOf(api::JsonValue(service)), "ghcr.io/stefanprodan/podinfo:6.0.1");
+}
+
+TEST(PrimaryTest, AKnativeServiceIsNeverScaled) {
+  EXPECT_EQ(workloadResource("Service", "serving.knative.dev/v1"), cluster::kKnativeServices);
+  EXPECT_EQ(workloadResource("Service", "v1"), cluster::kServices);
+  EXPECT_EQ(workloadResource("Deployment", "apps/v1"), cluster::kDeployments);
+  EXPECT_EQ(workloadResource("DaemonSet", "apps/v1"), cluster::kDaemonSets);
+  EXPECT_EQ(scaleOf(api::JsonValue(knativeService())), 1);
+}
+
+TEST(ReadinessTest, AKnativeRevisionIsReadyWhenKnativeSaysSo) {
+  auto revision = [](int generation, int observed, const char* ready, const char* message) {
+    json r = {{"apiVersion", "serving.knative.dev/v1"},
+              {"kind", "Revision"},
+              {"metadata", {{"name", "podinfo-00002"}, {"generation", generation}}},
+              {"status", {{"observedGeneration", observed}}}};
+    if (ready != nullptr) {
+      r["status"]["conditions"] = {{{"type", "Active"}, {"status", "True"}},
+                                   {{"type", "Ready"}, {"status", ready}, {"message", message}}};
+    }
+    return api::JsonValue(r);
+  };
+  EXPECT_TRUE(revisionReadiness(revision(1, 1, "True", "")).ready);
+  // workloadReadiness goes by the kind; a Revision has no threshold.
+  EXPECT_TRUE(workloadReadiness(revision(1, 1, "True", ""), 100).ready);
+  EXPECT_EQ(revisionReadiness(revision(2, 1, "True", "")).reason,
+            "waiting for Knative to observe Revision podinfo-00002");
+  EXPECT_EQ(revisionReadiness(revision(1, 1, "Unknown", "")).reason,
+            "Knative Revision podinfo-00002 is not ready");
+  EXPECT_EQ(revisionReadiness(revision(1, 1, "False", "Container failed with: exit 1")).reason,
+            "Knative Revision podinfo-00002 is not ready: Container failed with: exit 1");
+  EXPECT_EQ(revisionReadiness(revision(1, 1, nullptr, "")).reason,
+            "Knative Revision podinfo-00002 is not ready (no Ready condition yet)");
+  // Not what Knative writes: not ready, never a throw.
+  EXPECT_FALSE(revisionReadiness(api::JsonValue(json{{"status", "ready"}})).ready);
+  EXPECT_FALSE(
+      revisionReadiness(api::JsonValue(json{{"status", {{"conditions", {"Ready", 1, nullptr}}}}}))
+          .ready);
 }
 
 TEST(ReadinessTest, FollowsTheDeploymentStatus) {

@@ -517,6 +517,54 @@ TEST(ObserveTest, ReadinessAndDeadlinesFromTheDeployments) {
       ready.revision);
 }
 
+api::JsonValue knativeRevision(const std::string& name, const char* ready) {
+  return api::JsonValue(nlohmann::json{
+      {"apiVersion", "serving.knative.dev/v1"},
+      {"kind", "Revision"},
+      {"metadata", {{"name", name}, {"generation", 1}}},
+      {"status",
+       {{"observedGeneration", 1}, {"conditions", {{{"type", "Ready"}, {"status", ready}}}}}}});
+}
+
+TEST(ObserveTest, AKnativeTargetsReadinessIsItsRevisions) {
+  VirtualClock clock;
+  api::Canary canary = canaryFrom(kProgressive);
+  canary.spec.progressDeadlineSeconds = 60;
+  canary.spec.targetRef = api::LocalObjectReference{"serving.knative.dev/v1", "Service", "web"};
+  canary.status = api::CanaryStatus{};
+  canary.status->lastTransitionTime = formatRfc3339(clock.now());
+  const api::JsonValue service(nlohmann::json{
+      {"apiVersion", "serving.knative.dev/v1"},
+      {"kind", "Service"},
+      {"metadata", {{"name", "web"}, {"annotations", {{"flagger.app/primary-revision", "web-1"}}}}},
+      {"spec", {{"template", {{"spec", {{"containers", {{{"image", "web:2"}}}}}}}}}},
+      {"status", {{"latestCreatedRevisionName", "web-2"}}}});
+
+  Observation ready = observe(canary, service, knativeRevision("web-1", "True"), {}, clock.now(),
+                              knativeRevision("web-2", "True"));
+  EXPECT_TRUE(ready.primaryReady);
+  EXPECT_TRUE(ready.canaryReady);
+  EXPECT_EQ(ready.revision, revisionOf(service, {}));
+  EXPECT_EQ(ready.images, "web:2");
+
+  Observation deploying =
+      observe(canary, service, knativeRevision("web-1", "True"), {},
+              clock.now() + std::chrono::seconds(61), knativeRevision("web-2", "Unknown"));
+  EXPECT_TRUE(deploying.primaryReady);
+  EXPECT_FALSE(deploying.canaryReady);
+  EXPECT_TRUE(deploying.canaryDeadlineExceeded);
+
+  // No canary Revision (Knative made none, or it is gone), no primary Revision: not ready, not
+  // the always-ready of a core Service target.
+  Observation none = observe(canary, service, std::nullopt, {}, clock.now());
+  EXPECT_FALSE(none.primaryReady);
+  EXPECT_FALSE(none.canaryReady);
+  Observation brokenPrimary = observe(canary, service, knativeRevision("web-1", "False"), {},
+                                      clock.now(), knativeRevision("web-2", "True"));
+  EXPECT_FALSE(brokenPrimary.primaryReady);
+  EXPECT_TRUE(brokenPrimary.canaryReady);
+}
+
 TEST(RolloutTest, ReconcilesBetweenIntervalsChangeNothing) {
   // Watch events (the status write, a Deployment's status) wake the reconciler between
   // analysis steps; only a full interval after the last step may the next one run.

@@ -10,20 +10,17 @@
 #include "canaryd/notify/notifier.h"
 #include "canaryd/sim/cluster.h"
 
-#include "support/sim_reconciler.h"
+#include "support/sim_canary_test.h"
 
 namespace canaryd::controller {
 namespace {
 
 using nlohmann::json;
 
-class ServiceTargetTest : public ::testing::Test {
+class ServiceTargetTest : public testing::SimCanaryTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(cluster_
-                    .create(cluster::kNamespaces, "",
-                            api::JsonValue(json{{"metadata", {{"name", "shop"}}}}))
-                    .ok());
+    SimCanaryTest::SetUp();
     // The user's Service, as Git holds it: it selects the pods of version 1.
     const json service = {{"apiVersion", "v1"},
                           {"kind", "Service"},
@@ -46,22 +43,6 @@ class ServiceTargetTest : public ::testing::Test {
            {{"interval", "10s"}, {"threshold", 2}, {"stepWeight", 50}, {"maxWeight", 50}}}}}};
     ASSERT_TRUE(cluster_.create(cluster::kCanaries, "shop", api::JsonValue(canary)).ok());
   }
-  std::string phase() {
-    Result<api::Canary> c = cluster::getCanary(cluster_, {"shop", "web"});
-    return c.ok() && c->status ? c->status->phase.value_or("") : "";
-  }
-  // Reconciles, a virtual second apart, until the phase is `wanted` (at most `limit` times);
-  // the phases seen, in order.
-  std::vector<std::string> reconcileUntil(const std::string& wanted, int limit = 200) {
-    std::vector<std::string> seen;
-    for (int i = 0; i < limit && phase() != wanted; ++i) {
-      cluster_.settle();
-      (void)reconciler_.reconcile({"shop", "web"});
-      if (seen.empty() || seen.back() != phase()) seen.push_back(phase());
-      clock_.advance(std::chrono::seconds(1));
-    }
-    return seen;
-  }
   json get(const cluster::Resource& resource, const std::string& name) {
     Result<api::JsonValue> object = cluster_.get(resource, {"shop", name});
     return object.ok() ? object->get() : json();
@@ -78,11 +59,6 @@ class ServiceTargetTest : public ::testing::Test {
     }
     return out;
   }
-
-  testing::SimReconciler sim_;
-  VirtualClock& clock_ = sim_.clock;
-  sim::Cluster& cluster_ = sim_.cluster;
-  Reconciler& reconciler_ = sim_.reconciler;
 };
 
 TEST_F(ServiceTargetTest, CopiesTheServiceRoutesBetweenTheCopiesAndPromotesANewSpec) {
@@ -113,14 +89,9 @@ TEST_F(ServiceTargetTest, CopiesTheServiceRoutesBetweenTheCopiesAndPromotesANewS
   EXPECT_EQ(selectorOf("web-canary"), v2);
   EXPECT_EQ(selectorOf("web-primary"), v1);  // the primary waits for the promotion
   bool split = false;
-  std::vector<std::string> rest;
-  for (int i = 0; i < 300 && phase() != "Succeeded"; ++i) {
-    cluster_.settle();
-    (void)reconciler_.reconcile({"shop", "web"});
+  const std::vector<std::string> rest = reconcileUntil("Succeeded", 300, [&] {
     split = split || backendWeights() == json{{"web-primary", 50}, {"web-canary", 50}};
-    if (rest.empty() || rest.back() != phase()) rest.push_back(phase());
-    clock_.advance(std::chrono::seconds(1));
-  }
+  });
   ASSERT_EQ(phase(), "Succeeded") << ::testing::PrintToString(rest);
   EXPECT_TRUE(split) << "the route never split 50/50 between the copies";
   EXPECT_EQ(selectorOf("web-primary"), v2);
@@ -133,13 +104,8 @@ TEST_F(ServiceTargetTest, CopiesTheServiceRoutesBetweenTheCopiesAndPromotesANewS
 TEST_F(ServiceTargetTest, TheKubernetesProviderCannotRouteBetweenServicesAndSaysWhoCan) {
   createCanary("kubernetes");
   reconcileUntil("never", 3);
-  Result<api::Canary> c = cluster::getCanary(cluster_, {"shop", "web"});
-  ASSERT_TRUE(c.ok() && c->status);
-  const api::CanaryCondition* stalled = nullptr;
-  for (const api::CanaryCondition& cond : c->status->conditions) {
-    if (cond.type == "Stalled") stalled = &cond;
-  }
-  ASSERT_NE(stalled, nullptr);
+  const std::optional<api::CanaryCondition> stalled = condition("Stalled");
+  ASSERT_TRUE(stalled.has_value());
   EXPECT_EQ(stalled->reason, "UnsupportedTarget");
   EXPECT_NE(stalled->message->find("\"Service\" targets are not supported by provider kubernetes"),
             std::string::npos)

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "canaryd/api/document.h"
+#include "canaryd/cluster/knative.h"
 #include "canaryd/cluster/typed.h"
 #include "canaryd/controller/reconciler.h"
 #include "canaryd/plugins/builtin.h"
@@ -143,7 +144,15 @@ class RbacTest : public ::testing::TestWithParam<Scenario> {
 
 TEST_P(RbacTest, TheClusterRoleGrantsEveryRequestOfARollout) {
   const Scenario& s = GetParam();
-  if (s.targetKind == "Service") {
+  const bool knative = s.targetKind == "KnativeService";
+  if (knative) {
+    const json service = {
+        {"apiVersion", "serving.knative.dev/v1"},
+        {"kind", "Service"},
+        {"metadata", {{"name", "web"}, {"namespace", "shop"}}},
+        {"spec", {{"template", {{"spec", {{"containers", {{{"image", "web:1"}}}}}}}}}}};
+    ASSERT_TRUE(cluster().create(cluster::kKnativeServices, "shop", api::JsonValue(service)).ok());
+  } else if (s.targetKind == "Service") {
     const json service = {{"apiVersion", "v1"},
                           {"kind", "Service"},
                           {"metadata", {{"name", "web"}, {"namespace", "shop"}}},
@@ -163,18 +172,23 @@ TEST_P(RbacTest, TheClusterRoleGrantsEveryRequestOfARollout) {
     analysis["stepWeight"] = 50;
     analysis["maxWeight"] = 50;
   }
-  const json canary = {{"apiVersion", "flagger.app/v1beta1"},
-                       {"kind", "Canary"},
-                       {"metadata", {{"name", "web"}, {"namespace", "shop"}}},
-                       {"spec",
-                        {{"provider", s.provider},
-                         {"revertOnDeletion", true},
-                         {"targetRef",
-                          {{"apiVersion", s.targetKind == "Service" ? "v1" : "apps/v1"},
-                           {"kind", s.targetKind},
-                           {"name", "web"}}},
-                         {"service", {{"port", 80}, {"gatewayRefs", {{{"name", "edge"}}}}}},
-                         {"analysis", analysis}}}};
+  json canary = {{"apiVersion", "flagger.app/v1beta1"},
+                 {"kind", "Canary"},
+                 {"metadata", {{"name", "web"}, {"namespace", "shop"}}},
+                 {"spec",
+                  {{"provider", s.provider},
+                   {"revertOnDeletion", true},
+                   {"targetRef",
+                    {{"apiVersion", s.targetKind == "Service" ? "v1" : "apps/v1"},
+                     {"kind", s.targetKind},
+                     {"name", "web"}}},
+                   {"service", {{"port", 80}, {"gatewayRefs", {{{"name", "edge"}}}}}},
+                   {"analysis", analysis}}}};
+  if (knative) {
+    canary["spec"]["targetRef"] = {
+        {"apiVersion", "serving.knative.dev/v1"}, {"kind", "Service"}, {"name", "web"}};
+    canary["spec"].erase("service");
+  }
   json manifest = canary;
   if (s.targetKind == "Deployment") {
     manifest["spec"]["autoscalerRef"] = {
@@ -184,11 +198,13 @@ TEST_P(RbacTest, TheClusterRoleGrantsEveryRequestOfARollout) {
   reconcileUntil("Initialized");
   ASSERT_EQ(phase(), "Initialized");
   // A release to Succeeded.
-  const std::string change = s.targetKind == "Service"
-                                 ? R"({"spec":{"selector":{"app":"web","track":"v2"}}})"
-                                 : R"({"spec":{"template":{"metadata":{"labels":{"v":"2"}}}}})";
+  const std::string change =
+      s.targetKind == "Service" ? R"({"spec":{"selector":{"app":"web","track":"v2"}}})"
+      : knative ? R"({"spec":{"template":{"spec":{"containers":[{"image":"web:2"}]}}}})"
+                : R"({"spec":{"template":{"metadata":{"labels":{"v":"2"}}}}})";
   ASSERT_TRUE(cluster()
                   .patch(s.targetKind == "Service"     ? cluster::kServices
+                         : knative                     ? cluster::kKnativeServices
                          : s.targetKind == "DaemonSet" ? cluster::kDaemonSets
                                                        : cluster::kDeployments,
                          {"shop", "web"}, cluster::PatchType::kMerge, change)
@@ -233,7 +249,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Scenario{"linkerd", "Deployment"}, Scenario{"istio", "Deployment"},
                       Scenario{"kuma", "Deployment"}, Scenario{"appmesh:v1beta2", "Deployment"},
                       Scenario{"contour", "Deployment"}, Scenario{"gloo", "Deployment"},
-                      Scenario{"traefik", "Deployment"}),
+                      Scenario{"traefik", "Deployment"}, Scenario{"knative", "KnativeService"}),
     [](const auto& param) {
       std::string name = param.param.provider + param.param.targetKind;
       for (char& c : name)

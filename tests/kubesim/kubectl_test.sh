@@ -17,6 +17,9 @@ source "$(dirname "$0")/../support/shell.sh"
 expect_line() { grep -Eq -- "$2" "$1" || { fail "$3: no line matching /$2/ in:"; sed 's/^/    /' "$1"; }; }
 
 start_kubesim() {
+  # Emptied here, not only by the background redirect, which may come after the wait below
+  # reads the previous run's "listening on" (a restart then talks to no server).
+  : >"$tmp/kubesim.out"
   "$kubesim" --listen 127.0.0.1:0 --data "$tmp/data" --ready-delay 200ms --nodes 2 \
     >"$tmp/kubesim.out" 2>&1 &
   pid=$!

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "canaryd/cluster/knative.h"
+
 namespace canaryd::sim {
 namespace {
 
@@ -163,6 +165,78 @@ TEST(SimClusterTest, AcceptsHttpRoutesAndReportsEvents) {
                          })
                   .ok());
   EXPECT_EQ(seen, 1);
+}
+
+// Knative Serving, played: a Revision per template, the Service's status names the latest
+// created and ready ones, and the Route serves spec.traffic with latestRevision resolved.
+TEST(SimClusterTest, PlaysKnativeServingForAKnativeService) {
+  VirtualClock clock;
+  Cluster cluster(clock, {seconds(2), nullptr, nullptr});
+  createNamespace(cluster);
+  ASSERT_TRUE(
+      cluster
+          .create(
+              cluster::kKnativeServices, "sim",
+              api::JsonValue(json{
+                  {"apiVersion", "serving.knative.dev/v1"},
+                  {"kind", "Service"},
+                  {"metadata", {{"name", "shop"}, {"namespace", "sim"}}},
+                  {"spec", {{"template", {{"spec", {{"containers", {{{"image", "shop:1"}}}}}}}}}}}))
+          .ok());
+  auto service = [&] { return cluster.get(cluster::kKnativeServices, {"sim", "shop"})->get(); };
+  auto settleAfter = [&](int s) {
+    clock.advance(seconds(s));
+    cluster.settle();
+  };
+  cluster.settle();
+  EXPECT_FALSE(service().contains("status"));
+  settleAfter(2);
+  json status = service()["status"];
+  EXPECT_EQ(status["latestCreatedRevisionName"], "shop-00001");
+  EXPECT_EQ(status["latestReadyRevisionName"], "shop-00001");
+  EXPECT_EQ(status["observedGeneration"], 1);
+  EXPECT_EQ(status["traffic"], json::parse(R"([{"latestRevision": true, "percent": 100,
+                                                "revisionName": "shop-00001"}])"));
+  Result<api::JsonValue> revision = cluster.get(cluster::kKnativeRevisions, {"sim", "shop-00001"});
+  ASSERT_TRUE(revision.ok());
+  EXPECT_EQ(revision->get()["spec"]["containers"][0]["image"], "shop:1");
+  EXPECT_EQ(revision->get()["metadata"]["labels"]["serving.knative.dev/service"], "shop");
+  EXPECT_EQ(revision->get()["status"]["conditions"][0]["status"], "True");
+
+  // A split (no new template: no new Revision), then a new template that never becomes ready.
+  json split = service();
+  split["spec"]["traffic"] = json::parse(R"([{"latestRevision": true, "percent": 10},
+                                             {"revisionName": "shop-00001", "percent": 90}])");
+  ASSERT_TRUE(cluster.update(cluster::kKnativeServices, api::JsonValue(split)).ok());
+  settleAfter(2);
+  EXPECT_FALSE(cluster.get(cluster::kKnativeRevisions, {"sim", "shop-00002"}).ok());
+  EXPECT_EQ(service()["status"]["traffic"], json::parse(R"([
+    {"latestRevision": true, "percent": 10, "revisionName": "shop-00001"},
+    {"latestRevision": false, "percent": 90, "revisionName": "shop-00001"}])"));
+  json broken = service();
+  broken["spec"]["template"]["spec"]["containers"][0]["image"] = "shop:2";
+  broken["spec"]["template"]["metadata"]["annotations"]["kubesim.canaryd.dev/never-ready"] = "true";
+  ASSERT_TRUE(cluster.update(cluster::kKnativeServices, api::JsonValue(broken)).ok());
+  settleAfter(2);
+  status = service()["status"];
+  EXPECT_EQ(status["latestCreatedRevisionName"], "shop-00002");
+  EXPECT_EQ(status["latestReadyRevisionName"], "shop-00001");
+  EXPECT_EQ(status["conditions"][1]["type"], "Ready");
+  EXPECT_EQ(status["conditions"][1]["status"], "Unknown");
+  revision = cluster.get(cluster::kKnativeRevisions, {"sim", "shop-00002"});
+  ASSERT_TRUE(revision.ok());
+  EXPECT_EQ(revision->get()["status"]["conditions"][0]["status"], "Unknown");
+
+  // A fixed template: the third Revision serves the latest share.
+  json fixed = service();
+  fixed["spec"]["template"]["metadata"].erase("annotations");
+  fixed["spec"]["template"]["spec"]["containers"][0]["image"] = "shop:3";
+  ASSERT_TRUE(cluster.update(cluster::kKnativeServices, api::JsonValue(fixed)).ok());
+  settleAfter(2);
+  status = service()["status"];
+  EXPECT_EQ(status["latestCreatedRevisionName"], "shop-00003");
+  EXPECT_EQ(status["latestReadyRevisionName"], "shop-00003");
+  EXPECT_EQ(status["traffic"][0]["revisionName"], "shop-00003");
 }
 
 }  // namespace

@@ -37,6 +37,9 @@ struct MetricCheckContext {
   std::string defaultAddress;                  // --metrics-server
   std::string defaultProvider = "kubernetes";  // --provider, for built-in metrics
   bool noCrossNamespaceRefs = false;           // --no-cross-namespace-refs
+  // {{ route }} when not empty, in place of spec.routeRef's name: a Knative target's latest
+  // created Revision, as Flagger renders it.
+  std::string route{};
 };
 
 // One metric's check, with everything a person needs to see why it passed or failed.

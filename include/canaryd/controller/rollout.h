@@ -129,10 +129,13 @@ struct Step {
 // before the first reconcile), the checksums of the tracked configs, and the time. A
 // Deployment that has not become ready within progressDeadlineSeconds of the Canary's last
 // transition (or whose own Progressing condition says ProgressDeadlineExceeded) is past its
-// deadline. `canary` must have Flagger's defaults applied.
+// deadline. `canary` must have Flagger's defaults applied. A Knative Service target's readiness
+// is its Revisions' (Flagger's KnativeController): `primary` is the Revision its annotation
+// names and `canaryRevision` its latest created Revision (absent: not ready).
 Observation observe(const api::Canary& canary, const api::JsonValue& target,
                     const std::optional<api::JsonValue>& primary,
-                    const std::map<std::string, std::string>& trackedConfigs, TimePoint now);
+                    const std::map<std::string, std::string>& trackedConfigs, TimePoint now,
+                    const std::optional<api::JsonValue>& canaryRevision = std::nullopt);
 
 // `canary` must have Flagger's defaults applied (api::withDefaults). `minInterval` is the floor
 // of the analysis interval (Flagger's 10s unless the daemon is told otherwise).

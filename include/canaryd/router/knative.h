@@ -25,15 +25,14 @@
 #include <string>
 #include <vector>
 
+#include "canaryd/api/knative.h"
+#include "canaryd/cluster/knative.h"
 #include "canaryd/router/router.h"
 
 namespace canaryd::router {
 
-inline const cluster::Resource kKnativeServices{"serving.knative.dev", "v1", "services", true,
-                                                "Service"};
-
-// The annotation on the Knative Service naming its primary Revision (Flagger's key).
-inline constexpr const char* kKnativePrimaryRevision = "flagger.app/primary-revision";
+using api::kKnativePrimaryRevision;
+using cluster::kKnativeServices;
 
 // Whether the Canary targets a Knative Service (Flagger's IsKnativeService: kind Service,
 // apiVersion serving.knative.dev/v1).

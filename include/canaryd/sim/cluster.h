@@ -5,9 +5,11 @@
 // references), so the controller meets the same API semantics as against kubesim or a real
 // server, without HTTP. The cluster's own controllers run in virtual time: a Deployment's or a
 // DaemonSet's (on one node) status converges `readinessDelay` after its spec changed (later
-// when `readyAt` holds it back: the slow-readiness fault), and a Gateway accepts every
-// HTTPRoute at once. The Canary, MetricTemplate, AlertProvider, HTTPRoute, VirtualService and
-// DestinationRule kinds are installed. Thread-safe.
+// when `readyAt` holds it back: the slow-readiness fault), as does a Knative Service's (its
+// Revisions and Route: kubesim/knative_serving.h), and a Gateway accepts every HTTPRoute at
+// once. The Canary, MetricTemplate, AlertProvider, the routers' kinds (HTTPRoute,
+// VirtualService, DestinationRule, ...) and Knative Serving's Service and Revision are
+// installed. Thread-safe.
 #pragma once
 
 #include <functional>
