@@ -352,9 +352,19 @@ JudgeRun sequential(const api::Canary& canary, const api::CanaryJudge& judge,
       if (t[0] && t[1] && t[2] && t[3]) totals = {{*t[0], *t[1], *t[2], *t[3]}};
     }
     const std::optional<std::array<double, 4>> before = parseTotals(run.status.state[kTotalsState]);
-    const bool tiled =
-        totals && before &&
-        std::equal(before->begin(), before->end(), totals->begin(), std::less_equal<>());
+    bool tiled = totals && before &&
+                 std::equal(before->begin(), before->end(), totals->begin(), std::less_equal<>());
+    // A pod restarted in place since the last read lost its count, which the sum hides when
+    // the other pods' counts grew more: resets() per side tells, and that window counts with
+    // increase() too. A resets query that fails leaves the difference as it is.
+    if (tiled && !queries->requestsResets.empty()) {
+      for (const std::string& workload : {target, primaryOf(canary)}) {
+        forWorkload(keys, canary, workload);
+        Result<std::string> rendered = metrics::renderQuery(queries->requestsResets, keys);
+        Result<double> resets = rendered ? (*source)->query(*rendered) : rendered.error();
+        if (resets && *resets > 0) tiled = false;
+      }
+    }
     Result<double> cr = 0.0, ce = 0.0, pr = 0.0, pe = 0.0;
     if (tiled) {
       cr = (*totals)[0] - (*before)[0];

@@ -1,5 +1,7 @@
 #include "canaryd/metrics/builtin_queries.h"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -12,6 +14,28 @@
 
 namespace canaryd::metrics {
 namespace {
+
+// `sum(resets(<selector>[{{ interval }}]))` from a total `sum(<selector>)` whose argument is a
+// plain vector selector (a metric name and its matchers); "" for anything else (a range cannot
+// follow an expression such as label_replace()).
+std::string_view trimmed(std::string_view text) {
+  const std::size_t first = text.find_first_not_of(" \t\n");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\n") - first + 1);
+}
+
+std::string resetsOf(const std::string& total) {
+  const std::string text(trimmed(total));
+  if (!text.starts_with("sum(") || !text.ends_with(")")) return "";
+  const std::string selector(trimmed(std::string_view(text).substr(4, text.size() - 5)));
+  const std::size_t brace = selector.find('{');
+  const std::string name(trimmed(std::string_view(selector).substr(0, brace)));
+  const bool plainName = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+  });
+  if (!plainName || (brace != std::string::npos && !selector.ends_with("}"))) return "";
+  return "sum(resets(" + selector + "[{{ interval }}]))";
+}
 
 struct Library {
   std::map<std::string, BuiltinQueries> byProvider;
@@ -34,6 +58,7 @@ const Library& library() {
       queries.latencyBuckets = q["latency-buckets"].as<std::string>("");
       queries.requestsTotal = q["requests-total"].as<std::string>("");
       queries.errorsTotal = q["errors-total"].as<std::string>("");
+      queries.requestsResets = resetsOf(queries.requestsTotal);
       queries.latencyBucketMs =
           doc["latency-unit"].as<std::string>("milliseconds") == "seconds" ? 1000.0 : 1.0;
       for (const YAML::Node& provider : doc["providers"]) {

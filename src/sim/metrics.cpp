@@ -19,7 +19,8 @@ enum class Kind {
   kErrors,
   kLatencyBuckets,
   kRequestsTotal,
-  kErrorsTotal
+  kErrorsTotal,
+  kResets  // no pod of the simulated cluster restarts
 };
 
 struct Recognised {
@@ -44,6 +45,7 @@ double value(Kind kind, const Side& side) {
     case Kind::kLatencyBuckets:
     case Kind::kRequestsTotal:  // counters: total()
     case Kind::kErrorsTotal:
+    case Kind::kResets:
       return kNaN;
   }
   return kNaN;
@@ -103,6 +105,7 @@ class SimProvider final : public metrics::Provider {
  private:
   double at(const Recognised& r, TimePoint t) const {
     if (r.kind == Kind::kRequestsTotal || r.kind == Kind::kErrorsTotal) return total(r, t);
+    if (r.kind == Kind::kResets) return 0;
     if (source_.extrapolate && (r.kind == Kind::kRequests || r.kind == Kind::kErrors)) {
       return scrapedIncrease(r, t);
     }
@@ -205,7 +208,8 @@ class SimProvider final : public metrics::Provider {
                                         std::pair{Kind::kErrors, &queries->errors},
                                         std::pair{Kind::kLatencyBuckets, &queries->latencyBuckets},
                                         std::pair{Kind::kRequestsTotal, &queries->requestsTotal},
-                                        std::pair{Kind::kErrorsTotal, &queries->errorsTotal}}) {
+                                        std::pair{Kind::kErrorsTotal, &queries->errorsTotal},
+                                        std::pair{Kind::kResets, &queries->requestsResets}}) {
         if (query->empty()) continue;
         Result<std::string> text = metrics::renderQuery(*query, keys);
         // A query that renders the same for both sides (the canary Ingress' own metrics)

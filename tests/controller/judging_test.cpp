@@ -241,7 +241,9 @@ TEST(JudgingTest, SequentialCountsEachWindowAsTheCountersDifferenceFromTheLastRe
   };
   double canary = 5000;
   double primary = 20000;
+  double canaryResets = 0;
   f.totals = [&](const std::string& q) -> Result<double> {
+    if (q.find("resets(") != std::string::npos) return isPrimary(q) ? 0.0 : canaryResets;
     if (isErrors(q)) return isPrimary(q) ? primary / 200 : canary / 200;
     return isPrimary(q) ? primary : canary;
   };
@@ -274,6 +276,18 @@ TEST(JudgingTest, SequentialCountsEachWindowAsTheCountersDifferenceFromTheLastRe
   EXPECT_EQ(c.status->judge->state["errors"].rfind("totals=3266,17,3866,24;", 0), 0u)
       << c.status->judge->state["errors"];
   EXPECT_EQ(c.status->judge->state["errors totals"], "400,2,21200,106");
+  // A canary pod restarted in place while the others grew more: the sum went up, but resets()
+  // says a count was lost, so this window counts with increase() as well.
+  canary += 300;
+  canaryResets = 1;
+  look();
+  EXPECT_EQ(c.status->judge->state["errors"].rfind("totals=4599,24,5199,33;", 0), 0u)
+      << c.status->judge->state["errors"];
+  EXPECT_EQ(c.status->judge->state["errors totals"], "700,3.5,21200,106");
+  EXPECT_TRUE(std::any_of(f.queries.begin(), f.queries.end(), [](const std::string& q) {
+    return q.find("sum(resets(http_request_duration_seconds_count{") != std::string::npos &&
+           q.find("[60s]))") != std::string::npos;
+  })) << "no resets() query";
 }
 
 TEST(JudgingTest, SequentialReplaysTheStoredWindowsSoARestartDecidesTheSame) {

@@ -72,7 +72,7 @@ TEST_F(PrometheusServerTest, EveryProvidersBuiltinQueriesAreValidPromQL) {
     ASSERT_TRUE(q.ok());
     for (const std::string* text :
          {&q->requestSuccessRate, &q->requestDuration, &q->requests, &q->errors, &q->latencyBuckets,
-          &q->requestsTotal, &q->errorsTotal}) {
+          &q->requestsTotal, &q->errorsTotal, &q->requestsResets}) {
       if (text->empty()) continue;
       QueryContext context{{{"namespace", "test"},
                             {"target", "podinfo"},
@@ -121,6 +121,11 @@ TEST_F(PrometheusServerTest, CounterIncrementsCountRequestsAndErrors) {
   ASSERT_TRUE(total.ok() && totalErrors.ok());
   EXPECT_GE(*total, 450);
   EXPECT_NEAR(*totalErrors / *total, 0.04, 0.004);
+  // No pod restarted: no resets.
+  ASSERT_FALSE(q->requestsResets.empty());
+  Result<double> resets = workloads_->provider().query(rendered(q->requestsResets, "podinfo"));
+  ASSERT_TRUE(resets.ok()) << resets.error().message();
+  EXPECT_EQ(*resets, 0);
 }
 
 TEST_F(PrometheusServerTest, LatencyBucketsComeBackByLe) {

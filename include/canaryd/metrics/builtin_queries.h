@@ -28,6 +28,10 @@ struct BuiltinQueries {
   // difference of two reads, which tiles exactly; "" where the provider has none.
   std::string requestsTotal;
   std::string errorsTotal;
+  // The counter's resets over the window (`sum(resets(<counter>{...}[interval]))`, made from
+  // requests-total): a pod restarted in place since the last read, whose lost count the sum
+  // hides when the other pods' counts grew more; "" without requests-total.
+  std::string requestsResets;
   double latencyBucketMs = 1;  // milliseconds per unit of `le` (1000 for a seconds histogram)
 };
 
