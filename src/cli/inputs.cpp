@@ -1,7 +1,9 @@
 #include "cli/inputs.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -18,6 +20,37 @@ Result<std::string> readInput(const std::string& name, std::istream& in) {
   if (!file) return Error::invalidInput("cannot read " + name + ": " + std::strerror(errno));
   text << file.rdbuf();
   return text.str();
+}
+
+Result<std::vector<std::string>> expandInputs(const std::vector<std::string>& names,
+                                              bool recursive) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const std::string& name : names) {
+    std::error_code ec;
+    if (name == "-" || !fs::is_directory(name, ec)) {
+      out.push_back(name);  // a file, or what readInput will report
+      continue;
+    }
+    std::vector<std::string> found;
+    auto take = [&](const fs::directory_entry& entry) {
+      const std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file(ec) && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
+        found.push_back(entry.path().string());
+      }
+    };
+    if (recursive) {
+      for (fs::recursive_directory_iterator it(name, ec), end; !ec && it != end; it.increment(ec))
+        take(*it);
+    } else {
+      for (fs::directory_iterator it(name, ec), end; !ec && it != end; it.increment(ec))
+        take(*it);
+    }
+    if (ec) return Error::invalidInput("cannot read the directory " + name + ": " + ec.message());
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
 }
 
 int forEachDocument(const std::vector<std::string>& files, std::istream& in, std::ostream& err,

@@ -15,6 +15,12 @@ namespace canaryd::cli {
 // The whole text of `name`, or an error naming the file and why it cannot be read.
 Result<std::string> readInput(const std::string& name, std::istream& in);
 
+// The files `names` stand for, as `kubectl apply -f` reads them: a directory is its files
+// ending in .yaml, .yml or .json, in name order (and its subdirectories', with `recursive`);
+// files and "-" are kept as given. An error names a path that does not exist.
+Result<std::vector<std::string>> expandInputs(const std::vector<std::string>& names,
+                                              bool recursive);
+
 // Reads each file in turn and hands its YAML documents to `each`, in order. Returns 0, or,
 // after printing "canaryd <command>: <why>" to `err`, the exit code: 2 when a file cannot be
 // read, 1 when it is not YAML.

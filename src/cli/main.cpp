@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   CLI::App app{
       "canaryd: progressive delivery and canary analysis for Kubernetes, Flagger-compatible"};
   app.require_subcommand(1);
+  // Global flags may come before or after the subcommand (`canaryd run --log-format json`):
+  // subcommands pass what they do not know up to the app.
+  app.fallthrough();
+  app.set_version_flag("--version", std::string("canaryd ") + CANARYD_VERSION,
+                       "Print canaryd's version and exit");
   std::string logFormat = "text";
   std::string logLevel = "info";
   app.add_option("--log-format", logFormat, "Log format: text or json")
@@ -37,8 +42,12 @@ int main(int argc, char** argv) {
   canaryd::cli::ValidateOptions validate;
   CLI::App* validateCmd =
       app.add_subcommand("validate", "Validate Canary, MetricTemplate and AlertProvider manifests");
-  validateCmd->add_option("files", validate.files, "YAML or JSON files; - reads standard input")
+  validateCmd
+      ->add_option("files", validate.files,
+                   "YAML or JSON files or directories; - reads standard input")
       ->required();
+  validateCmd->add_flag("-R,--recursive", validate.recursive,
+                        "Also read the directories' subdirectories, as kubectl apply -R");
   validateCmd->add_option("-o,--output", validate.output, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   validateCmd->add_option("--provider", validate.provider, providerHelp)
@@ -172,6 +181,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);

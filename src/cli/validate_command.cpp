@@ -1,5 +1,6 @@
 #include "cli/validate_command.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -165,8 +166,13 @@ int runValidate(const ValidateOptions& options, std::istream& in, std::ostream& 
     err << "canaryd validate: no input; give one or more files, or - for standard input\n";
     return 2;
   }
+  Result<std::vector<std::string>> names = expandInputs(options.files, options.recursive);
+  if (!names) {
+    err << "canaryd validate: " << names.error().message() << "\n";
+    return 2;
+  }
   std::vector<FileResult> files;
-  for (const std::string& name : options.files) {
+  for (const std::string& name : *names) {
     Result<std::string> text = readInput(name, in);
     if (!text) {
       err << "canaryd validate: " << text.error().message() << "\n";
@@ -186,6 +192,14 @@ int runValidate(const ValidateOptions& options, std::istream& in, std::ostream& 
   std::vector<api::Document> all;
   for (const FileResult& f : files)
     all.insert(all.end(), f.documents.begin(), f.documents.end());
+  const bool parseErrors = std::any_of(files.begin(), files.end(),
+                                       [](const FileResult& f) { return !f.parseError.empty(); });
+  if (all.empty() && !parseErrors) {
+    // Nothing to check is not a pass: a directory without manifests, an empty pipe.
+    err << "canaryd validate: no manifests in " << join(options.files, ", ")
+        << (options.recursive ? "" : " (a directory's subdirectories are read with -R)") << "\n";
+    return 1;
+  }
   std::vector<DocumentReport> reports =
       api::validateDocuments(all, plugins::builtin().catalog(options.provider));
 

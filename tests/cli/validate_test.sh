@@ -100,8 +100,38 @@ expect_exit 0 $? "explain"
 expect_line "$tmp/out" 'canary weight steps: 5% 10% 15% .* 50%, then promote' "explain steps"
 expect_line "$tmp/out" 'webhook load-test \(rollout\)' "explain webhooks"
 
-# 8. version
+# 8. version, also as --version
 "$canaryd" version | grep -Eq '^canaryd [0-9]+\.[0-9]+\.[0-9]+' || fail "version"
+"$canaryd" --version >"$tmp/out" 2>&1
+expect_exit 0 $? "--version"
+expect_line "$tmp/out" '^canaryd [0-9]+\.[0-9]+\.[0-9]+' "--version output"
+
+# 9. A directory reads its manifests, as kubectl apply -f; -R its subdirectories too; a
+# directory without manifests is an error, not a pass.
+mkdir -p "$tmp/tree/nested" "$tmp/empty"
+cp "$src/examples/gitops-guide-canary.yaml" "$tmp/tree/a.yaml"
+cp "$tmp/bad.yaml" "$tmp/tree/nested/b.yml"
+echo "not a manifest" >"$tmp/tree/notes.txt"
+"$canaryd" validate "$tmp/tree" >"$tmp/out" 2>&1
+expect_exit 0 $? "directory"
+expect_line "$tmp/out" '^ok  Canary production/my-app$' "directory's manifest read"
+grep -q "notes.txt\|nested" "$tmp/out" && fail "directory: only its .yaml/.yml/.json files"
+"$canaryd" validate -R "$tmp/tree" >"$tmp/out" 2>&1
+expect_exit 1 $? "directory -R"
+expect_line "$tmp/out" 'nested/b.yml:.*error' "-R reads the subdirectory"
+"$canaryd" validate "$tmp/empty" >"$tmp/out" 2>&1
+expect_exit 1 $? "empty directory"
+expect_line "$tmp/out" '^canaryd validate: no manifests in ' "empty directory message"
+"$canaryd" validate - </dev/null >"$tmp/out" 2>&1
+expect_exit 1 $? "empty standard input"
+
+# 10. Global flags before or after the subcommand.
+"$canaryd" validate --log-format json "$src/examples/gitops-guide-canary.yaml" >"$tmp/out" 2>&1
+expect_exit 0 $? "--log-format after the subcommand"
+"$canaryd" --log-format json validate "$src/examples/gitops-guide-canary.yaml" >"$tmp/out" 2>&1
+expect_exit 0 $? "--log-format before the subcommand"
+"$canaryd" validate --log-format yaml "$src/examples/gitops-guide-canary.yaml" >"$tmp/out" 2>&1
+expect_exit 2 $? "a global flag's value is still checked after the subcommand"
 
 if ((failures)); then
   echo "$failures check(s) failed"
