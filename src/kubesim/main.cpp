@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
   app.add_option("--workload-logs", workloadLogs, "Directory for the processes' output");
   app.add_option("--workload-targets", workloadTargets,
                  "File to write the running processes to as Prometheus file_sd targets");
+  std::string kubeconfigOut;
+  app.add_option("--kubeconfig-out", kubeconfigOut,
+                 "Write a kubeconfig for this server (context kubesim) to FILE, for kubectl and "
+                 "canaryd run --kubeconfig");
   CLI11_PARSE(app, argc, argv);
 
   auto colon = listen.rfind(':');
@@ -124,6 +128,27 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "listening on http://" << options.host << ":" << port << std::endl;
+  if (!kubeconfigOut.empty()) {
+    // No credentials: kubesim has no authentication. Written whole, then renamed, so a reader
+    // never sees half a file.
+    const std::string tmp = kubeconfigOut + ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << "apiVersion: v1\nkind: Config\n"
+          << "clusters:\n- name: kubesim\n  cluster:\n    server: http://" << options.host << ":"
+          << port << "\n"
+          << "users:\n- name: kubesim\n  user: {}\n"
+          << "contexts:\n- name: kubesim\n  context:\n    cluster: kubesim\n    user: kubesim\n"
+          << "current-context: kubesim\n";
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, kubeconfigOut, ec);
+    if (ec) {
+      std::cerr << "kubesim: cannot write " << kubeconfigOut << ": " << ec.message() << "\n";
+      return 1;
+    }
+    std::cout << "kubeconfig written to " << kubeconfigOut << std::endl;
+  }
 
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);

@@ -21,9 +21,9 @@ start_kubesim() {
   # reads the previous run's "listening on" (a restart then talks to no server).
   : >"$tmp/kubesim.out"
   "$kubesim" --listen 127.0.0.1:0 --data "$tmp/data" --ready-delay 200ms --nodes 2 \
-    >"$tmp/kubesim.out" 2>&1 &
+    --kubeconfig-out "$tmp/kubeconfig" >"$tmp/kubesim.out" 2>&1 &
   pid=$!
-  wait_for 10 grep -q '^listening on http://127.0.0.1:' "$tmp/kubesim.out" || {
+  wait_for 10 grep -q '^kubeconfig written to ' "$tmp/kubesim.out" || {
     echo "kubesim did not start"; cat "$tmp/kubesim.out"; exit 1; }
   server=$(sed -n 's/^listening on //p' "$tmp/kubesim.out" | head -1)
 }
@@ -35,27 +35,13 @@ k() { kubectl --server "$server" "$@"; }
 k apply -f "$src/crds/" >"$tmp/out" 2>&1 || fail "apply crds: $(cat "$tmp/out")"
 expect_line "$tmp/out" 'customresourcedefinition.apiextensions.k8s.io/canaries.flagger.app created' "crd created"
 k wait --for condition=established crd/canaries.flagger.app --timeout=10s >/dev/null 2>&1 || fail "crd established"
-cat >"$tmp/ns.yaml" <<'YAML'
-apiVersion: v1
-kind: Namespace
-metadata: {name: test}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: production}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: edge}
-YAML
-k apply -f "$tmp/ns.yaml" >/dev/null 2>&1 || fail "apply namespaces"
 k apply -f "$src/examples/" >"$tmp/out" 2>&1 || fail "apply examples: $(cat "$tmp/out")"
+expect_line "$tmp/out" '^namespace/test created$' "the examples' namespaces come first"
 expect_line "$tmp/out" '^canary.flagger.app/my-app created$' "seed canary created"
 expect_line "$tmp/out" '^deployment.apps/podinfo created$' "deployment created"
+# The kubeconfig kubesim wrote works as any kubeconfig.
+KUBECONFIG="$tmp/kubeconfig" kubectl get namespace shop >"$tmp/out" 2>&1 || fail "kubeconfig-out: $(cat "$tmp/out")"
+KUBECONFIG="$tmp/kubeconfig" kubectl config current-context 2>&1 | grep -qx kubesim || fail "kubeconfig-out context"
 
 k get canaries -A >"$tmp/out" 2>&1 || fail "get canaries -A"
 expect_line "$tmp/out" '^NAMESPACE +NAME +STATUS +WEIGHT +FAILEDCHECKS +LASTTRANSITIONTIME +AGE' "printer columns"
