@@ -34,6 +34,11 @@ std::string LeaderElector::observedHolder() const {
   return observedHolder_;
 }
 
+std::string LeaderElector::lastError() const {
+  std::lock_guard lock(mu_);
+  return lastError_;
+}
+
 bool LeaderElector::tryAcquireOrRenew() {
   std::lock_guard lock(mu_);
   const TimePoint now = clock_.now();
@@ -44,28 +49,39 @@ bool LeaderElector::tryAcquireOrRenew() {
     return leader_.load();
   };
 
+  const std::string lease = "Lease " + config_.namespace_ + "/" + config_.name;
+  lastError_.clear();
   Result<api::JsonValue> current =
       client_.get(cluster::kLeases, {config_.namespace_, config_.name});
   if (!current) {
-    if (current.error().kind() != ErrorKind::kNotFound) return stepDownIfLate();
-    json lease = {{"metadata", {{"name", config_.name}, {"namespace", config_.namespace_}}},
+    if (current.error().kind() != ErrorKind::kNotFound) {
+      lastError_ = "cannot read " + lease + ": " + current.error().message();
+      return stepDownIfLate();
+    }
+    json fresh = {{"metadata", {{"name", config_.name}, {"namespace", config_.namespace_}}},
                   {"spec",
                    {{"holderIdentity", config_.identity},
                     {"leaseDurationSeconds", seconds},
                     {"acquireTime", microTime(now)},
                     {"renewTime", microTime(now)},
                     {"leaseTransitions", 0}}}};
-    if (client_.create(cluster::kLeases, config_.namespace_, api::JsonValue(lease)).ok()) {
+    Result<api::JsonValue> created =
+        client_.create(cluster::kLeases, config_.namespace_, api::JsonValue(fresh));
+    if (created) {
       leader_ = true;
       lastRenew_ = now;
       observedHolder_ = config_.identity;
       return true;
     }
+    // Another candidate creating it first is a lost race, not an error.
+    if (created.error().kind() != ErrorKind::kConflict) {
+      lastError_ = "cannot create " + lease + ": " + created.error().message();
+    }
     return stepDownIfLate();
   }
 
-  json lease = current->get();
-  json& spec = lease["spec"];
+  json held = current->get();
+  json& spec = held["spec"];
   if (!spec.is_object()) spec = json::object();
   const std::string holder = spec.value("holderIdentity", "");
   const std::string record = holder + "|" + spec.value("renewTime", "");
@@ -89,8 +105,13 @@ bool LeaderElector::tryAcquireOrRenew() {
   spec["renewTime"] = microTime(now);
   // The resourceVersion in the body makes this a compare-and-swap: of two candidates only one
   // update succeeds.
-  Result<api::JsonValue> updated = client_.update(cluster::kLeases, api::JsonValue(lease));
-  if (!updated) return stepDownIfLate();
+  Result<api::JsonValue> updated = client_.update(cluster::kLeases, api::JsonValue(held));
+  if (!updated) {
+    if (updated.error().kind() != ErrorKind::kConflict) {
+      lastError_ = "cannot update " + lease + ": " + updated.error().message();
+    }
+    return stepDownIfLate();
+  }
   leader_ = true;
   lastRenew_ = now;
   observedHolder_ = config_.identity;

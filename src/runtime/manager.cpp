@@ -32,7 +32,8 @@ struct Manager::Impl {
   std::mutex mu;
   std::condition_variable cv;
 
-  std::atomic<int> healthConnections{0};  // before io: its sessions count down on destruction
+  std::atomic<bool> electionHealthy{false};  // the last election round read the Lease
+  std::atomic<int> healthConnections{0};     // before io: its sessions count down on destruction
   net::io_context io;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::thread healthThread;
@@ -40,7 +41,11 @@ struct Manager::Impl {
   Impl(cluster::Client& c, const Clock& k, ManagerOptions o)
       : client(c), clock(k), options(std::move(o)) {}
 
+  // Ready once the informers have synced and, with leader election, the Lease could be read:
+  // the leader, or a standby that sees a live holder. A replica that cannot reach its Lease (a
+  // missing namespace, RBAC) would never run the controllers: it is not ready.
   bool ready() const {
+    if (elector && !electionHealthy) return false;
     for (const Informer* i : informers) {
       if (!i->hasSynced()) return false;
     }
@@ -178,8 +183,22 @@ Status Manager::run() {
   } else {
     const auto retry = std::chrono::duration_cast<std::chrono::milliseconds>(
         impl_->options.leaderElection->retryPeriod);
+    std::string reported;  // the election error last logged, so each is logged once
     while (!impl_->stopping) {
       const bool leads = impl_->elector->tryAcquireOrRenew();
+      const std::string error = impl_->elector->lastError();
+      impl_->electionHealthy = error.empty();
+      if (error != reported) {
+        if (!error.empty()) {
+          spdlog::error(
+              "leader election: {}; the controllers do not run and /readyz fails "
+              "until it can (retrying every {} ms)",
+              error, retry.count());
+        } else {
+          spdlog::info("leader election: the Lease is reachable again");
+        }
+        reported = error;
+      }
       if (leads && !impl_->leading) {
         spdlog::info("became the leader ({})", impl_->options.leaderElection->identity);
         impl_->leading = true;

@@ -123,5 +123,23 @@ TEST_F(LeaderElectionTest, ReleaseLetsTheNextCandidateLeadAtOnce) {
   EXPECT_TRUE(b.tryAcquireOrRenew());
 }
 
+// Why a round failed is kept, naming the Lease: a missing namespace is not a lost race.
+TEST_F(LeaderElectionTest, ALeaseThatCannotBeCreatedSaysWhy) {
+  LeaderElectionConfig c = config("a");
+  c.namespace_ = "missing";
+  LeaderElector a(*client_, clock_, c);
+  EXPECT_FALSE(a.tryAcquireOrRenew());
+  EXPECT_NE(a.lastError().find("cannot create Lease missing/canaryd-leader: "), std::string::npos)
+      << a.lastError();
+  // Where the Lease can be taken, no error.
+  LeaderElector b(*client_, clock_, config("b"));
+  EXPECT_TRUE(b.tryAcquireOrRenew());
+  EXPECT_EQ(b.lastError(), "");
+  // A standby that sees a live holder has no error either.
+  LeaderElector other(*client_, clock_, config("other"));
+  EXPECT_FALSE(other.tryAcquireOrRenew());
+  EXPECT_EQ(other.lastError(), "");
+}
+
 }  // namespace
 }  // namespace canaryd::runtime

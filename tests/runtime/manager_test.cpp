@@ -113,6 +113,48 @@ TEST(ManagerTest, OnlyTheLeaderRunsControllersAndLeadershipHandsOver) {
   EXPECT_EQ(runningB, 0);
 }
 
+// A Lease that cannot be taken (its namespace does not exist) keeps the controllers stopped and
+// /readyz failing, with the reason logged; once the namespace exists the replica leads.
+TEST(ManagerTest, ALeaseThatCannotBeTakenIsNotReady) {
+  testing::KubesimProcess sim;
+  kube::ConnectionConfig config;
+  config.server = sim.url();
+  kube::KubeClient client(config);
+  SystemClock clock;
+  ManagerOptions options;
+  LeaderElectionConfig le;
+  le.identity = "a";
+  le.namespace_ = "not-there-yet";
+  le.retryPeriod = milliseconds(100);
+  options.leaderElection = le;
+  std::atomic<int> running{0};
+  Manager m(client, clock, options);
+  m.addController("canary", [&running](const std::atomic<bool>& stop) {
+    ++running;
+    while (!stop)
+      std::this_thread::sleep_for(milliseconds(5));
+    --running;
+  });
+  auto port = m.startHealth();
+  ASSERT_TRUE(port.ok()) << port.error().message();
+  std::thread run([&] { EXPECT_TRUE(m.run().ok()); });
+  // Several election rounds fail: alive, not ready, no controller.
+  EXPECT_TRUE(eventually([&] { return status(*port, "/readyz") == 503; }));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(status(*port, "/readyz"), 503);
+  EXPECT_EQ(status(*port, "/healthz"), 200);
+  EXPECT_EQ(running, 0);
+  EXPECT_FALSE(m.isLeader());
+  ASSERT_TRUE(client
+                  .create(cluster::kNamespaces, "",
+                          api::JsonValue(json{{"metadata", {{"name", "not-there-yet"}}}}))
+                  .ok());
+  EXPECT_TRUE(eventually([&] { return running == 1; }));
+  EXPECT_TRUE(eventually([&] { return status(*port, "/readyz") == 200; }));
+  m.stop();
+  run.join();
+}
+
 // Clients that connect and send nothing (or half a request) do not stall the health endpoints:
 // each connection has its own deadline and the server never waits on one of them.
 TEST(ManagerTest, IdleConnectionsDoNotStallHealth) {

@@ -41,6 +41,9 @@ class LeaderElector {
   const LeaderElectionConfig& config() const { return config_; }
   // The holder as last read from the Lease ("" when unknown).
   std::string observedHolder() const;
+  // Why the last round could not read, take or renew the Lease (a missing namespace, RBAC, an
+  // outage), naming the Lease; "" when it could (leading, or standing by for a live holder).
+  std::string lastError() const;
 
  private:
   cluster::Client& client_;
@@ -50,6 +53,7 @@ class LeaderElector {
   std::atomic<bool> leader_{false};
   std::string observedRecord_;  // holder + renewTime, to notice renewals
   std::string observedHolder_;
+  std::string lastError_;
   TimePoint observedTime_{};
   TimePoint lastRenew_{};
 };
