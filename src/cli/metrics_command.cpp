@@ -105,6 +105,7 @@ int runMetrics(const MetricsOptions& options, std::istream& in, std::ostream& ou
       templates, providers,
       options.prometheus.empty() ? "http://prometheus:9090" : options.prometheus, options.provider};
   bool anyMissing = invalid;
+  bool anyFailed = false;  // a value outside its range
   json report = json::array();
   for (const api::Canary& canary : canaries) {
     const std::string id =
@@ -121,6 +122,7 @@ int runMetrics(const MetricsOptions& options, std::istream& in, std::ostream& ou
       const controller::MetricCheck check = controller::checkMetric(canary, metric, context);
       const std::string verdict = verdictOf(check);
       anyMissing = anyMissing || verdict == "nodata" || verdict == "error";
+      anyFailed = anyFailed || verdict == "fail";
       if (options.output == "json") {
         json row = {{"canary", id},
                     {"metric", check.name},
@@ -140,7 +142,8 @@ int runMetrics(const MetricsOptions& options, std::istream& in, std::ostream& ou
     }
   }
   if (options.output == "json") out << report.dump(2) << "\n";
-  return anyMissing ? 1 : 0;
+  // A missing answer says more than a failed range (the check could not be made at all).
+  return anyMissing ? kMetricsNoData : anyFailed ? kMetricsOutOfRange : 0;
 }
 
 }  // namespace canaryd::cli

@@ -19,8 +19,12 @@ struct MetricsOptions {
   std::string output = "text";          // text | json
 };
 
-// Exit codes: 0 every query returned a value (in range or not), 1 a query failed or returned
-// no data, or an input is invalid, 2 usage errors (unreadable file, no Canary selected).
+// Exit codes: 0 every check passed; kMetricsOutOfRange (1) every query returned a value and at
+// least one is outside its range (the analysis would count a failed check); kMetricsNoData (3)
+// a query failed or returned no data, or a Canary is invalid (the analysis could not judge);
+// 2 usage errors (unreadable file, no Canary selected).
+inline constexpr int kMetricsOutOfRange = 1;
+inline constexpr int kMetricsNoData = 3;
 int runMetrics(const MetricsOptions& options, std::istream& in, std::ostream& out,
                std::ostream& err);
 

@@ -40,7 +40,8 @@ TEST_F(MetricsCommandTest, RunsEveryMetricOfTheExampleCanary) {
   options.files = {testing::sourcePath("examples/canary-gatewayapi.yaml"),
                    testing::sourcePath("examples/metric-template.yaml")};
   options.output = "json";
-  ASSERT_EQ(run(options), 0) << err.str() << out.str();  // every query returned a value
+  // Every query returned a value, two outside their ranges.
+  ASSERT_EQ(run(options), kMetricsOutOfRange) << err.str() << out.str();
   const nlohmann::json rows = nlohmann::json::parse(out.str());
   ASSERT_EQ(rows.size(), 3u) << rows.dump(2);
   // request-success-rate: 96 % < 99 -> fail; request-duration: p99 248.5 ms <= 500 -> pass;
@@ -60,20 +61,36 @@ TEST_F(MetricsCommandTest, RunsEveryMetricOfTheExampleCanary) {
             "error-rate " + formatNumber(rows[2]["value"].get<double>()) + " > 1");
 }
 
-TEST_F(MetricsCommandTest, NoDataOrAMissingTemplateExitsOne) {
+TEST_F(MetricsCommandTest, NoDataOrAMissingTemplateExitsThree) {
   // The same Canary in a namespace without traffic, and without its MetricTemplate.
   std::string canary = testing::readFile(testing::sourcePath("examples/canary-gatewayapi.yaml"));
   ASSERT_NE(canary.find("namespace: test"), std::string::npos);
   canary.replace(canary.find("namespace: test"), 15, "namespace: quiet");
   MetricsOptions options;
   options.files = {"-"};
-  EXPECT_EQ(run(options, canary), 1);
+  EXPECT_EQ(run(options, canary), kMetricsNoData);
   EXPECT_NE(out.str().find("nodata  request-success-rate = (none)"), std::string::npos)
       << out.str();
   EXPECT_NE(out.str().find("no values found for the query"), std::string::npos);
   EXPECT_NE(out.str().find("MetricTemplate test/error-rate: not in the input files"),
             std::string::npos)
       << out.str();
+}
+
+// Exit codes tell the three outcomes apart: every check in range 0, a value out of range 1
+// (above), no data 3 (above).
+TEST_F(MetricsCommandTest, EveryCheckInItsRangeExitsZero) {
+  std::string canary = testing::readFile(testing::sourcePath("examples/canary-gatewayapi.yaml"));
+  // Ranges wide enough for what the synthetic workloads serve (96% success, 4% errors).
+  for (const auto& [from, to] : {std::pair{std::string("min: 99"), std::string("min: 90")},
+                                 std::pair{std::string("max: 1\n"), std::string("max: 10\n")}}) {
+    ASSERT_NE(canary.find(from), std::string::npos) << from;
+    canary.replace(canary.find(from), from.size(), to);
+  }
+  MetricsOptions options;
+  options.files = {"-", testing::sourcePath("examples/metric-template.yaml")};
+  EXPECT_EQ(run(options, canary), 0) << out.str() << err.str();
+  EXPECT_EQ(out.str().find("fail "), std::string::npos) << out.str();
 }
 
 TEST_F(MetricsCommandTest, UsageErrors) {
