@@ -269,17 +269,10 @@ api::JsonValue withNginxRoutes(const api::Canary& canary, const api::JsonValue& 
 NginxRouter::NginxRouter(cluster::Client& client) : client_(client) {}
 
 Status NginxRouter::reconcile(const api::Canary& canary) {
-  if (userIngressName(canary).empty()) {
-    return Error::invalidInput(
-        "spec.ingressRef is required by provider nginx: the Ingress the canary Ingress copies");
-  }
-  const std::string ns = namespaceOf(canary);
-  Result<api::JsonValue> user = client_.get(kIngresses, {ns, userIngressName(canary)});
-  if (!user) return user.error().withContext("Ingress " + userIngressName(canary));
-  return createOrUpdateObject(client_, kIngresses, {ns, canaryIngressName(canary)},
-                              describeCanaryIngress(canary), [&](const api::JsonValue& existing) {
-                                return buildNginxCanaryIngress(canary, *user, existing);
-                              });
+  return reconcileCanaryIngress(client_, canary, "nginx",
+                                [&](const api::JsonValue& user, const api::JsonValue& existing) {
+                                  return buildNginxCanaryIngress(canary, user, existing);
+                                });
 }
 
 Status NginxRouter::setRoutes(const api::Canary& canary, const Weights& weights) {

@@ -214,17 +214,10 @@ api::JsonValue withSkipperRoutes(const api::Canary& canary, const api::JsonValue
 SkipperRouter::SkipperRouter(cluster::Client& client) : client_(client) {}
 
 Status SkipperRouter::reconcile(const api::Canary& canary) {
-  if (userIngressName(canary).empty()) {
-    return Error::invalidInput(
-        "spec.ingressRef is required by provider skipper: the Ingress the canary Ingress copies");
-  }
-  const std::string ns = namespaceOf(canary);
-  Result<api::JsonValue> user = client_.get(kIngresses, {ns, userIngressName(canary)});
-  if (!user) return user.error().withContext("Ingress " + userIngressName(canary));
-  return createOrUpdateObject(client_, kIngresses, {ns, canaryIngressName(canary)},
-                              describeCanaryIngress(canary), [&](const api::JsonValue& existing) {
-                                return buildSkipperCanaryIngress(canary, *user, existing);
-                              });
+  return reconcileCanaryIngress(client_, canary, "skipper",
+                                [&](const api::JsonValue& user, const api::JsonValue& existing) {
+                                  return buildSkipperCanaryIngress(canary, user, existing);
+                                });
 }
 
 Status SkipperRouter::setRoutes(const api::Canary& canary, const Weights& weights) {
