@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
   kube::ConnectionConfig config;
   config.server = kubesim.url();
   kube::KubeClient client(config);
-  for (const char* crd :
-       {"crds/flagger.app_canaries.yaml", "tests/data/gateway-api-httproute-crd.yaml"}) {
+  for (const char* crd : {"crds/flagger.app_canaries.yaml",
+                          "crds/kubesim/gateway.networking.k8s.io_httproutes.yaml"}) {
     check(client.create(cluster::kCustomResourceDefinitions, "",
                         api::JsonValue(testing::yamlFile(crd))));
   }

@@ -4,9 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <string>
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "canaryd/core/duration.h"
 
@@ -19,6 +23,55 @@ namespace {
 std::atomic<bool> stopRequested{false};
 void onSignal(int) {
   stopRequested = true;
+}
+
+// --background, as `kind create cluster` returns once the cluster serves: the parent forks
+// before any thread starts, relays what the child prints until the child serves (it then
+// points its standard output at /dev/null, which ends the pipe), and exits with 0 and the
+// child's PID, or with the child's status when it could not start. Returns -1 in the child.
+int forkIntoBackground() {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    std::cerr << "kubesim: --background: pipe failed\n";
+    return 1;
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    std::cerr << "kubesim: --background: fork failed\n";
+    return 1;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[1]);
+    return -1;
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) != 0;) {
+    if (n > 0) out.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fds[0]);
+  std::cout << out;
+  if (out.find("listening on") == std::string::npos) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1;
+  }
+  std::cout << "kubesim runs in the background as PID " << pid << " (kill " << pid << " stops it)"
+            << std::endl;
+  return 0;
+}
+
+// The child's end of --background: everything the parent relays has been printed.
+void detachStandardStreams() {
+  std::cout.flush();
+  const int devnull = open("/dev/null", O_RDWR);
+  if (devnull < 0) return;
+  dup2(devnull, STDIN_FILENO);
+  dup2(devnull, STDOUT_FILENO);
+  close(devnull);
 }
 
 }  // namespace
@@ -58,7 +111,14 @@ int main(int argc, char** argv) {
   app.add_option("--kubeconfig-out", kubeconfigOut,
                  "Write a kubeconfig for this server (context kubesim) to FILE, for kubectl and "
                  "canaryd run --kubeconfig");
+  bool background = false;
+  app.add_flag("--background", background,
+               "Return once the server answers (after writing --kubeconfig-out), leaving it "
+               "running; prints its PID");
   CLI11_PARSE(app, argc, argv);
+  if (background) {
+    if (const int status = forkIntoBackground(); status >= 0) return status;
+  }
 
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) {
@@ -149,6 +209,7 @@ int main(int argc, char** argv) {
     }
     std::cout << "kubeconfig written to " << kubeconfigOut << std::endl;
   }
+  if (background) detachStandardStreams();
 
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);

@@ -1,5 +1,7 @@
 #include "kubesim/selector.h"
 
+#include <map>
+
 #include "kubesim/api_error.h"
 
 namespace canaryd::kubesim {
@@ -113,7 +115,44 @@ bool LabelSelector::matches(const nlohmann::json& labels) const {
   return true;
 }
 
-FieldSelector FieldSelector::parse(const std::string& text) {
+namespace {
+
+// The field labels the API server registers beyond metadata.name and metadata.namespace
+// (k8s.io/kubernetes pkg/registry/core/{event,pod,secret}/strategy.go), with the object path
+// each selects. An event's `source` is its source.component.
+const std::map<std::string, std::map<std::string, std::string>>& extraFieldLabels() {
+  static const std::map<std::string, std::map<std::string, std::string>> labels = {
+      {"events",
+       {{"involvedObject.kind", "involvedObject.kind"},
+        {"involvedObject.namespace", "involvedObject.namespace"},
+        {"involvedObject.name", "involvedObject.name"},
+        {"involvedObject.uid", "involvedObject.uid"},
+        {"involvedObject.apiVersion", "involvedObject.apiVersion"},
+        {"involvedObject.resourceVersion", "involvedObject.resourceVersion"},
+        {"involvedObject.fieldPath", "involvedObject.fieldPath"},
+        {"reason", "reason"},
+        {"reportingComponent", "reportingComponent"},
+        {"source", "source.component"},
+        {"type", "type"}}},
+      {"pods", {{"spec.nodeName", "spec.nodeName"}, {"status.phase", "status.phase"}}},
+      {"secrets", {{"type", "type"}}},
+  };
+  return labels;
+}
+
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t dot; (dot = path.find('.', start)) != std::string::npos; start = dot + 1) {
+    parts.push_back(path.substr(start, dot - start));
+  }
+  parts.push_back(path.substr(start));
+  return parts;
+}
+
+}  // namespace
+
+FieldSelector FieldSelector::parse(const std::string& text, const std::string& resource) {
   FieldSelector s;
   for (const std::string& term : splitTerms(text)) {
     Requirement r;
@@ -133,8 +172,17 @@ FieldSelector FieldSelector::parse(const std::string& text) {
     }
     r.field = trim(term.substr(0, pos));
     r.value = trim(term.substr(pos + width));
-    if (r.field != "metadata.name" && r.field != "metadata.namespace") {
-      throw badRequest("field label not supported: " + r.field);
+    if (r.field == "metadata.name" || r.field == "metadata.namespace") {
+      r.path = splitPath(r.field);
+    } else {
+      const auto& extra = extraFieldLabels();
+      auto labels = extra.find(resource);
+      auto label = labels == extra.end() ? std::map<std::string, std::string>::const_iterator{}
+                                         : labels->second.find(r.field);
+      if (labels == extra.end() || label == labels->second.end()) {
+        throw badRequest("field label not supported: " + r.field);
+      }
+      r.path = splitPath(label->second);
     }
     s.requirements_.push_back(std::move(r));
   }
@@ -143,8 +191,16 @@ FieldSelector FieldSelector::parse(const std::string& text) {
 
 bool FieldSelector::matches(const nlohmann::json& object) const {
   for (const Requirement& r : requirements_) {
-    std::string key = r.field == "metadata.name" ? "name" : "namespace";
-    std::string value = object["metadata"].value(key, "");
+    // A missing or non-string field selects as the empty string, as the API server's.
+    const nlohmann::json* node = &object;
+    for (const std::string& part : r.path) {
+      if (!node->is_object() || !node->contains(part)) {
+        node = nullptr;
+        break;
+      }
+      node = &(*node)[part];
+    }
+    std::string value = node != nullptr && node->is_string() ? node->get<std::string>() : "";
     if ((value == r.value) != r.equals) return false;
   }
   return true;

@@ -25,15 +25,20 @@ class LabelSelector {
   std::vector<Requirement> requirements_;
 };
 
-// Field selectors: metadata.name and metadata.namespace, with = == and !=.
+// Field selectors, with = == and !=: metadata.name and metadata.namespace on every resource,
+// and the extra field labels the API server supports on some core resources (`resource` is
+// the group-qualified plural, "events" or "pods" for the core group): events'
+// involvedObject.*, reason, type, source and reportingComponent (`kubectl describe` selects
+// a object's events by them), pods' spec.nodeName and status.phase, secrets' type.
 class FieldSelector {
  public:
-  static FieldSelector parse(const std::string& text);
+  static FieldSelector parse(const std::string& text, const std::string& resource = "");
   bool matches(const nlohmann::json& object) const;
 
  private:
   struct Requirement {
     std::string field;
+    std::vector<std::string> path;  // the field's path in the object
     bool equals;
     std::string value;
   };

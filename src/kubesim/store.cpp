@@ -14,6 +14,12 @@ namespace {
 
 using nlohmann::json;
 
+// The name FieldSelector knows a resource's extra field labels by: the plural, qualified by
+// its group outside the core group.
+std::string fieldScope(const ResourceType& type) {
+  return type.group.empty() ? type.resource : type.resource + "." + type.group;
+}
+
 std::string now() {
   return formatRfc3339(std::chrono::system_clock::now());
 }
@@ -297,7 +303,7 @@ json Store::get(const ResourceType& type, const std::string& ns, const std::stri
 
 json Store::list(const ResourceType& type, const std::string& ns, const ListQuery& query) {
   LabelSelector labels = LabelSelector::parse(query.labelSelector);
-  FieldSelector fields = FieldSelector::parse(query.fieldSelector);
+  FieldSelector fields = FieldSelector::parse(query.fieldSelector, fieldScope(type));
   std::lock_guard lock(mu_);
   const Objects& objects = objects_[type.storageKey()];
   json items = json::array();
@@ -542,7 +548,7 @@ std::shared_ptr<Watcher> Store::watch(const ResourceType& type, const std::strin
                                       const std::string& resourceVersion, const ListQuery& query) {
   auto watcher = std::make_shared<Watcher>(
       type.storageKey(), type.namespaced ? ns : "", LabelSelector::parse(query.labelSelector),
-      FieldSelector::parse(query.fieldSelector), type.groupVersion());
+      FieldSelector::parse(query.fieldSelector, fieldScope(type)), type.groupVersion());
   std::lock_guard lock(mu_);
   if (resourceVersion.empty() || resourceVersion == "0") {
     for (const auto& [k, object] : objects_[type.storageKey()]) {

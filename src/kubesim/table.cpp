@@ -1,8 +1,10 @@
 #include "kubesim/table.h"
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace canaryd::kubesim {
@@ -156,9 +158,73 @@ void addBuiltinCells(const ResourceType& type, const json& o, json& cells) {
   }
 }
 
+json columnWithPriority(const std::string& name, const std::string& type, int priority) {
+  json c = column(name, type);
+  c["priority"] = priority;
+  return c;
+}
+
+json rowOf(const json& o, json cells, bool includeObject) {
+  json rowObject = includeObject ? o
+                                 : json{{"kind", "PartialObjectMetadata"},
+                                        {"apiVersion", "meta.k8s.io/v1"},
+                                        {"metadata", o["metadata"]}};
+  return {{"cells", std::move(cells)}, {"object", std::move(rowObject)}};
+}
+
+json table(json columns, json rows) {
+  return {{"kind", "Table"},
+          {"apiVersion", "meta.k8s.io/v1"},
+          {"metadata", json::object()},
+          {"columnDefinitions", std::move(columns)},
+          {"rows", std::move(rows)}};
+}
+
+// Events have a table of their own (the API server's printEvent): no Name first and no Age
+// last, but Last Seen, Type, Reason, Object (kind/name, the kind in lower case) and Message,
+// with Subobject, Source, First Seen, Count and Name shown by `-o wide`.
+json eventTable(const json& objects, bool includeObject) {
+  json columns = json::array();
+  for (const auto& [name, type, priority] :
+       std::vector<std::tuple<const char*, const char*, int>>{{"Last Seen", "string", 0},
+                                                              {"Type", "string", 0},
+                                                              {"Reason", "string", 0},
+                                                              {"Object", "string", 0},
+                                                              {"Subobject", "string", 1},
+                                                              {"Source", "string", 1},
+                                                              {"Message", "string", 0},
+                                                              {"First Seen", "string", 1},
+                                                              {"Count", "integer", 1},
+                                                              {"Name", "string", 1}}) {
+    columns.push_back(columnWithPriority(name, type, priority));
+  }
+  json rows = json::array();
+  for (const json& o : objects) {
+    const json involved = section(o, "involvedObject");
+    std::string kind = text(involved, "kind");
+    for (char& c : kind)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string created = o["metadata"].value("creationTimestamp", "");
+    const std::string first =
+        text(o, "firstTimestamp").empty() ? created : text(o, "firstTimestamp");
+    const std::string last = text(o, "lastTimestamp").empty() ? first : text(o, "lastTimestamp");
+    std::string source = text(section(o, "source"), "component");
+    if (source.empty()) source = text(o, "reportingComponent");
+    const json count = o.contains("count") && o["count"].is_number_integer() ? o["count"] : json(1);
+    rows.push_back(
+        rowOf(o,
+              json{age(last), text(o, "type"), text(o, "reason"),
+                   kind + "/" + text(involved, "name"), text(involved, "fieldPath"), source,
+                   text(o, "message"), age(first), count, o["metadata"].value("name", "")},
+              includeObject));
+  }
+  return table(std::move(columns), std::move(rows));
+}
+
 }  // namespace
 
 json toTable(const ResourceType& type, const json& objects, bool includeObject) {
+  if (type.group.empty() && type.resource == "events") return eventTable(objects, includeObject);
   json columns = json::array();
   columns.push_back({{"name", "Name"},
                      {"type", "string"},
@@ -195,17 +261,9 @@ json toTable(const ResourceType& type, const json& objects, bool includeObject) 
       addBuiltinCells(type, o, cells);
     }
     cells.push_back(age(o["metadata"].value("creationTimestamp", "")));
-    json rowObject = includeObject ? o
-                                   : json{{"kind", "PartialObjectMetadata"},
-                                          {"apiVersion", "meta.k8s.io/v1"},
-                                          {"metadata", o["metadata"]}};
-    rows.push_back({{"cells", cells}, {"object", rowObject}});
+    rows.push_back(rowOf(o, std::move(cells), includeObject));
   }
-  return {{"kind", "Table"},
-          {"apiVersion", "meta.k8s.io/v1"},
-          {"metadata", json::object()},
-          {"columnDefinitions", columns},
-          {"rows", rows}};
+  return table(std::move(columns), std::move(rows));
 }
 
 }  // namespace canaryd::kubesim

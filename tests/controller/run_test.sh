@@ -39,7 +39,7 @@ k() { kubectl "$@"; }
 # Prometheus (Debian's), answering the MetricTemplates' queries.
 start_prometheus
 
-k apply -f "$src/crds/" -f "$src/tests/data/gateway-api-httproute-crd.yaml" >/dev/null || exit 1
+k apply -f "$src/crds/" -f "$src/crds/kubesim/gateway.networking.k8s.io_httproutes.yaml" >/dev/null || exit 1
 
 daemon_pid=""
 # Git write-back is fenced by the operator's file: bad and gitfail may write their paths (local

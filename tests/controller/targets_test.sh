@@ -127,7 +127,7 @@ wait_for 30 phase_is stuck ghost Initialized || fail "ghost: not started once cr
 
 # 4. A Service target (Flagger's ServiceController) on the Gateway API: the Service's copies
 #    web-primary and web-canary, the HTTPRoute between them, the user's Service never written.
-k apply -f "$(dirname "$0")/../data/gateway-api-httproute-crd.yaml" >/dev/null || fail "HTTPRoute CRD"
+k apply -f "$(dirname "$0")/../../crds/kubesim/gateway.networking.k8s.io_httproutes.yaml" >/dev/null || fail "HTTPRoute CRD"
 namespace svc
 printf '%s\n' "apiVersion: v1" "kind: Service" "metadata: {name: web, namespace: svc}" "spec:" \
   "  selector: {app: web, track: v1}" "  ports: [{name: http, port: 80}]" | k apply -f - >/dev/null

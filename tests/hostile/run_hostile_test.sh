@@ -49,7 +49,7 @@ pids+=($!)
 wait_for 10 grep -q '^listening on ' "$tmp/silent.out" || { echo "hostile-server --silent did not start"; exit 1; }
 silent_url=$(sed -n 's/^listening on //p' "$tmp/silent.out")
 
-k apply -f "$src/crds/" -f "$src/tests/data/gateway-api-httproute-crd.yaml" >/dev/null || exit 1
+k apply -f "$src/crds/" -f "$src/crds/kubesim/gateway.networking.k8s.io_httproutes.yaml" >/dev/null || exit 1
 
 metrics_port=$(free_port)
 "$canaryd" run --min-interval 1s --listen "127.0.0.1:$metrics_port" --max-concurrent-canaries 2 \

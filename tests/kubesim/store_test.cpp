@@ -164,5 +164,49 @@ TEST_F(KubesimStoreTest, DeletingANamespaceDeletesCustomResourcesOfEveryVersionO
   store.unwatch(watcher);
 }
 
+TEST_F(KubesimStoreTest, EventsAreSelectedByTheirInvolvedObjectAsKubectlDescribeAsks) {
+  const ResourceType events = type("", "v1", "events");
+  auto event = [](const std::string& name, const std::string& kind, const std::string& object,
+                  const std::string& reason) {
+    return json{{"apiVersion", "v1"},
+                {"kind", "Event"},
+                {"metadata", {{"name", name}}},
+                {"involvedObject", {{"kind", kind}, {"name", object}, {"namespace", "tour"}}},
+                {"reason", reason},
+                {"type", "Normal"},
+                {"source", {{"component", "canaryd"}}}};
+  };
+  store.create(type("", "v1", "namespaces"), "", {{"metadata", {{"name", "tour"}}}});
+  store.create(events, "tour", event("a", "Canary", "hello", "Synced"));
+  store.create(events, "tour", event("b", "Deployment", "hello", "ScalingReplicaSet"));
+  store.create(events, "tour", event("c", "Canary", "other", "Synced"));
+
+  auto names = [&](const std::string& selector) {
+    std::vector<std::string> out;
+    const json list = store.list(events, "tour", {"", selector, 0, ""});
+    for (const json& item : list["items"]) {
+      out.push_back(item["metadata"]["name"]);
+    }
+    return out;
+  };
+  // What `kubectl describe canary hello` sends.
+  EXPECT_EQ(names("involvedObject.name=hello,involvedObject.namespace=tour,"
+                  "involvedObject.kind=Canary"),
+            std::vector<std::string>{"a"});
+  EXPECT_EQ(names("involvedObject.name=hello"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(names("reason!=Synced"), std::vector<std::string>{"b"});
+  EXPECT_EQ(names("source=canaryd,involvedObject.uid="), (std::vector<std::string>{"a", "b", "c"}));
+
+  // The labels are the events' own: another resource refuses them, as the API server does.
+  const ResourceType services = type("", "v1", "services");
+  try {
+    store.list(services, "tour", {"", "involvedObject.name=hello", 0, ""});
+    FAIL() << "a Service has no involvedObject field label";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code, 400);
+    EXPECT_EQ(e.message, "field label not supported: involvedObject.name");
+  }
+}
+
 }  // namespace
 }  // namespace canaryd::kubesim

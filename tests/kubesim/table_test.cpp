@@ -82,5 +82,34 @@ TEST_F(KubesimTableTest, IngressClassesShowControllerAndParameters) {
             json({"external", "k8s.io/ingress-nginx", "IngressParameters.k8s.example.com/lb"}));
 }
 
+TEST_F(KubesimTableTest, EventsShowLastSeenTypeReasonObjectAndMessageAsKubectlGetEvents) {
+  json event = created({{"metadata", {{"name", "hello.18ecc0e527a64d57"}}},
+                        {"involvedObject", {{"kind", "Canary"}, {"name", "hello"}}},
+                        {"type", "Warning"},
+                        {"reason", "Synced"},
+                        {"message", "Rolling back hello.tour: canary deployment is not ready"},
+                        {"count", 3},
+                        {"source", {{"component", "canaryd"}}}});
+  const json table = toTable(type("", "events"), json::array({event}), false);
+  EXPECT_EQ(columnNames(table),
+            (std::vector<std::string>{"Last Seen", "Type", "Reason", "Object", "Subobject",
+                                      "Source", "Message", "First Seen", "Count", "Name"}));
+  std::vector<int> priorities;
+  for (const json& c : table["columnDefinitions"])
+    priorities.push_back(c["priority"]);
+  EXPECT_EQ(priorities, (std::vector<int>{0, 0, 0, 0, 1, 1, 0, 1, 1, 1}));
+  const json cells = table["rows"][0]["cells"];
+  EXPECT_EQ(cells[1], "Warning");
+  EXPECT_EQ(cells[2], "Synced");
+  EXPECT_EQ(cells[3], "canary/hello");
+  EXPECT_EQ(cells[5], "canaryd");
+  EXPECT_EQ(cells[6], "Rolling back hello.tour: canary deployment is not ready");
+  EXPECT_EQ(cells[8], 3);
+  EXPECT_EQ(cells[9], "hello.18ecc0e527a64d57");
+  // Without first and last timestamps, both are the creation time, long ago.
+  EXPECT_EQ(cells[0], cells[7]);
+  EXPECT_EQ(cells[0].get<std::string>().back(), 'd');
+}
+
 }  // namespace
 }  // namespace canaryd::kubesim
