@@ -10,8 +10,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "canaryd/core/clock.h"
+
 #include "kubesim/api_error.h"
 #include "kubesim/schema_validation.h"
+#include "kubesim/server_side_apply.h"
 #include "kubesim/strategic_merge.h"
 #include "kubesim/table.h"
 
@@ -244,6 +247,47 @@ struct Server::Impl {
     if (!unknown.empty()) pruneUnknownFields(object, type.schema);
   }
 
+  // Server-side apply: PATCH with application/apply-patch+yaml creates the object when it does
+  // not exist (201 Created) and otherwise merges the configuration into it (200 OK).
+  std::pair<http::status, json> serverSideApplyRequest(const http::request<http::string_body>& req,
+                                                       const ResourceRequest& r, const Target& t,
+                                                       const FieldManagerWrite& write) {
+    if (t.param("fieldManager").empty()) {
+      throw ApiError{422, "Invalid",
+                     "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is "
+                     "required for apply patch"};
+    }
+    const bool force = t.param("force") == "true" || t.param("force") == "1";
+    const json applied = json::parse(req.body(), nullptr, false);
+    if (applied.is_discarded()) {
+      throw ApiError{415, "UnsupportedMediaType",
+                     "kubesim reads an apply configuration as JSON (as kubectl and controllers "
+                     "send it), not YAML"};
+    }
+    auto applyTo = [&](const json* live) {
+      json next = serverSideApply(r.type, live, applied, r.name, write, force);
+      if (!write.status) admit(r.type, next, t);
+      return next;
+    };
+    // Create or merge; an object created or deleted meanwhile sends it round again.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      try {
+        return {http::status::ok,
+                store.patch(
+                    r.type, r.ns, r.name, [&](const json& current) { return applyTo(&current); },
+                    write.status)};
+      } catch (const ApiError& e) {
+        if (e.code != 404 || write.status) throw;
+      }
+      try {
+        return {http::status::created, store.create(r.type, r.ns, applyTo(nullptr))};
+      } catch (const ApiError& e) {
+        if (e.code != 409 || e.reason != "AlreadyExists") throw;
+      }
+    }
+    throw ApiError{409, "Conflict", "the object kept being created and deleted; try again"};
+  }
+
   // Streams watch events until the client leaves, the watch is dropped or it times out.
   void serveWatch(tcp::socket& socket, const http::request<http::string_body>& req,
                   const ResourceRequest& r, const Target& t, bool asTable) {
@@ -423,6 +467,16 @@ struct Server::Impl {
       if (status && !r->type.statusSubresource) {
         throw ApiError{404, "NotFound", "the server could not find the requested resource"};
       }
+      FieldManagerWrite write;
+      write.manager = t.param("fieldManager");
+      if (write.manager.size() > 128) {
+        throw badRequest("fieldManager: Too long: may not be more than 128 bytes");
+      }
+      if (write.manager.empty()) {
+        write.manager = managerFromUserAgent(std::string(req[http::field::user_agent]));
+      }
+      write.status = status;
+      write.time = formatRfc3339(std::chrono::system_clock::now());
 
       if (method == "GET") {
         const bool watch = t.param("watch") == "true" || t.param("watch") == "1";
@@ -456,6 +510,7 @@ struct Server::Impl {
         if (object.is_discarded()) throw badRequest("the request body is not valid JSON");
         if (!object.is_object()) throw badRequest("the request body must be a JSON object");
         admit(r->type, object, t);
+        object = recordUpdate(r->type, nullptr, std::move(object), write);
         if (t.param("dryRun") == "All") return reply(http::status::created, object);
         return reply(http::status::created, store.create(r->type, r->ns, object));
       }
@@ -463,19 +518,32 @@ struct Server::Impl {
         injectFaults("update");
         json object = json::parse(req.body(), nullptr, false);
         if (object.is_discarded()) throw badRequest("the request body is not valid JSON");
-        if (!status) admit(r->type, object, t);
-        return reply(http::status::ok, store.update(r->type, r->ns, r->name, object, status));
+        if (!object.is_object()) throw badRequest("the request body must be a JSON object");
+        const ResourceType type = r->type;
+        json result = store.patch(
+            r->type, r->ns, r->name,
+            [&](const json& current) {
+              json next = object;
+              if (!status) admit(type, next, t);
+              return recordUpdate(type, &current, std::move(next), write);
+            },
+            status);
+        return reply(http::status::ok, result);
       }
       if (method == "PATCH") {
         injectFaults("patch");
         const std::string contentType(req[http::field::content_type]);
         const ResourceType type = r->type;
+        if (contentType.starts_with("application/apply-patch+yaml")) {
+          auto [code, body] = serverSideApplyRequest(req, *r, t, write);
+          return reply(code, body);
+        }
         json result = store.patch(
             r->type, r->ns, r->name,
             [&](const json& current) {
               json next = applyPatch(type, current, contentType, req.body());
               if (!status) admit(type, next, t);
-              return next;
+              return recordUpdate(type, &current, std::move(next), write);
             },
             status);
         return reply(http::status::ok, result);

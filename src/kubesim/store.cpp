@@ -365,6 +365,11 @@ json Store::commitUpdate(const ResourceType& type, const std::string& ns, const 
     } else {
       updated.erase("status");
     }
+    // The field owners a status write recorded (the server computes them; see
+    // server_side_apply.h).
+    if (meta.contains("managedFields")) {
+      updated["metadata"]["managedFields"] = meta["managedFields"];
+    }
   } else {
     updated = next;
     if (type.statusSubresource) {
