@@ -453,6 +453,19 @@ void pruneToExisting(const ResourceType& type, std::vector<Entry>& entries, cons
   }
 }
 
+// Ends a write: entries keep only fields `object` has (`all`), the ones it changed get its
+// time and version, and `object` gets them as its managedFields.
+void finish(const ResourceType& type, std::vector<Entry>& entries, const FieldSet& all,
+            const FieldManagerWrite& write, json& object) {
+  pruneToExisting(type, entries, all, write.status);
+  for (Entry& e : entries) {
+    if (!e.touched) continue;
+    e.time = write.time;
+    e.apiVersion = type.groupVersion();
+  }
+  writeEntries(object, entries);
+}
+
 }  // namespace
 
 std::string managerFromUserAgent(const std::string& userAgent) {
@@ -479,13 +492,7 @@ json recordUpdate(const ResourceType& type, const json* previous, json next,
     mine.fields.insert(changed.begin(), changed.end());
     mine.touched = true;
   }
-  pruneToExisting(type, entries, after, write.status);
-  for (Entry& e : entries) {
-    if (!e.touched) continue;
-    e.time = write.time;
-    e.apiVersion = type.groupVersion();
-  }
-  writeEntries(next, entries);
+  finish(type, entries, after, write, next);
   return next;
 }
 
@@ -620,13 +627,7 @@ json serverSideApply(const ResourceType& type, const json* live, const json& app
   }
   mine.fields = applying;
   mine.touched = true;
-  pruneToExisting(type, entries, fieldsOf(type, result, write.status), write.status);
-  for (Entry& e : entries) {
-    if (!e.touched) continue;
-    e.time = write.time;
-    e.apiVersion = type.groupVersion();
-  }
-  writeEntries(result, entries);
+  finish(type, entries, fieldsOf(type, result, write.status), write, result);
   return result;
 }
 
