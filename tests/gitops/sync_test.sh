@@ -10,6 +10,8 @@
 #      reports the conflict with canaryd on .spec.replicas; Flux's forced sync puts Git's count
 #      back after canaryd scaled the target to zero. With the patch `canaryd gitops-config
 #      --engine flux` prints added to the kustomization, forced syncs leave it at zero.
+#   The alerts go to an address in a Secret that Git writes with stringData: canaryd reads it
+#   as the API server stores it (data, base64), and the receiver gets the promotion's alert.
 #   3. Argo CD-like: client-side `kubectl apply -k GIT` (field manager
 #      kubectl-client-side-apply) every second through a promotion: it completes and the sync
 #      never changes the replicas.
@@ -33,6 +35,23 @@ source "$(dirname "$0")/../support/shell.sh"
 start_kubesim "$kubesim"
 k() { kubectl "$@"; }
 k apply -f "$src/crds/" -f "$src/crds/kubesim/" >/dev/null || exit 1
+
+# The on-call's webhook: every POST body, one per line.
+receiver_port=$(free_port)
+python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$receiver_port" "$tmp/alerts" &
+pids+=($!)
 
 git=$tmp/git
 mkdir -p "$git"
@@ -79,7 +98,32 @@ spec:
   service:
     port: 8080
     gatewayRefs: [{name: public, namespace: shop}]
-  analysis: {interval: 1s, threshold: 2, stepWeight: 50, maxWeight: 50}
+  analysis:
+    interval: 1s
+    threshold: 2
+    stepWeight: 50
+    maxWeight: 50
+    alerts:
+      - name: on-call
+        severity: info
+        providerRef: {name: on-call}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: on-call
+  namespace: shop
+stringData:
+  address: http://127.0.0.1:$receiver_port/hook
+---
+apiVersion: flagger.app/v1beta1
+kind: AlertProvider
+metadata:
+  name: on-call
+  namespace: shop
+spec:
+  type: slack
+  secretRef: {name: on-call}
 EOF
 }
 kustomization() { printf 'resources:\n  - app.yaml\n'; }
@@ -168,6 +212,9 @@ echo "syncs $n, failed $failed, conflicts $conflicts, syncs that found the targe
 [[ $reverted == 0 ]] || { fail "the sync changed the target's replicas"; cat "$tmp/flux.log"; }
 grep -q 'Promotion completed' "$tmp/canaryd.out" || fail "no promotion in canaryd's log"
 grep -q 'Rolling back web.shop' "$tmp/canaryd.out" || fail "no rollback in canaryd's log"
+wait_for 10 grep -q 'Promotion completed' "$tmp/alerts" ||
+  fail "no alert at the address the stringData Secret names: $(grep -i secret "$tmp/canaryd.out" | tail -n 3)"
+echo "alerts received at the Secret's address: $(wc -l <"$tmp/alerts" 2>/dev/null)"
 
 echo "-- who owns what (managedFields)"
 for o in deployment/web-primary service/web service/web-primary service/web-canary httproute/web; do
