@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 
 #include "kubesim/api_error.h"
+#include "kubesim/protobuf.h"
 #include "kubesim/schema_validation.h"
 #include "kubesim/strategic_merge.h"
 #include "kubesim/table.h"
@@ -210,6 +211,23 @@ struct Server::Impl {
     throw ApiError{404, "NotFound", "unknown admin endpoint"};
   }
 
+  // The object a POST or PUT sends: JSON, or protobuf as kubectl's typed commands (kubectl
+  // create namespace, secret, deployment, ...) send built-in kinds.
+  json bodyObject(const http::request<http::string_body>& req, const ResourceType& type) {
+    if (!isProtobufContentType(std::string(req[http::field::content_type]))) {
+      json object = json::parse(req.body(), nullptr, false);
+      if (object.is_discarded()) throw badRequest("the request body is not valid JSON");
+      return object;
+    }
+    json object = decodeProtobuf(req.body());
+    if (object["apiVersion"] != type.groupVersion() || object["kind"] != type.kind) {
+      throw badRequest("the object provided is unrecognized (must be of type " + type.kind + " " +
+                       type.groupVersion() + ", got " + object["kind"].get<std::string>() + " " +
+                       object["apiVersion"].get<std::string>() + ")");
+    }
+    return object;
+  }
+
   // Validates a custom resource against its schema (422), rejects unknown fields under
   // fieldValidation=Strict (400) and otherwise prunes them; defaults built-in kinds.
   void admit(const ResourceType& type, json& object, const Target& t) {
@@ -345,18 +363,19 @@ struct Server::Impl {
                        "with --allow-remote to serve others)"};
       }
       // A web page can send a cross-origin POST without asking first only as text/plain, a
-      // form or multipart: every write must say JSON (or a JSON patch type).
+      // form or multipart: every write must say JSON (or a JSON patch type), YAML or protobuf.
       if (method == "POST" || method == "PUT" || method == "PATCH") {
         const std::string type(req[http::field::content_type]);
-        if (type.find("protobuf") != std::string::npos) {
-          throw ApiError{415, "UnsupportedMediaType",
-                         "kubesim speaks JSON only; use kubectl apply -f with a manifest instead "
-                         "of commands that send protobuf (kubectl create namespace, ...)"};
-        }
-        if (type.find("json") == std::string::npos && type.find("yaml") == std::string::npos) {
+        if (type.find("json") == std::string::npos && type.find("yaml") == std::string::npos &&
+            !isProtobufContentType(type)) {
           throw ApiError{415, "UnsupportedMediaType",
                          "a write must be sent as application/json (or a JSON patch type), got " +
                              (type.empty() ? std::string("no Content-Type") : type)};
+        }
+        if (method == "PATCH" && isProtobufContentType(type)) {
+          throw ApiError{415, "UnsupportedMediaType",
+                         "a patch is JSON (application/json-patch+json, merge-patch+json, "
+                         "strategic-merge-patch+json) or YAML (apply-patch+yaml), not protobuf"};
         }
       }
       if (s.empty()) return reply(http::status::ok, {{"paths", {"/api", "/apis", "/version"}}});
@@ -452,8 +471,7 @@ struct Server::Impl {
       if (method == "POST") {
         injectFaults("create");
         if (!r->name.empty()) throw ApiError{405, "MethodNotAllowed", "POST to a collection only"};
-        json object = json::parse(req.body(), nullptr, false);
-        if (object.is_discarded()) throw badRequest("the request body is not valid JSON");
+        json object = bodyObject(req, r->type);
         if (!object.is_object()) throw badRequest("the request body must be a JSON object");
         admit(r->type, object, t);
         if (t.param("dryRun") == "All") return reply(http::status::created, object);
@@ -461,8 +479,7 @@ struct Server::Impl {
       }
       if (method == "PUT") {
         injectFaults("update");
-        json object = json::parse(req.body(), nullptr, false);
-        if (object.is_discarded()) throw badRequest("the request body is not valid JSON");
+        json object = bodyObject(req, r->type);
         if (!status) admit(r->type, object, t);
         return reply(http::status::ok, store.update(r->type, r->ns, r->name, object, status));
       }

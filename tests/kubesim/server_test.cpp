@@ -1,5 +1,7 @@
 #include "kubesim/server.h"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -32,6 +34,22 @@ class KubesimServerTest : public ::testing::Test {
       request.headers = {{"Content-Type", "application/json"}};
       request.body = body.dump();
     }
+    auto response = client.send(request);
+    if (!response) {
+      ADD_FAILURE() << method << " " << path << ": " << response.error().message();
+      return {};
+    }
+    return {response->status, json::parse(response->body, nullptr, false)};
+  }
+
+  // `body` sent as it is, with `contentType`.
+  Answer sendRaw(const std::string& method, const std::string& path, const std::string& contentType,
+                 const std::string& body) {
+    HttpRequest request;
+    request.method = method;
+    request.url = base + path;
+    request.headers = {{"Content-Type", contentType}};
+    request.body = body;
     auto response = client.send(request);
     if (!response) {
       ADD_FAILURE() << method << " " << path << ": " << response.error().message();
@@ -166,6 +184,54 @@ TEST_F(KubesimServerTest, DaemonSetsGetTheirDefaultsAndAStatusButNoScale) {
   EXPECT_EQ(created.body["spec"]["revisionHistoryLimit"], 10);
   EXPECT_EQ(send("GET", "/apis/apps/v1/namespaces/default/daemonsets/agent/status").status, 200);
   EXPECT_EQ(send("GET", "/apis/apps/v1/namespaces/default/daemonsets/agent/scale").status, 404);
+}
+
+std::string capturedBody(const std::string& name) {
+  std::ifstream in(std::string(CANARYD_SOURCE_DIR) + "/tests/kubesim/data/" + name,
+                   std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+constexpr const char* kProtobuf = "application/vnd.kubernetes.protobuf";
+
+// What `kubectl create deployment` sends (tests/kubesim/data/deployment.pb) is created and
+// answered as JSON, defaulted as a JSON create would be.
+TEST_F(KubesimServerTest, ProtobufCreatesAreAnsweredInJson) {
+  Answer created = sendRaw("POST", "/apis/apps/v1/namespaces/default/deployments", kProtobuf,
+                           capturedBody("deployment.pb"));
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["apiVersion"], "apps/v1");
+  EXPECT_EQ(created.body["spec"]["replicas"], 3);
+  EXPECT_EQ(created.body["spec"]["progressDeadlineSeconds"], 600);
+  EXPECT_EQ(send("GET", "/apis/apps/v1/namespaces/default/deployments/d1")
+                .body["spec"]["template"]["spec"]["containers"][0]["image"],
+            "nginx:1.27");
+  Answer ns = sendRaw("POST", "/api/v1/namespaces", kProtobuf, capturedBody("namespace.pb"));
+  ASSERT_EQ(ns.status, 201) << ns.body.dump();
+  EXPECT_EQ(ns.body["status"]["phase"], "Active");
+}
+
+TEST_F(KubesimServerTest, ProtobufOfAnotherKindOrMalformedIsRefused) {
+  Answer wrongKind = sendRaw("POST", "/apis/apps/v1/namespaces/default/deployments", kProtobuf,
+                             capturedBody("namespace.pb"));
+  EXPECT_EQ(wrongKind.status, 400) << wrongKind.body.dump();
+  Answer cut =
+      sendRaw("POST", "/api/v1/namespaces", kProtobuf, capturedBody("namespace.pb").substr(0, 20));
+  EXPECT_EQ(cut.status, 400) << cut.body.dump();
+  EXPECT_EQ(cut.body["reason"], "BadRequest");
+  Answer notProtobuf = sendRaw("POST", "/api/v1/namespaces", kProtobuf, R"({"kind":"x"})");
+  EXPECT_EQ(notProtobuf.status, 400);
+  // The CSRF guard: a body that is neither JSON, YAML nor protobuf is not read.
+  Answer text = sendRaw("POST", "/api/v1/namespaces", "text/plain",
+                        R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"t"}})");
+  EXPECT_EQ(text.status, 415);
+  EXPECT_EQ(send("GET", "/api/v1/namespaces/t").status, 404);
+  // Patches are never protobuf.
+  EXPECT_EQ(sendRaw("PATCH", "/api/v1/namespaces/default", kProtobuf, capturedBody("namespace.pb"))
+                .status,
+            415);
 }
 
 }  // namespace
