@@ -663,8 +663,8 @@ json decodeProtobuf(std::string_view body) {
   }
   if (m == nullptr) {
     throw notDecodedError(
-        "a " + (kind.empty() ? std::string("body without a kind") : kind) +
-        (apiVersion.empty() ? std::string() : " of " + apiVersion) +
+        (kind.empty() ? std::string("a body without a kind")
+                      : "the kind " + kind + " (" + apiVersion + ")") +
         " (it decodes v1 Namespace, Secret, ConfigMap, ServiceAccount, Service and apps/v1 "
         "Deployment)");
   }

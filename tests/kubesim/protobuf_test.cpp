@@ -139,7 +139,7 @@ TEST(KubesimProtobufTest, FieldsNotDecodedAre415NamingTheField) {
       << message;
   // A kind the decoder does not know.
   EXPECT_EQ(errorCode(envelope("v1", "Pod", ""), &message), 415);
-  EXPECT_NE(message.find("Pod of v1"), std::string::npos) << message;
+  EXPECT_NE(message.find("the kind Pod (v1)"), std::string::npos) << message;
   // A compressed raw object.
   EXPECT_EQ(errorCode(envelope("v1", "Namespace", "") + bytesField(3, "gzip"), &message), 415);
 }
