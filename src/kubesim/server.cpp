@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +12,7 @@
 #include <boost/beast/http.hpp>
 
 #include "kubesim/api_error.h"
+#include "kubesim/cluster_ips.h"
 #include "kubesim/protobuf.h"
 #include "kubesim/schema_validation.h"
 #include "kubesim/strategic_merge.h"
@@ -209,6 +211,29 @@ struct Server::Impl {
       return {{"compactedThrough", store.resourceVersion()}};
     }
     throw ApiError{404, "NotFound", "unknown admin endpoint"};
+  }
+
+  // Service writes one at a time, from reading the cluster IPs in use to the write that takes
+  // one (the API server's allocator).
+  std::mutex clusterIPsMu;
+
+  // The cluster IPs in use, and the lock that keeps them so, while a Service is written;
+  // inert for other types.
+  struct ClusterIPs {
+    std::unique_lock<std::mutex> lock;
+    std::set<std::string> inUse;
+    bool service = false;
+    void assign(json& object, const json* current) const {
+      if (service) assignClusterIP(object, current, inUse);
+    }
+  };
+  ClusterIPs reserveClusterIPs(const ResourceType& type) {
+    ClusterIPs ips;
+    if (!type.group.empty() || type.resource != "services") return ips;
+    ips.service = true;
+    ips.lock = std::unique_lock(clusterIPsMu);
+    ips.inUse = clusterIPsInUse(store.list(type, "", ListQuery{})["items"]);
+    return ips;
   }
 
   // The object a POST or PUT sends: JSON, or protobuf as kubectl's typed commands (kubectl
@@ -474,24 +499,35 @@ struct Server::Impl {
         json object = bodyObject(req, r->type);
         if (!object.is_object()) throw badRequest("the request body must be a JSON object");
         admit(r->type, object, t);
+        const ClusterIPs ips = reserveClusterIPs(r->type);
+        ips.assign(object, nullptr);
         if (t.param("dryRun") == "All") return reply(http::status::created, object);
         return reply(http::status::created, store.create(r->type, r->ns, object));
       }
       if (method == "PUT") {
         injectFaults("update");
         json object = bodyObject(req, r->type);
-        if (!status) admit(r->type, object, t);
+        const ClusterIPs ips = reserveClusterIPs(r->type);
+        if (!status) {
+          admit(r->type, object, t);
+          if (ips.service) {
+            json current = store.get(r->type, r->ns, r->name);
+            ips.assign(object, &current);
+          }
+        }
         return reply(http::status::ok, store.update(r->type, r->ns, r->name, object, status));
       }
       if (method == "PATCH") {
         injectFaults("patch");
         const std::string contentType(req[http::field::content_type]);
         const ResourceType type = r->type;
+        const ClusterIPs ips = reserveClusterIPs(r->type);
         json result = store.patch(
             r->type, r->ns, r->name,
             [&](const json& current) {
               json next = applyPatch(type, current, contentType, req.body());
               if (!status) admit(type, next, t);
+              if (!status) ips.assign(next, &current);
               return next;
             },
             status);

@@ -243,6 +243,45 @@ k create service clusterip web -n made --tcp=80:8080 >"$tmp/out" 2>&1 || fail "c
 k label namespace made team=a >/dev/null 2>&1 || fail "label a created namespace"
 k create namespace made >"$tmp/out" 2>&1 && fail "a second create namespace made succeeded"
 expect_line "$tmp/out" 'AlreadyExists.*"made" already exists' "AlreadyExists after protobuf create"
+# A Secret applied with stringData reads back with data (base64) and type Opaque, as from a
+# real API server; a Service reads back with the API server's defaults.
+cat >"$tmp/defaults.yaml" <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata: {name: plain, namespace: made}
+stringData: {password: "s3cret"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: made}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80}]
+YAML
+k apply -f "$tmp/defaults.yaml" >"$tmp/out" 2>&1 || fail "apply stringData secret and service: $(cat "$tmp/out")"
+[[ $(k get secret plain -n made -o jsonpath='{.type} {.data.password}') == "Opaque $(printf s3cret | base64)" ]] ||
+  fail "stringData read back as data: $(k get secret plain -n made -o json)"
+[[ -z $(k get secret plain -n made -o jsonpath='{.stringData}') ]] || fail "stringData kept"
+k apply -f "$tmp/defaults.yaml" >"$tmp/out" 2>&1
+expect_line "$tmp/out" '^secret/plain (unchanged|configured)$' "re-apply the stringData secret"
+[[ $(k get service api -n made -o jsonpath='{.spec.type} {.spec.sessionAffinity} {.spec.ports[0].protocol} {.spec.ports[0].targetPort} {.spec.ipFamilies} {.spec.ipFamilyPolicy} {.spec.internalTrafficPolicy}') == 'ClusterIP None TCP 80 ["IPv4"] SingleStack Cluster' ]] ||
+  fail "service defaults: $(k get service api -n made -o json)"
+api_ip=$(k get service api -n made -o jsonpath='{.spec.clusterIP}')
+web_ip=$(k get service web -n made -o jsonpath='{.spec.clusterIP}')
+[[ $api_ip =~ ^10\.96\.[0-9]+\.[0-9]+$ && $web_ip =~ ^10\.96\. && $api_ip != "$web_ip" ]] ||
+  fail "cluster IPs allocated and distinct: api '$api_ip', web '$web_ip'"
+[[ $(k get service api -n made -o jsonpath='{.spec.clusterIPs[0]}') == "$api_ip" ]] || fail "clusterIPs"
+sed 's/port: 80}/port: 81}/' "$tmp/defaults.yaml" | k apply -f - >"$tmp/out" 2>&1 ||
+  fail "re-apply the service: $(cat "$tmp/out")"
+[[ $(k get service api -n made -o jsonpath='{.spec.clusterIP} {.spec.ports[0].port}') == "$api_ip 81" ]] ||
+  fail "the cluster IP is kept on update: $(k get service api -n made -o json)"
+k get service api -n made -o json | python3 -c 'import json,sys; o=json.load(sys.stdin); del o["spec"]["clusterIP"]; del o["spec"]["clusterIPs"]; print(json.dumps(o))' |
+  k replace -f - >"$tmp/out" 2>&1 || fail "replace without clusterIP: $(cat "$tmp/out")"
+[[ $(k get service api -n made -o jsonpath='{.spec.clusterIP}') == "$api_ip" ]] || fail "replace kept the cluster IP"
+k get services -n made >"$tmp/out" 2>&1 || fail "get services"
+expect_line "$tmp/out" '^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE$' "service columns"
+expect_line "$tmp/out" "^api +ClusterIP +${api_ip//./\\.} +<none> +81/TCP +[0-9]+s$" "service row"
+
 # A protobuf field kubesim does not decode is a 415 that says which and what works instead.
 printf 'k8s\0' >"$tmp/unknown.pb"
 printf '\x0a\x0f\x0a\x02v1\x12\x09Namespace\x12\x05\x0a\x03\xa0\x06\x01' >>"$tmp/unknown.pb"

@@ -234,5 +234,112 @@ TEST_F(KubesimServerTest, ProtobufOfAnotherKindOrMalformedIsRefused) {
             415);
 }
 
+// stringData is merged into data (base64, winning over data) and dropped on create, update
+// and patch; type defaults to Opaque.
+TEST_F(KubesimServerTest, SecretStringDataIsMergedIntoData) {
+  const std::string path = "/api/v1/namespaces/default/secrets";
+  Answer created = send("POST", path, json::parse(R"({"apiVersion": "v1", "kind": "Secret",
+      "metadata": {"name": "creds"}, "data": {"user": "b2xk", "keep": "a2VlcA=="},
+      "stringData": {"user": "admin", "password": "s3cret"}})"));
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["type"], "Opaque");
+  EXPECT_FALSE(created.body.contains("stringData"));
+  EXPECT_EQ(created.body["data"], json::parse(R"({"user": "YWRtaW4=", "password": "czNjcmV0",
+                                                  "keep": "a2VlcA=="})"));
+  Answer read = send("GET", path + "/creds");
+  EXPECT_EQ(read.body["data"]["user"], "YWRtaW4=");
+  EXPECT_FALSE(read.body.contains("stringData"));
+
+  json replaced = read.body;
+  replaced["stringData"] = {{"password", "new"}};
+  Answer updated = send("PUT", path + "/creds", replaced);
+  ASSERT_EQ(updated.status, 200) << updated.body.dump();
+  EXPECT_EQ(updated.body["data"]["password"], "bmV3");
+  EXPECT_FALSE(updated.body.contains("stringData"));
+
+  Answer patched = sendRaw("PATCH", path + "/creds", "application/merge-patch+json",
+                           R"({"stringData": {"token": "t"}})");
+  ASSERT_EQ(patched.status, 200) << patched.body.dump();
+  EXPECT_EQ(patched.body["data"]["token"], "dA==");
+  EXPECT_EQ(patched.body["data"]["password"], "bmV3");
+  EXPECT_FALSE(send("GET", path + "/creds").body.contains("stringData"));
+
+  Answer typed = send("POST", path, json::parse(R"({"apiVersion": "v1", "kind": "Secret",
+      "metadata": {"name": "tls"}, "type": "kubernetes.io/tls"})"));
+  EXPECT_EQ(typed.body["type"], "kubernetes.io/tls");
+  EXPECT_EQ(send("POST", path, json::parse(R"({"apiVersion": "v1", "kind": "Secret",
+      "metadata": {"name": "bad"}, "stringData": {"n": 1}})"))
+                .status,
+            400);
+}
+
+json service(const std::string& name, const json& spec) {
+  return {
+      {"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", name}}}, {"spec", spec}};
+}
+
+TEST_F(KubesimServerTest, ServicesGetTheApiServersDefaults) {
+  Answer created = send("POST", "/api/v1/namespaces/default/services",
+                        service("web", json::parse(R"({"selector": {"app": "web"},
+                                          "ports": [{"port": 80}, {"name": "m", "port": 9090,
+                                                     "targetPort": "metrics", "protocol": "UDP"}]})")));
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["spec"], json::parse(R"({
+      "selector": {"app": "web"},
+      "ports": [{"port": 80, "protocol": "TCP", "targetPort": 80},
+                {"name": "m", "port": 9090, "targetPort": "metrics", "protocol": "UDP"}],
+      "type": "ClusterIP", "sessionAffinity": "None",
+      "clusterIP": "10.96.0.1", "clusterIPs": ["10.96.0.1"],
+      "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
+      "internalTrafficPolicy": "Cluster"})"));
+  Answer external = send("POST", "/api/v1/namespaces/default/services",
+                         service("ext", {{"type", "ExternalName"}, {"externalName", "a.example"}}));
+  ASSERT_EQ(external.status, 201) << external.body.dump();
+  EXPECT_FALSE(external.body["spec"].contains("clusterIP"));
+  EXPECT_EQ(external.body["spec"]["sessionAffinity"], "None");
+  Answer nodePort = send("POST", "/api/v1/namespaces/default/services",
+                         service("np", {{"type", "NodePort"}, {"ports", {{{"port", 80}}}}}));
+  EXPECT_EQ(nodePort.body["spec"]["externalTrafficPolicy"], "Cluster");
+  EXPECT_EQ(nodePort.body["spec"]["clusterIP"], "10.96.0.2");
+  Answer headless = send("POST", "/api/v1/namespaces/default/services",
+                         service("hl", {{"clusterIP", "None"}, {"ports", {{{"port", 80}}}}}));
+  EXPECT_EQ(headless.body["spec"]["clusterIPs"], json::array({"None"}));
+}
+
+// An update that leaves the cluster IP out keeps it (a client such as canaryd's controller
+// writes Services without it); changing it is refused; a taken address is refused.
+TEST_F(KubesimServerTest, AServicesClusterIPIsKeptAndUnique) {
+  const std::string path = "/api/v1/namespaces/default/services";
+  ASSERT_EQ(send("POST", path, service("a", {{"ports", {{{"port", 80}}}}})).status, 201);
+  Answer b = send("POST", path, service("b", {{"ports", {{{"port", 80}}}}}));
+  ASSERT_EQ(b.status, 201);
+  EXPECT_EQ(b.body["spec"]["clusterIP"], "10.96.0.2");
+
+  json replaced = service("b", {{"ports", {{{"port", 81}}}}});
+  replaced["metadata"]["resourceVersion"] = b.body["metadata"]["resourceVersion"];
+  Answer updated = send("PUT", path + "/b", replaced);
+  ASSERT_EQ(updated.status, 200) << updated.body.dump();
+  EXPECT_EQ(updated.body["spec"]["clusterIP"], "10.96.0.2");
+  EXPECT_EQ(updated.body["spec"]["clusterIPs"], json::array({"10.96.0.2"}));
+  EXPECT_EQ(updated.body["spec"]["ports"][0]["targetPort"], 81);
+
+  Answer merged = sendRaw("PATCH", path + "/b", "application/merge-patch+json",
+                          R"({"spec": {"clusterIP": null, "clusterIPs": null}})");
+  ASSERT_EQ(merged.status, 200) << merged.body.dump();
+  EXPECT_EQ(merged.body["spec"]["clusterIP"], "10.96.0.2");
+
+  Answer changed = sendRaw("PATCH", path + "/b", "application/merge-patch+json",
+                           R"({"spec": {"clusterIP": "10.96.0.9", "clusterIPs": ["10.96.0.9"]}})");
+  EXPECT_EQ(changed.status, 422) << changed.body.dump();
+  Answer taken = send("POST", path, service("c", {{"clusterIP", "10.96.0.1"}}));
+  EXPECT_EQ(taken.status, 422) << taken.body.dump();
+  EXPECT_NE(taken.body["message"].get<std::string>().find("already allocated"), std::string::npos);
+
+  // A deleted Service's address is free again.
+  ASSERT_EQ(send("DELETE", path + "/a").status, 200);
+  EXPECT_EQ(send("POST", path, service("d", json::object())).body["spec"]["clusterIP"],
+            "10.96.0.1");
+}
+
 }  // namespace
 }  // namespace canaryd::kubesim
