@@ -4,6 +4,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -76,6 +77,26 @@ class KubesimServerTest : public ::testing::Test {
     return event;
   }
 
+  // The events of a watch on `path` (a query of its own), until `count` arrived or it ends.
+  std::vector<json> watchEvents(const std::string& path, std::size_t count) {
+    HttpRequest request;
+    request.url = base + path + "&watch=true&timeoutSeconds=5";
+    request.timeout = std::chrono::seconds(10);
+    std::string received;
+    std::vector<json> events;
+    auto response = client.stream(request, [&](std::string_view chunk) {
+      received += chunk;
+      for (auto newline = received.find('\n'); newline != std::string::npos;
+           newline = received.find('\n')) {
+        events.push_back(json::parse(received.substr(0, newline), nullptr, false));
+        received.erase(0, newline + 1);
+      }
+      return events.size() < count;
+    });
+    EXPECT_TRUE(response.ok());
+    return events;
+  }
+
   void installWidgets() {
     ASSERT_EQ(send("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
                    testing::widgetCrd())
@@ -119,6 +140,49 @@ TEST_F(KubesimServerTest, ACustomResourceAnswersAtEveryServedVersion) {
   Answer asBeta = send("GET", "/apis/example.com/v1beta1/namespaces/default/widgets/w");
   EXPECT_EQ(asBeta.body["apiVersion"], "example.com/v1beta1");
   EXPECT_EQ(asBeta.body["spec"]["size"], 4);
+}
+
+// Conversion strategy None: every answer and watch event carries the version asked with,
+// whichever version the object was written with (v1beta1 is the storage version).
+TEST_F(KubesimServerTest, EveryWriteAndWatchEventAnswersAtTheVersionAskedWith) {
+  installWidgets();
+  const std::string v1 = "/apis/example.com/v1/namespaces/default/widgets";
+  const std::string beta = "/apis/example.com/v1beta1/namespaces/default/widgets";
+  Answer created = send("POST", v1, testing::widget("example.com/v1", "w", 1));
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["apiVersion"], "example.com/v1");
+  const std::string from = created.body["metadata"]["resourceVersion"];
+
+  json replaced = created.body;
+  replaced["spec"]["size"] = 2;
+  Answer updated = send("PUT", v1 + "/w", replaced);
+  ASSERT_EQ(updated.status, 200) << updated.body.dump();
+  EXPECT_EQ(updated.body["apiVersion"], "example.com/v1");
+  Answer patched =
+      sendRaw("PATCH", beta + "/w", "application/merge-patch+json", R"({"spec": {"size": 3}})");
+  ASSERT_EQ(patched.status, 200) << patched.body.dump();
+  EXPECT_EQ(patched.body["apiVersion"], "example.com/v1beta1");
+  json status = patched.body;
+  status["status"] = {{"phase", "Ready"}};
+  Answer statusUpdated = send("PUT", v1 + "/w/status", status);
+  ASSERT_EQ(statusUpdated.status, 200) << statusUpdated.body.dump();
+  EXPECT_EQ(statusUpdated.body["apiVersion"], "example.com/v1");
+  Answer deleted = send("DELETE", v1 + "/w");
+  ASSERT_EQ(deleted.status, 200) << deleted.body.dump();
+  EXPECT_EQ(deleted.body["apiVersion"], "example.com/v1");
+
+  // The history since the create, watched at each version.
+  for (const std::string version : {"v1", "v1beta1"}) {
+    SCOPED_TRACE(version);
+    std::vector<json> events = watchEvents(
+        "/apis/example.com/" + version + "/namespaces/default/widgets?resourceVersion=" + from, 4);
+    ASSERT_EQ(events.size(), 4u);
+    for (const json& e : events) {
+      EXPECT_EQ(e["object"]["apiVersion"], "example.com/" + version) << e.dump();
+    }
+    EXPECT_EQ(events[1]["object"]["spec"]["size"], 3);
+    EXPECT_EQ(events[3]["type"], "DELETED");
+  }
 }
 
 TEST_F(KubesimServerTest, AVersionThatIsNotServedIsNotFound) {
