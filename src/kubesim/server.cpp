@@ -226,6 +226,10 @@ struct Server::Impl {
     void assign(json& object, const json* current) const {
       if (service) assignClusterIP(object, current, inUse);
     }
+    // Once the write is done; the answer is sent without the lock.
+    void release() {
+      if (lock.owns_lock()) lock.unlock();
+    }
   };
   ClusterIPs reserveClusterIPs(const ResourceType& type) {
     ClusterIPs ips;
@@ -394,7 +398,8 @@ struct Server::Impl {
         if (type.find("json") == std::string::npos && type.find("yaml") == std::string::npos &&
             !isProtobufContentType(type)) {
           throw ApiError{415, "UnsupportedMediaType",
-                         "a write must be sent as application/json (or a JSON patch type), got " +
+                         "a write must be sent as application/json (or a JSON patch type), YAML "
+                         "or Kubernetes protobuf, got " +
                              (type.empty() ? std::string("no Content-Type") : type)};
         }
         if (method == "PATCH" && isProtobufContentType(type)) {
@@ -499,15 +504,16 @@ struct Server::Impl {
         json object = bodyObject(req, r->type);
         if (!object.is_object()) throw badRequest("the request body must be a JSON object");
         admit(r->type, object, t);
-        const ClusterIPs ips = reserveClusterIPs(r->type);
+        ClusterIPs ips = reserveClusterIPs(r->type);
         ips.assign(object, nullptr);
-        if (t.param("dryRun") == "All") return reply(http::status::created, object);
-        return reply(http::status::created, store.create(r->type, r->ns, object));
+        if (t.param("dryRun") != "All") object = store.create(r->type, r->ns, object);
+        ips.release();
+        return reply(http::status::created, object);
       }
       if (method == "PUT") {
         injectFaults("update");
         json object = bodyObject(req, r->type);
-        const ClusterIPs ips = reserveClusterIPs(r->type);
+        ClusterIPs ips = reserveClusterIPs(r->type);
         if (!status) {
           admit(r->type, object, t);
           if (ips.service) {
@@ -515,13 +521,15 @@ struct Server::Impl {
             ips.assign(object, &current);
           }
         }
-        return reply(http::status::ok, store.update(r->type, r->ns, r->name, object, status));
+        json updated = store.update(r->type, r->ns, r->name, object, status);
+        ips.release();
+        return reply(http::status::ok, updated);
       }
       if (method == "PATCH") {
         injectFaults("patch");
         const std::string contentType(req[http::field::content_type]);
         const ResourceType type = r->type;
-        const ClusterIPs ips = reserveClusterIPs(r->type);
+        ClusterIPs ips = reserveClusterIPs(r->type);
         json result = store.patch(
             r->type, r->ns, r->name,
             [&](const json& current) {
@@ -531,6 +539,7 @@ struct Server::Impl {
               return next;
             },
             status);
+        ips.release();
         return reply(http::status::ok, result);
       }
       if (method == "DELETE") {
