@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -13,6 +14,8 @@
 #include "canaryd/core/clock.h"
 
 #include "kubesim/api_error.h"
+#include "kubesim/cluster_ips.h"
+#include "kubesim/protobuf.h"
 #include "kubesim/schema_validation.h"
 #include "kubesim/server_side_apply.h"
 #include "kubesim/strategic_merge.h"
@@ -213,6 +216,50 @@ struct Server::Impl {
     throw ApiError{404, "NotFound", "unknown admin endpoint"};
   }
 
+  // Service writes one at a time, from reading the cluster IPs in use to the write that takes
+  // one (the API server's allocator).
+  std::mutex clusterIPsMu;
+
+  // The cluster IPs in use, and the lock that keeps them so, while a Service is written;
+  // inert for other types.
+  struct ClusterIPs {
+    std::unique_lock<std::mutex> lock;
+    std::set<std::string> inUse;
+    bool service = false;
+    void assign(json& object, const json* current) const {
+      if (service) assignClusterIP(object, current, inUse);
+    }
+    // Once the write is done; the answer is sent without the lock.
+    void release() {
+      if (lock.owns_lock()) lock.unlock();
+    }
+  };
+  ClusterIPs reserveClusterIPs(const ResourceType& type) {
+    ClusterIPs ips;
+    if (!type.group.empty() || type.resource != "services") return ips;
+    ips.service = true;
+    ips.lock = std::unique_lock(clusterIPsMu);
+    ips.inUse = clusterIPsInUse(store.list(type, "", ListQuery{})["items"]);
+    return ips;
+  }
+
+  // The object a POST or PUT sends: JSON, or protobuf as kubectl's typed commands (kubectl
+  // create namespace, secret, deployment, ...) send built-in kinds.
+  json bodyObject(const http::request<http::string_body>& req, const ResourceType& type) {
+    if (!isProtobufContentType(std::string(req[http::field::content_type]))) {
+      json object = json::parse(req.body(), nullptr, false);
+      if (object.is_discarded()) throw badRequest("the request body is not valid JSON");
+      return object;
+    }
+    json object = decodeProtobuf(req.body());
+    if (object["apiVersion"] != type.groupVersion() || object["kind"] != type.kind) {
+      throw badRequest("the object provided is unrecognized (must be of type " + type.kind + " " +
+                       type.groupVersion() + ", got " + object["kind"].get<std::string>() + " " +
+                       object["apiVersion"].get<std::string>() + ")");
+    }
+    return object;
+  }
+
   // Validates a custom resource against its schema (422), rejects unknown fields under
   // fieldValidation=Strict (400) and otherwise prunes them; defaults built-in kinds.
   void admit(const ResourceType& type, json& object, const Target& t) {
@@ -264,9 +311,13 @@ struct Server::Impl {
                      "kubesim reads an apply configuration as JSON (as kubectl and controllers "
                      "send it), not YAML"};
     }
+    ClusterIPs ips = reserveClusterIPs(r.type);
     auto applyTo = [&](const json* live) {
       json next = serverSideApply(r.type, live, applied, r.name, write, force);
-      if (!write.status) admit(r.type, next, t);
+      if (!write.status) {
+        admit(r.type, next, t);
+        ips.assign(next, live);
+      }
       return next;
     };
     // Create or merge; an object created or deleted meanwhile sends it round again.
@@ -389,18 +440,20 @@ struct Server::Impl {
                        "with --allow-remote to serve others)"};
       }
       // A web page can send a cross-origin POST without asking first only as text/plain, a
-      // form or multipart: every write must say JSON (or a JSON patch type).
+      // form or multipart: every write must say JSON (or a JSON patch type), YAML or protobuf.
       if (method == "POST" || method == "PUT" || method == "PATCH") {
         const std::string type(req[http::field::content_type]);
-        if (type.find("protobuf") != std::string::npos) {
+        if (type.find("json") == std::string::npos && type.find("yaml") == std::string::npos &&
+            !isProtobufContentType(type)) {
           throw ApiError{415, "UnsupportedMediaType",
-                         "kubesim speaks JSON only; use kubectl apply -f with a manifest instead "
-                         "of commands that send protobuf (kubectl create namespace, ...)"};
-        }
-        if (type.find("json") == std::string::npos && type.find("yaml") == std::string::npos) {
-          throw ApiError{415, "UnsupportedMediaType",
-                         "a write must be sent as application/json (or a JSON patch type), got " +
+                         "a write must be sent as application/json (or a JSON patch type), YAML "
+                         "or Kubernetes protobuf, got " +
                              (type.empty() ? std::string("no Content-Type") : type)};
+        }
+        if (method == "PATCH" && isProtobufContentType(type)) {
+          throw ApiError{415, "UnsupportedMediaType",
+                         "a patch is JSON (application/json-patch+json, merge-patch+json, "
+                         "strategic-merge-patch+json) or YAML (apply-patch+yaml), not protobuf"};
         }
       }
       if (s.empty()) return reply(http::status::ok, {{"paths", {"/api", "/apis", "/version"}}});
@@ -506,28 +559,33 @@ struct Server::Impl {
       if (method == "POST") {
         injectFaults("create");
         if (!r->name.empty()) throw ApiError{405, "MethodNotAllowed", "POST to a collection only"};
-        json object = json::parse(req.body(), nullptr, false);
-        if (object.is_discarded()) throw badRequest("the request body is not valid JSON");
+        json object = bodyObject(req, r->type);
         if (!object.is_object()) throw badRequest("the request body must be a JSON object");
         admit(r->type, object, t);
+        ClusterIPs ips = reserveClusterIPs(r->type);
         object = recordUpdate(r->type, nullptr, std::move(object), write);
-        if (t.param("dryRun") == "All") return reply(http::status::created, object);
-        return reply(http::status::created, store.create(r->type, r->ns, object));
+        ips.assign(object, nullptr);  // after: an allocated address is no manager's field
+        if (t.param("dryRun") != "All") object = store.create(r->type, r->ns, object);
+        ips.release();
+        return reply(http::status::created, object);
       }
       if (method == "PUT") {
         injectFaults("update");
-        json object = json::parse(req.body(), nullptr, false);
-        if (object.is_discarded()) throw badRequest("the request body is not valid JSON");
+        json object = bodyObject(req, r->type);
         if (!object.is_object()) throw badRequest("the request body must be a JSON object");
         const ResourceType type = r->type;
+        ClusterIPs ips = reserveClusterIPs(r->type);
         json result = store.patch(
             r->type, r->ns, r->name,
             [&](const json& current) {
               json next = object;
               if (!status) admit(type, next, t);
-              return recordUpdate(type, &current, std::move(next), write);
+              next = recordUpdate(type, &current, std::move(next), write);
+              if (!status) ips.assign(next, &current);
+              return next;
             },
             status);
+        ips.release();
         return reply(http::status::ok, result);
       }
       if (method == "PATCH") {
@@ -538,14 +596,18 @@ struct Server::Impl {
           auto [code, body] = serverSideApplyRequest(req, *r, t, write);
           return reply(code, body);
         }
+        ClusterIPs ips = reserveClusterIPs(r->type);
         json result = store.patch(
             r->type, r->ns, r->name,
             [&](const json& current) {
               json next = applyPatch(type, current, contentType, req.body());
               if (!status) admit(type, next, t);
-              return recordUpdate(type, &current, std::move(next), write);
+              next = recordUpdate(type, &current, std::move(next), write);
+              if (!status) ips.assign(next, &current);
+              return next;
             },
             status);
+        ips.release();
         return reply(http::status::ok, result);
       }
       if (method == "DELETE") {

@@ -4,6 +4,8 @@
 #include <map>
 #include <string>
 
+#include "canaryd/core/base64.h"
+
 #include "kubesim/api_error.h"
 
 namespace canaryd::kubesim {
@@ -215,7 +217,74 @@ json applyPatch(const ResourceType& type, const json& current, std::string_view 
                      "application/strategic-merge-patch+json"};
 }
 
+namespace {
+
+// A Secret's stringData merged into data (base64; stringData wins for the same key) and
+// dropped, as the API server does on every write; type Opaque when absent.
+void defaultSecret(json& object) {
+  if (!object.contains("type") || object["type"].is_null() || object["type"] == "") {
+    object["type"] = "Opaque";
+  }
+  if (!object.contains("stringData")) return;
+  const json stringData = object["stringData"];
+  object.erase("stringData");
+  if (stringData.is_null()) return;
+  if (!stringData.is_object()) throw badRequest("Secret.stringData must be a map of strings");
+  if (!object.contains("data") || object["data"].is_null()) object["data"] = json::object();
+  if (!object["data"].is_object()) throw badRequest("Secret.data must be a map of strings");
+  for (auto it = stringData.begin(); it != stringData.end(); ++it) {
+    if (!it->is_string()) {
+      throw badRequest("Secret.stringData[\"" + it.key() + "\"] must be a string");
+    }
+    object["data"][it.key()] = base64Encode(it->get<std::string>());
+  }
+}
+
+// A Service's spec as the API server completes it on every write (the cluster IP is allocated
+// by the server, which knows the other Services).
+void defaultService(json& object) {
+  if (!object.contains("spec") || !object["spec"].is_object()) return;
+  json& spec = object["spec"];
+  if (!spec.contains("type") || spec["type"] == "") spec["type"] = "ClusterIP";
+  if (!spec.contains("sessionAffinity") || spec["sessionAffinity"] == "") {
+    spec["sessionAffinity"] = "None";
+  }
+  const bool externalName = spec["type"] == "ExternalName";
+  if (spec.contains("ports") && spec["ports"].is_array()) {
+    for (json& port : spec["ports"]) {
+      if (!port.is_object()) continue;
+      if (!port.contains("protocol") || port["protocol"] == "") port["protocol"] = "TCP";
+      if ((!port.contains("targetPort") || port["targetPort"] == 0 || port["targetPort"] == "") &&
+          port.contains("port")) {
+        port["targetPort"] = port["port"];
+      }
+    }
+  }
+  if (externalName) return;
+  if (!spec.contains("ipFamilies") || spec["ipFamilies"].empty()) {
+    spec["ipFamilies"] = json::array({"IPv4"});
+  }
+  if (!spec.contains("ipFamilyPolicy") || spec["ipFamilyPolicy"] == "") {
+    spec["ipFamilyPolicy"] = "SingleStack";
+  }
+  if (!spec.contains("internalTrafficPolicy") || spec["internalTrafficPolicy"] == "") {
+    spec["internalTrafficPolicy"] = "Cluster";
+  }
+  const bool external = spec["type"] == "NodePort" || spec["type"] == "LoadBalancer";
+  if (external &&
+      (!spec.contains("externalTrafficPolicy") || spec["externalTrafficPolicy"] == "")) {
+    spec["externalTrafficPolicy"] = "Cluster";
+  }
+  if (spec["type"] == "LoadBalancer" && !spec.contains("allocateLoadBalancerNodePorts")) {
+    spec["allocateLoadBalancerNodePorts"] = true;
+  }
+}
+
+}  // namespace
+
 void applyDefaults(const ResourceType& type, json& object) {
+  if (type.group.empty() && type.resource == "secrets") defaultSecret(object);
+  if (type.group.empty() && type.resource == "services") defaultService(object);
   if (type.group == "apps" && type.resource == "deployments" && object.contains("spec") &&
       object["spec"].is_object()) {
     json& spec = object["spec"];

@@ -25,7 +25,9 @@ nlohmann::json applyPatch(const ResourceType& type, const nlohmann::json& curren
 
 // The API server's defaults for built-in kinds (a Deployment's replicas,
 // progressDeadlineSeconds, revisionHistoryLimit; a DaemonSet's updateStrategy and
-// revisionHistoryLimit).
+// revisionHistoryLimit; a Secret's type, and its stringData moved into data; a Service's type,
+// sessionAffinity, ports' protocol and targetPort, IP families and traffic policies, but not
+// its cluster IP, which the server allocates). Throws ApiError 400 for a malformed stringData.
 void applyDefaults(const ResourceType& type, nlohmann::json& object);
 
 }  // namespace canaryd::kubesim

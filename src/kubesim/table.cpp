@@ -115,8 +115,45 @@ json builtinColumns(const ResourceType& type) {
   } else if (type.group == "networking.k8s.io" && type.resource == "ingressclasses") {
     for (const char* name : {"Controller", "Parameters"})
       columns.push_back(column(name, "string"));
+  } else if (type.group.empty() && type.resource == "services") {
+    for (const char* name : {"Type", "Cluster-IP", "External-IP", "Port(s)"})
+      columns.push_back(column(name, "string"));
+    json selector = column("Selector", "string");
+    selector["priority"] = 1;  // -o wide
+    columns.push_back(selector);
   }
   return columns;
+}
+
+// A Service's external addresses as the API server prints them.
+std::string serviceExternalIP(const json& spec, const json& status) {
+  const std::string type = text(spec, "type");
+  if (type == "ExternalName") return text(spec, "externalName");
+  std::vector<std::string> addresses;
+  if (type == "LoadBalancer") {
+    for (const json& lb : listAt(section(status, "loadBalancer"), "ingress")) {
+      if (!lb.is_object()) continue;
+      const std::string address = text(lb, "ip").empty() ? text(lb, "hostname") : text(lb, "ip");
+      if (!address.empty()) addresses.push_back(address);
+    }
+  }
+  for (const json& ip : listAt(spec, "externalIPs")) {
+    if (ip.is_string()) addresses.push_back(ip.get<std::string>());
+  }
+  if (addresses.empty()) return type == "LoadBalancer" ? "<pending>" : "<none>";
+  return joined(addresses, ",");
+}
+
+// "80/TCP,9090:30090/TCP" (the node port for NodePort and LoadBalancer Services), or <none>.
+std::string servicePorts(const json& spec) {
+  std::vector<std::string> parts;
+  for (const json& port : listAt(spec, "ports")) {
+    if (!port.is_object()) continue;
+    std::string part = std::to_string(port.value("port", 0));
+    if (port.value("nodePort", 0) != 0) part += ":" + std::to_string(port.value("nodePort", 0));
+    parts.push_back(part + "/" + (text(port, "protocol").empty() ? "TCP" : text(port, "protocol")));
+  }
+  return parts.empty() ? "<none>" : joined(parts, ",");
 }
 
 void addBuiltinCells(const ResourceType& type, const json& o, json& cells) {
@@ -155,6 +192,12 @@ void addBuiltinCells(const ResourceType& type, const json& o, json& cells) {
       shown += "/" + text(parameters, "name");
     }
     cells.push_back(shown);
+  } else if (type.group.empty() && type.resource == "services") {
+    cells.push_back(text(spec, "type").empty() ? "ClusterIP" : text(spec, "type"));
+    cells.push_back(text(spec, "clusterIP").empty() ? "<none>" : text(spec, "clusterIP"));
+    cells.push_back(serviceExternalIP(spec, status));
+    cells.push_back(servicePorts(spec));
+    cells.push_back(labelMap(section(spec, "selector")));
   }
 }
 

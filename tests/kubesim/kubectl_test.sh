@@ -210,9 +210,89 @@ k delete namespace shop >/dev/null 2>&1 || fail "delete namespace"
 k get canaries -n shop >"$tmp/out" 2>&1
 expect_line "$tmp/out" 'No resources found' "namespace contents deleted"
 
+# kubectl create sends built-in kinds as protobuf; kubesim decodes them and answers JSON.
+k create namespace made >"$tmp/out" 2>&1 || fail "create namespace: $(cat "$tmp/out")"
+expect_line "$tmp/out" '^namespace/made created$' "namespace created"
+[[ $(k get namespace made -o jsonpath='{.status.phase}') == Active ]] || fail "created namespace is Active"
+printf 'line one\nline two\n' >"$tmp/file.txt"
+k create secret generic creds -n made --from-literal=user=admin --from-file=conf="$tmp/file.txt" >"$tmp/out" 2>&1 ||
+  fail "create secret: $(cat "$tmp/out")"
+expect_line "$tmp/out" '^secret/creds created$' "secret created"
+[[ $(k get secret creds -n made -o jsonpath='{.data.user}') == "$(printf admin | base64)" ]] ||
+  fail "secret --from-literal data: $(k get secret creds -n made -o json)"
+[[ $(k get secret creds -n made -o jsonpath='{.data.conf}' | base64 -d) == "$(cat "$tmp/file.txt")" ]] ||
+  fail "secret --from-file data"
+k create configmap settings -n made --from-literal=mode=fast --from-literal=level=3 >"$tmp/out" 2>&1 ||
+  fail "create configmap: $(cat "$tmp/out")"
+[[ $(k get configmap settings -n made -o jsonpath='{.data.mode} {.data.level}') == "fast 3" ]] ||
+  fail "configmap data: $(k get configmap settings -n made -o json)"
+k create deployment web -n made --image=ghcr.io/example/web:1.0 --replicas 2 --port 8080 >"$tmp/out" 2>&1 ||
+  fail "create deployment: $(cat "$tmp/out")"
+expect_line "$tmp/out" '^deployment.apps/web created$' "deployment created"
+[[ $(k get deploy web -n made -o jsonpath='{.spec.replicas} {.spec.selector.matchLabels.app} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort}') == "2 web ghcr.io/example/web:1.0 8080" ]] ||
+  fail "created deployment's spec: $(k get deploy web -n made -o json)"
+k rollout status deploy/web -n made --timeout=10s >"$tmp/out" 2>&1 || fail "created deployment rolls out: $(cat "$tmp/out")"
+k set image deploy/web -n made web=ghcr.io/example/web:1.1 >"$tmp/out" 2>&1 || fail "set image: $(cat "$tmp/out")"
+[[ $(k get deploy web -n made -o jsonpath='{.spec.template.spec.containers[0].image}') == ghcr.io/example/web:1.1 ]] ||
+  fail "set image after create"
+k create serviceaccount robot -n made >"$tmp/out" 2>&1 || fail "create serviceaccount: $(cat "$tmp/out")"
+k get serviceaccount robot -n made >/dev/null 2>&1 || fail "serviceaccount not found"
+k create service clusterip web -n made --tcp=80:8080 >"$tmp/out" 2>&1 || fail "create service: $(cat "$tmp/out")"
+[[ $(k get service web -n made -o jsonpath='{.spec.ports[0].port} {.spec.ports[0].targetPort} {.spec.selector.app}') == "80 8080 web" ]] ||
+  fail "created service's spec: $(k get service web -n made -o json)"
+k label namespace made team=a >/dev/null 2>&1 || fail "label a created namespace"
+k create namespace made >"$tmp/out" 2>&1 && fail "a second create namespace made succeeded"
+expect_line "$tmp/out" 'AlreadyExists.*"made" already exists' "AlreadyExists after protobuf create"
+# A Secret applied with stringData reads back with data (base64) and type Opaque, as from a
+# real API server; a Service reads back with the API server's defaults.
+cat >"$tmp/defaults.yaml" <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata: {name: plain, namespace: made}
+stringData: {password: "s3cret"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: made}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80}]
+YAML
+k apply -f "$tmp/defaults.yaml" >"$tmp/out" 2>&1 || fail "apply stringData secret and service: $(cat "$tmp/out")"
+[[ $(k get secret plain -n made -o jsonpath='{.type} {.data.password}') == "Opaque $(printf s3cret | base64)" ]] ||
+  fail "stringData read back as data: $(k get secret plain -n made -o json)"
+[[ -z $(k get secret plain -n made -o jsonpath='{.stringData}') ]] || fail "stringData kept"
+k apply -f "$tmp/defaults.yaml" >"$tmp/out" 2>&1
+expect_line "$tmp/out" '^secret/plain (unchanged|configured)$' "re-apply the stringData secret"
+[[ $(k get service api -n made -o jsonpath='{.spec.type} {.spec.sessionAffinity} {.spec.ports[0].protocol} {.spec.ports[0].targetPort} {.spec.ipFamilies} {.spec.ipFamilyPolicy} {.spec.internalTrafficPolicy}') == 'ClusterIP None TCP 80 ["IPv4"] SingleStack Cluster' ]] ||
+  fail "service defaults: $(k get service api -n made -o json)"
+api_ip=$(k get service api -n made -o jsonpath='{.spec.clusterIP}')
+web_ip=$(k get service web -n made -o jsonpath='{.spec.clusterIP}')
+[[ $api_ip =~ ^10\.96\.[0-9]+\.[0-9]+$ && $web_ip =~ ^10\.96\. && $api_ip != "$web_ip" ]] ||
+  fail "cluster IPs allocated and distinct: api '$api_ip', web '$web_ip'"
+[[ $(k get service api -n made -o jsonpath='{.spec.clusterIPs[0]}') == "$api_ip" ]] || fail "clusterIPs"
+sed 's/port: 80}/port: 81}/' "$tmp/defaults.yaml" | k apply -f - >"$tmp/out" 2>&1 ||
+  fail "re-apply the service: $(cat "$tmp/out")"
+[[ $(k get service api -n made -o jsonpath='{.spec.clusterIP} {.spec.ports[0].port}') == "$api_ip 81" ]] ||
+  fail "the cluster IP is kept on update: $(k get service api -n made -o json)"
+k get service api -n made -o json | python3 -c 'import json,sys; o=json.load(sys.stdin); del o["spec"]["clusterIP"]; del o["spec"]["clusterIPs"]; print(json.dumps(o))' |
+  k replace -f - >"$tmp/out" 2>&1 || fail "replace without clusterIP: $(cat "$tmp/out")"
+[[ $(k get service api -n made -o jsonpath='{.spec.clusterIP}') == "$api_ip" ]] || fail "replace kept the cluster IP"
+k get services -n made >"$tmp/out" 2>&1 || fail "get services"
+expect_line "$tmp/out" '^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE$' "service columns"
+expect_line "$tmp/out" "^api +ClusterIP +${api_ip//./\\.} +<none> +81/TCP +[0-9]+s$" "service row"
+
+# A protobuf field kubesim does not decode is a 415 that says which and what works instead.
+printf 'k8s\0' >"$tmp/unknown.pb"
+printf '\x0a\x0f\x0a\x02v1\x12\x09Namespace\x12\x05\x0a\x03\xa0\x06\x01' >>"$tmp/unknown.pb"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' -X POST -H 'Content-Type: application/vnd.kubernetes.protobuf' \
+  --data-binary @"$tmp/unknown.pb" "$server/api/v1/namespaces")
+[[ $code == 415 ]] || fail "an unknown protobuf field got $code, want 415"
+expect_line "$tmp/out" 'field number 100 of ObjectMeta \(metadata\) in a Namespace.*kubectl apply -f' "unknown field message"
+
 # Hardening: kubesim has no authentication, so it listens on loopback only, answers only
-# requests for a loopback Host (DNS rebinding), and takes writes only as JSON (a web page's
-# cross-origin text/plain or form POST is refused before it is read).
+# requests for a loopback Host (DNS rebinding), and takes writes only as JSON, YAML or protobuf
+# (a web page's cross-origin text/plain or form POST is refused before it is read).
 "$kubesim" --listen 0.0.0.0:0 >"$tmp/remote.out" 2>&1
 [[ $? == 2 ]] || fail "--listen 0.0.0.0 without --allow-remote did not exit 2"
 expect_line "$tmp/remote.out" 'is not a loopback address.*--allow-remote' "remote listen refused"

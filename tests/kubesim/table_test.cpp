@@ -68,6 +68,37 @@ TEST_F(KubesimTableTest, IngressesShowClassHostsAddressAndPorts) {
             json({"secure", "<none>", "shop.example,api.example", "10.0.0.7,lb", "80, 443"}));
 }
 
+TEST_F(KubesimTableTest, ServicesShowTypeAddressesPortsAndSelector) {
+  auto service = [](const std::string& name, const json& spec) {
+    return created({{"apiVersion", "v1"},
+                    {"kind", "Service"},
+                    {"metadata", {{"name", name}}},
+                    {"spec", spec}});
+  };
+  json lb = service("lb", json::parse(R"({"type": "LoadBalancer", "clusterIP": "10.96.0.3",
+      "ports": [{"port": 443, "nodePort": 30443, "protocol": "TCP"}]})"));
+  lb["status"] = {{"loadBalancer", {{"ingress", {{{"ip", "203.0.113.9"}}}}}}};
+  const json objects = {
+      service("web", json::parse(R"({"type": "ClusterIP", "clusterIP": "10.96.0.1",
+          "selector": {"app": "web"}, "ports": [{"port": 80, "protocol": "TCP"},
+          {"port": 53, "protocol": "UDP"}]})")),
+      service("ext", {{"type", "ExternalName"}, {"externalName", "db.example"}}),
+      service("pending", {{"type", "LoadBalancer"}, {"clusterIP", "10.96.0.2"}}), lb};
+  const json table = toTable(type("", "services"), objects, false);
+  EXPECT_EQ(columnNames(table),
+            (std::vector<std::string>{"Name", "Type", "Cluster-IP", "External-IP", "Port(s)",
+                                      "Selector", "Age"}));
+  EXPECT_EQ(table["columnDefinitions"][5]["priority"], 1);
+  EXPECT_EQ(cellsBeforeAge(table, 0),
+            json({"web", "ClusterIP", "10.96.0.1", "<none>", "80/TCP,53/UDP", "app=web"}));
+  EXPECT_EQ(cellsBeforeAge(table, 1),
+            json({"ext", "ExternalName", "<none>", "db.example", "<none>", "<none>"}));
+  EXPECT_EQ(cellsBeforeAge(table, 2),
+            json({"pending", "LoadBalancer", "10.96.0.2", "<pending>", "<none>", "<none>"}));
+  EXPECT_EQ(cellsBeforeAge(table, 3),
+            json({"lb", "LoadBalancer", "10.96.0.3", "203.0.113.9", "443:30443/TCP", "<none>"}));
+}
+
 TEST_F(KubesimTableTest, IngressClassesShowControllerAndParameters) {
   json withParameters = created(testing::ingressClass("external"));
   withParameters["spec"]["parameters"] = {
