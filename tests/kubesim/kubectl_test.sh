@@ -282,6 +282,50 @@ k get services -n made >"$tmp/out" 2>&1 || fail "get services"
 expect_line "$tmp/out" '^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE$' "service columns"
 expect_line "$tmp/out" "^api +ClusterIP +${api_ip//./\\.} +<none> +81/TCP +[0-9]+s$" "service row"
 
+# Server-side apply and field ownership, as Flux's kustomize-controller and canaryd meet on a
+# Deployment: the applier owns what it applied, an Update owns what it changed, a change to
+# another manager's field is a conflict unless forced, and what an applier drops goes.
+k apply -f - >/dev/null 2>&1 <<'EOF' || fail "namespace gitops"
+apiVersion: v1
+kind: Namespace
+metadata: {name: gitops}
+EOF
+cat >"$tmp/ssa.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: gitops, labels: {app: web, team: shop}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "nginx:1", ports: [{containerPort: 80}]}]
+EOF
+k apply --server-side --field-manager kustomize-controller -f "$tmp/ssa.yaml" >"$tmp/out" 2>&1
+expect_line "$tmp/out" '^deployment.apps/web serverside-applied$' "server-side apply creates"
+k get deployment web -n gitops -o jsonpath='{.metadata.managedFields[0].manager}/{.metadata.managedFields[0].operation} {.metadata.managedFields[0].fieldsV1}' >"$tmp/out"
+expect_line "$tmp/out" '^kustomize-controller/Apply .*"f:replicas":\{\}.*"k:\{\\"name\\":\\"web\\"\}":\{"\.":\{\},"f:image"' \
+  "the applier's managedFields"
+k patch deployment web -n gitops --field-manager canaryd -p '{"spec":{"replicas":0}}' >/dev/null ||
+  fail "an Update by canaryd"
+[[ $(k get deployment web -n gitops -o jsonpath='{range .metadata.managedFields[*]}{.manager}/{.operation}={.fieldsV1}{"\n"}{end}' |
+  grep '^canaryd/Update=') == 'canaryd/Update={"f:spec":{"f:replicas":{}}}' ]] ||
+  fail "canaryd's Update owns spec.replicas alone"
+k apply --server-side --field-manager kustomize-controller -f "$tmp/ssa.yaml" >"$tmp/out" 2>&1
+expect_exit 1 $? "an apply that changes canaryd's replicas"
+expect_line "$tmp/out" 'Apply failed with 1 conflict: conflict with "canaryd" using apps/v1: \.spec\.replicas' \
+  "the conflict names the field and the manager"
+sed -e '/replicas: 2/d' -e 's/, team: shop//' -e 's/nginx:1/nginx:2/' "$tmp/ssa.yaml" >"$tmp/ssa2.yaml"
+k apply --server-side --field-manager kustomize-controller -f "$tmp/ssa2.yaml" >"$tmp/out" 2>&1 ||
+  fail "an apply without replicas: $(cat "$tmp/out")"
+[[ $(k get deployment web -n gitops -o jsonpath='{.spec.replicas} {.metadata.labels.team} {.spec.template.spec.containers[0].image}') == "0  nginx:2" ]] ||
+  fail "replicas kept, the dropped label removed, the image changed: $(k get deployment web -n gitops -o json)"
+k apply --server-side --force-conflicts --field-manager kustomize-controller -f "$tmp/ssa.yaml" >/dev/null 2>&1 ||
+  fail "a forced apply"
+[[ $(k get deployment web -n gitops -o jsonpath='{.spec.replicas} {.metadata.managedFields[*].manager}') == "2 kustomize-controller" ]] ||
+  fail "a forced apply takes replicas back: $(k get deployment web -n gitops -o jsonpath='{.spec.replicas} {.metadata.managedFields[*].manager}')"
+
 # A protobuf field kubesim does not decode is a 415 that says which and what works instead.
 printf 'k8s\0' >"$tmp/unknown.pb"
 printf '\x0a\x0f\x0a\x02v1\x12\x09Namespace\x12\x05\x0a\x03\xa0\x06\x01' >>"$tmp/unknown.pb"
