@@ -10,8 +10,8 @@ namespace {
 
 using std::chrono::seconds;
 
-Canary parse(const char* json) {
-  Result<Canary> c = canaryFromJson(json);
+Canary parse(const char* text) {
+  Result<Canary> c = canaryFromJson(text);
   EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
   return c.ok() ? *c : Canary{};
 }

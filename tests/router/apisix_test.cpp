@@ -14,7 +14,7 @@
 #include "support/source_files.h"
 
 namespace canaryd::router {
-namespace {
+namespace apisix_test {
 
 using nlohmann::json;
 
@@ -398,5 +398,5 @@ TEST_F(ApisixKubesimTest, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(*router_->getRoutes(canary), (Weights{100, 0, false}));
 }
 
-}  // namespace
+}  // namespace apisix_test
 }  // namespace canaryd::router

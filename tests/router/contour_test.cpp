@@ -12,7 +12,7 @@
 #include "router/canary_fixture.h"
 
 namespace canaryd::router {
-namespace {
+namespace contour_test {
 
 using nlohmann::json;
 
@@ -383,5 +383,5 @@ TEST_F(ContourKubesimTest, ErrorsSayWhatIsWrong) {
             e2eProxy(100, 0)["spec"]);
 }
 
-}  // namespace
+}  // namespace contour_test
 }  // namespace canaryd::router

@@ -12,7 +12,7 @@
 #include "router/canary_fixture.h"
 
 namespace canaryd::router {
-namespace {
+namespace gloo_test {
 
 using nlohmann::json;
 
@@ -480,5 +480,5 @@ TEST_F(GlooKubesimTest, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(weird.error().kind(), ErrorKind::kInvalidInput);
 }
 
-}  // namespace
+}  // namespace gloo_test
 }  // namespace canaryd::router

@@ -12,7 +12,7 @@
 #include "router/canary_fixture.h"
 
 namespace canaryd::router {
-namespace {
+namespace kuma_test {
 
 using nlohmann::json;
 
@@ -265,5 +265,5 @@ TEST_F(KumaKubesimTest, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(*router_->getRoutes(canary), (Weights{100, 0, false}));
 }
 
-}  // namespace
+}  // namespace kuma_test
 }  // namespace canaryd::router

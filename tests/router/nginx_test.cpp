@@ -10,7 +10,7 @@
 #include "router/canary_fixture.h"
 
 namespace canaryd::router {
-namespace {
+namespace nginx_test {
 
 using nlohmann::json;
 
@@ -433,5 +433,5 @@ TEST_F(NginxKubesimTest, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(get("podinfo-canary")["metadata"]["annotations"], annotationsAt("0"));
 }
 
-}  // namespace
+}  // namespace nginx_test
 }  // namespace canaryd::router

@@ -10,7 +10,7 @@
 #include "router/canary_fixture.h"
 
 namespace canaryd::router {
-namespace {
+namespace skipper_test {
 
 using nlohmann::json;
 
@@ -370,5 +370,5 @@ TEST_F(SkipperKubesimTest, ErrorsSayWhatIsWrong) {
             e2eCanaryIngress()["metadata"]["annotations"]);
 }
 
-}  // namespace
+}  // namespace skipper_test
 }  // namespace canaryd::router
