@@ -1,5 +1,6 @@
 #include "kubesim/server.h"
 
+#include <functional>
 #include <list>
 #include <map>
 #include <mutex>
@@ -294,6 +295,26 @@ struct Server::Impl {
     if (!unknown.empty()) pruneUnknownFields(object, type.schema);
   }
 
+  // An update or a non-apply patch: `next` makes the object to store from the stored one; it is
+  // admitted (defaults, schema), its field owners recorded and, for a Service, its cluster IP
+  // kept or allocated, all under the store's lock.
+  json writeUpdate(const ResourceRequest& r, const Target& t, const FieldManagerWrite& write,
+                   const std::function<json(const json&)>& next) {
+    ClusterIPs ips = reserveClusterIPs(r.type);
+    json result = store.patch(
+        r.type, r.ns, r.name,
+        [&](const json& current) {
+          json object = next(current);
+          if (!write.status) admit(r.type, object, t);
+          object = recordUpdate(r.type, &current, std::move(object), write);
+          if (!write.status) ips.assign(object, &current);
+          return object;
+        },
+        write.status);
+    ips.release();
+    return result;
+  }
+
   // Server-side apply: PATCH with application/apply-patch+yaml creates the object when it does
   // not exist (201 Created) and otherwise merges the configuration into it (200 OK).
   std::pair<http::status, json> serverSideApplyRequest(const http::request<http::string_body>& req,
@@ -573,20 +594,8 @@ struct Server::Impl {
         injectFaults("update");
         json object = bodyObject(req, r->type);
         if (!object.is_object()) throw badRequest("the request body must be a JSON object");
-        const ResourceType type = r->type;
-        ClusterIPs ips = reserveClusterIPs(r->type);
-        json result = store.patch(
-            r->type, r->ns, r->name,
-            [&](const json& current) {
-              json next = object;
-              if (!status) admit(type, next, t);
-              next = recordUpdate(type, &current, std::move(next), write);
-              if (!status) ips.assign(next, &current);
-              return next;
-            },
-            status);
-        ips.release();
-        return reply(http::status::ok, result);
+        return reply(http::status::ok,
+                     writeUpdate(*r, t, write, [&](const json&) { return object; }));
       }
       if (method == "PATCH") {
         injectFaults("patch");
@@ -596,19 +605,9 @@ struct Server::Impl {
           auto [code, body] = serverSideApplyRequest(req, *r, t, write);
           return reply(code, body);
         }
-        ClusterIPs ips = reserveClusterIPs(r->type);
-        json result = store.patch(
-            r->type, r->ns, r->name,
-            [&](const json& current) {
-              json next = applyPatch(type, current, contentType, req.body());
-              if (!status) admit(type, next, t);
-              next = recordUpdate(type, &current, std::move(next), write);
-              if (!status) ips.assign(next, &current);
-              return next;
-            },
-            status);
-        ips.release();
-        return reply(http::status::ok, result);
+        return reply(http::status::ok, writeUpdate(*r, t, write, [&](const json& current) {
+                       return applyPatch(type, current, contentType, req.body());
+                     }));
       }
       if (method == "DELETE") {
         injectFaults("delete");

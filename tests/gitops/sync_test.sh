@@ -141,7 +141,8 @@ sync_loop() {
       argocd) k apply -k "$git" ;;
     esac >"$tmp/sync.out" 2>&1 || { echo "sync $n FAILED:"; cat "$tmp/sync.out"; } >>"$2"
     echo "sync $n replicas=$(k get deploy web -n shop -o jsonpath='{.spec.replicas}')" \
-      "phase=$(k get canary web -n shop -o jsonpath='{.status.phase}')" >>"$2"
+      "phase=$(k get canary web -n shop -o jsonpath='{.status.phase}')" \
+      "replicas-owner=$(replicas_owner)" >>"$2"
     sleep 1 # the engine's sync interval, not a wait for a condition
   done
 }
@@ -157,6 +158,18 @@ stop_sync() {
   rm -f "$tmp/syncing"
   wait "$sync_pid" 2>/dev/null
 }
+# replicas_owner: the managers that own the target's spec.replicas. A sync that set it takes it
+# (canaryd's scale is an Update that owns it otherwise); unlike the count a sync finds, this does
+# not depend on when the sync looks between canaryd's status write and its scale.
+replicas_owner() {
+  k get deploy web -n shop -o json --show-managed-fields | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+print(",".join(m["manager"] for m in o["metadata"].get("managedFields", [])
+               if "f:replicas" in m.get("fieldsV1", {}).get("f:spec", {})) or "none")'
+}
+# taken_by_sync LOG: syncs after which a sync engine owned the target's replicas.
+taken_by_sync() { grep -Ec 'replicas-owner=.*(kustomize-controller|kubectl-client-side-apply)' "$1"; }
 # at_rest_not_zero LOG: syncs after the first rollout began that found the Canary at rest
 # (Succeeded or Failed) and the target's replicas other than canaryd's 0.
 at_rest_not_zero() {
@@ -209,7 +222,9 @@ reverted=$(at_rest_not_zero "$tmp/flux.log")
 echo "syncs $n, failed $failed, conflicts $conflicts, syncs that found the target's replicas not canaryd's 0 at rest: $reverted"
 ((n >= 5)) || fail "only $n syncs ran"
 [[ $failed == 0 && $conflicts == 0 ]] || { fail "a sync failed or reported a conflict"; cat "$tmp/flux.log"; }
-[[ $reverted == 0 ]] || { fail "the sync changed the target's replicas"; cat "$tmp/flux.log"; }
+taken=$(taken_by_sync "$tmp/flux.log")
+echo "syncs after which the sync owned the target's replicas: $taken"
+[[ $taken == 0 ]] || { fail "the sync changed the target's replicas"; cat "$tmp/flux.log"; }
 grep -q 'Promotion completed' "$tmp/canaryd.out" || fail "no promotion in canaryd's log"
 grep -q 'Rolling back web.shop' "$tmp/canaryd.out" || fail "no rollback in canaryd's log"
 wait_for 10 grep -q 'Promotion completed' "$tmp/alerts" ||
@@ -270,7 +285,9 @@ stop_sync
 reverted=$(at_rest_not_zero "$tmp/fixed.log")
 failed=$(grep -c 'FAILED' "$tmp/fixed.log")
 echo "with the patch: syncs $(syncs "$tmp/fixed.log"), failed $failed; after the promotion, syncs that found replicas other than canaryd's 0: $reverted of $(rest_syncs "$tmp/fixed.log")"
-[[ $reverted == 0 && $failed == 0 ]] || { fail "the fixed sync still changed the replicas"; cat "$tmp/fixed.log"; }
+taken=$(awk '/phase=Progressing/ { began = 1 } began' "$tmp/fixed.log" | taken_by_sync /dev/stdin)
+echo "  syncs after the rollout began after which the sync owned the replicas: $taken"
+[[ $taken == 0 && $failed == 0 ]] || { fail "the fixed sync still changed the replicas"; cat "$tmp/fixed.log"; }
 
 echo "== 3. Argo CD-like client-side apply every second, replicas left out of Git"
 write_kustomization
@@ -286,7 +303,9 @@ failed=$(grep -c 'FAILED' "$tmp/argocd.log")
 reverted=$(at_rest_not_zero "$tmp/argocd.log")
 echo "syncs $(syncs "$tmp/argocd.log"), failed $failed; after the promotion, syncs that found replicas other than canaryd's 0: $reverted of $(rest_syncs "$tmp/argocd.log")"
 echo "deployment/web: $(managers deployment/web -n shop)"
-[[ $failed == 0 && $reverted == 0 ]] || { fail "the Argo CD-like sync fought canaryd"; cat "$tmp/argocd.log"; }
+taken=$(taken_by_sync "$tmp/argocd.log")
+echo "syncs after which the sync owned the target's replicas: $taken"
+[[ $failed == 0 && $taken == 0 ]] || { fail "the Argo CD-like sync fought canaryd"; cat "$tmp/argocd.log"; }
 
 if ((failures > 0)); then
   echo "--- canaryd"
